@@ -1,0 +1,17 @@
+package dev.daxfs.core;
+
+/** The Linux x86-64 open(2) flags fs-core looks at. */
+public final class OpenFlags {
+    public static final int O_ACCMODE = 03;
+    public static final int O_RDONLY = 0;
+    public static final int O_WRONLY = 01;
+    public static final int O_RDWR = 02;
+    public static final int O_TRUNC = 01000;
+    public static final int O_APPEND = 02000;
+    public static final int O_DSYNC = 010000;
+    public static final int O_DIRECT = 040000;
+    public static final int O_SYNC = 04010000;
+
+    private OpenFlags() {
+    }
+}

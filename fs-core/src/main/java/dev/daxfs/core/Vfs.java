@@ -1,0 +1,113 @@
+package dev.daxfs.core;
+
+import java.util.List;
+
+/**
+ * The VFS-like, inode-based API of fs-core. Knows nothing of FUSE or paths: callers resolve
+ * names one component at a time with {@link #lookup}. Every failure is an {@link FsException}
+ * carrying the errno a Linux filesystem would return.
+ *
+ * <p>Credentials: calls that create inodes take the caller's uid/gid; permission checks are the
+ * kernel's ({@code default_permissions}), except where noted.
+ *
+ * <p>Data buffers are native addresses ({@code long}) owned by the caller and valid for the
+ * duration of the call: data is copied natively between the device and that buffer, never
+ * through the Java heap.
+ */
+public interface Vfs extends AutoCloseable {
+
+    long ROOT_INO = 1;
+
+    /** Longest name of one directory entry, in UTF-8 bytes. */
+    int NAME_MAX = 255;
+
+    /** Longest symlink target, in bytes (PATH_MAX - 1). */
+    int SYMLINK_MAX = 4095;
+
+    // ---- names -------------------------------------------------------------------------
+
+    /** The inode number of {@code name} in directory {@code dir}; ENOENT, ENOTDIR. */
+    long lookup(long dir, String name);
+
+    Attr getattr(long ino);
+
+    /**
+     * Creates a regular file, FIFO, socket or device node (type from {@code mode}).
+     * EEXIST, ENAMETOOLONG, ENOSPC, ENOTDIR.
+     */
+    Attr mknod(long dir, String name, int mode, long rdev, int uid, int gid);
+
+    Attr mkdir(long dir, String name, int mode, int uid, int gid);
+
+    Attr symlink(long dir, String name, String target, int uid, int gid);
+
+    String readlink(long ino);
+
+    /** Removes a non-directory entry; EISDIR for a directory. */
+    void unlink(long dir, String name);
+
+    /** Removes an empty directory; ENOTEMPTY, ENOTDIR. */
+    void rmdir(long dir, String name);
+
+    /**
+     * Renames, replacing an existing target atomically (a directory target must be empty and the
+     * source a directory too: ENOTEMPTY, EISDIR, ENOTDIR; moving a directory under itself: EINVAL).
+     */
+    void rename(long oldDir, String oldName, long newDir, String newName);
+
+    /** Hard link; EPERM for directories, EMLINK past the link limit. */
+    Attr link(long ino, long newDir, String newName);
+
+    /** Applies the changes; a size change is a truncate (up or down). */
+    Attr setattr(long ino, SetAttr changes);
+
+    /** Lists all entries except "." and "..". */
+    void readdir(long dir, DirFiller filler);
+
+    // ---- data --------------------------------------------------------------------------
+
+    /** Opens an inode for I/O (O_TRUNC is applied here); pins it until {@link #release}. */
+    OpenFile open(long ino, int flags);
+
+    void release(OpenFile file);
+
+    /** Reads up to {@code len} bytes at {@code off} into native memory; returns bytes read. */
+    int read(OpenFile file, long off, long bufAddress, int len);
+
+    /** Writes {@code len} bytes from native memory at {@code off} (O_APPEND: at EOF). */
+    int write(OpenFile file, long off, long bufAddress, int len);
+
+    /** fallocate(2) with {@link Fallocate} mode bits; EOPNOTSUPP for unknown combinations. */
+    void fallocate(long ino, int mode, long off, long len);
+
+    /** Persists the file's data (and, unless {@code dataOnly} is enough, its metadata). */
+    void fsync(long ino, boolean dataOnly);
+
+    /** Persists a directory's entries. */
+    void fsyncDir(long ino);
+
+    /** syncfs: everything durable. */
+    void sync();
+
+    // ---- xattrs ------------------------------------------------------------------------
+
+    int XATTR_CREATE = 1;
+    int XATTR_REPLACE = 2;
+
+    void setxattr(long ino, String name, byte[] value, int flags);
+
+    /** ENODATA if absent. */
+    byte[] getxattr(long ino, String name);
+
+    List<String> listxattr(long ino);
+
+    void removexattr(long ino, String name);
+
+    // ---- filesystem --------------------------------------------------------------------
+
+    StatFs statfs();
+
+    /** Clean unmount: commits the journal, persists the device, marks the image clean. */
+    @Override
+    void close();
+}
