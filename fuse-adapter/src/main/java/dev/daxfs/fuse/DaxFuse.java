@@ -1,0 +1,654 @@
+package dev.daxfs.fuse;
+
+import dev.daxfs.core.Attr;
+import dev.daxfs.core.Errno;
+import dev.daxfs.core.FsException;
+import dev.daxfs.core.Mode;
+import dev.daxfs.core.OpenFile;
+import dev.daxfs.core.OpenFlags;
+import dev.daxfs.core.SetAttr;
+import dev.daxfs.core.StatFs;
+import dev.daxfs.core.Vfs;
+import jnr.ffi.Memory;
+import jnr.ffi.Pointer;
+import jnr.ffi.Runtime;
+import jnr.ffi.Struct;
+import jnr.ffi.types.dev_t;
+import jnr.ffi.types.gid_t;
+import jnr.ffi.types.mode_t;
+import jnr.ffi.types.off_t;
+import jnr.ffi.types.size_t;
+import jnr.ffi.types.uid_t;
+import org.apache.logging.log4j.LogManager;
+import org.apache.logging.log4j.Logger;
+import ru.serce.jnrfuse.FuseFillDir;
+import ru.serce.jnrfuse.FuseStubFS;
+import ru.serce.jnrfuse.struct.FileStat;
+import ru.serce.jnrfuse.struct.FuseContext;
+import ru.serce.jnrfuse.struct.FuseFileInfo;
+import ru.serce.jnrfuse.struct.Statvfs;
+import ru.serce.jnrfuse.struct.Timespec;
+
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+
+/**
+ * jnr-fuse's path-based callbacks translated to fs-core's inode-based {@link Vfs}. Translation
+ * only: every decision about the filesystem is fs-core's; this class resolves paths, keeps open
+ * files in {@code fi.fh}, converts structures and maps exceptions to errnos.
+ *
+ * <p>Callbacks run on libfuse's worker threads (multithreaded loop), concurrently; this class
+ * keeps no state besides the thread-safe {@link DentryCache} and {@link HandleTable}s.
+ *
+ * <p>Operations that receive an {@code fi} (read, write, fsync, ftruncate, fgetattr, flush,
+ * release, fallocate, readdir, fsyncdir) use {@code fi.fh} and ignore the path: with
+ * {@code flag_nullpath_ok} and {@code hard_remove}, libfuse passes a null path for a file that was
+ * unlinked while open, and it must keep working.
+ */
+public class DaxFuse extends FuseStubFS {
+
+    private static final Logger LOG = LogManager.getLogger(DaxFuse.class);
+
+    /** utimensat(2) special nanosecond values. */
+    static final long UTIME_NOW = (1L << 30) - 1;
+    static final long UTIME_OMIT = (1L << 30) - 2;
+
+    /** fuse_operations bit-field flags (libfuse 2.9 fuse.h). */
+    private static final int FLAG_NULLPATH_OK = 1;
+    private static final int FLAG_UTIME_OMIT_OK = 1 << 2;
+
+    /** fuse_file_info bit-field flags. */
+    private static final int FI_DIRECT_IO = 1;
+
+    /** Dentry cache entries before the cache is reset. */
+    private static final int DENTRY_CACHE_CAPACITY = 1 << 20;
+
+    private final Vfs vfs;
+    private final boolean directIo;
+    private final DentryCache dentries;
+    private final HandleTable<OpenFile> files = new HandleTable<>();
+    private final HandleTable<Long> dirs = new HandleTable<>();
+
+    /**
+     * The file of the ftruncate in progress on this thread. libfuse's setattr for a truncate
+     * through an open file calls ftruncate (with fi) and then utimens with the same path, which is
+     * null if the file was unlinked; utimens has no fi, so it finds the file here.
+     */
+    private final ThreadLocal<OpenFile> setattrFile = new ThreadLocal<>();
+
+    /**
+     * @param vfs      the mounted filesystem; the caller closes it after the FUSE loop ended
+     * @param directIo true if every open file bypasses the kernel page cache (mount -o direct_io)
+     */
+    public DaxFuse(Vfs vfs, boolean directIo) {
+        super(); // loads libfuse.so.2: UnsatisfiedLinkError if it is not installed
+        this.vfs = vfs;
+        this.directIo = directIo;
+        this.dentries = new DentryCache(vfs, DENTRY_CACHE_CAPACITY);
+        // jnr-fuse models the C bit-fields after bmap as four single-byte paddings; they are one
+        // unsigned int whose bit 0 is flag_nullpath_ok and bit 2 flag_utime_omit_ok.
+        Pointer mem = Struct.getMemory(fuseOperations);
+        long off = StructOffsets.offsetOf(fuseOperations.flag_nullpath_ok);
+        mem.putInt(off, mem.getInt(off) | FLAG_NULLPATH_OK | FLAG_UTIME_OMIT_OK);
+    }
+
+    /** argv[0] for libfuse; the fsname/subtype options make the mount show up as daxfs. */
+    @Override
+    protected String getFSName() {
+        return "daxfs";
+    }
+
+    /** Open regular files right now (for tests and the log at unmount). */
+    public int openFileCount() {
+        return files.openCount();
+    }
+
+    // ---- attributes --------------------------------------------------------------------
+
+    @Override
+    public int getattr(String path, FileStat stat) {
+        try {
+            fill(stat, vfs.getattr(dentries.resolve(path)));
+            return 0;
+        } catch (Throwable t) {
+            return Errnos.toErrno(t, "getattr", path);
+        }
+    }
+
+    @Override
+    public int fgetattr(String path, FileStat stat, FuseFileInfo fi) {
+        try {
+            setattrFile.remove();
+            fill(stat, vfs.getattr(files.get(fi.fh.get()).ino()));
+            return 0;
+        } catch (Throwable t) {
+            return Errnos.toErrno(t, "fgetattr", path);
+        }
+    }
+
+    @Override
+    public int chmod(String path, @mode_t long mode) {
+        try {
+            vfs.setattr(inoForSetattr(path), SetAttr.mode((int) mode & Mode.PERM_MASK));
+            return 0;
+        } catch (Throwable t) {
+            return Errnos.toErrno(t, "chmod", path);
+        }
+    }
+
+    @Override
+    public int chown(String path, @uid_t long uid, @gid_t long gid) {
+        try {
+            Integer u = isUnchanged(uid) ? null : (int) uid;
+            Integer g = isUnchanged(gid) ? null : (int) gid;
+            if (u != null || g != null) {
+                vfs.setattr(inoForSetattr(path), SetAttr.owner(u, g));
+            }
+            return 0;
+        } catch (Throwable t) {
+            return Errnos.toErrno(t, "chown", path);
+        }
+    }
+
+    /** chown(2) leaves an id unchanged when it is -1, which arrives as a 32-bit unsigned. */
+    static boolean isUnchanged(long id) {
+        return id == -1L || id == 0xFFFF_FFFFL;
+    }
+
+    @Override
+    public int truncate(String path, @off_t long size) {
+        try {
+            vfs.setattr(dentries.resolve(path), SetAttr.size(size));
+            return 0;
+        } catch (Throwable t) {
+            return Errnos.toErrno(t, "truncate", path);
+        }
+    }
+
+    @Override
+    public int ftruncate(String path, @off_t long size, FuseFileInfo fi) {
+        try {
+            OpenFile of = files.get(fi.fh.get());
+            setattrFile.set(of);
+            vfs.setattr(of.ino(), SetAttr.size(size));
+            return 0;
+        } catch (Throwable t) {
+            return Errnos.toErrno(t, "ftruncate", path);
+        }
+    }
+
+    @Override
+    public int utimens(String path, Timespec[] timespec) {
+        try {
+            SetAttr s = SetAttr.times(time(timespec[0]), time(timespec[1]));
+            if (s.atimeNs != null || s.mtimeNs != null) {
+                vfs.setattr(inoForSetattr(path), s);
+            }
+            return 0;
+        } catch (Throwable t) {
+            return Errnos.toErrno(t, "utimens", path);
+        }
+    }
+
+    /** A utimensat timespec as fs-core wants it: null to leave unchanged, NOW, or ns. */
+    static Long time(Timespec ts) {
+        return time(ts.tv_sec.get(), ts.tv_nsec.longValue());
+    }
+
+    static Long time(long sec, long nsec) {
+        if (nsec == UTIME_OMIT) {
+            return null;
+        }
+        if (nsec == UTIME_NOW) {
+            return SetAttr.NOW;
+        }
+        return Math.addExact(Math.multiplyExact(sec, 1_000_000_000L), nsec);
+    }
+
+    private long inoForSetattr(String path) {
+        if (path == null) {
+            OpenFile of = setattrFile.get();
+            if (of != null) {
+                return of.ino();
+            }
+        }
+        return dentries.resolve(path);
+    }
+
+    @Override
+    public int access(String path, int mask) {
+        try {
+            // With default_permissions the kernel checks permission bits itself; what is left
+            // for us is existence.
+            dentries.resolve(path);
+            return 0;
+        } catch (Throwable t) {
+            return Errnos.toErrno(t, "access", path);
+        }
+    }
+
+    @Override
+    public int statfs(String path, Statvfs st) {
+        try {
+            StatFs s = vfs.statfs();
+            st.f_bsize.set(s.blockSize());
+            st.f_frsize.set(s.blockSize());
+            st.f_blocks.set(s.totalBlocks());
+            st.f_bfree.set(s.freeBlocks());
+            st.f_bavail.set(s.availBlocks());
+            st.f_files.set(s.totalInodes());
+            st.f_ffree.set(s.freeInodes());
+            st.f_favail.set(s.freeInodes());
+            st.f_namemax.set(s.nameMax());
+            return 0;
+        } catch (Throwable t) {
+            return Errnos.toErrno(t, "statfs", path);
+        }
+    }
+
+    // ---- namespace ---------------------------------------------------------------------
+
+    @Override
+    public int mknod(String path, @mode_t long mode, @dev_t long rdev) {
+        try {
+            DentryCache.Parent p = dentries.resolveParent(path);
+            FuseContext ctx = getContext();
+            Attr a = vfs.mknod(p.dir(), p.name(), (int) mode, rdev, (int) ctx.uid.get(), (int) ctx.gid.get());
+            dentries.added(p.dir(), p.name(), a.ino());
+            return 0;
+        } catch (Throwable t) {
+            return Errnos.toErrno(t, "mknod", path);
+        }
+    }
+
+    @Override
+    public int mkdir(String path, @mode_t long mode) {
+        try {
+            DentryCache.Parent p = dentries.resolveParent(path);
+            FuseContext ctx = getContext();
+            Attr a = vfs.mkdir(p.dir(), p.name(), (int) mode & Mode.PERM_MASK,
+                    (int) ctx.uid.get(), (int) ctx.gid.get());
+            dentries.added(p.dir(), p.name(), a.ino());
+            return 0;
+        } catch (Throwable t) {
+            return Errnos.toErrno(t, "mkdir", path);
+        }
+    }
+
+    @Override
+    public int symlink(String target, String linkPath) {
+        try {
+            DentryCache.Parent p = dentries.resolveParent(linkPath);
+            FuseContext ctx = getContext();
+            Attr a = vfs.symlink(p.dir(), p.name(), target, (int) ctx.uid.get(), (int) ctx.gid.get());
+            dentries.added(p.dir(), p.name(), a.ino());
+            return 0;
+        } catch (Throwable t) {
+            return Errnos.toErrno(t, "symlink", linkPath);
+        }
+    }
+
+    @Override
+    public int readlink(String path, Pointer buf, @size_t long size) {
+        try {
+            byte[] target = vfs.readlink(dentries.resolve(path)).getBytes(StandardCharsets.UTF_8);
+            if (size <= 0) {
+                return -Errno.EINVAL.code;
+            }
+            // libfuse wants a NUL-terminated string, truncated to fit, like readlink(2) would.
+            int n = (int) Math.min(target.length, size - 1);
+            buf.put(0, target, 0, n);
+            buf.putByte(n, (byte) 0);
+            return 0;
+        } catch (Throwable t) {
+            return Errnos.toErrno(t, "readlink", path);
+        }
+    }
+
+    @Override
+    public int unlink(String path) {
+        try {
+            DentryCache.Parent p = dentries.resolveParent(path);
+            vfs.unlink(p.dir(), p.name());
+            dentries.invalidate(p.dir(), p.name());
+            return 0;
+        } catch (Throwable t) {
+            return Errnos.toErrno(t, "unlink", path);
+        }
+    }
+
+    @Override
+    public int rmdir(String path) {
+        try {
+            DentryCache.Parent p = dentries.resolveParent(path);
+            vfs.rmdir(p.dir(), p.name());
+            dentries.invalidate(p.dir(), p.name());
+            return 0;
+        } catch (Throwable t) {
+            return Errnos.toErrno(t, "rmdir", path);
+        }
+    }
+
+    @Override
+    public int rename(String oldPath, String newPath) {
+        try {
+            DentryCache.Parent from = dentries.resolveParent(oldPath);
+            DentryCache.Parent to = dentries.resolveParent(newPath);
+            try {
+                vfs.rename(from.dir(), from.name(), to.dir(), to.name());
+            } finally {
+                // Also on failure: fs-core may have found the cache out of date.
+                dentries.invalidate(from.dir(), from.name());
+                dentries.invalidate(to.dir(), to.name());
+            }
+            return 0;
+        } catch (Throwable t) {
+            return Errnos.toErrno(t, "rename", oldPath + " -> " + newPath);
+        }
+    }
+
+    @Override
+    public int link(String oldPath, String newPath) {
+        try {
+            long ino = dentries.resolve(oldPath);
+            DentryCache.Parent p = dentries.resolveParent(newPath);
+            vfs.link(ino, p.dir(), p.name());
+            dentries.added(p.dir(), p.name(), ino);
+            return 0;
+        } catch (Throwable t) {
+            return Errnos.toErrno(t, "link", oldPath + " -> " + newPath);
+        }
+    }
+
+    // ---- directories -------------------------------------------------------------------
+
+    @Override
+    public int opendir(String path, FuseFileInfo fi) {
+        try {
+            // The kernel only opendirs directories; fs-core's readdir checks again.
+            fi.fh.set(dirs.add(dentries.resolve(path)));
+            return 0;
+        } catch (Throwable t) {
+            return Errnos.toErrno(t, "opendir", path);
+        }
+    }
+
+    @Override
+    public int releasedir(String path, FuseFileInfo fi) {
+        try {
+            dirs.remove(fi.fh.get());
+            return 0;
+        } catch (Throwable t) {
+            return Errnos.toErrno(t, "releasedir", path);
+        }
+    }
+
+    /**
+     * Lists the whole directory in one call with offset 0 for every entry: libfuse then buffers
+     * the listing and serves the kernel's successive getdents from it, so a directory changing
+     * between two getdents calls cannot make us skip or repeat an entry.
+     */
+    @Override
+    public int readdir(String path, Pointer buf, FuseFillDir filler, @off_t long offset, FuseFileInfo fi) {
+        try {
+            long dir = fi.fh.get() != 0 ? dirs.get(fi.fh.get()) : dentries.resolve(path);
+            Pointer stMem = Memory.allocateDirect(Runtime.getSystemRuntime(), Struct.size(FileStat.class));
+            FileStat st = FileStat.of(stMem);
+            ByteBuffer name = ByteBuffer.allocateDirect(4 * Vfs.NAME_MAX + 1);
+            st.st_ino.set(dir);
+            st.st_mode.set(Mode.S_IFDIR);
+            add(filler, buf, name, ".", stMem);
+            add(filler, buf, name, "..", null);
+            vfs.readdir(dir, (n, ino, mode) -> {
+                st.st_ino.set(ino);
+                st.st_mode.set(mode);
+                return add(filler, buf, name, n, stMem);
+            });
+            return 0;
+        } catch (Throwable t) {
+            return Errnos.toErrno(t, "readdir", path);
+        }
+    }
+
+    /** Passes one entry to libfuse's filler; true if its buffer is full. */
+    private static boolean add(FuseFillDir filler, Pointer buf, ByteBuffer nameBuf, String name, Pointer st) {
+        byte[] bytes = name.getBytes(StandardCharsets.UTF_8);
+        nameBuf.clear();
+        nameBuf.put(bytes).put((byte) 0).flip(); // libfuse wants a C string
+        return filler.apply(buf, nameBuf, st, 0) != 0;
+    }
+
+    @Override
+    public int fsyncdir(String path, FuseFileInfo fi) {
+        try {
+            long dir = fi.fh.get() != 0 ? dirs.get(fi.fh.get()) : dentries.resolve(path);
+            vfs.fsyncDir(dir);
+            return 0;
+        } catch (Throwable t) {
+            return Errnos.toErrno(t, "fsyncdir", path);
+        }
+    }
+
+    // ---- files -------------------------------------------------------------------------
+
+    @Override
+    public int create(String path, @mode_t long mode, FuseFileInfo fi) {
+        try {
+            DentryCache.Parent p = dentries.resolveParent(path);
+            FuseContext ctx = getContext();
+            int flags = fi.flags.get();
+            long ino;
+            try {
+                Attr a = vfs.mknod(p.dir(), p.name(), Mode.S_IFREG | ((int) mode & Mode.PERM_MASK), 0,
+                        (int) ctx.uid.get(), (int) ctx.gid.get());
+                ino = a.ino();
+            } catch (FsException e) {
+                // O_CREAT without O_EXCL on a name that appeared since the kernel's lookup.
+                if (e.errno() != Errno.EEXIST || (flags & O_EXCL) != 0) {
+                    throw e;
+                }
+                ino = vfs.lookup(p.dir(), p.name());
+            }
+            dentries.added(p.dir(), p.name(), ino);
+            openInto(ino, flags, fi);
+            return 0;
+        } catch (Throwable t) {
+            return Errnos.toErrno(t, "create", path);
+        }
+    }
+
+    private static final int O_EXCL = 0200;
+
+    @Override
+    public int open(String path, FuseFileInfo fi) {
+        try {
+            openInto(dentries.resolve(path), fi.flags.get(), fi);
+            return 0;
+        } catch (Throwable t) {
+            return Errnos.toErrno(t, "open", path);
+        }
+    }
+
+    private void openInto(long ino, int flags, FuseFileInfo fi) {
+        OpenFile of = vfs.open(ino, flags);
+        try {
+            fi.fh.set(files.add(of));
+        } catch (RuntimeException | Error e) {
+            vfs.release(of);
+            throw e;
+        }
+        if (directIo || (flags & OpenFlags.O_DIRECT) != 0) {
+            setDirectIo(fi);
+        }
+    }
+
+    /**
+     * Sets {@code fi->direct_io}. jnr-fuse's FuseFileInfo lacks the {@code writepage} int, so
+     * its {@code direct_io} field points at the wrong byte; the bit-field word is the 4 bytes
+     * before {@code fh} (libfuse 2.9 fuse_common.h), with direct_io in bit 0.
+     */
+    static void setDirectIo(FuseFileInfo fi) {
+        Pointer mem = Struct.getMemory(fi);
+        long off = fi.fh.offset() - 4;
+        mem.putInt(off, mem.getInt(off) | FI_DIRECT_IO);
+    }
+
+    @Override
+    public int read(String path, Pointer buf, @size_t long size, @off_t long offset, FuseFileInfo fi) {
+        try {
+            return vfs.read(files.get(fi.fh.get()), offset, buf.address(), (int) size);
+        } catch (Throwable t) {
+            return Errnos.toErrno(t, "read", path);
+        }
+    }
+
+    @Override
+    public int write(String path, Pointer buf, @size_t long size, @off_t long offset, FuseFileInfo fi) {
+        try {
+            return vfs.write(files.get(fi.fh.get()), offset, buf.address(), (int) size);
+        } catch (Throwable t) {
+            return Errnos.toErrno(t, "write", path);
+        }
+    }
+
+    @Override
+    public int flush(String path, FuseFileInfo fi) {
+        // Data lives in the mapped device from the moment write() returned; close(2) has
+        // nothing to push. Durability is fsync's business.
+        return 0;
+    }
+
+    @Override
+    public int fsync(String path, int isdatasync, FuseFileInfo fi) {
+        try {
+            vfs.fsync(files.get(fi.fh.get()).ino(), isdatasync != 0);
+            return 0;
+        } catch (Throwable t) {
+            return Errnos.toErrno(t, "fsync", path);
+        }
+    }
+
+    @Override
+    public int release(String path, FuseFileInfo fi) {
+        try {
+            vfs.release(files.remove(fi.fh.get()));
+            return 0;
+        } catch (Throwable t) {
+            return Errnos.toErrno(t, "release", path);
+        }
+    }
+
+    @Override
+    public int fallocate(String path, int mode, @off_t long off, @off_t long length, FuseFileInfo fi) {
+        try {
+            long ino = fi != null && fi.fh.get() != 0 ? files.get(fi.fh.get()).ino() : dentries.resolve(path);
+            vfs.fallocate(ino, mode, off, length);
+            return 0;
+        } catch (Throwable t) {
+            return Errnos.toErrno(t, "fallocate", path);
+        }
+    }
+
+    // ---- extended attributes -----------------------------------------------------------
+
+    @Override
+    public int setxattr(String path, String name, Pointer value, @size_t long size, int flags) {
+        try {
+            byte[] v = new byte[(int) size];
+            if (size > 0) {
+                value.get(0, v, 0, v.length);
+            }
+            vfs.setxattr(dentries.resolve(path), name, v, flags);
+            return 0;
+        } catch (Throwable t) {
+            return Errnos.toErrno(t, "setxattr", path);
+        }
+    }
+
+    @Override
+    public int getxattr(String path, String name, Pointer value, @size_t long size) {
+        try {
+            byte[] v = vfs.getxattr(dentries.resolve(path), name);
+            return copyOut(v, value, size);
+        } catch (Throwable t) {
+            return Errnos.toErrno(t, "getxattr", path);
+        }
+    }
+
+    @Override
+    public int listxattr(String path, Pointer list, @size_t long size) {
+        try {
+            List<String> names = vfs.listxattr(dentries.resolve(path));
+            return copyOut(joinNames(names), list, size);
+        } catch (Throwable t) {
+            return Errnos.toErrno(t, "listxattr", path);
+        }
+    }
+
+    /** listxattr(2)'s format: every name followed by a NUL. */
+    static byte[] joinNames(List<String> names) {
+        int len = 0;
+        byte[][] enc = new byte[names.size()][];
+        for (int i = 0; i < enc.length; i++) {
+            enc[i] = names.get(i).getBytes(StandardCharsets.UTF_8);
+            len += enc[i].length + 1;
+        }
+        byte[] out = new byte[len];
+        int pos = 0;
+        for (byte[] e : enc) {
+            System.arraycopy(e, 0, out, pos, e.length);
+            pos += e.length + 1;
+        }
+        return out;
+    }
+
+    /** The size-probe protocol of getxattr/listxattr: 0 asks for the size, too small is ERANGE. */
+    static int copyOut(byte[] v, Pointer dst, long size) {
+        if (size == 0) {
+            return v.length;
+        }
+        if (size < v.length) {
+            return -Errno.ERANGE.code;
+        }
+        dst.put(0, v, 0, v.length);
+        return v.length;
+    }
+
+    @Override
+    public int removexattr(String path, String name) {
+        try {
+            vfs.removexattr(dentries.resolve(path), name);
+            return 0;
+        } catch (Throwable t) {
+            return Errnos.toErrno(t, "removexattr", path);
+        }
+    }
+
+    // ---- conversions -------------------------------------------------------------------
+
+    static void fill(FileStat st, Attr a) {
+        st.st_ino.set(a.ino());
+        st.st_mode.set(a.mode());
+        st.st_nlink.set(a.nlink());
+        st.st_uid.set(a.uid() & 0xFFFF_FFFFL);
+        st.st_gid.set(a.gid() & 0xFFFF_FFFFL);
+        st.st_rdev.set(a.rdev());
+        st.st_size.set(a.size());
+        st.st_blksize.set(Attr.BLKSIZE);
+        st.st_blocks.set(a.blocks());
+        setTime(st.st_atim, a.atimeNs());
+        setTime(st.st_mtim, a.mtimeNs());
+        setTime(st.st_ctim, a.ctimeNs());
+    }
+
+    private static void setTime(Timespec ts, long ns) {
+        ts.tv_sec.set(Math.floorDiv(ns, 1_000_000_000L));
+        ts.tv_nsec.set(Math.floorMod(ns, 1_000_000_000L));
+    }
+
+    @Override
+    public String toString() {
+        return "DaxFuse[" + (mountPoint == null ? "unmounted" : mountPoint) + "]";
+    }
+}

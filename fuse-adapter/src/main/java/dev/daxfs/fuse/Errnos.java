@@ -1,0 +1,37 @@
+package dev.daxfs.fuse;
+
+import dev.daxfs.core.Errno;
+import dev.daxfs.core.FsException;
+import org.apache.logging.log4j.LogManager;
+import org.apache.logging.log4j.Logger;
+
+/**
+ * The one place where a Java exception becomes the negative errno a FUSE callback returns.
+ *
+ * <p>An {@link FsException} is an expected outcome (ENOENT for a lookup of a missing name is
+ * ordinary traffic) and maps to {@code -errno} silently, at TRACE. Anything else is a bug or an
+ * unexpected runtime failure: it is logged at ERROR with its stack trace and reported to the
+ * caller as EIO, never thrown back into libfuse (an exception escaping a jnr callback would be
+ * lost and the request would hang or crash the daemon).
+ */
+final class Errnos {
+
+    private static final Logger LOG = LogManager.getLogger(Errnos.class);
+
+    static final int EIO = Errno.EIO.code;
+
+    private Errnos() {
+    }
+
+    /** Maps {@code t} to a negative errno, logging it if it is not an {@link FsException}. */
+    static int toErrno(Throwable t, String op, String path) {
+        if (t instanceof FsException fe) {
+            if (LOG.isTraceEnabled()) {
+                LOG.trace("{} {}: {}", op, path, fe.toString());
+            }
+            return -fe.errno().code;
+        }
+        LOG.error("{} {} failed unexpectedly; returning EIO", op, path, t);
+        return -EIO;
+    }
+}

@@ -1,0 +1,82 @@
+package dev.daxfs.fuse;
+
+import dev.daxfs.core.CorruptImageException;
+import dev.daxfs.core.Errno;
+import dev.daxfs.core.FsException;
+import org.junit.jupiter.api.Test;
+
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class ErrnosTest {
+
+    @Test
+    void fsExceptionBecomesNegativeErrno() {
+        for (Errno e : Errno.values()) {
+            assertEquals(-e.code, Errnos.toErrno(new FsException(e, "x"), "op", "/p"));
+        }
+        assertEquals(-117, Errnos.toErrno(new CorruptImageException("bad"), "op", "/p"));
+    }
+
+    @Test
+    void anythingElseIsEio() {
+        assertEquals(-5, Errnos.toErrno(new IllegalStateException("bug"), "op", "/p"));
+        assertEquals(-5, Errnos.toErrno(new AssertionError("bug"), "op", null));
+    }
+
+    @Test
+    void linuxErrnoValues() {
+        assertEquals(2, Errno.ENOENT.code);
+        assertEquals(17, Errno.EEXIST.code);
+        assertEquals(39, Errno.ENOTEMPTY.code);
+        assertEquals(36, Errno.ENAMETOOLONG.code);
+        assertEquals(61, Errno.ENODATA.code);
+        assertEquals(34, Errno.ERANGE.code);
+    }
+
+    @Test
+    void chownMinusOneMeansUnchanged() {
+        assertTrue(DaxFuse.isUnchanged(-1L));
+        assertTrue(DaxFuse.isUnchanged(0xFFFF_FFFFL));
+        assertFalse(DaxFuse.isUnchanged(0));
+        assertFalse(DaxFuse.isUnchanged(1000));
+    }
+
+    @Test
+    void utimensSpecialValues() {
+        assertNull(DaxFuse.time(123, DaxFuse.UTIME_OMIT));
+        assertEquals(dev.daxfs.core.SetAttr.NOW, DaxFuse.time(123, DaxFuse.UTIME_NOW));
+        assertEquals(1_500_000_000_123_456_789L, DaxFuse.time(1_500_000_000L, 123_456_789L));
+        assertEquals(-1L, DaxFuse.time(-1, 999_999_999L));
+    }
+
+    @Test
+    void xattrNameListIsNulSeparated() {
+        assertArrayEquals("user.a\0user.bb\0".getBytes(), DaxFuse.joinNames(List.of("user.a", "user.bb")));
+        assertArrayEquals(new byte[0], DaxFuse.joinNames(List.of()));
+    }
+
+    @Test
+    void handleTableDetectsStaleHandles() {
+        HandleTable<String> t = new HandleTable<>();
+        long a = t.add("a");
+        long b = t.add("b");
+        assertEquals("a", t.get(a));
+        assertEquals("b", t.remove(b));
+        long c = t.add("c"); // reuses b's slot with a new generation
+        assertEquals("c", t.get(c));
+        assertEquals(Errno.EBADF, assertThrows(FsException.class, () -> t.get(b)).errno());
+        assertEquals(Errno.EBADF, assertThrows(FsException.class, () -> t.get(0)).errno());
+        for (int i = 0; i < 1000; i++) {
+            t.add("x" + i);
+        }
+        assertEquals("a", t.get(a));
+        assertEquals(1002, t.openCount());
+    }
+}
