@@ -1,0 +1,123 @@
+package dev.daxfs.cli;
+
+import java.io.File;
+import java.io.IOException;
+import java.io.RandomAccessFile;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Starts the mount daemon as a detached child JVM ({@code setsid java -cp <this jar>
+ * dev.daxfs.cli.Main mount --foreground ...}, output appended to the log file) and waits until the
+ * mount shows up in /proc/self/mountinfo as {@code fuse.daxfs} — or the child dies, in which case
+ * its one-line error ({@code daxfs: ...}) is repeated here.
+ */
+final class Daemonizer {
+
+    private static final long POLL_MS = 50;
+
+    private Daemonizer() {
+    }
+
+    static int start(Path image, Path mnt, Path log, String logLevel, List<String> options,
+                     boolean debugLocks, int timeoutSeconds) throws IOException {
+        List<String> cmd = new ArrayList<>();
+        if (new File("/usr/bin/setsid").canExecute() || new File("/bin/setsid").canExecute()) {
+            cmd.add("setsid");
+        }
+        cmd.add(ProcessHandle.current().info().command()
+                .orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString()));
+        cmd.add("-Dfile.encoding=UTF-8");
+        cmd.add("-Dsun.jnu.encoding=UTF-8");
+        if (Boolean.getBoolean("daxfs.debugLocks")) {
+            cmd.add("-Ddaxfs.debugLocks=true");
+        }
+        cmd.add("-cp");
+        cmd.add(absoluteClassPath());
+        cmd.add(Main.class.getName());
+        cmd.add("mount");
+        cmd.add("--foreground");
+        cmd.add("--log-level=" + logLevel);
+        if (debugLocks) {
+            cmd.add("--debug-locks");
+        }
+        if (!options.isEmpty()) {
+            cmd.add("-o");
+            cmd.add(String.join(",", options));
+        }
+        cmd.add(image.toString());
+        cmd.add(mnt.toString());
+
+        Files.createDirectories(log.toAbsolutePath().getParent());
+        long logStart = Files.exists(log) ? Files.size(log) : 0;
+        Process child = new ProcessBuilder(cmd)
+                .directory(new File("/"))
+                .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
+                .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
+                .redirectErrorStream(true)
+                .start();
+
+        long deadline = System.nanoTime() + timeoutSeconds * 1_000_000_000L;
+        while (true) {
+            if (MountTable.isDaxfsMount(mnt)) {
+                System.out.println("Mounted " + image + " on " + mnt + " (daemon pid " + child.pid()
+                        + ", log " + log + ")");
+                return ExitCodes.OK;
+            }
+            if (!child.isAlive()) {
+                int code = child.exitValue();
+                String line = lastErrorLine(log, logStart);
+                throw new CliException(code == 0 ? ExitCodes.RUNTIME : code,
+                        line != null ? line : "the mount daemon exited with status " + code
+                                + " before mounting; see " + log);
+            }
+            if (System.nanoTime() > deadline) {
+                child.destroyForcibly();
+                Unmount.fusermount(mnt, true);
+                throw CliException.runtime("the mount daemon did not mount " + mnt + " within "
+                        + timeoutSeconds + " s; see " + log);
+            }
+            try {
+                Thread.sleep(POLL_MS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw CliException.runtime("interrupted while waiting for the mount");
+            }
+        }
+    }
+
+    /** The child's {@code daxfs: ...} line, without the prefix (Main adds it back). */
+    static String lastErrorLine(Path log, long from) {
+        try (RandomAccessFile f = new RandomAccessFile(log.toFile(), "r")) {
+            long len = f.length();
+            if (len <= from) {
+                return null;
+            }
+            byte[] tail = new byte[(int) Math.min(len - from, 1 << 20)];
+            f.seek(len - tail.length);
+            f.readFully(tail);
+            String[] lines = new String(tail, StandardCharsets.UTF_8).split("\n");
+            for (int i = lines.length - 1; i >= 0; i--) {
+                if (lines[i].startsWith(Main.ERROR_PREFIX)) {
+                    return lines[i].substring(Main.ERROR_PREFIX.length());
+                }
+            }
+            return null;
+        } catch (IOException e) {
+            return null;
+        }
+    }
+
+    private static String absoluteClassPath() {
+        List<String> out = new ArrayList<>();
+        for (String e : System.getProperty("java.class.path").split(File.pathSeparator)) {
+            if (!e.isEmpty()) {
+                out.add(Path.of(e).toAbsolutePath().toString());
+            }
+        }
+        return String.join(File.pathSeparator, out);
+    }
+}

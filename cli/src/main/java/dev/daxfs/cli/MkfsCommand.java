@@ -1,0 +1,103 @@
+package dev.daxfs.cli;
+
+import dev.daxfs.core.DaxFs;
+import dev.daxfs.core.FormatOptions;
+import dev.daxfs.core.FsInfo;
+import dev.daxfs.pmem.PmemDevice;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+
+/** {@code daxfs mkfs}: create (if needed) and format an image. */
+@Command(name = "mkfs", mixinStandardHelpOptions = true, versionProvider = Version.class,
+        description = {"Format IMAGE as an empty daxfs filesystem.",
+                "IMAGE is an image file (created sparse with --size if it does not exist), "
+                        + "a /dev/pmemN block device or a /dev/daxN.M character device.",
+                "Refuses an image that already holds a daxfs unless --force is given."})
+final class MkfsCommand implements Callable<Integer> {
+
+    static final long DEFAULT_SIZE = 1L << 30;
+
+    @Parameters(index = "0", paramLabel = "IMAGE", description = "Image file or pmem device.")
+    Path image;
+
+    @Option(names = "--size", paramLabel = "SIZE",
+            description = "Size of a new image file, e.g. 64M, 8G (default 1G). "
+                    + "For an existing file it must match the file's size.")
+    String size;
+
+    @Option(names = "--force", description = "Overwrite an image that already holds a daxfs.")
+    boolean force;
+
+    @Option(names = "--label", paramLabel = "LABEL", description = "Filesystem label, up to 32 bytes.")
+    String label = "";
+
+    @Option(names = "--inode-ratio", paramLabel = "BYTES",
+            description = "Provision one inode per BYTES of device (default 16K).")
+    String inodeRatio;
+
+    @Override
+    public Integer call() throws IOException {
+        Path img = image.toAbsolutePath().normalize();
+        FormatOptions defaults = FormatOptions.defaults();
+        long ratio = inodeRatio == null ? defaults.bytesPerInode() : Sizes.parse(inodeRatio);
+        if (ratio < 256) {
+            throw CliException.usage("--inode-ratio " + inodeRatio + " is too small (at least 256 bytes)");
+        }
+        if (label.getBytes(StandardCharsets.UTF_8).length > 32) {
+            throw CliException.usage("--label is longer than 32 bytes");
+        }
+        FormatOptions opts = new FormatOptions(label, ratio, defaults.journalBytes());
+        Long wanted = size == null ? null : Sizes.parse(size);
+
+        boolean created = false;
+        PmemDevice dev;
+        if (!Files.exists(img)) {
+            long bytes = wanted == null ? DEFAULT_SIZE : wanted;
+            checkMinimum(img, bytes);
+            if (img.getParent() != null && !Files.isDirectory(img.getParent())) {
+                throw CliException.usage(img.getParent() + ": no such directory");
+            }
+            dev = Devices.create(img, bytes);
+            created = true;
+        } else {
+            if (wanted != null && Files.isRegularFile(img) && Files.size(img) != wanted) {
+                throw CliException.usage(img + " already exists with " + Files.size(img)
+                        + " bytes; --size applies only to new images (remove the file or omit --size)");
+            }
+            dev = Devices.open(img, false);
+        }
+        boolean ok = false;
+        try {
+            checkMinimum(img, dev.size());
+            if (!created && !force && DaxFs.looksLikeDaxfs(dev)) {
+                throw CliException.usage(img + " already holds a daxfs filesystem; use --force to overwrite it");
+            }
+            DaxFs.format(dev, opts);
+            FsInfo info = DaxFs.info(dev);
+            System.out.printf("Formatted %s: %s, block size %d, %d inodes, uuid %s%s%n", img,
+                    Sizes.human(dev.size()), info.blockSize(), info.totalInodes(), info.uuid(),
+                    info.label().isEmpty() ? "" : ", label '" + info.label() + "'");
+            ok = true;
+        } finally {
+            dev.close();
+            if (!ok && created) {
+                Files.deleteIfExists(img);
+            }
+        }
+        return ExitCodes.OK;
+    }
+
+    static void checkMinimum(Path img, long bytes) {
+        if (bytes < DaxFs.MIN_DEVICE_SIZE) {
+            throw CliException.usage(img + " is too small: " + bytes + " bytes, daxfs needs at least "
+                    + Sizes.human(DaxFs.MIN_DEVICE_SIZE));
+        }
+    }
+}

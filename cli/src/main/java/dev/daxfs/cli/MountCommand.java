@@ -1,0 +1,184 @@
+package dev.daxfs.cli;
+
+import dev.daxfs.core.DaxFs;
+import dev.daxfs.core.FormatOptions;
+import dev.daxfs.core.MountOptions;
+import dev.daxfs.pmem.PmemDevice;
+import org.apache.logging.log4j.Level;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+
+/**
+ * {@code daxfs mount}: checks everything a user can get wrong, then either serves the mount in
+ * this process ({@code --foreground}) or starts a detached daemon that does and returns once the
+ * mount is visible.
+ */
+@Command(name = "mount", mixinStandardHelpOptions = true, versionProvider = Version.class,
+        description = {"Mount the daxfs IMAGE on MOUNTPOINT.",
+                "Without arguments, mounts ./daxfs.img on ./mnt, creating and formatting a 1 GiB sparse "
+                        + "./daxfs.img and creating ./mnt first if they do not exist.",
+                "Daemonizes by default and returns once the mount is ready; --foreground stays attached "
+                        + "and unmounts cleanly on Ctrl-C."})
+final class MountCommand implements Callable<Integer> {
+
+    static final Path DEFAULT_IMAGE = Path.of("daxfs.img");
+    static final Path DEFAULT_MOUNTPOINT = Path.of("mnt");
+    static final long DEFAULT_IMAGE_SIZE = 1L << 30;
+
+    @Parameters(index = "0", arity = "0..1", paramLabel = "IMAGE",
+            description = "Image file or pmem device (default ./daxfs.img).")
+    Path image;
+
+    @Parameters(index = "1", arity = "0..1", paramLabel = "MOUNTPOINT",
+            description = "An existing, empty, unmounted directory (default ./mnt).")
+    Path mountPoint;
+
+    @Option(names = {"-f", "--foreground"}, description = "Serve the mount in this process; Ctrl-C unmounts.")
+    boolean foreground;
+
+    @Option(names = "-o", split = ",", paramLabel = "OPT[,OPT...]",
+            description = {"Mount options. daxfs: ro, sync (every write durable before it returns), "
+                    + "inode_cache=N (inodes kept in memory). Passed to FUSE: allow_other, direct_io "
+                    + "(no kernel page cache), and any other libfuse option."})
+    List<String> options = new ArrayList<>();
+
+    @Option(names = "--log-level", paramLabel = "LEVEL", defaultValue = "INFO",
+            description = "TRACE, DEBUG, INFO, WARN or ERROR (default ${DEFAULT-VALUE}).")
+    String logLevel;
+
+    @Option(names = "--log-file", paramLabel = "FILE",
+            description = "Log file (default IMAGE.log when daemonized; the console with --foreground).")
+    Path logFile;
+
+    @Option(names = "--debug-locks", description = "Run fs-core's lock-order validator.")
+    boolean debugLocks;
+
+    @Option(names = "--timeout", paramLabel = "SECONDS", defaultValue = "60",
+            description = "How long to wait for the daemon to mount (default ${DEFAULT-VALUE}).")
+    int timeoutSeconds;
+
+    @Override
+    public Integer call() throws IOException {
+        Level level = Level.toLevel(logLevel, null);
+        if (level == null) {
+            throw CliException.usage("invalid --log-level '" + logLevel + "': use TRACE, DEBUG, INFO, WARN or ERROR");
+        }
+        Path img = (image == null ? DEFAULT_IMAGE : image).toAbsolutePath().normalize();
+        Path mnt = (mountPoint == null ? DEFAULT_MOUNTPOINT : mountPoint).toAbsolutePath().normalize();
+        Options opts = Options.parse(options, debugLocks);
+
+        if (image == null && !Files.exists(img)) {
+            createDefaultImage(img);
+        }
+        if (mountPoint == null && !Files.exists(mnt)) {
+            Files.createDirectories(mnt);
+        }
+        if (!Files.exists(img)) {
+            throw CliException.usage(img + ": no such file or device");
+        }
+        Path realMnt = checkMountPoint(mnt);
+        Preflight.checkDevFuse();
+        Preflight.checkLibFuse();
+
+        if (foreground) {
+            Main.daemonMode = true;
+            if (logFile != null) {
+                Logging.configure(level, logFile.toAbsolutePath());
+            } else {
+                Logging.configure(level, null);
+            }
+            return new MountDaemon(img, realMnt, opts).run();
+        }
+        Path log = (logFile != null ? logFile : Path.of(img + ".log")).toAbsolutePath();
+        return Daemonizer.start(img, realMnt, log, logLevel, options, debugLocks, timeoutSeconds);
+    }
+
+    private static void createDefaultImage(Path img) {
+        try (PmemDevice dev = Devices.create(img, DEFAULT_IMAGE_SIZE)) {
+            DaxFs.format(dev, FormatOptions.defaults());
+        } catch (RuntimeException e) {
+            try {
+                Files.deleteIfExists(img);
+            } catch (IOException ignored) {
+                // the original failure is what the user needs to see
+            }
+            throw e;
+        }
+        System.out.println("Created " + img + " (" + Sizes.human(DEFAULT_IMAGE_SIZE) + ", sparse) and formatted it");
+    }
+
+    /** The real path of a usable mountpoint: existing, a directory, not already mounted on. */
+    static Path checkMountPoint(Path mnt) throws IOException {
+        if (!Files.exists(mnt)) {
+            // A dead FUSE mount ("transport endpoint is not connected") also fails exists().
+            if (MountTable.find(mnt).isPresent()) {
+                throw CliException.usage(mnt + " is already mounted (a dead mount? fusermount -u " + mnt + ")");
+            }
+            throw CliException.usage("mountpoint " + mnt + " does not exist");
+        }
+        if (!Files.isDirectory(mnt)) {
+            throw CliException.usage("mountpoint " + mnt + " is not a directory");
+        }
+        Path real = mnt.toRealPath();
+        var existing = MountTable.find(real);
+        if (existing.isPresent()) {
+            throw CliException.usage(real + " is already mounted (" + existing.get().fsType() + " "
+                    + existing.get().source() + ")");
+        }
+        return real;
+    }
+
+    /** The -o options split into what fs-core takes and what goes to libfuse. */
+    record Options(MountOptions mount, List<String> fuse, boolean directIo) {
+
+        static Options parse(List<String> raw, boolean debugLocks) {
+            MountOptions m = MountOptions.defaults();
+            if (debugLocks) {
+                m = m.withDebugLocks(true);
+            }
+            List<String> fuse = new ArrayList<>();
+            for (String o : raw) {
+                String opt = o.trim();
+                if (opt.isEmpty()) {
+                    continue;
+                }
+                if (opt.equals("ro")) {
+                    m = m.withReadOnly(true);
+                    fuse.add(opt);
+                } else if (opt.equals("rw")) {
+                    m = m.withReadOnly(false);
+                    fuse.add(opt);
+                } else if (opt.equals("sync")) {
+                    m = m.withSync(true);
+                    fuse.add(opt);
+                } else if (opt.equals("debug_locks")) {
+                    m = m.withDebugLocks(true);
+                } else if (opt.startsWith("inode_cache=")) {
+                    String v = opt.substring("inode_cache=".length());
+                    try {
+                        int n = Integer.parseInt(v);
+                        if (n < 1) {
+                            throw new NumberFormatException();
+                        }
+                        m = m.withInodeCacheSize(n);
+                    } catch (NumberFormatException e) {
+                        throw CliException.usage("invalid -o inode_cache=" + v + ": a positive number of inodes");
+                    }
+                } else if (opt.equals("-s") || opt.equals("-f") || opt.equals("-d")) {
+                    throw CliException.usage("-o " + opt + " is not a mount option");
+                } else {
+                    fuse.add(opt);
+                }
+            }
+            return new Options(m, List.copyOf(fuse), fuse.contains("direct_io"));
+        }
+    }
+}

@@ -1,0 +1,129 @@
+package dev.daxfs.cli;
+
+import dev.daxfs.core.DaxFs;
+import dev.daxfs.core.Vfs;
+import dev.daxfs.fuse.DaxFuse;
+import dev.daxfs.fuse.FuseOptions;
+import dev.daxfs.pmem.PmemDevice;
+import org.apache.logging.log4j.LogManager;
+import org.apache.logging.log4j.Logger;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The mount daemon's life: open and lock the image, mount fs-core, serve FUSE until the mount
+ * goes away, close fs-core (journal commit, persist, clean flag), unlock the image, exit.
+ *
+ * <p><b>How it ends.</b> The FUSE loop (libfuse's multithreaded loop, run on the main thread
+ * inside {@code fuse_main}) returns when the kernel ends the connection: after {@code daxfs
+ * umount}, {@code fusermount -u} or {@code umount} from anyone. The main thread then closes the
+ * filesystem. On SIGINT/SIGTERM the JVM runs shutdown hooks instead of letting libfuse see the
+ * signal; our hook unmounts ({@code fusermount -u}, lazily if busy) and waits, bounded, until the
+ * main thread has closed the filesystem, because the JVM halts as soon as the hooks return.
+ */
+final class MountDaemon {
+
+    private static final Logger LOG = LogManager.getLogger(MountDaemon.class);
+    private static final long CLOSE_WAIT_SECONDS = 60;
+
+    private final Path image;
+    private final Path mountPoint;
+    private final MountCommand.Options options;
+
+    private final CountDownLatch closed = new CountDownLatch(1);
+    private volatile boolean loopRunning;
+    private volatile boolean shuttingDown;
+
+    MountDaemon(Path image, Path mountPoint, MountCommand.Options options) {
+        this.image = image;
+        this.mountPoint = mountPoint;
+        this.options = options;
+    }
+
+    /** True once a shutdown hook runs: the caller must then return instead of System.exit. */
+    boolean shuttingDown() {
+        return shuttingDown;
+    }
+
+    int run() throws IOException {
+        long pid = ProcessHandle.current().pid();
+        Path pidFile = PidFiles.of(mountPoint);
+        boolean readOnly = options.mount().readOnly();
+        PmemDevice dev = Devices.open(image, readOnly);
+        Vfs vfs = null;
+        try {
+            vfs = DaxFs.mount(dev, options.mount());
+            DaxFuse fuse;
+            try {
+                fuse = new DaxFuse(vfs, options.directIo());
+            } catch (LinkageError e) {
+                throw Preflight.libfuseMissing();
+            }
+            PidFiles.write(pidFile, pid);
+            Runtime.getRuntime().addShutdownHook(new Thread(this::onSignal, "daxfs-shutdown"));
+            LOG.info("mounting {} on {} (pid {}, options {}, fuse {})", image, mountPoint, pid,
+                    options.mount(), options.fuse());
+            loopRunning = true;
+            try {
+                fuse.mount(mountPoint, true, false, FuseOptions.args(options.fuse()));
+            } catch (RuntimeException e) {
+                throw CliException.runtime("cannot mount " + image + " on " + mountPoint
+                        + ": libfuse failed (" + rootMessage(e) + ")");
+            } finally {
+                loopRunning = false;
+            }
+            LOG.info("FUSE loop ended for {} ({} files still open); closing the filesystem",
+                    mountPoint, fuse.openFileCount());
+            Vfs v = vfs;
+            vfs = null;
+            v.close();
+            LOG.info("{} closed cleanly", image);
+            return ExitCodes.OK;
+        } finally {
+            try {
+                if (vfs != null) {
+                    vfs.close();
+                }
+            } catch (RuntimeException e) {
+                LOG.error("closing the filesystem after a failure", e);
+            } finally {
+                dev.close();
+                PidFiles.remove(pidFile, pid);
+                closed.countDown();
+            }
+        }
+    }
+
+    private static String rootMessage(Throwable e) {
+        while (e.getCause() != null) {
+            e = e.getCause();
+        }
+        return e.getMessage();
+    }
+
+    /** Shutdown hook (SIGINT, SIGTERM, System.exit): unmount, then wait for the clean close. */
+    private void onSignal() {
+        shuttingDown = true;
+        if (closed.getCount() == 0) {
+            return;
+        }
+        LOG.info("signal: unmounting {}", mountPoint);
+        if (loopRunning && !Unmount.fusermount(mountPoint, false)) {
+            LOG.warn("{} is busy; detaching it lazily, the filesystem closes when the last file is closed",
+                    mountPoint);
+            Unmount.fusermount(mountPoint, true);
+        }
+        try {
+            if (!closed.await(CLOSE_WAIT_SECONDS, TimeUnit.SECONDS)) {
+                LOG.error("{} was not closed within {} s; the journal will be replayed at the next mount",
+                        image, CLOSE_WAIT_SECONDS);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        Logging.shutdown();
+    }
+}

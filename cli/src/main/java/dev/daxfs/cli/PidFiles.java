@@ -1,0 +1,86 @@
+package dev.daxfs.cli;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.OptionalLong;
+
+/**
+ * Where a mount daemon records its pid, so that {@code daxfs umount} can wait for it to exit (and
+ * with it, for the filesystem to be flushed and the image unlocked): {@code /run/daxfs/} when it
+ * is writable (root), else {@code $XDG_RUNTIME_DIR/daxfs/}, else {@code /tmp/daxfs-<user>/}. The
+ * file is named after the absolute mountpoint, escaped.
+ */
+public final class PidFiles {
+
+    private PidFiles() {
+    }
+
+    static Path dir() {
+        Path run = Path.of("/run/daxfs");
+        if (writable(run)) {
+            return run;
+        }
+        String xdg = System.getenv("XDG_RUNTIME_DIR");
+        if (xdg != null && !xdg.isEmpty() && writable(Path.of(xdg, "daxfs"))) {
+            return Path.of(xdg, "daxfs");
+        }
+        return Path.of(System.getProperty("java.io.tmpdir"), "daxfs-" + System.getProperty("user.name"));
+    }
+
+    private static boolean writable(Path dir) {
+        try {
+            Files.createDirectories(dir);
+            return Files.isWritable(dir);
+        } catch (IOException | SecurityException e) {
+            return false;
+        }
+    }
+
+    /** The pid file of the daemon serving {@code mountPoint} (absolute, real). */
+    public static Path of(Path mountPoint) {
+        return dir().resolve(escape(mountPoint.toString()) + ".pid");
+    }
+
+    /** Every byte outside [A-Za-z0-9._-] as %XX; "/" first becomes "%2F", so names never clash. */
+    static String escape(String path) {
+        StringBuilder b = new StringBuilder();
+        for (byte c : path.getBytes(StandardCharsets.UTF_8)) {
+            if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
+                    || c == '.' || c == '_' || c == '-') {
+                b.append((char) c);
+            } else {
+                b.append('%').append(String.format("%02X", c & 0xff));
+            }
+        }
+        return b.toString();
+    }
+
+    static void write(Path file, long pid) throws IOException {
+        Files.createDirectories(file.getParent());
+        Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
+        Files.writeString(tmp, pid + "\n");
+        Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+    }
+
+    public static OptionalLong read(Path file) {
+        try {
+            return OptionalLong.of(Long.parseLong(Files.readString(file).trim()));
+        } catch (IOException | NumberFormatException e) {
+            return OptionalLong.empty();
+        }
+    }
+
+    /** Removes the file if it still names {@code pid} (a newer daemon may own it by now). */
+    static void remove(Path file, long pid) {
+        if (read(file).orElse(-1) == pid) {
+            try {
+                Files.deleteIfExists(file);
+            } catch (IOException e) {
+                // best effort: a stale pid file only makes umount check a dead pid
+            }
+        }
+    }
+}
