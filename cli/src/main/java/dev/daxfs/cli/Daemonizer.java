@@ -31,7 +31,6 @@ final class Daemonizer {
         cmd.add(ProcessHandle.current().info().command()
                 .orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString()));
         cmd.add("-Dfile.encoding=UTF-8");
-        cmd.add("-Dsun.jnu.encoding=UTF-8");
         if (Boolean.getBoolean("daxfs.debugLocks")) {
             cmd.add("-Ddaxfs.debugLocks=true");
         }
