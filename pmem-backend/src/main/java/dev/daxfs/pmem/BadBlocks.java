@@ -38,4 +38,12 @@ public interface BadBlocks {
     }
 
     void addListener(Listener l);
+
+    /**
+     * Rereads the list from where it lives (the sidecar, or sysfs where the kernel adds ranges as
+     * it finds them) and notifies listeners of every range that is newly bad. A daemon calls this
+     * to see poison that another process (the CLI) injected while it held the device.
+     */
+    default void refresh() {
+    }
 }
