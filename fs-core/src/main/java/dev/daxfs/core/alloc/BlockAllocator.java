@@ -1,0 +1,332 @@
+package dev.daxfs.core.alloc;
+
+import dev.daxfs.core.Errno;
+import dev.daxfs.core.FsException;
+import dev.daxfs.core.format.Layout;
+import dev.daxfs.core.format.Magic;
+import dev.daxfs.core.journal.Journal;
+import dev.daxfs.core.lock.LockClass;
+import dev.daxfs.core.lock.RwLock;
+
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.TreeSet;
+import java.util.function.LongPredicate;
+
+/**
+ * Free-space allocator: the on-media block bitmap (changed through journal handles) mirrored by
+ * two in-memory indexes of free extents, by start and by length, so that large files get long,
+ * contiguous, 2 MiB-aligned extents and a file grows in place when the block after it is free.
+ *
+ * <p>Freed blocks are <em>busy</em> until the transaction that freed them is durable (a crash
+ * before that would leave them owned by the old file) and while any in-flight copy still pins
+ * them: only then do they return to the free indexes. Lock: {@code BLOCK_ALLOC}, a leaf below
+ * the journal handle.
+ */
+public final class BlockAllocator {
+    private final Journal journal;
+    private final Layout layout;
+    private final Bitmap bitmap;
+    private final RwLock lock = new RwLock(LockClass.BLOCK_ALLOC, 0);
+
+    private final TreeMap<Long, Long> byStart = new TreeMap<>();
+    private final TreeSet<Extent> bySize = new TreeSet<>(
+            Comparator.comparingLong(Extent::len).thenComparingLong(Extent::start));
+    private long free;
+    /** Freed in transaction seq → extents, waiting for that transaction to be durable. */
+    private final TreeMap<Long, List<Extent>> busy = new TreeMap<>();
+    private long busyBlocks;
+    /** Durable frees still pinned by in-flight copies; rechecked on every release. */
+    private final List<Extent> pinnedFrees = new ArrayList<>();
+    private volatile LongPredicate pinned = b -> false;
+
+    public BlockAllocator(Journal journal, Layout layout) {
+        this.journal = journal;
+        this.layout = layout;
+        this.bitmap = new Bitmap(journal, layout.blockBitmapStart(), layout.blockBitmapBlocks(),
+                Magic.BLOCK_BITMAP, "block bitmap");
+        journal.addCommitListener(this::committed);
+    }
+
+    /** Tells the allocator which blocks are pinned by in-flight copies (see the pin table). */
+    public void setPinnedPredicate(LongPredicate p) {
+        this.pinned = p;
+    }
+
+    /** Builds the free indexes from the on-media bitmap. */
+    public void load() {
+        long[] cursor = {layout.dataStart()};
+        bitmap.load(layout.totalBlocks(), (start, len, set) -> {
+            // runs are of used blocks; the gaps between them are free
+            addGap(cursor[0], start);
+            cursor[0] = Math.max(cursor[0], start + len);
+        });
+        addGap(cursor[0], layout.totalBlocks() - 1);
+    }
+
+    private void addGap(long from, long to) {
+        from = Math.max(from, layout.dataStart());
+        to = Math.min(to, layout.totalBlocks() - 1);
+        if (to > from) {
+            insertFree(from, to - from);
+        }
+    }
+
+    /** mkfs: bitmap images with every block before the data area and the backup superblock used. */
+    public static void format(Journal journal, Layout layout) {
+        for (long b = 0; b < layout.blockBitmapBlocks(); b++) {
+            byte[] img = journal.create(layout.blockBitmapStart() + b);
+            System.arraycopy(Bitmap.freshBlock(Magic.BLOCK_BITMAP, layout.blockBitmapStart() + b), 0, img, 0, img.length);
+        }
+        Bitmap bm = new Bitmap(journal, layout.blockBitmapStart(), layout.blockBitmapBlocks(), Magic.BLOCK_BITMAP, "block bitmap");
+        bm.set(0, layout.dataStart(), true);
+        bm.set(layout.totalBlocks() - 1, 1, true);
+        // bits past the end of the device stay set so nothing ever allocates them
+        long cap = layout.blockBitmapBlocks() * Layout.BITS_PER_BITMAP_BLOCK;
+        bm.set(layout.totalBlocks(), cap - layout.totalBlocks(), true);
+    }
+
+    private long reserved;
+    /** What this thread's running transaction still has reserved; allocations draw it down. */
+    private final ThreadLocal<long[]> mine = ThreadLocal.withInitial(() -> new long[1]);
+
+    /**
+     * Reserves {@code n} allocatable blocks for one transaction (as XFS reserves at
+     * xfs_trans_alloc), so that the transaction cannot run out of space half-way.
+     */
+    public boolean tryReserve(long n) {
+        if (n == 0) {
+            return true;
+        }
+        lock.lockExclusive(); // reserved vs. free
+        try {
+            if (free - reserved < n) {
+                return false;
+            }
+            reserved += n;
+            mine.get()[0] += n;
+            return true;
+        } finally {
+            lock.unlockExclusive();
+        }
+    }
+
+    /** Returns what this thread's transaction reserved and did not allocate. */
+    public void unreserve() {
+        long[] m = mine.get();
+        if (m[0] == 0) {
+            return;
+        }
+        lock.lockExclusive(); // reserved vs. free
+        try {
+            reserved -= m[0];
+            m[0] = 0;
+        } finally {
+            lock.unlockExclusive();
+        }
+    }
+
+    /** Blocks that could be reserved right now. */
+    public long reservable() {
+        lock.lockShared(); // reserved vs. free
+        try {
+            return Math.max(0, free - reserved);
+        } finally {
+            lock.unlockShared();
+        }
+    }
+
+    public long freeBlocks() {
+        return free + busyBlocks;
+    }
+
+    /** Free blocks allocatable right now (not waiting for a commit or a pin). */
+    public long allocatableBlocks() {
+        return free;
+    }
+
+    /** True if a commit would free enough busy blocks to satisfy {@code want}. */
+    public boolean commitWouldHelp(long want) {
+        return free - reserved < want && busyBlocks > 0;
+    }
+
+    /**
+     * Allocates up to {@code want} blocks, preferring to continue at {@code goal} (the block after
+     * the file's last extent) and 2 MiB alignment for large requests. Returns at least one block
+     * or throws ENOSPC. Marks them used in the running transaction. Caller holds a handle.
+     */
+    public List<Extent> allocate(long goal, long want) {
+        List<Extent> out = new ArrayList<>();
+        lock.lockExclusive(); // free indexes and bitmap images vs. other allocations and frees
+        try {
+            long remaining = want;
+            while (remaining > 0) {
+                Extent e = pick(goal, remaining);
+                if (e == null) {
+                    break;
+                }
+                takeFree(e.start(), e.len());
+                long[] m = mine.get();
+                long use = Math.min(m[0], e.len());
+                m[0] -= use;
+                reserved -= use;
+                bitmap.set(e.start(), e.len(), true);
+                out.add(e);
+                remaining -= e.len();
+                goal = e.end();
+            }
+        } finally {
+            lock.unlockExclusive();
+        }
+        if (out.isEmpty()) {
+            throw new FsException(Errno.ENOSPC, "no free blocks");
+        }
+        return out;
+    }
+
+    private Extent pick(long goal, long want) {
+        if (goal > 0) {
+            Map.Entry<Long, Long> f = byStart.floorEntry(goal);
+            if (f != null && f.getKey() + f.getValue() > goal) {
+                return new Extent(goal, Math.min(want, f.getKey() + f.getValue() - goal));
+            }
+        }
+        Extent probe = new Extent(-1, want);
+        Extent fit = bySize.ceiling(new Extent(Long.MIN_VALUE, want));
+        if (fit == null) {
+            Extent largest = bySize.isEmpty() ? null : bySize.last();
+            return largest == null ? null : new Extent(largest.start(), Math.min(want, largest.len()));
+        }
+        if (want >= Layout.HUGE_BLOCKS) {
+            // Look for an extent that can hold the request 2 MiB-aligned.
+            for (Extent e : bySize.tailSet(fit, true)) {
+                long aligned = (e.start() + Layout.HUGE_BLOCKS - 1) / Layout.HUGE_BLOCKS * Layout.HUGE_BLOCKS;
+                if (aligned + want <= e.end()) {
+                    return new Extent(aligned, want);
+                }
+                if (e.len() > want + 4 * Layout.HUGE_BLOCKS) {
+                    break; // larger ones would only fragment more
+                }
+            }
+        }
+        assert probe.len() == want;
+        return new Extent(fit.start(), want);
+    }
+
+    private void takeFree(long start, long len) {
+        Map.Entry<Long, Long> f = byStart.floorEntry(start);
+        long fs = f.getKey(), fl = f.getValue();
+        assert start >= fs && start + len <= fs + fl : "taking a non-free range";
+        byStart.remove(fs);
+        bySize.remove(new Extent(fs, fl));
+        free -= fl;
+        if (start > fs) {
+            insertFree(fs, start - fs);
+        }
+        if (start + len < fs + fl) {
+            insertFree(start + len, fs + fl - start - len);
+        }
+    }
+
+    private void insertFree(long start, long len) {
+        Map.Entry<Long, Long> prev = byStart.floorEntry(start - 1);
+        if (prev != null && prev.getKey() + prev.getValue() == start) {
+            byStart.remove(prev.getKey());
+            bySize.remove(new Extent(prev.getKey(), prev.getValue()));
+            free -= prev.getValue();
+            start = prev.getKey();
+            len += prev.getValue();
+        }
+        Long nextLen = byStart.get(start + len);
+        if (nextLen != null) {
+            byStart.remove(start + len);
+            bySize.remove(new Extent(start + len, nextLen));
+            free -= nextLen;
+            len += nextLen;
+        }
+        byStart.put(start, len);
+        bySize.add(new Extent(start, len));
+        free += len;
+    }
+
+    /** Frees blocks in the running transaction; they stay busy until it is durable. */
+    public void free(long start, long len) {
+        if (start < layout.dataStart() || start + len > layout.totalBlocks() - 1 || len <= 0) {
+            throw new FsException(Errno.EUCLEAN, "freeing blocks outside the data area: " + start + "+" + len);
+        }
+        lock.lockExclusive(); // bitmap images and busy list vs. allocations
+        try {
+            bitmap.set(start, len, false);
+            busy.computeIfAbsent(journal.runningSeq(), k -> new ArrayList<>()).add(new Extent(start, len));
+            busyBlocks += len;
+        } finally {
+            lock.unlockExclusive();
+        }
+    }
+
+    /** Commit listener: frees of transactions up to {@code seq} are durable now. */
+    private void committed(long seq) {
+        lock.lockExclusive(); // busy list → free indexes
+        try {
+            while (!busy.isEmpty() && busy.firstKey() <= seq) {
+                for (Extent e : busy.pollFirstEntry().getValue()) {
+                    pinnedFrees.add(e);
+                }
+            }
+            releaseUnpinnedLocked();
+        } finally {
+            lock.unlockExclusive();
+        }
+    }
+
+    /** Called when a pin drops to zero: durable frees that were pinned may return now. */
+    public void pinsReleased() {
+        lock.lockExclusive(); // pinned frees → free indexes
+        try {
+            releaseUnpinnedLocked();
+        } finally {
+            lock.unlockExclusive();
+        }
+    }
+
+    private void releaseUnpinnedLocked() {
+        LongPredicate p = pinned;
+        List<Extent> still = new ArrayList<>();
+        for (Extent e : pinnedFrees) {
+            long runStart = e.start();
+            for (long b = e.start(); b < e.end(); b++) {
+                if (p.test(b)) {
+                    if (b > runStart) {
+                        release(runStart, b - runStart);
+                    }
+                    still.add(new Extent(b, 1));
+                    runStart = b + 1;
+                }
+            }
+            if (e.end() > runStart) {
+                release(runStart, e.end() - runStart);
+            }
+        }
+        pinnedFrees.clear();
+        pinnedFrees.addAll(still);
+    }
+
+    private void release(long start, long len) {
+        busyBlocks -= len;
+        insertFree(start, len);
+    }
+
+    /** For tests and fsck: is block {@code b} currently allocatable? */
+    public boolean isFree(long b) {
+        lock.lockShared(); // consistent view of the indexes
+        try {
+            Map.Entry<Long, Long> f = byStart.floorEntry(b);
+            return f != null && f.getKey() + f.getValue() > b;
+        } finally {
+            lock.unlockShared();
+        }
+    }
+}

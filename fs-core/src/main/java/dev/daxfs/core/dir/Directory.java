@@ -1,0 +1,240 @@
+package dev.daxfs.core.dir;
+
+import dev.daxfs.core.DirFiller;
+import dev.daxfs.core.Errno;
+import dev.daxfs.core.FsException;
+import dev.daxfs.core.alloc.BlockAllocator;
+import dev.daxfs.core.alloc.Extent;
+import dev.daxfs.core.format.BlockHeader;
+import dev.daxfs.core.format.Bytes;
+import dev.daxfs.core.format.Layout;
+import dev.daxfs.core.format.Magic;
+import dev.daxfs.core.inode.FileExtent;
+import dev.daxfs.core.inode.Inode;
+import dev.daxfs.core.journal.Journal;
+
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+
+/**
+ * A directory's entries. On media: the directory's data blocks, each a header plus packed
+ * entries (ino u64, name length u8, type u8, name). In memory: a hash index from name to entry,
+ * built once when the directory is first used, so lookup, create and unlink cost O(1) whatever
+ * the directory's size; each change rewrites one block image in the running transaction.
+ *
+ * <p>Guarded by the directory's IOLOCK: exclusive for changes, shared for lookup and readdir.
+ */
+public final class Directory {
+    static final int H_OWNER = 16, H_COUNT = 24, H_USED = 26, H_FIRST = 32;
+    static final int CAPACITY = Layout.BLOCK_SIZE - H_FIRST;
+    static final int ENTRY_FIXED = 10;
+
+    /** One directory entry. */
+    public record Entry(String name, byte[] nameBytes, long ino, int type, int block) {
+        int size() {
+            return ENTRY_FIXED + nameBytes.length;
+        }
+    }
+
+    private static final class Block {
+        final long devBlock;
+        final List<Entry> entries = new ArrayList<>();
+        int used;
+
+        Block(long devBlock) {
+            this.devBlock = devBlock;
+        }
+    }
+
+    private final Inode dir;
+    private final HashMap<String, Entry> index = new HashMap<>();
+    private final List<Block> blocks = new ArrayList<>();
+    private int subdirs;
+    private int spaceHint;
+
+    private Directory(Inode dir) {
+        this.dir = dir;
+    }
+
+    /** Loads (and verifies) every block of {@code dir}. Caller holds the dir's IOLOCK. */
+    public static Directory load(Inode dir, Journal journal) {
+        Directory d = new Directory(dir);
+        long nblocks = dir.size / Layout.BLOCK_SIZE;
+        for (long fb = 0; fb < nblocks; fb++) {
+            FileExtent e = dir.extents.find(fb);
+            if (e == null) {
+                throw new FsException(Errno.EUCLEAN, "directory inode " + dir.ino + ": hole at block " + fb);
+            }
+            long devBlock = e.devFor(fb);
+            byte[] img = journal.read(devBlock);
+            try {
+                BlockHeader.verify(img, Magic.DIR, devBlock, "directory " + dir.ino);
+            } catch (FsException ex) {
+                throw new FsException(Errno.EUCLEAN, ex.getMessage());
+            }
+            if (Bytes.getLong(img, H_OWNER) != dir.ino) {
+                throw new FsException(Errno.EUCLEAN, "directory block " + devBlock + " belongs to inode "
+                        + Bytes.getLong(img, H_OWNER) + ", not " + dir.ino);
+            }
+            Block b = new Block(devBlock);
+            int count = Bytes.getShort(img, H_COUNT);
+            int p = H_FIRST;
+            for (int i = 0; i < count; i++) {
+                if (p + ENTRY_FIXED > Layout.BLOCK_SIZE) {
+                    throw new FsException(Errno.EUCLEAN, "directory block " + devBlock + ": entry past end");
+                }
+                long ino = Bytes.getLong(img, p);
+                int len = img[p + 8] & 0xff;
+                int type = img[p + 9] & 0xff;
+                if (len == 0 || p + ENTRY_FIXED + len > Layout.BLOCK_SIZE) {
+                    throw new FsException(Errno.EUCLEAN, "directory block " + devBlock + ": bad entry at " + p);
+                }
+                byte[] nb = new byte[len];
+                System.arraycopy(img, p + ENTRY_FIXED, nb, 0, len);
+                Entry en = new Entry(new String(nb, StandardCharsets.UTF_8), nb, ino, type, d.blocks.size());
+                b.entries.add(en);
+                b.used += en.size();
+                if (d.index.put(en.name, en) != null) {
+                    throw new FsException(Errno.EUCLEAN, "directory " + dir.ino + ": duplicate entry " + en.name);
+                }
+                if (type == 4) {
+                    d.subdirs++;
+                }
+                p += en.size();
+            }
+            d.blocks.add(b);
+        }
+        return d;
+    }
+
+    public static Directory empty(Inode dir) {
+        return new Directory(dir);
+    }
+
+    public Entry get(String name) {
+        return index.get(name);
+    }
+
+    public int size() {
+        return index.size();
+    }
+
+    public boolean isEmpty() {
+        return index.isEmpty();
+    }
+
+    public int subdirCount() {
+        return subdirs;
+    }
+
+    /**
+     * Adds an entry in the running transaction, growing the directory by a block if no block
+     * has room. Caller holds IOLOCK exclusive, a handle, and the directory's ILOCK exclusive
+     * (size and extent map change when it grows).
+     */
+    public void add(String name, byte[] nameBytes, long ino, int type, Journal journal, BlockAllocator alloc) {
+        int need = ENTRY_FIXED + nameBytes.length;
+        int bi = -1;
+        for (int i = spaceHint; i < blocks.size(); i++) {
+            if (blocks.get(i).used + need <= CAPACITY) {
+                bi = i;
+                break;
+            }
+        }
+        if (bi < 0) {
+            for (int i = 0; i < Math.min(spaceHint, blocks.size()); i++) {
+                if (blocks.get(i).used + need <= CAPACITY) {
+                    bi = i;
+                    break;
+                }
+            }
+        }
+        if (bi < 0) {
+            FileExtent last = dir.extents.last();
+            long goal = last == null ? 0 : last.devBlock() + last.len();
+            Extent got = alloc.allocate(goal, 1).get(0);
+            dir.extents.insert(new FileExtent(blocks.size(), got.start(), 1, false));
+            blocks.add(new Block(got.start()));
+            dir.size = (long) blocks.size() * Layout.BLOCK_SIZE;
+            bi = blocks.size() - 1;
+        }
+        spaceHint = bi;
+        Block b = blocks.get(bi);
+        Entry en = new Entry(name, nameBytes, ino, type, bi);
+        b.entries.add(en);
+        b.used += need;
+        index.put(name, en);
+        if (type == 4) {
+            subdirs++;
+        }
+        writeBlock(b, journal);
+    }
+
+    /** Removes an entry in the running transaction. Same locks as {@link #add}. */
+    public Entry remove(String name, Journal journal) {
+        Entry en = index.remove(name);
+        if (en == null) {
+            throw new FsException(Errno.ENOENT, name);
+        }
+        Block b = blocks.get(en.block());
+        b.entries.remove(en);
+        b.used -= en.size();
+        if (en.type() == 4) {
+            subdirs--;
+        }
+        if (en.block() < spaceHint) {
+            spaceHint = en.block();
+        }
+        writeBlock(b, journal);
+        return en;
+    }
+
+    /** Points an existing entry at another inode (rename over an existing name). */
+    public void replace(String name, long ino, int type, Journal journal) {
+        Entry old = index.get(name);
+        Block b = blocks.get(old.block());
+        Entry en = new Entry(old.name(), old.nameBytes(), ino, type, old.block());
+        b.entries.set(b.entries.indexOf(old), en);
+        index.put(name, en);
+        subdirs += (type == 4 ? 1 : 0) - (old.type() == 4 ? 1 : 0);
+        writeBlock(b, journal);
+    }
+
+    private void writeBlock(Block b, Journal journal) {
+        byte[] img = journal.create(b.devBlock);
+        BlockHeader.init(img, Magic.DIR, b.devBlock);
+        Bytes.putLong(img, H_OWNER, dir.ino);
+        Bytes.putShort(img, H_COUNT, b.entries.size());
+        Bytes.putShort(img, H_USED, b.used);
+        int p = H_FIRST;
+        for (Entry e : b.entries) {
+            Bytes.putLong(img, p, e.ino());
+            img[p + 8] = (byte) e.nameBytes().length;
+            img[p + 9] = (byte) e.type();
+            System.arraycopy(e.nameBytes(), 0, img, p + ENTRY_FIXED, e.nameBytes().length);
+            p += e.size();
+        }
+    }
+
+    /** Lists entries in on-media order. Caller holds IOLOCK (shared is enough). */
+    public void list(DirFiller filler) {
+        for (Block b : blocks) {
+            for (Entry e : b.entries) {
+                if (filler.add(e.name(), e.ino(), e.type() << 12)) {
+                    return;
+                }
+            }
+        }
+    }
+
+    /** Device blocks of this directory (freed with it). */
+    public List<Long> devBlocks() {
+        List<Long> out = new ArrayList<>();
+        for (Block b : blocks) {
+            out.add(b.devBlock);
+        }
+        return out;
+    }
+}

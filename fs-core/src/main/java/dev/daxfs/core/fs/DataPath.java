@@ -1,0 +1,663 @@
+package dev.daxfs.core.fs;
+
+import com.kenai.jffi.MemoryIO;
+import dev.daxfs.core.Errno;
+import dev.daxfs.core.Fallocate;
+import dev.daxfs.core.FsException;
+import dev.daxfs.core.OpenFlags;
+import dev.daxfs.core.alloc.Extent;
+import dev.daxfs.core.format.Layout;
+import dev.daxfs.core.inode.FileExtent;
+import dev.daxfs.core.inode.Inode;
+
+import java.util.List;
+
+/**
+ * The data paths of regular files: read, write (buffered and direct), truncate, fallocate and
+ * fsync. Locks per DESIGN.md: read takes IOLOCK shared; write IOLOCK exclusive (a direct write
+ * that is block-aligned and does not extend the file takes it shared); truncate and fallocate
+ * take IOLOCK and MMAPLOCK exclusive, break layouts, wait for direct I/O, then change the layout.
+ *
+ * <p>Data is copied natively between the mapped device and the caller's buffer.
+ */
+final class DataPath {
+    static final long MAX_FILE_SIZE = 1L << 43; // 8 TiB, ample for a pmem device
+    private static final int BS = Layout.BLOCK_SIZE;
+    private static final MemoryIO MEM = MemoryIO.getInstance();
+
+    private final FsContext fs;
+    private final Layouts layouts;
+
+    DataPath(FsContext fs, Layouts layouts) {
+        this.fs = fs;
+        this.layouts = layouts;
+    }
+
+    // ---- read -------------------------------------------------------------------------------
+
+    /** Per-thread scratch for the segments of one read: no allocation per call. */
+    private static final class Scratch {
+        long[] fileOff = new long[16];
+        long[] devOff = new long[16];
+        long[] len = new long[16];
+        int n;
+
+        void add(long f, long d, long l) {
+            if (n == fileOff.length) {
+                fileOff = java.util.Arrays.copyOf(fileOff, n * 2);
+                devOff = java.util.Arrays.copyOf(devOff, n * 2);
+                len = java.util.Arrays.copyOf(len, n * 2);
+            }
+            fileOff[n] = f;
+            devOff[n] = d;
+            len[n] = l;
+            n++;
+        }
+    }
+
+    private final ThreadLocal<Scratch> scratch = ThreadLocal.withInitial(Scratch::new);
+
+    int read(OpenFileImpl of, long off, long buf, int len) {
+        Inode ip = of.inode;
+        if (ip.isDir()) {
+            throw new FsException(Errno.EISDIR, "read of a directory");
+        }
+        if (off < 0 || len < 0) {
+            throw new FsException(Errno.EINVAL, "negative offset or length");
+        }
+        if (len == 0) {
+            return 0;
+        }
+        ip.iolock.lockShared(); // vs. truncate/punch/write changing the blocks we copy from
+        try {
+            Scratch s = scratch.get();
+            s.n = 0;
+            long n;
+            ip.ilock.lockShared(); // size and extent map lookup only
+            try {
+                if (off >= ip.size) {
+                    return 0;
+                }
+                n = Math.min(len, ip.size - off);
+                mapForRead(ip, off, n, s);
+            } finally {
+                ip.ilock.unlockShared();
+            }
+            for (int i = 0; i < s.n; i++) {
+                long dst = buf + (s.fileOff[i] - off);
+                if (s.devOff[i] < 0) {
+                    MEM.setMemory(dst, s.len[i], (byte) 0);
+                    continue;
+                }
+                long firstBlock = s.devOff[i] >>> Layout.BLOCK_SHIFT;
+                long lastBlock = (s.devOff[i] + s.len[i] - 1) >>> Layout.BLOCK_SHIFT;
+                fs.pins.pin(firstBlock, lastBlock - firstBlock + 1); // an outside reference for break_layouts
+                try {
+                    layouts.checkPoison(ip, s.devOff[i], s.len[i]);
+                    fs.dev.copyToNative(s.devOff[i], dst, s.len[i]);
+                } finally {
+                    fs.pins.unpin();
+                }
+            }
+            return (int) n;
+        } finally {
+            ip.iolock.unlockShared();
+        }
+    }
+
+    /** Splits {@code [off, off+n)} into device segments and zero segments. ILOCK held. */
+    private static void mapForRead(Inode ip, long off, long n, Scratch s) {
+        long pos = off;
+        long end = off + n;
+        while (pos < end) {
+            long fb = pos >>> Layout.BLOCK_SHIFT;
+            FileExtent e = ip.extents.find(fb);
+            if (e == null) {
+                long next = ip.extents.nextMapped(fb);
+                long holeEnd = next == Long.MAX_VALUE ? end : Math.min(end, next << Layout.BLOCK_SHIFT);
+                s.add(pos, -1, holeEnd - pos);
+                pos = holeEnd;
+                continue;
+            }
+            long segEnd = Math.min(end, e.fileEnd() << Layout.BLOCK_SHIFT);
+            long dev = (e.devFor(fb) << Layout.BLOCK_SHIFT) + (pos & (BS - 1));
+            s.add(pos, e.unwritten() ? -1 : dev, segEnd - pos);
+            pos = segEnd;
+        }
+    }
+
+    // ---- write ------------------------------------------------------------------------------
+
+    int write(OpenFileImpl of, long off, long buf, int len) {
+        Inode ip = of.inode;
+        if (ip.isDir()) {
+            throw new FsException(Errno.EISDIR, "write to a directory");
+        }
+        fs.checkWritable();
+        if (off < 0 || len < 0) {
+            throw new FsException(Errno.EINVAL, "negative offset or length");
+        }
+        if (len == 0) {
+            return 0;
+        }
+        boolean direct = (of.flags & OpenFlags.O_DIRECT) != 0;
+        boolean append = (of.flags & OpenFlags.O_APPEND) != 0;
+        boolean aligned = (off & (BS - 1)) == 0 && (len & (BS - 1)) == 0;
+        boolean shared = direct && aligned && !append && off + len <= sizeOf(ip);
+        if (shared) {
+            ip.iolock.lockShared(); // aligned, non-extending direct writes run in parallel
+            if (off + len > sizeOf(ip)) { // raced with a truncate: retake exclusive
+                ip.iolock.unlockShared();
+                shared = false;
+            }
+        }
+        if (!shared) {
+            ip.iolock.lockExclusive(); // serializes buffered/extending writes vs. all I/O and layout changes
+        }
+        try {
+            if (append) {
+                off = sizeOf(ip);
+            }
+            if (off + len > MAX_FILE_SIZE) {
+                throw new FsException(Errno.EFBIG, "write past the maximum file size");
+            }
+            // start I/O -> break layout leases -> map I/O -> issue I/O
+            layouts.breakLayoutsForWrite(ip, off, len);
+            if (direct) {
+                ip.dio.begin(); // inode_dio_begin: truncate's dioWait sees us until the copy ends
+            }
+            try {
+                return writeLocked(of, ip, off, buf, len, shared);
+            } finally {
+                if (direct) {
+                    ip.dio.end();
+                }
+            }
+        } finally {
+            if (shared) {
+                ip.iolock.unlockShared();
+            } else {
+                ip.iolock.unlockExclusive();
+            }
+        }
+    }
+
+    private static long sizeOf(Inode ip) {
+        ip.ilock.lockShared(); // consistent 64-bit size
+        try {
+            return ip.size;
+        } finally {
+            ip.ilock.unlockShared();
+        }
+    }
+
+    private int writeLocked(OpenFileImpl of, Inode ip, long off, long buf, int len, boolean sharedIo) {
+        long fb0 = off >>> Layout.BLOCK_SHIFT;
+        long fb1 = (off + len - 1) >>> Layout.BLOCK_SHIFT;
+        long holes = countUnmapped(ip, fb0, fb1 + 1);
+        // Reserve what the holes need (+2 for extent-list blocks); near ENOSPC, write less.
+        long want = holes == 0 ? 0 : holes + 2;
+        long reservable = fs.alloc.reservable();
+        if (want > reservable && fs.alloc.commitWouldHelp(want)) {
+            fs.journal.commit();
+            reservable = fs.alloc.reservable();
+        }
+        if (want > reservable) {
+            if (reservable <= 2) {
+                throw new FsException(Errno.ENOSPC, "no space to write");
+            }
+            long endFb = shortenToHoles(ip, fb0, fb1 + 1, reservable - 2);
+            if (endFb <= fb0) {
+                throw new FsException(Errno.ENOSPC, "no space to write");
+            }
+            len = (int) Math.min(len, (endFb << Layout.BLOCK_SHIFT) - off);
+            fb1 = (off + len - 1) >>> Layout.BLOCK_SHIFT;
+            holes = countUnmapped(ip, fb0, fb1 + 1);
+            want = holes + 2;
+        }
+        final int n = len;
+        final long end = off + n;
+        final long start = off;
+        final long lastFb = fb1;
+        // Under shared IOLOCK (aligned, non-extending direct I/O) concurrent writers may both
+        // allocate: the ILOCK below serializes their extent-map changes, as in XFS.
+        fs.transactVoid(want, 0, () -> {
+            ip.ilock.lockExclusive(); // extent map, size and times in this transaction
+            try {
+                mapForWrite(ip, start, end, fb0, lastFb);
+                if (end > ip.size) {
+                    ip.size = end;
+                }
+                long t = FsContext.now();
+                ip.mtimeNs = t;
+                ip.ctimeNs = t;
+                fs.store.log(ip);
+            } finally {
+                ip.ilock.unlockExclusive();
+            }
+            // The copy stays inside the handle: the commit that publishes new blocks must
+            // find the data in them when it persists the ordered ranges.
+            copyIn(ip, start, buf, n);
+        });
+        ip.noteDirty(start, end);
+        if (fs.opts.sync() || (of.flags & OpenFlags.O_DSYNC) != 0) {
+            persistRange(ip, start, end);
+            fs.journal.commitUpTo(ip.lastModSeq);
+        }
+        return n;
+    }
+
+    /** Allocates holes and converts unwritten blocks in [fb0, fb1]; zeroes what the write leaves. */
+    private void mapForWrite(Inode ip, long start, long end, long fb0, long fb1) {
+        long fb = fb0;
+        while (fb <= fb1) {
+            FileExtent e = ip.extents.find(fb);
+            if (e != null && !e.unwritten()) {
+                fb = e.fileEnd();
+                continue;
+            }
+            long runEnd;
+            if (e == null) {
+                runEnd = Math.min(fb1 + 1, ip.extents.nextMapped(fb));
+                FileExtent last = ip.extents.find(fb - 1);
+                long goal = last != null ? last.devFor(fb - 1) + 1 : 0;
+                long pos = fb;
+                while (pos < runEnd) {
+                    List<Extent> got = fs.alloc.allocate(goal, runEnd - pos);
+                    for (Extent x : got) {
+                        ip.extents.insert(new FileExtent(pos, x.start(), x.len(), false));
+                        zeroUncovered(pos, x.start(), x.len(), start, end);
+                        fs.journal.addOrderedData(Layout.offset(x.start()), x.len() * BS);
+                        pos += x.len();
+                        goal = x.end();
+                    }
+                }
+            } else {
+                runEnd = Math.min(fb1 + 1, e.fileEnd());
+                zeroUncovered(fb, e.devFor(fb), runEnd - fb, start, end);
+                ip.extents.setUnwritten(fb, runEnd, false);
+                fs.journal.addOrderedData(Layout.offset(e.devFor(fb)), (runEnd - fb) * BS);
+            }
+            fb = runEnd;
+        }
+    }
+
+    /** Zeroes the parts of blocks [fb, fb+n) (at device block dev) that [start, end) does not cover. */
+    private void zeroUncovered(long fb, long dev, long n, long start, long end) {
+        long blkStart = fb << Layout.BLOCK_SHIFT;
+        long blkEnd = (fb + n) << Layout.BLOCK_SHIFT;
+        long devStart = Layout.offset(dev);
+        if (start > blkStart) {
+            fs.dev.zero(devStart, Math.min(start, blkEnd) - blkStart);
+        }
+        if (end < blkEnd) {
+            long from = Math.max(end, blkStart);
+            fs.dev.zero(devStart + (from - blkStart), blkEnd - from);
+        }
+    }
+
+    private void copyIn(Inode ip, long off, long buf, int n) {
+        long pos = off;
+        long end = off + n;
+        while (pos < end) {
+            FileExtent e;
+            ip.ilock.lockShared(); // extent lookup only; the copy runs without ILOCK
+            try {
+                e = ip.extents.find(pos >>> Layout.BLOCK_SHIFT);
+            } finally {
+                ip.ilock.unlockShared();
+            }
+            long segEnd = Math.min(end, e.fileEnd() << Layout.BLOCK_SHIFT);
+            long dev = Layout.offset(e.devFor(pos >>> Layout.BLOCK_SHIFT)) + (pos & (BS - 1));
+            fs.dev.copyFromNative(dev, buf + (pos - off), segEnd - pos);
+            layouts.clearPoison(ip, dev, segEnd - pos);
+            pos = segEnd;
+        }
+    }
+
+    private static long countUnmapped(Inode ip, long from, long to) {
+        ip.ilock.lockShared(); // extent map walk
+        try {
+            long mapped = 0;
+            for (FileExtent e : ip.extents.overlapping(from, to)) {
+                mapped += Math.min(to, e.fileEnd()) - Math.max(from, e.fileBlock());
+            }
+            return (to - from) - mapped;
+        } finally {
+            ip.ilock.unlockShared();
+        }
+    }
+
+    private static boolean hasUnwritten(Inode ip, long from, long to) {
+        ip.ilock.lockShared(); // extent map walk
+        try {
+            for (FileExtent e : ip.extents.overlapping(from, to)) {
+                if (e.unwritten()) {
+                    return true;
+                }
+            }
+            return false;
+        } finally {
+            ip.ilock.unlockShared();
+        }
+    }
+
+    /** The first file block past which more than {@code budget} holes would be needed. */
+    private static long shortenToHoles(Inode ip, long from, long to, long budget) {
+        ip.ilock.lockShared(); // extent map walk
+        try {
+            long fb = from;
+            while (fb < to) {
+                FileExtent e = ip.extents.find(fb);
+                if (e != null) {
+                    fb = e.fileEnd();
+                    continue;
+                }
+                long holeEnd = Math.min(to, ip.extents.nextMapped(fb));
+                if (holeEnd - fb > budget) {
+                    return fb + budget;
+                }
+                budget -= holeEnd - fb;
+                fb = holeEnd;
+            }
+            return to;
+        } finally {
+            ip.ilock.unlockShared();
+        }
+    }
+
+    // ---- truncate ---------------------------------------------------------------------------
+
+    void truncate(Inode ip, long newSize) {
+        if (ip.isDir()) {
+            throw new FsException(Errno.EISDIR, "truncate of a directory");
+        }
+        if (!ip.isReg()) {
+            throw new FsException(Errno.EINVAL, "truncate of a special file");
+        }
+        if (newSize < 0) {
+            throw new FsException(Errno.EINVAL, "negative size");
+        }
+        if (newSize > MAX_FILE_SIZE) {
+            throw new FsException(Errno.EFBIG, "size past the maximum file size");
+        }
+        fs.checkWritable();
+        HeldLocks held = new HeldLocks(ip);
+        ip.iolock.lockExclusive(); // no reads, writes or direct-I/O submission during the change
+        held.iolock = HeldLocks.EXCL;
+        ip.mmaplock.lockExclusive(); // no new mapping entries while we invalidate them
+        held.mmaplock = HeldLocks.EXCL;
+        try {
+            // start op -> break layouts -> wait for direct I/O -> change layout
+            long old = sizeOf(ip);
+            long from = Math.min(old, newSize);
+            layouts.breakLayouts(held, from, Long.MAX_VALUE - from, Layouts.Reason.UNMAP);
+            ip.dio.waitIdle();
+            truncateLocked(ip, newSize);
+        } finally {
+            held.unlockAll();
+        }
+    }
+
+    /** IOLOCK and MMAPLOCK exclusive held, layouts broken, no direct I/O in flight. */
+    void truncateLocked(Inode ip, long newSize) {
+        long old = sizeOf(ip);
+        if (newSize == old) {
+            return;
+        }
+        long firstFreed = (newSize + BS - 1) >>> Layout.BLOCK_SHIFT;
+        fs.transactVoid(2, 0, () -> {
+            // Zero the tail of the block that straddles the smaller size: bytes past EOF in the
+            // last block must read as zeros when the file grows again.
+            zeroTail(ip, Math.min(old, newSize));
+            ip.ilock.lockExclusive(); // size, extent map, times in one transaction
+            try {
+                if (newSize < old) {
+                    for (Extent x : ip.extents.remove(firstFreed, Long.MAX_VALUE / 2)) {
+                        fs.alloc.free(x.start(), x.len());
+                    }
+                    layouts.dropMappingEntries(ip, firstFreed, Long.MAX_VALUE / 2);
+                }
+                ip.size = newSize;
+                long t = FsContext.now();
+                ip.mtimeNs = t;
+                ip.ctimeNs = t;
+                fs.store.log(ip);
+            } finally {
+                ip.ilock.unlockExclusive();
+            }
+        });
+        fs.syncIfNeeded(ip);
+    }
+
+    /** Zeroes [size, end of its block) if that block is written. In a handle. */
+    private void zeroTail(Inode ip, long size) {
+        int inBlock = (int) (size & (BS - 1));
+        if (inBlock == 0) {
+            return;
+        }
+        FileExtent e;
+        ip.ilock.lockShared(); // extent lookup
+        try {
+            e = ip.extents.find(size >>> Layout.BLOCK_SHIFT);
+        } finally {
+            ip.ilock.unlockShared();
+        }
+        if (e != null && !e.unwritten()) {
+            long dev = Layout.offset(e.devFor(size >>> Layout.BLOCK_SHIFT));
+            fs.dev.zero(dev + inBlock, BS - inBlock);
+            fs.journal.addOrderedData(dev, BS);
+        }
+    }
+
+    // ---- fallocate --------------------------------------------------------------------------
+
+    void fallocate(Inode ip, int mode, long off, long len) {
+        int known = Fallocate.KEEP_SIZE | Fallocate.PUNCH_HOLE | Fallocate.ZERO_RANGE
+                | Fallocate.COLLAPSE_RANGE | Fallocate.INSERT_RANGE;
+        if ((mode & ~known) != 0) {
+            throw new FsException(Errno.EOPNOTSUPP, "fallocate mode 0x" + Integer.toHexString(mode));
+        }
+        if (off < 0 || len <= 0) {
+            throw new FsException(Errno.EINVAL, "fallocate offset " + off + " length " + len);
+        }
+        if ((mode & Fallocate.PUNCH_HOLE) != 0 && (mode & Fallocate.KEEP_SIZE) == 0) {
+            throw new FsException(Errno.EOPNOTSUPP, "PUNCH_HOLE requires KEEP_SIZE");
+        }
+        if ((mode & Fallocate.PUNCH_HOLE) != 0 && (mode & Fallocate.ZERO_RANGE) != 0) {
+            throw new FsException(Errno.EOPNOTSUPP, "PUNCH_HOLE with ZERO_RANGE");
+        }
+        if (ip.isDir()) {
+            throw new FsException(Errno.EISDIR, "fallocate on a directory");
+        }
+        if (!ip.isReg()) {
+            throw new FsException(Errno.ENODEV, "fallocate on a special file");
+        }
+        if (off + len > MAX_FILE_SIZE || off + len < 0) {
+            throw new FsException(Errno.EFBIG, "fallocate past the maximum file size");
+        }
+        fs.checkWritable();
+        HeldLocks held = new HeldLocks(ip);
+        ip.iolock.lockExclusive(); // no I/O submission during the layout change
+        held.iolock = HeldLocks.EXCL;
+        ip.mmaplock.lockExclusive(); // no new mapping entries in the range
+        held.mmaplock = HeldLocks.EXCL;
+        try {
+            layouts.breakLayouts(held, off, len, Layouts.Reason.UNMAP);
+            ip.dio.waitIdle();
+            if ((mode & Fallocate.PUNCH_HOLE) != 0) {
+                punchLocked(ip, off, len);
+            } else if ((mode & Fallocate.ZERO_RANGE) != 0) {
+                zeroRangeLocked(ip, off, len, (mode & Fallocate.KEEP_SIZE) != 0);
+            } else if ((mode & Fallocate.COLLAPSE_RANGE) != 0) {
+                layouts.collapseLocked(ip, off, len);
+            } else if ((mode & Fallocate.INSERT_RANGE) != 0) {
+                layouts.insertLocked(ip, off, len);
+            } else {
+                preallocLocked(ip, off, len, (mode & Fallocate.KEEP_SIZE) != 0);
+            }
+        } finally {
+            held.unlockAll();
+        }
+        fs.syncIfNeeded(ip);
+    }
+
+    private void preallocLocked(Inode ip, long off, long len, boolean keepSize) {
+        long fb0 = off >>> Layout.BLOCK_SHIFT;
+        long fb1 = (off + len + BS - 1) >>> Layout.BLOCK_SHIFT;
+        long holes = countUnmapped(ip, fb0, fb1);
+        fs.transactVoid(holes == 0 ? 0 : holes + 2, 0, () -> {
+            ip.ilock.lockExclusive(); // extent map, size, times in one transaction
+            try {
+                allocUnwritten(ip, fb0, fb1);
+                if (!keepSize && off + len > ip.size) {
+                    ip.size = off + len;
+                }
+                ip.ctimeNs = FsContext.now();
+                if (!keepSize) {
+                    ip.mtimeNs = ip.ctimeNs;
+                }
+                fs.store.log(ip);
+            } finally {
+                ip.ilock.unlockExclusive();
+            }
+        });
+    }
+
+    /** Fills holes in [fb0, fb1) with unwritten extents. ILOCK exclusive, in a handle. */
+    private void allocUnwritten(Inode ip, long fb0, long fb1) {
+        long fb = fb0;
+        while (fb < fb1) {
+            FileExtent e = ip.extents.find(fb);
+            if (e != null) {
+                fb = e.fileEnd();
+                continue;
+            }
+            long runEnd = Math.min(fb1, ip.extents.nextMapped(fb));
+            FileExtent prev = ip.extents.find(fb - 1);
+            long goal = prev != null ? prev.devFor(fb - 1) + 1 : 0;
+            while (fb < runEnd) {
+                for (Extent x : fs.alloc.allocate(goal, runEnd - fb)) {
+                    ip.extents.insert(new FileExtent(fb, x.start(), x.len(), true));
+                    fb += x.len();
+                    goal = x.end();
+                }
+            }
+        }
+    }
+
+    private void punchLocked(Inode ip, long off, long len) {
+        long size = sizeOf(ip);
+        long end = Math.min(off + len, Math.max(size, off + len));
+        long fullFrom = (off + BS - 1) >>> Layout.BLOCK_SHIFT;
+        long fullTo = end >>> Layout.BLOCK_SHIFT;
+        fs.transactVoid(2, 0, () -> {
+            zeroPartial(ip, off, end, fullFrom, fullTo);
+            ip.ilock.lockExclusive(); // extent map and times in one transaction
+            try {
+                if (fullTo > fullFrom) {
+                    for (Extent x : ip.extents.remove(fullFrom, fullTo)) {
+                        fs.alloc.free(x.start(), x.len());
+                    }
+                    layouts.dropMappingEntries(ip, fullFrom, fullTo);
+                }
+                long t = FsContext.now();
+                ip.mtimeNs = t;
+                ip.ctimeNs = t;
+                fs.store.log(ip);
+            } finally {
+                ip.ilock.unlockExclusive();
+            }
+        });
+    }
+
+    private void zeroRangeLocked(Inode ip, long off, long len, boolean keepSize) {
+        long end = off + len;
+        long fullFrom = (off + BS - 1) >>> Layout.BLOCK_SHIFT;
+        long fullTo = end >>> Layout.BLOCK_SHIFT;
+        long holes = fullTo > fullFrom ? countUnmapped(ip, fullFrom, fullTo) : 0;
+        // The partial edge blocks are zeroed in place and may need allocating.
+        long edges = 2;
+        fs.transactVoid(holes + edges + 2, 0, () -> {
+            ip.ilock.lockExclusive(); // extent map, size, times in one transaction
+            try {
+                long fb0 = off >>> Layout.BLOCK_SHIFT;
+                long fb1 = (end - 1) >>> Layout.BLOCK_SHIFT;
+                // Edge blocks that are holes get unwritten extents (they read as zeros).
+                allocUnwritten(ip, fb0, fb0 + 1);
+                allocUnwritten(ip, fb1, fb1 + 1);
+                if (fullTo > fullFrom) {
+                    allocUnwritten(ip, fullFrom, fullTo);
+                    ip.extents.setUnwritten(fullFrom, fullTo, true);
+                    layouts.dropMappingEntries(ip, fullFrom, fullTo);
+                }
+                if (!keepSize && end > ip.size) {
+                    ip.size = end;
+                }
+                long t = FsContext.now();
+                ip.mtimeNs = t;
+                ip.ctimeNs = t;
+                fs.store.log(ip);
+            } finally {
+                ip.ilock.unlockExclusive();
+            }
+            zeroPartial(ip, off, end, fullFrom, fullTo);
+        });
+    }
+
+    /** Zeroes the written parts of the partial blocks at both edges of [off, end). In a handle. */
+    private void zeroPartial(Inode ip, long off, long end, long fullFrom, long fullTo) {
+        if (fullTo < fullFrom) { // the range lies inside one block
+            zeroBytes(ip, off, end);
+            return;
+        }
+        zeroBytes(ip, off, Math.min(end, fullFrom << Layout.BLOCK_SHIFT));
+        zeroBytes(ip, Math.max(off, fullTo << Layout.BLOCK_SHIFT), end);
+    }
+
+    private void zeroBytes(Inode ip, long from, long to) {
+        if (to <= from) {
+            return;
+        }
+        FileExtent e;
+        ip.ilock.lockShared(); // extent lookup
+        try {
+            e = ip.extents.find(from >>> Layout.BLOCK_SHIFT);
+        } finally {
+            ip.ilock.unlockShared();
+        }
+        if (e != null && !e.unwritten()) {
+            long dev = Layout.offset(e.devFor(from >>> Layout.BLOCK_SHIFT)) + (from & (BS - 1));
+            fs.dev.zero(dev, to - from);
+            fs.journal.addOrderedData(dev, to - from);
+        }
+    }
+
+    // ---- fsync ------------------------------------------------------------------------------
+
+    void fsync(Inode ip, boolean dataOnly) {
+        long[] dirty = ip.takeDirty();
+        if (dirty != null) {
+            persistRange(ip, dirty[0], dirty[1]);
+        }
+        fs.journal.commitUpTo(ip.lastModSeq);
+    }
+
+    /** Persists the device blocks behind file bytes [from, to). */
+    void persistRange(Inode ip, long from, long to) {
+        List<FileExtent> ext;
+        ip.ilock.lockShared(); // extent map walk
+        try {
+            ext = ip.extents.overlapping(from >>> Layout.BLOCK_SHIFT, (to + BS - 1) >>> Layout.BLOCK_SHIFT);
+        } finally {
+            ip.ilock.unlockShared();
+        }
+        long fb0 = from >>> Layout.BLOCK_SHIFT;
+        long fb1 = (to + BS - 1) >>> Layout.BLOCK_SHIFT;
+        for (FileExtent e : ext) {
+            long s = Math.max(fb0, e.fileBlock());
+            long t = Math.min(fb1, e.fileEnd());
+            fs.dev.persist(Layout.offset(e.devFor(s)), (t - s) * BS);
+        }
+    }
+}

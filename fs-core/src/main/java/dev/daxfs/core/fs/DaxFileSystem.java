@@ -1,0 +1,447 @@
+package dev.daxfs.core.fs;
+
+import dev.daxfs.core.Attr;
+import dev.daxfs.core.CorruptImageException;
+import dev.daxfs.core.DirFiller;
+import dev.daxfs.core.Errno;
+import dev.daxfs.core.FsException;
+import dev.daxfs.core.Mode;
+import dev.daxfs.core.MountOptions;
+import dev.daxfs.core.OpenFile;
+import dev.daxfs.core.OpenFlags;
+import dev.daxfs.core.SetAttr;
+import dev.daxfs.core.StatFs;
+import dev.daxfs.core.Vfs;
+import dev.daxfs.core.format.BlockHeader;
+import dev.daxfs.core.format.Layout;
+import dev.daxfs.core.format.Superblock;
+import dev.daxfs.core.inode.Inode;
+import dev.daxfs.core.inode.InodeCodec;
+import dev.daxfs.core.journal.Journal;
+import dev.daxfs.core.journal.Sealer;
+import dev.daxfs.core.xattr.Xattrs;
+import dev.daxfs.pmem.PmemDevice;
+import org.apache.logging.log4j.LogManager;
+import org.apache.logging.log4j.Logger;
+
+import java.util.List;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+
+/** A mounted daxfs: the {@link Vfs} entry points, delegating to the paths that implement them. */
+public final class DaxFileSystem implements Vfs {
+    private static final Logger LOG = LogManager.getLogger(DaxFileSystem.class);
+
+    private final FsContext fs;
+    private final DataPath data;
+    private final Namespace ns;
+    private final ScheduledExecutorService committer;
+    private volatile boolean closed;
+
+    private DaxFileSystem(FsContext fs) {
+        this.fs = fs;
+        Layouts layouts = new Layouts(fs);
+        this.data = new DataPath(fs, layouts);
+        this.ns = new Namespace(fs, data);
+        this.committer = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "daxfs-commit");
+            t.setDaemon(true);
+            return t;
+        });
+    }
+
+    static Sealer sealer(Layout layout) {
+        return (block, img) -> {
+            if (layout.isInodeTableBlock(block)) {
+                InodeCodec.sealTableBlock(img);
+            } else {
+                BlockHeader.seal(img);
+            }
+        };
+    }
+
+    /** Validates the image, replays the journal, loads the allocators and the root. */
+    public static DaxFileSystem mount(PmemDevice dev, MountOptions opts) {
+        Superblock sb = Superblock.read(dev);
+        Journal journal = new Journal(dev, sb.layout, sealer(sb.layout));
+        Journal.ReplayPlan plan = journal.scan(); // validates the log before any write
+        boolean unclean = sb.state != Superblock.STATE_CLEAN || plan.transactions() > 0;
+        journal.recover(plan);
+        FsContext ctx = new FsContext(dev, sb, journal, opts);
+        try {
+            ctx.alloc.load();
+            ctx.ialloc.load();
+        } catch (FsException e) {
+            throw new CorruptImageException(dev.name() + ": " + e.getMessage());
+        }
+        DaxFileSystem fsys = new DaxFileSystem(ctx);
+        Inode root;
+        try {
+            root = ctx.icache.get(ROOT_INO);
+        } catch (FsException e) {
+            throw new CorruptImageException(dev.name() + ": root inode: " + e.getMessage());
+        }
+        if (!root.isDir()) {
+            throw new CorruptImageException(dev.name() + ": root inode is not a directory");
+        }
+        if (unclean && !opts.readOnly()) {
+            fsys.reclaimOrphans();
+        }
+        if (!opts.readOnly()) {
+            sb.state = Superblock.STATE_DIRTY;
+            sb.mountCount++;
+            sb.lastMountTimeNs = FsContext.now();
+            sb.write(dev, false);
+        }
+        long every = Math.max(100, opts.commitIntervalMs());
+        fsys.committer.scheduleWithFixedDelay(fsys::backgroundCommit, every, every, TimeUnit.MILLISECONDS);
+        LOG.info("{}: mounted ({} blocks, {} free, {} inodes used){}", dev.name(), sb.layout.totalBlocks(),
+                ctx.alloc.freeBlocks(), ctx.ialloc.usedCount(), unclean ? " after an unclean shutdown" : "");
+        return fsys;
+    }
+
+    /** After a crash: inodes with no links were open when it happened; free them now. */
+    private void reclaimOrphans() {
+        int n = 0;
+        for (long ino = 1; ino <= fs.layout.inodeCount(); ino++) {
+            if (!fs.ialloc.isUsed(ino)) {
+                continue;
+            }
+            Inode ip = fs.icache.get(ino);
+            if (ip.nlink == 0) {
+                fs.transactVoid(0, 0, () -> {
+                    ip.ilock.lockExclusive(); // inode being freed
+                    try {
+                        ns.freeInodeLocked(ip);
+                    } finally {
+                        ip.ilock.unlockExclusive();
+                    }
+                });
+                n++;
+            }
+        }
+        if (n > 0) {
+            LOG.info("{}: freed {} orphaned inodes", fs.dev.name(), n);
+        }
+    }
+
+    private void backgroundCommit() {
+        try {
+            if (!closed && fs.journal.shutdownReason() == null) {
+                fs.journal.commit();
+            }
+        } catch (RuntimeException e) {
+            LOG.error("background journal commit failed", e);
+        }
+    }
+
+    private OpenFileImpl of(OpenFile f) {
+        OpenFileImpl o = (OpenFileImpl) f;
+        if (o.released) {
+            throw new FsException(Errno.EBADF, "file was released");
+        }
+        return o;
+    }
+
+    // ---- Vfs --------------------------------------------------------------------------------
+
+    @Override
+    public long lookup(long dir, String name) {
+        return ns.lookup(dir, name);
+    }
+
+    @Override
+    public Attr getattr(long ino) {
+        return fs.icache.get(ino).attr();
+    }
+
+    @Override
+    public Attr mknod(long dir, String name, int mode, long rdev, int uid, int gid) {
+        if (Mode.isDir(mode) || Mode.isLnk(mode)) {
+            throw new FsException(Errno.EINVAL, "mknod of a directory or symlink");
+        }
+        return ns.create(dir, name, mode, rdev, uid, gid, null);
+    }
+
+    @Override
+    public Attr mkdir(long dir, String name, int mode, int uid, int gid) {
+        return ns.create(dir, name, Mode.S_IFDIR | (mode & Mode.PERM_MASK), 0, uid, gid, null);
+    }
+
+    @Override
+    public Attr symlink(long dir, String name, String target, int uid, int gid) {
+        return ns.create(dir, name, Mode.S_IFLNK | 0777, 0, uid, gid, target);
+    }
+
+    @Override
+    public String readlink(long ino) {
+        return ns.readlink(ino);
+    }
+
+    @Override
+    public void unlink(long dir, String name) {
+        ns.unlink(dir, name);
+    }
+
+    @Override
+    public void rmdir(long dir, String name) {
+        ns.rmdir(dir, name);
+    }
+
+    @Override
+    public void rename(long oldDir, String oldName, long newDir, String newName) {
+        ns.rename(oldDir, oldName, newDir, newName);
+    }
+
+    @Override
+    public Attr link(long ino, long newDir, String newName) {
+        return ns.link(ino, newDir, newName);
+    }
+
+    @Override
+    public Attr setattr(long ino, SetAttr c) {
+        Inode ip = fs.icache.get(ino);
+        if (c.size != null) {
+            data.truncate(ip, c.size);
+        }
+        if (c.mode != null || c.uid != null || c.gid != null || c.atimeNs != null || c.mtimeNs != null) {
+            fs.transactVoid(0, 0, () -> {
+                ip.ilock.lockExclusive(); // core fields in this transaction
+                try {
+                    long t = FsContext.now();
+                    if (c.mode != null) {
+                        ip.mode = (ip.mode & Mode.S_IFMT) | (c.mode & Mode.PERM_MASK);
+                    }
+                    if (c.uid != null) {
+                        ip.uid = c.uid;
+                    }
+                    if (c.gid != null) {
+                        ip.gid = c.gid;
+                    }
+                    if ((c.uid != null || c.gid != null) && ip.isReg() && c.mode == null) {
+                        ip.mode &= ~(Mode.S_ISUID | ((ip.mode & 010) != 0 ? Mode.S_ISGID : 0));
+                    }
+                    if (c.atimeNs != null) {
+                        ip.atimeNs = c.atimeNs == SetAttr.NOW ? t : c.atimeNs;
+                    }
+                    if (c.mtimeNs != null) {
+                        ip.mtimeNs = c.mtimeNs == SetAttr.NOW ? t : c.mtimeNs;
+                    }
+                    ip.ctimeNs = t;
+                    fs.store.log(ip);
+                } finally {
+                    ip.ilock.unlockExclusive();
+                }
+            });
+            fs.syncIfNeeded(ip);
+        }
+        return ip.attr();
+    }
+
+    @Override
+    public void readdir(long dir, DirFiller filler) {
+        ns.readdir(dir, filler);
+    }
+
+    @Override
+    public OpenFile open(long ino, int flags) {
+        Inode ip = fs.icache.get(ino);
+        int acc = flags & OpenFlags.O_ACCMODE;
+        if (ip.isDir() && acc != OpenFlags.O_RDONLY) {
+            throw new FsException(Errno.EISDIR, "directory opened for writing");
+        }
+        if (acc != OpenFlags.O_RDONLY || (flags & OpenFlags.O_TRUNC) != 0) {
+            fs.checkWritable();
+        }
+        ip.iolock.lockShared(); // vs. unlink freeing the inode: freed is stable while held
+        try {
+            if (ip.freed) {
+                throw new FsException(Errno.ENOENT, "inode " + ino + " was removed");
+            }
+            ip.openCount.incrementAndGet();
+        } finally {
+            ip.iolock.unlockShared();
+        }
+        OpenFileImpl f = new OpenFileImpl(ip, flags);
+        if ((flags & OpenFlags.O_TRUNC) != 0 && ip.isReg() && acc != OpenFlags.O_RDONLY) {
+            try {
+                data.truncate(ip, 0);
+            } catch (RuntimeException e) {
+                release(f);
+                throw e;
+            }
+        }
+        return f;
+    }
+
+    @Override
+    public void release(OpenFile file) {
+        OpenFileImpl f = (OpenFileImpl) file;
+        if (f.released) {
+            return;
+        }
+        f.released = true;
+        Inode ip = f.inode;
+        if (ip.openCount.decrementAndGet() > 0) {
+            return;
+        }
+        ip.iolock.lockExclusive(); // vs. a concurrent open of the same inode
+        try {
+            if (ip.nlink == 0 && ip.openCount.get() == 0 && !ip.freed) {
+                fs.transactVoid(0, 0, () -> {
+                    ip.ilock.lockExclusive(); // inode being freed
+                    try {
+                        ns.freeInodeLocked(ip);
+                    } finally {
+                        ip.ilock.unlockExclusive();
+                    }
+                });
+            }
+        } finally {
+            ip.iolock.unlockExclusive();
+        }
+    }
+
+    @Override
+    public int read(OpenFile file, long off, long bufAddress, int len) {
+        return data.read(of(file), off, bufAddress, len);
+    }
+
+    @Override
+    public int write(OpenFile file, long off, long bufAddress, int len) {
+        OpenFileImpl f = of(file);
+        if ((f.flags & OpenFlags.O_ACCMODE) == OpenFlags.O_RDONLY) {
+            throw new FsException(Errno.EBADF, "file not open for writing");
+        }
+        return data.write(f, off, bufAddress, len);
+    }
+
+    @Override
+    public void fallocate(long ino, int mode, long off, long len) {
+        data.fallocate(fs.icache.get(ino), mode, off, len);
+    }
+
+    @Override
+    public void fsync(long ino, boolean dataOnly) {
+        data.fsync(fs.icache.get(ino), dataOnly);
+    }
+
+    @Override
+    public void fsyncDir(long ino) {
+        fs.journal.commitUpTo(fs.icache.get(ino).lastModSeq);
+    }
+
+    @Override
+    public void sync() {
+        fs.dev.persistAll();
+        fs.journal.commit();
+    }
+
+    @Override
+    public void setxattr(long ino, String name, byte[] value, int flags) {
+        Inode ip = fs.icache.get(ino);
+        fs.transactVoid(1, 0, () -> {
+            ip.ilock.lockExclusive(); // xattrs and ctime in this transaction
+            try {
+                Xattrs x = xattrsLocked(ip);
+                x.set(ip, name, value, flags, fs.journal, fs.alloc);
+                ip.ctimeNs = FsContext.now();
+                fs.store.log(ip);
+            } finally {
+                ip.ilock.unlockExclusive();
+            }
+        });
+        fs.syncIfNeeded(ip);
+    }
+
+    private Xattrs xattrsLocked(Inode ip) {
+        synchronized (ip) { // lazy load under a shared ILOCK may race
+            return Xattrs.of(ip, fs.journal);
+        }
+    }
+
+    @Override
+    public byte[] getxattr(long ino, String name) {
+        Inode ip = fs.icache.get(ino);
+        ip.ilock.lockShared(); // vs. a concurrent set/remove
+        try {
+            return xattrsLocked(ip).get(name).clone();
+        } finally {
+            ip.ilock.unlockShared();
+        }
+    }
+
+    @Override
+    public List<String> listxattr(long ino) {
+        Inode ip = fs.icache.get(ino);
+        ip.ilock.lockShared(); // vs. a concurrent set/remove
+        try {
+            return xattrsLocked(ip).names();
+        } finally {
+            ip.ilock.unlockShared();
+        }
+    }
+
+    @Override
+    public void removexattr(long ino, String name) {
+        Inode ip = fs.icache.get(ino);
+        ip.ilock.lockShared(); // existence check before reserving nothing
+        try {
+            xattrsLocked(ip).get(name);
+        } finally {
+            ip.ilock.unlockShared();
+        }
+        fs.transactVoid(0, 0, () -> {
+            ip.ilock.lockExclusive(); // xattrs and ctime in this transaction
+            try {
+                xattrsLocked(ip).remove(ip, name, fs.journal, fs.alloc);
+                ip.ctimeNs = FsContext.now();
+                fs.store.log(ip);
+            } finally {
+                ip.ilock.unlockExclusive();
+            }
+        });
+        fs.syncIfNeeded(ip);
+    }
+
+    @Override
+    public StatFs statfs() {
+        long free = fs.alloc.freeBlocks();
+        return new StatFs(Layout.BLOCK_SIZE, fs.layout.dataBlocks(), free, free,
+                fs.ialloc.total(), fs.ialloc.total() - fs.ialloc.usedCount(), NAME_MAX);
+    }
+
+    /** Test hook access to the journal (crash and ordering tests). */
+    public Journal journalForTests() {
+        return fs.journal;
+    }
+
+    @Override
+    public synchronized void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        committer.shutdown();
+        try {
+            committer.awaitTermination(30, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        if (fs.opts.readOnly()) {
+            return;
+        }
+        if (fs.journal.shutdownReason() != null) {
+            LOG.error("{}: unmounting a shut-down filesystem; the journal will be replayed at next mount",
+                    fs.dev.name());
+            fs.dev.persistAll();
+            return;
+        }
+        fs.dev.persistAll(); // data of files nobody fsynced
+        fs.journal.flushAll();
+        fs.sb.state = Superblock.STATE_CLEAN;
+        fs.sb.write(fs.dev, true);
+        LOG.info("{}: unmounted cleanly", fs.dev.name());
+    }
+}

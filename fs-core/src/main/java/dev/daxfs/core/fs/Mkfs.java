@@ -1,0 +1,73 @@
+package dev.daxfs.core.fs;
+
+import dev.daxfs.core.Errno;
+import dev.daxfs.core.FormatOptions;
+import dev.daxfs.core.FsException;
+import dev.daxfs.core.Mode;
+import dev.daxfs.core.alloc.BlockAllocator;
+import dev.daxfs.core.alloc.InodeAllocator;
+import dev.daxfs.core.dir.Directory;
+import dev.daxfs.core.format.Layout;
+import dev.daxfs.core.format.Superblock;
+import dev.daxfs.core.inode.Inode;
+import dev.daxfs.core.inode.InodeStore;
+import dev.daxfs.core.journal.Journal;
+import dev.daxfs.pmem.PmemDevice;
+
+import java.nio.charset.StandardCharsets;
+import java.util.UUID;
+
+/**
+ * Writes an empty filesystem. The old superblock is wiped first and the new one written last,
+ * so an interrupted mkfs leaves an image that no mount accepts rather than a half-made one.
+ */
+public final class Mkfs {
+    public static final long MIN_SIZE = 16L << 20;
+
+    public static void format(PmemDevice dev, FormatOptions opts) {
+        if (dev.size() < MIN_SIZE) {
+            throw new FsException(Errno.EINVAL, dev.name() + ": " + dev.size()
+                    + " bytes is too small (daxfs needs at least " + (MIN_SIZE >> 20) + " MiB)");
+        }
+        if (opts.label().getBytes(StandardCharsets.UTF_8).length > 32) {
+            throw new FsException(Errno.EINVAL, "label longer than 32 bytes");
+        }
+        if (opts.bytesPerInode() < 1024) {
+            throw new FsException(Errno.EINVAL, "inode ratio below 1024 bytes");
+        }
+        Layout l = Layout.compute(dev.size(), opts.bytesPerInode(), opts.journalBytes());
+        if (l.dataStart() + 64 >= l.totalBlocks()) {
+            throw new FsException(Errno.EINVAL, dev.name() + ": too small for its metadata");
+        }
+        dev.zero(0, Layout.BLOCK_SIZE); // no valid superblock until the new one is complete
+        dev.persist(0, Layout.BLOCK_SIZE);
+        Journal.format(dev, l);
+        Journal journal = new Journal(dev, l, DaxFileSystem.sealer(l));
+        journal.recover(journal.scan());
+        BlockAllocator alloc = new BlockAllocator(journal, l);
+        InodeAllocator ialloc = new InodeAllocator(journal, l);
+        try (Journal.Handle h = journal.begin()) {
+            BlockAllocator.format(journal, l);
+            InodeAllocator.format(journal, l);
+            ialloc.markUsed(1);
+            Inode root = new Inode(1, Mode.S_IFDIR | 0755);
+            long t = FsContext.now();
+            root.generation = 1;
+            root.nlink = 2;
+            root.atimeNs = root.mtimeNs = root.ctimeNs = root.crtimeNs = t;
+            root.parent = 1;
+            root.dirState = Directory.empty(root);
+            new InodeStore(journal, l, alloc).log(root);
+        }
+        journal.flushAll();
+        Superblock sb = new Superblock(l, UUID.randomUUID(), opts.label(), Superblock.STATE_CLEAN, 0, t0(), 0);
+        sb.write(dev, true);
+    }
+
+    private static long t0() {
+        return FsContext.now();
+    }
+
+    private Mkfs() {
+    }
+}

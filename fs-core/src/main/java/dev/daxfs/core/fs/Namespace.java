@@ -1,0 +1,526 @@
+package dev.daxfs.core.fs;
+
+import dev.daxfs.core.Attr;
+import dev.daxfs.core.DirFiller;
+import dev.daxfs.core.Errno;
+import dev.daxfs.core.FsException;
+import dev.daxfs.core.Mode;
+import dev.daxfs.core.Vfs;
+import dev.daxfs.core.alloc.Extent;
+import dev.daxfs.core.dir.Directory;
+import dev.daxfs.core.format.Crc;
+import dev.daxfs.core.format.Layout;
+import dev.daxfs.core.inode.FileExtent;
+import dev.daxfs.core.inode.Inode;
+import dev.daxfs.core.inode.InodeCodec;
+import dev.daxfs.core.lock.LockClass;
+import dev.daxfs.core.lock.RwLock;
+import dev.daxfs.core.xattr.Xattrs;
+
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+
+/**
+ * Directory operations: lookup, create (files, nodes, directories, symlinks), unlink, rmdir,
+ * rename, link, readdir, and freeing inodes whose last link and last open reference are gone.
+ *
+ * <p>A directory's IOLOCK (i_rwsem) is taken exclusive to change its entries and shared to read
+ * them. A child directory's IOLOCK is taken nested under its parent's. Several inodes' ILOCKs
+ * are taken directories first, then by inode number. Cross-directory rename takes the
+ * filesystem-wide rename lock first, so that no two renames can create a loop.
+ */
+final class Namespace {
+    static final int LINK_MAX = 65000;
+
+    private final FsContext fs;
+    private final DataPath data;
+    private final RwLock renameLock = new RwLock(LockClass.RENAME, 0);
+
+    Namespace(FsContext fs, DataPath data) {
+        this.fs = fs;
+        this.data = data;
+    }
+
+    static byte[] checkName(String name) {
+        if (name == null || name.isEmpty() || name.equals(".") || name.equals("..") || name.indexOf('/') >= 0
+                || name.indexOf('\0') >= 0) {
+            throw new FsException(Errno.EINVAL, "invalid name");
+        }
+        byte[] b = name.getBytes(StandardCharsets.UTF_8);
+        if (b.length > Vfs.NAME_MAX) {
+            throw new FsException(Errno.ENAMETOOLONG, "name of " + b.length + " bytes");
+        }
+        return b;
+    }
+
+    Inode dirInode(long ino) {
+        Inode d = fs.icache.get(ino);
+        if (!d.isDir()) {
+            throw new FsException(Errno.ENOTDIR, "inode " + ino + " is not a directory");
+        }
+        return d;
+    }
+
+    /** The directory's entries, loaded on first use. Caller holds its IOLOCK. */
+    Directory dirOf(Inode d) {
+        synchronized (d) { // two shared IOLOCK holders may race to load
+            if (d.dirState == null) {
+                d.dirState = Directory.load(d, fs.journal);
+            }
+            return (Directory) d.dirState;
+        }
+    }
+
+    long lookup(long dir, String name) {
+        if (name.getBytes(StandardCharsets.UTF_8).length > Vfs.NAME_MAX) {
+            throw new FsException(Errno.ENAMETOOLONG, "name too long");
+        }
+        Inode d = dirInode(dir);
+        d.iolock.lockShared(); // entries vs. concurrent create/unlink/rename in d
+        try {
+            Directory.Entry e = dirOf(d).get(name);
+            if (e == null) {
+                throw new FsException(Errno.ENOENT, name);
+            }
+            return e.ino();
+        } finally {
+            d.iolock.unlockShared();
+        }
+    }
+
+    void readdir(long dir, DirFiller filler) {
+        Inode d = dirInode(dir);
+        d.iolock.lockShared(); // entries vs. concurrent changes; readers in parallel
+        try {
+            dirOf(d).list(filler);
+        } finally {
+            d.iolock.unlockShared();
+        }
+    }
+
+    /** Creates any kind of inode; {@code target} is the symlink target for symlinks. */
+    Attr create(long dir, String name, int mode, long rdev, int uid, int gid, String target) {
+        byte[] nb = checkName(name);
+        int type = mode & Mode.S_IFMT;
+        if (type == 0) {
+            mode |= Mode.S_IFREG;
+            type = Mode.S_IFREG;
+        }
+        if (type != Mode.S_IFREG && type != Mode.S_IFDIR && type != Mode.S_IFLNK && type != Mode.S_IFIFO
+                && type != Mode.S_IFCHR && type != Mode.S_IFBLK && type != Mode.S_IFSOCK) {
+            throw new FsException(Errno.EINVAL, "bad file type 0" + Integer.toOctalString(type));
+        }
+        byte[] tb = target == null ? null : target.getBytes(StandardCharsets.UTF_8);
+        if (tb != null && (tb.length == 0 || tb.length > Vfs.SYMLINK_MAX)) {
+            throw new FsException(tb.length == 0 ? Errno.ENOENT : Errno.ENAMETOOLONG, "symlink target length");
+        }
+        final int fmode = mode;
+        Inode d = dirInode(dir);
+        d.iolock.lockExclusive(); // entry changes in d vs. lookup/readdir/other changes
+        try {
+            if (d.nlink == 0) {
+                throw new FsException(Errno.ENOENT, "directory was removed");
+            }
+            Directory dd = dirOf(d);
+            if (dd.get(name) != null) {
+                throw new FsException(Errno.EEXIST, name);
+            }
+            if (type == Mode.S_IFDIR && d.nlink >= LINK_MAX) {
+                throw new FsException(Errno.EMLINK, "too many subdirectories");
+            }
+            boolean longLink = tb != null && tb.length > InodeCodec.INLINE_BYTES;
+            Attr a = fs.transact(2 + (longLink ? 1 : 0), 1, () -> {
+                d.ilock.lockExclusive(); // d's size, extents, nlink, times in this transaction
+                try {
+                    long ino = fs.ialloc.allocate();
+                    Inode ip = new Inode(ino, fmode);
+                    long t = FsContext.now();
+                    ip.generation = fs.store.previousGeneration(ino) + 1;
+                    ip.uid = uid;
+                    ip.gid = gid;
+                    if ((d.mode & Mode.S_ISGID) != 0) { // BSD group semantics under setgid dirs
+                        ip.gid = d.gid;
+                        if (Mode.isDir(fmode)) {
+                            ip.mode |= Mode.S_ISGID;
+                        }
+                    }
+                    ip.nlink = Mode.isDir(fmode) ? 2 : 1;
+                    ip.rdev = rdev;
+                    ip.atimeNs = ip.mtimeNs = ip.ctimeNs = ip.crtimeNs = t;
+                    if (Mode.isDir(fmode)) {
+                        ip.dirState = Directory.empty(ip);
+                        ip.parent = d.ino;
+                    }
+                    if (tb != null) {
+                        ip.size = tb.length;
+                        if (longLink) {
+                            Extent x = fs.alloc.allocate(0, 1).get(0);
+                            byte[] blk = new byte[Layout.BLOCK_SIZE];
+                            System.arraycopy(tb, 0, blk, 0, tb.length);
+                            fs.dev.write(Layout.offset(x.start()), blk, 0, blk.length);
+                            fs.journal.addOrderedData(Layout.offset(x.start()), Layout.BLOCK_SIZE);
+                            ip.extents.insert(new FileExtent(0, x.start(), 1, false));
+                            ip.symlinkCrc = Crc.of(tb, 0, tb.length);
+                        } else {
+                            ip.symlinkTarget = target;
+                        }
+                    }
+                    fs.store.log(ip);
+                    dd.add(name, nb, ino, Mode.dtype(fmode), fs.journal, fs.alloc);
+                    if (Mode.isDir(fmode)) {
+                        d.nlink++;
+                    }
+                    d.mtimeNs = d.ctimeNs = t;
+                    fs.store.log(d);
+                    fs.icache.put(ip);
+                    return ip.attrLocked();
+                } finally {
+                    d.ilock.unlockExclusive();
+                }
+            });
+            fs.syncIfNeeded(d);
+            return a;
+        } finally {
+            d.iolock.unlockExclusive();
+        }
+    }
+
+    String readlink(long ino) {
+        Inode ip = fs.icache.get(ino);
+        if (!ip.isSymlink()) {
+            throw new FsException(Errno.EINVAL, "not a symlink");
+        }
+        ip.ilock.lockShared(); // target and extent map
+        try {
+            if (ip.symlinkTarget != null) {
+                return ip.symlinkTarget;
+            }
+            FileExtent e = ip.extents.find(0);
+            if (e == null || ip.size <= 0 || ip.size > Vfs.SYMLINK_MAX) {
+                throw new FsException(Errno.EUCLEAN, "symlink inode " + ino + " has no target block");
+            }
+            byte[] b = new byte[(int) ip.size];
+            fs.dev.read(Layout.offset(e.devBlock()), b, 0, b.length);
+            if (Crc.of(b, 0, b.length) != ip.symlinkCrc) {
+                throw new FsException(Errno.EUCLEAN, "symlink inode " + ino + ": target CRC mismatch");
+            }
+            String s = new String(b, StandardCharsets.UTF_8);
+            ip.symlinkTarget = null; // long targets stay on the device
+            return s;
+        } finally {
+            ip.ilock.unlockShared();
+        }
+    }
+
+    void unlink(long dir, String name) {
+        checkName(name);
+        Inode d = dirInode(dir);
+        d.iolock.lockExclusive(); // entry changes in d
+        try {
+            Directory dd = dirOf(d);
+            Directory.Entry e = dd.get(name);
+            if (e == null) {
+                throw new FsException(Errno.ENOENT, name);
+            }
+            if (e.type() == Mode.S_IFDIR >>> 12) {
+                throw new FsException(Errno.EISDIR, name + " is a directory");
+            }
+            Inode ip = fs.icache.get(e.ino());
+            ip.iolock.lockExclusive(); // vs. open/IO on the child while its last link may go
+            try {
+                fs.transactVoid(0, 0, () -> {
+                    lockIlocks(d, ip); // d's entries/times and ip's nlink in one transaction
+                    try {
+                        dd.remove(name, fs.journal);
+                        ip.nlink--;
+                        long t = FsContext.now();
+                        ip.ctimeNs = t;
+                        d.mtimeNs = d.ctimeNs = t;
+                        fs.store.log(d);
+                        if (ip.nlink == 0 && ip.openCount.get() == 0) {
+                            freeInodeLocked(ip);
+                        } else {
+                            fs.store.log(ip);
+                        }
+                    } finally {
+                        unlockIlocks(d, ip);
+                    }
+                });
+            } finally {
+                ip.iolock.unlockExclusive();
+            }
+            fs.syncIfNeeded(d);
+        } finally {
+            d.iolock.unlockExclusive();
+        }
+    }
+
+    void rmdir(long dir, String name) {
+        checkName(name);
+        Inode d = dirInode(dir);
+        d.iolock.lockExclusive(); // entry changes in d
+        try {
+            Directory dd = dirOf(d);
+            Directory.Entry e = dd.get(name);
+            if (e == null) {
+                throw new FsException(Errno.ENOENT, name);
+            }
+            Inode ip = fs.icache.get(e.ino());
+            if (!ip.isDir()) {
+                throw new FsException(Errno.ENOTDIR, name + " is not a directory");
+            }
+            ip.iolock.lockExclusiveNested(); // child's entries: nothing may be created in it now
+            try {
+                if (!dirOf(ip).isEmpty()) {
+                    throw new FsException(Errno.ENOTEMPTY, name);
+                }
+                fs.transactVoid(0, 0, () -> {
+                    lockIlocks(d, ip); // both directories' nlink/times in one transaction
+                    try {
+                        dd.remove(name, fs.journal);
+                        d.nlink--;
+                        ip.nlink = 0;
+                        long t = FsContext.now();
+                        d.mtimeNs = d.ctimeNs = t;
+                        fs.store.log(d);
+                        freeInodeLocked(ip);
+                    } finally {
+                        unlockIlocks(d, ip);
+                    }
+                });
+            } finally {
+                ip.iolock.unlockExclusive();
+            }
+            fs.syncIfNeeded(d);
+        } finally {
+            d.iolock.unlockExclusive();
+        }
+    }
+
+    Attr link(long ino, long newDir, String newName) {
+        byte[] nb = checkName(newName);
+        Inode ip = fs.icache.get(ino);
+        if (ip.isDir()) {
+            throw new FsException(Errno.EPERM, "hard link to a directory");
+        }
+        Inode d = dirInode(newDir);
+        d.iolock.lockExclusive(); // entry changes in d
+        try {
+            if (d.nlink == 0) {
+                throw new FsException(Errno.ENOENT, "directory was removed");
+            }
+            Directory dd = dirOf(d);
+            if (dd.get(newName) != null) {
+                throw new FsException(Errno.EEXIST, newName);
+            }
+            Attr a = fs.transact(2, 0, () -> {
+                lockIlocks(d, ip); // entry and nlink in one transaction
+                try {
+                    if (ip.nlink == 0) {
+                        throw new FsException(Errno.ENOENT, "inode was unlinked");
+                    }
+                    if (ip.nlink >= LINK_MAX) {
+                        throw new FsException(Errno.EMLINK, "too many links");
+                    }
+                    dd.add(newName, nb, ip.ino, Mode.dtype(ip.mode), fs.journal, fs.alloc);
+                    ip.nlink++;
+                    long t = FsContext.now();
+                    ip.ctimeNs = t;
+                    d.mtimeNs = d.ctimeNs = t;
+                    fs.store.log(ip);
+                    fs.store.log(d);
+                    return ip.attrLocked();
+                } finally {
+                    unlockIlocks(d, ip);
+                }
+            });
+            fs.syncIfNeeded(d);
+            return a;
+        } finally {
+            d.iolock.unlockExclusive();
+        }
+    }
+
+    void rename(long oldDir, String oldName, long newDir, String newName) {
+        checkName(oldName);
+        byte[] nb = checkName(newName);
+        Inode od = dirInode(oldDir);
+        Inode nd = dirInode(newDir);
+        boolean cross = od != nd;
+        if (cross) {
+            renameLock.lockExclusive(); // no concurrent cross-dir rename can build a loop
+        }
+        try {
+            // Both directories' entries, in inode order.
+            Inode first = cross && nd.ino < od.ino ? nd : od;
+            Inode second = cross ? (first == od ? nd : od) : null;
+            first.iolock.lockExclusive();
+            try {
+                if (second != null) {
+                    second.iolock.lockExclusive();
+                }
+                try {
+                    renameLocked(od, oldName, nd, newName, nb);
+                } finally {
+                    if (second != null) {
+                        second.iolock.unlockExclusive();
+                    }
+                }
+            } finally {
+                first.iolock.unlockExclusive();
+            }
+        } finally {
+            if (cross) {
+                renameLock.unlockExclusive();
+            }
+        }
+    }
+
+    private void renameLocked(Inode od, String oldName, Inode nd, String newName, byte[] nb) {
+        Directory odd = dirOf(od);
+        Directory ndd = dirOf(nd);
+        Directory.Entry se = odd.get(oldName);
+        if (se == null) {
+            throw new FsException(Errno.ENOENT, oldName);
+        }
+        if (nd.nlink == 0) {
+            throw new FsException(Errno.ENOENT, "target directory was removed");
+        }
+        Inode src = fs.icache.get(se.ino());
+        Directory.Entry te = ndd.get(newName);
+        if (te != null && te.ino() == src.ino) {
+            return; // same inode: POSIX says do nothing
+        }
+        if (src.isDir() && od != nd) {
+            // Moving a directory under itself would detach a loop.
+            for (long p = nd.ino; p != Vfs.ROOT_INO; ) {
+                if (p == src.ino) {
+                    throw new FsException(Errno.EINVAL, "cannot move a directory under itself");
+                }
+                Inode pi = fs.icache.get(p);
+                p = pi.parent;
+                if (p == 0) {
+                    break;
+                }
+            }
+        }
+        Inode tgt = te == null ? null : fs.icache.get(te.ino());
+        if (tgt != null) {
+            if (src.isDir() && !tgt.isDir()) {
+                throw new FsException(Errno.ENOTDIR, newName + " is not a directory");
+            }
+            if (!src.isDir() && tgt.isDir()) {
+                throw new FsException(Errno.EISDIR, newName + " is a directory");
+            }
+        }
+        if (src.isDir() && tgt == null && od != nd && nd.nlink >= LINK_MAX) {
+            throw new FsException(Errno.EMLINK, "too many subdirectories");
+        }
+        if (tgt != null) {
+            if (tgt.isDir()) {
+                tgt.iolock.lockExclusiveNested(); // target dir's entries: must stay empty
+            } else {
+                tgt.iolock.lockExclusive(); // vs. open/IO on the target whose last link may go
+            }
+        }
+        try {
+            if (tgt != null && tgt.isDir() && !dirOf(tgt).isEmpty()) {
+                throw new FsException(Errno.ENOTEMPTY, newName);
+            }
+            fs.transactVoid(2, 0, () -> {
+                List<Inode> all = new ArrayList<>(List.of(od, nd, src));
+                if (tgt != null) {
+                    all.add(tgt);
+                }
+                lockIlocks(all.toArray(new Inode[0])); // every changed inode in one transaction
+                try {
+                    long t = FsContext.now();
+                    if (tgt != null) {
+                        ndd.replace(newName, src.ino, Mode.dtype(src.mode), fs.journal);
+                    } else {
+                        ndd.add(newName, nb, src.ino, Mode.dtype(src.mode), fs.journal, fs.alloc);
+                    }
+                    odd.remove(oldName, fs.journal);
+                    if (src.isDir() && od != nd) {
+                        od.nlink--;
+                        nd.nlink++;
+                        src.parent = nd.ino;
+                    }
+                    src.ctimeNs = t;
+                    od.mtimeNs = od.ctimeNs = t;
+                    nd.mtimeNs = nd.ctimeNs = t;
+                    if (tgt != null) {
+                        tgt.ctimeNs = t;
+                        if (tgt.isDir()) {
+                            tgt.nlink = 0;
+                            nd.nlink--;
+                        } else {
+                            tgt.nlink--;
+                        }
+                    }
+                    fs.store.log(src);
+                    fs.store.log(od);
+                    if (nd != od) {
+                        fs.store.log(nd);
+                    }
+                    if (tgt != null) {
+                        if (tgt.nlink == 0 && (tgt.isDir() || tgt.openCount.get() == 0)) {
+                            freeInodeLocked(tgt);
+                        } else {
+                            fs.store.log(tgt);
+                        }
+                    }
+                } finally {
+                    unlockIlocks(all.toArray(new Inode[0]));
+                }
+            });
+            fs.syncIfNeeded(nd);
+        } finally {
+            if (tgt != null) {
+                tgt.iolock.unlockExclusive();
+            }
+        }
+    }
+
+    /**
+     * Frees an inode with no links and no opens: its blocks, xattrs, and slot. ILOCK exclusive
+     * and a handle held. Its blocks stay busy until this transaction is durable.
+     */
+    void freeInodeLocked(Inode ip) {
+        for (Extent x : ip.extents.remove(0, Long.MAX_VALUE / 2)) {
+            fs.alloc.free(x.start(), x.len());
+        }
+        Xattrs.drop(ip, fs.alloc);
+        fs.store.clear(ip);
+        fs.ialloc.free(ip.ino);
+        ip.freed = true;
+        fs.icache.remove(ip);
+    }
+
+    /** Locks ILOCKs exclusive: directories first, then by inode number; duplicates once. */
+    static void lockIlocks(Inode... ips) {
+        for (Inode ip : ordered(ips)) {
+            ip.ilock.lockExclusive();
+        }
+    }
+
+    static void unlockIlocks(Inode... ips) {
+        List<Inode> o = ordered(ips);
+        for (int i = o.size() - 1; i >= 0; i--) {
+            o.get(i).ilock.unlockExclusive();
+        }
+    }
+
+    private static List<Inode> ordered(Inode... ips) {
+        List<Inode> o = new ArrayList<>();
+        for (Inode ip : ips) {
+            if (!o.contains(ip)) {
+                o.add(ip);
+            }
+        }
+        o.sort(Comparator.comparing((Inode ip) -> !ip.isDir()).thenComparingLong(ip -> ip.ino));
+        return o;
+    }
+}

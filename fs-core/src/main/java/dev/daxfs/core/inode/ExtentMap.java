@@ -1,0 +1,155 @@
+package dev.daxfs.core.inode;
+
+import dev.daxfs.core.alloc.Extent;
+
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * A file's block map: non-overlapping extents keyed by first file block. Adjacent extents that
+ * continue each other on the device (and agree on unwritten-ness) are merged, so a file written
+ * sequentially on a free device is one extent. Guarded by the owner's ILOCK.
+ */
+public final class ExtentMap {
+    private final TreeMap<Long, FileExtent> map = new TreeMap<>();
+
+    /** The extent containing {@code fb}, or null for a hole. */
+    public FileExtent find(long fb) {
+        Map.Entry<Long, FileExtent> e = map.floorEntry(fb);
+        if (e != null && e.getValue().fileEnd() > fb) {
+            return e.getValue();
+        }
+        return null;
+    }
+
+    /** First file block at or after {@code fb} that is mapped, or Long.MAX_VALUE. */
+    public long nextMapped(long fb) {
+        Long k = map.ceilingKey(fb);
+        return k == null ? Long.MAX_VALUE : k;
+    }
+
+    public FileExtent last() {
+        Map.Entry<Long, FileExtent> e = map.lastEntry();
+        return e == null ? null : e.getValue();
+    }
+
+    public int count() {
+        return map.size();
+    }
+
+    public Collection<FileExtent> all() {
+        return map.values();
+    }
+
+    public long mappedBlocks() {
+        long n = 0;
+        for (FileExtent e : map.values()) {
+            n += e.len();
+        }
+        return n;
+    }
+
+    /** Adds a mapping over a hole, merging with neighbours. */
+    public void insert(FileExtent x) {
+        assert find(x.fileBlock()) == null && nextMapped(x.fileBlock()) >= x.fileEnd() : "overlap";
+        Map.Entry<Long, FileExtent> pe = map.lowerEntry(x.fileBlock());
+        if (pe != null) {
+            FileExtent p = pe.getValue();
+            if (p.fileEnd() == x.fileBlock() && p.devBlock() + p.len() == x.devBlock() && p.unwritten() == x.unwritten()) {
+                map.remove(p.fileBlock());
+                x = new FileExtent(p.fileBlock(), p.devBlock(), p.len() + x.len(), x.unwritten());
+            }
+        }
+        FileExtent n = map.get(x.fileEnd());
+        if (n != null && x.devBlock() + x.len() == n.devBlock() && n.unwritten() == x.unwritten()) {
+            map.remove(n.fileBlock());
+            x = new FileExtent(x.fileBlock(), x.devBlock(), x.len() + n.len(), x.unwritten());
+        }
+        map.put(x.fileBlock(), x);
+    }
+
+    /** Removes every mapping in {@code [from, to)}; returns the device extents released. */
+    public List<Extent> remove(long from, long to) {
+        List<Extent> freed = new ArrayList<>();
+        for (FileExtent e : overlapping(from, to)) {
+            map.remove(e.fileBlock());
+            long s = Math.max(from, e.fileBlock());
+            long t = Math.min(to, e.fileEnd());
+            if (e.fileBlock() < s) {
+                map.put(e.fileBlock(), e.slice(e.fileBlock(), s));
+            }
+            if (t < e.fileEnd()) {
+                map.put(t, e.slice(t, e.fileEnd()));
+            }
+            freed.add(new Extent(e.devFor(s), t - s));
+        }
+        return freed;
+    }
+
+    /** Sets the unwritten flag over every mapped block in {@code [from, to)}. */
+    public void setUnwritten(long from, long to, boolean unwritten) {
+        for (FileExtent e : overlapping(from, to)) {
+            if (e.unwritten() == unwritten) {
+                continue;
+            }
+            map.remove(e.fileBlock());
+            long s = Math.max(from, e.fileBlock());
+            long t = Math.min(to, e.fileEnd());
+            if (e.fileBlock() < s) {
+                map.put(e.fileBlock(), e.slice(e.fileBlock(), s));
+            }
+            if (t < e.fileEnd()) {
+                map.put(t, e.slice(t, e.fileEnd()));
+            }
+            FileExtent mid = e.slice(s, t);
+            insert(new FileExtent(mid.fileBlock(), mid.devBlock(), mid.len(), unwritten));
+        }
+    }
+
+    /** Moves every extent at or after {@code from} by {@code delta} file blocks (collapse/insert). */
+    public void shift(long from, long delta) {
+        List<FileExtent> moved = new ArrayList<>(map.tailMap(from, true).values());
+        for (FileExtent e : moved) {
+            map.remove(e.fileBlock());
+        }
+        for (FileExtent e : moved) {
+            map.put(e.fileBlock() + delta, new FileExtent(e.fileBlock() + delta, e.devBlock(), e.len(), e.unwritten()));
+        }
+    }
+
+    /** Splits an extent that spans {@code fb} so that one starts exactly at {@code fb}. */
+    public void splitAt(long fb) {
+        FileExtent e = find(fb);
+        if (e != null && e.fileBlock() < fb) {
+            map.put(e.fileBlock(), e.slice(e.fileBlock(), fb));
+            map.put(fb, e.slice(fb, e.fileEnd()));
+        }
+    }
+
+    public List<FileExtent> overlapping(long from, long to) {
+        List<FileExtent> out = new ArrayList<>();
+        Map.Entry<Long, FileExtent> first = map.floorEntry(from);
+        Long start = first != null && first.getValue().fileEnd() > from ? first.getKey() : map.ceilingKey(from);
+        if (start == null) {
+            return out;
+        }
+        for (FileExtent e : map.tailMap(start, true).values()) {
+            if (e.fileBlock() >= to) {
+                break;
+            }
+            out.add(e);
+        }
+        return out;
+    }
+
+    void clear() {
+        map.clear();
+    }
+
+    void putRaw(FileExtent e) {
+        map.put(e.fileBlock(), e);
+    }
+}

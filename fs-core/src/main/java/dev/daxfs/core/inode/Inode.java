@@ -1,0 +1,129 @@
+package dev.daxfs.core.inode;
+
+import dev.daxfs.core.Attr;
+import dev.daxfs.core.Mode;
+import dev.daxfs.core.lock.LockClass;
+import dev.daxfs.core.lock.RwLock;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * An in-memory inode: the core fields of its on-media copy, its block map and its three locks.
+ *
+ * <p>Lock order (written once, here): {@code iolock -> mmaplock -> ilock}.
+ * <ul>
+ *   <li>{@link #iolock} (i_rwsem): I/O submission vs. truncate, punch and other layout changes;
+ *       for directories, entry changes (exclusive) vs. lookup and readdir (shared).</li>
+ *   <li>{@link #mmaplock} (invalidate_lock): creation of mapping entries vs. their invalidation.</li>
+ *   <li>{@link #ilock}: the core fields and the extent map; held for a lookup or a transaction
+ *       only, never across a data copy, a wait, or a call out of fs-core.</li>
+ * </ul>
+ * Fields below are read and written under {@code ilock} unless noted.
+ */
+public final class Inode {
+    public final long ino;
+    public final RwLock iolock;
+    public final RwLock mmaplock;
+    public final RwLock ilock;
+
+    public int generation;
+    public int mode;
+    public int uid;
+    public int gid;
+    public int nlink;
+    public long size;
+    public long atimeNs;
+    public long mtimeNs;
+    public long ctimeNs;
+    public long crtimeNs;
+    public long rdev;
+    public long xattrBlock;
+    /** Device blocks holding the spilled extent list, in chain order. */
+    public final List<Long> extentChain = new ArrayList<>();
+    public final ExtentMap extents = new ExtentMap();
+    /** Inline symlink target (short) — long targets live in the block of extent 0. */
+    public String symlinkTarget;
+    public int symlinkCrc;
+    /** Parent directory (directories only): the ".." the namespace walks to refuse loops. */
+    public long parent;
+    /** Blocks charged to this inode beyond data: extent chain and xattr block. */
+    public long metaBlocks;
+
+    /** Directory contents, loaded on first use (directories only; guarded by iolock). */
+    public Object dirState;
+    /** Xattrs, loaded on first use (guarded by ilock). */
+    public Object xattrState;
+
+    /** Open file handles; an unlinked inode is freed when the last one goes. */
+    public final AtomicInteger openCount = new AtomicInteger();
+    /** In-flight direct I/O (inode_dio_begin/end). */
+    public final DioCounter dio = new DioCounter();
+    /** Sequence of the last transaction that changed this inode (fsync commits up to it). */
+    public volatile long lastModSeq;
+    /** Set once the inode is freed; a stale cache reference must not use it. */
+    public volatile boolean freed;
+
+    public Inode(long ino, int mode) {
+        this.ino = ino;
+        this.mode = mode;
+        boolean dir = Mode.isDir(mode);
+        this.iolock = new RwLock(dir ? LockClass.IOLOCK_DIR : LockClass.IOLOCK_FILE, ino);
+        this.mmaplock = new RwLock(LockClass.MMAPLOCK, ino);
+        this.ilock = new RwLock(dir ? LockClass.ILOCK_DIR : LockClass.ILOCK_FILE, ino);
+    }
+
+    /** File byte range written since the last fsync (persisted by fsync); guarded by this. */
+    private long dirtyFrom = Long.MAX_VALUE;
+    private long dirtyTo;
+
+    public synchronized void noteDirty(long from, long to) {
+        dirtyFrom = Math.min(dirtyFrom, from);
+        dirtyTo = Math.max(dirtyTo, to);
+    }
+
+    /** The dirty range {from, to} and resets it, or null if nothing was written. */
+    public synchronized long[] takeDirty() {
+        if (dirtyFrom >= dirtyTo) {
+            return null;
+        }
+        long[] r = {dirtyFrom, dirtyTo};
+        dirtyFrom = Long.MAX_VALUE;
+        dirtyTo = 0;
+        return r;
+    }
+
+    public boolean isDir() {
+        return Mode.isDir(mode);
+    }
+
+    public boolean isReg() {
+        return Mode.isReg(mode);
+    }
+
+    public boolean isSymlink() {
+        return Mode.isLnk(mode);
+    }
+
+    /** Attributes as stat reports them. Caller holds ilock (shared is enough). */
+    public Attr attrLocked() {
+        long blocks = (extents.mappedBlocks() + metaBlocks) * 8;
+        return new Attr(ino, mode, nlink, uid, gid, rdev, size, blocks, atimeNs, mtimeNs, ctimeNs,
+                crtimeNs, generation);
+    }
+
+    public Attr attr() {
+        ilock.lockShared(); // consistent snapshot of the core fields vs. a transaction
+        try {
+            return attrLocked();
+        } finally {
+            ilock.unlockShared();
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "inode " + ino;
+    }
+}

@@ -1,0 +1,189 @@
+package dev.daxfs.core.inode;
+
+import dev.daxfs.core.Errno;
+import dev.daxfs.core.FsException;
+import dev.daxfs.core.alloc.BlockAllocator;
+import dev.daxfs.core.alloc.Extent;
+import dev.daxfs.core.format.BlockHeader;
+import dev.daxfs.core.format.Bytes;
+import dev.daxfs.core.format.Layout;
+import dev.daxfs.core.format.Magic;
+import dev.daxfs.core.journal.Journal;
+
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+
+import static dev.daxfs.core.inode.InodeCodec.*;
+
+/**
+ * Reads inodes from and logs them to the inode table, through the journal: an inode's slot and,
+ * when its extent list does not fit inline, its chain of extent blocks.
+ */
+public final class InodeStore {
+    private final Journal journal;
+    private final Layout layout;
+    private final BlockAllocator alloc;
+
+    public InodeStore(Journal journal, Layout layout, BlockAllocator alloc) {
+        this.journal = journal;
+        this.layout = layout;
+        this.alloc = alloc;
+    }
+
+    private int slotOffset(long ino) {
+        return (int) (((ino - 1) % Layout.INODES_PER_BLOCK) * Layout.INODE_SIZE);
+    }
+
+    /** Loads and verifies inode {@code ino}; EUCLEAN when its checksum or fields are bad. */
+    public Inode load(long ino) {
+        if (ino < 1 || ino > layout.inodeCount()) {
+            throw new FsException(Errno.ESTALE, "inode " + ino + " out of range");
+        }
+        long blk = layout.inodeBlock(ino);
+        byte[] img = journal.read(blk);
+        int off = slotOffset(ino);
+        if (!verifySlot(img, off) || Bytes.getLong(img, off + O_INO) != ino) {
+            throw corrupt(ino, "bad magic or CRC");
+        }
+        Inode ip = new Inode(ino, Bytes.getInt(img, off + O_MODE));
+        ip.generation = Bytes.getInt(img, off + O_GEN);
+        ip.uid = Bytes.getInt(img, off + O_UID);
+        ip.gid = Bytes.getInt(img, off + O_GID);
+        ip.nlink = Bytes.getInt(img, off + O_NLINK);
+        ip.size = Bytes.getLong(img, off + O_SIZE);
+        ip.atimeNs = Bytes.getLong(img, off + O_ATIME);
+        ip.mtimeNs = Bytes.getLong(img, off + O_MTIME);
+        ip.ctimeNs = Bytes.getLong(img, off + O_CTIME);
+        ip.crtimeNs = Bytes.getLong(img, off + O_CRTIME);
+        ip.rdev = Bytes.getLong(img, off + O_RDEV);
+        ip.xattrBlock = Bytes.getLong(img, off + O_XATTR);
+        ip.symlinkCrc = Bytes.getInt(img, off + O_SYMCRC);
+        ip.metaBlocks = Bytes.getLong(img, off + O_META);
+        ip.parent = Bytes.getLong(img, off + O_PARENT);
+        int flags = Bytes.getInt(img, off + O_FLAGS);
+        int count = Bytes.getInt(img, off + O_NEXT);
+        if (ip.size < 0 || count < 0) {
+            throw corrupt(ino, "negative size or extent count");
+        }
+        if ((flags & FLAG_SYMLINK_INLINE) != 0) {
+            int n = (int) Math.min(ip.size, INLINE_BYTES);
+            ip.symlinkTarget = new String(img, off + O_INLINE, n, StandardCharsets.UTF_8);
+        } else if (count <= INLINE_EXTENTS) {
+            for (int i = 0; i < count; i++) {
+                addLoaded(ip, getExtent(img, off + O_INLINE + i * EXTENT_SIZE));
+            }
+        } else {
+            long next = Bytes.getLong(img, off + O_CHAIN);
+            int seen = 0;
+            while (seen < count) {
+                if (next < layout.dataStart() || next >= layout.totalBlocks() - 1) {
+                    throw corrupt(ino, "extent chain points at block " + next);
+                }
+                byte[] c = journal.read(next);
+                BlockHeader.verify(c, Magic.EXTENTS, next, "extent list of inode " + ino);
+                if (Bytes.getLong(c, C_OWNER) != ino) {
+                    throw corrupt(ino, "extent block " + next + " belongs to inode " + Bytes.getLong(c, C_OWNER));
+                }
+                ip.extentChain.add(next);
+                int n = Bytes.getInt(c, C_COUNT);
+                if (n < 0 || n > PER_CHAIN_BLOCK) {
+                    throw corrupt(ino, "extent block " + next + " count " + n);
+                }
+                for (int i = 0; i < n; i++) {
+                    addLoaded(ip, getExtent(c, C_FIRST + i * EXTENT_SIZE));
+                }
+                seen += n;
+                next = Bytes.getLong(c, C_NEXT);
+                if (n == 0) {
+                    break;
+                }
+            }
+        }
+        return ip;
+    }
+
+    private void addLoaded(Inode ip, FileExtent e) {
+        if (e.len() <= 0 || e.devBlock() < layout.dataStart() || e.devBlock() + e.len() > layout.totalBlocks() - 1
+                || e.fileBlock() < 0 || ip.extents.find(e.fileBlock()) != null) {
+            throw corrupt(ip.ino, "bad extent " + e);
+        }
+        ip.extents.putRaw(e);
+    }
+
+    private FsException corrupt(long ino, String why) {
+        return new FsException(Errno.EUCLEAN, String.format("inode %d (offset 0x%x): %s", ino,
+                layout.inodeOffset(ino), why));
+    }
+
+    /** Generation left in a free slot by the previous owner, so reuse gets a new one. */
+    public int previousGeneration(long ino) {
+        byte[] img = journal.read(layout.inodeBlock(ino));
+        return Bytes.getInt(img, slotOffset(ino) + O_GEN);
+    }
+
+    /**
+     * Logs the inode's core fields and extent list in the running transaction. Caller holds a
+     * journal handle and the inode's ILOCK exclusive.
+     */
+    public void log(Inode ip) {
+        ip.lastModSeq = journal.runningSeq();
+        int count = ip.isSymlink() && ip.symlinkTarget != null ? 0 : ip.extents.count();
+        boolean inlineSym = ip.isSymlink() && ip.symlinkTarget != null;
+        // Resize the extent chain first: it may allocate or free blocks (metaBlocks changes).
+        int chainNeeded = count <= INLINE_EXTENTS ? 0 : (count + PER_CHAIN_BLOCK - 1) / PER_CHAIN_BLOCK;
+        while (ip.extentChain.size() > chainNeeded) {
+            long b = ip.extentChain.remove(ip.extentChain.size() - 1);
+            alloc.free(b, 1);
+            ip.metaBlocks--;
+        }
+        while (ip.extentChain.size() < chainNeeded) {
+            long goal = ip.extentChain.isEmpty() ? 0 : ip.extentChain.get(ip.extentChain.size() - 1) + 1;
+            List<Extent> got = alloc.allocate(goal, 1);
+            ip.extentChain.add(got.get(0).start());
+            ip.metaBlocks++;
+        }
+        byte[] img = journal.modify(layout.inodeBlock(ip.ino));
+        int off = slotOffset(ip.ino);
+        java.util.Arrays.fill(img, off, off + Layout.INODE_SIZE, (byte) 0);
+        encodeCore(ip, img, off);
+        Bytes.putInt(img, off + O_FLAGS, inlineSym ? FLAG_SYMLINK_INLINE : 0);
+        Bytes.putInt(img, off + O_NEXT, count);
+        if (inlineSym) {
+            putInlineSymlink(img, off, ip.symlinkTarget);
+            return;
+        }
+        List<FileExtent> all = new ArrayList<>(ip.extents.all());
+        if (chainNeeded == 0) {
+            for (int i = 0; i < count; i++) {
+                putExtent(img, off + O_INLINE + i * EXTENT_SIZE, all.get(i));
+            }
+            return;
+        }
+        Bytes.putLong(img, off + O_CHAIN, ip.extentChain.get(0));
+        for (int c = 0; c < chainNeeded; c++) {
+            long self = ip.extentChain.get(c);
+            long next = c + 1 < chainNeeded ? ip.extentChain.get(c + 1) : 0;
+            int from = c * PER_CHAIN_BLOCK;
+            int n = Math.min(PER_CHAIN_BLOCK, count - from);
+            byte[] cb = journal.create(self);
+            initChainBlock(cb, self, ip.ino, next, n);
+            for (int i = 0; i < n; i++) {
+                putExtent(cb, C_FIRST + i * EXTENT_SIZE, all.get(from + i));
+            }
+        }
+    }
+
+    /** Clears the slot (keeping the generation for the next owner). Handle held. */
+    public void clear(Inode ip) {
+        for (long b : ip.extentChain) {
+            alloc.free(b, 1);
+        }
+        ip.extentChain.clear();
+        byte[] img = journal.modify(layout.inodeBlock(ip.ino));
+        int off = slotOffset(ip.ino);
+        java.util.Arrays.fill(img, off, off + Layout.INODE_SIZE, (byte) 0);
+        Bytes.putInt(img, off + O_GEN, ip.generation);
+        ip.lastModSeq = journal.runningSeq();
+    }
+}

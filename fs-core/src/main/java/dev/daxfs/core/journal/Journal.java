@@ -1,0 +1,525 @@
+package dev.daxfs.core.journal;
+
+import dev.daxfs.core.CorruptImageException;
+import dev.daxfs.core.Errno;
+import dev.daxfs.core.FsException;
+import dev.daxfs.core.format.BlockHeader;
+import dev.daxfs.core.format.Bytes;
+import dev.daxfs.core.format.Layout;
+import dev.daxfs.core.format.Magic;
+import dev.daxfs.core.lock.LockClass;
+import dev.daxfs.core.lock.RwLock;
+import dev.daxfs.pmem.PmemDevice;
+import org.apache.logging.log4j.LogManager;
+import org.apache.logging.log4j.Logger;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeSet;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.LongConsumer;
+import java.util.zip.CRC32C;
+
+/**
+ * The metadata journal and the metadata block store in front of it.
+ *
+ * <p>Every metadata change is made inside a {@link Handle} on the running transaction's private
+ * image of the block ({@link #modify}); nothing reaches the block's home location before the
+ * transaction that changed it is durable in the log. {@link #commit} (on fsync, sync, a timer,
+ * or when the running transaction grows large) freezes the running transaction, persists its
+ * ordered data, writes descriptor + images + commit record into the ring, persists them, then
+ * applies the images at home. The ring space is reclaimed after the home copies are persisted.
+ *
+ * <p>Locking: handles hold {@code JOURNAL_HANDLE} shared for the whole of one metadata change;
+ * commit takes it exclusive only to swap the running transaction. A handle is taken after the
+ * inode locks and before the allocator locks, and never waits for a commit while held.
+ */
+public final class Journal {
+    private static final Logger LOG = LogManager.getLogger(Journal.class);
+
+    private final PmemDevice dev;
+    private final Layout layout;
+    private final Sealer sealer;
+    private final long ringStart;
+    private final long ringSize;
+
+    /** Swap of the running transaction vs. handles changing it. */
+    private final RwLock handleLock = new RwLock(LockClass.JOURNAL_HANDLE, 0);
+    /** One commit at a time; also orders checkpoints. */
+    private final Object commitMutex = new Object();
+    private final ThreadLocal<int[]> handleDepth = ThreadLocal.withInitial(() -> new int[1]);
+
+    private volatile Transaction running;
+    private volatile Transaction committing;
+    private volatile long committedSeq;
+    private final List<LongConsumer> commitListeners = new CopyOnWriteArrayList<>();
+
+    // Ring state, guarded by commitMutex.
+    private long head;      // ring index of the next block to write
+    private long tail;      // ring index of the oldest record not yet checkpointed
+    private long tailSeq;
+    private long headSeq;   // sequence of the next transaction written at head
+    private final TreeSet<Long> unpersistedHome = new TreeSet<>();
+    private boolean readOnly;
+    private volatile String shutdownReason;
+
+    /** Test hook: runs inside commit after the log write is durable, before home is applied. */
+    public volatile Runnable afterLogWriteHook;
+
+    public Journal(PmemDevice dev, Layout layout, Sealer sealer) {
+        this.dev = dev;
+        this.layout = layout;
+        this.sealer = sealer;
+        this.ringStart = layout.journalStart() + 1;
+        this.ringSize = layout.journalBlocks() - 1;
+    }
+
+    // ---- format and recovery -------------------------------------------------------------
+
+    /** Writes an empty journal (mkfs). */
+    public static void format(PmemDevice dev, Layout layout) {
+        byte[] h = new byte[Layout.BLOCK_SIZE];
+        BlockHeader.init(h, Magic.JOURNAL_HEADER, layout.journalStart());
+        Bytes.putLong(h, JournalFormat.H_TAIL, 0);
+        Bytes.putLong(h, JournalFormat.H_TAILSEQ, 1);
+        BlockHeader.seal(h);
+        long off = Layout.offset(layout.journalStart());
+        dev.write(off, h, 0, h.length);
+        // A zeroed first ring block so that no stale descriptor can match sequence 1.
+        dev.zero(Layout.offset(layout.journalStart() + 1), Layout.BLOCK_SIZE);
+        dev.persist(off, 2L * Layout.BLOCK_SIZE);
+    }
+
+    /** Reads the journal header; returns {tail, tailSeq}. Never writes. */
+    private long[] readHeader() {
+        byte[] h = readDevice(layout.journalStart());
+        try {
+            BlockHeader.verify(h, Magic.JOURNAL_HEADER, layout.journalStart(), "journal header");
+        } catch (CorruptImageException e) {
+            throw new CorruptImageException(dev.name() + ": " + e.getMessage());
+        }
+        long t = Bytes.getLong(h, JournalFormat.H_TAIL);
+        long s = Bytes.getLong(h, JournalFormat.H_TAILSEQ);
+        if (t < 0 || t >= ringSize || s < 1) {
+            throw new CorruptImageException(dev.name() + ": journal header at offset 0x"
+                    + Long.toHexString(Layout.offset(layout.journalStart())) + ": tail " + t + " out of range");
+        }
+        return new long[]{t, s};
+    }
+
+    /** Result of scanning the log: the committed transactions in order. */
+    public record ReplayPlan(long tail, long tailSeq, long endIndex, long nextSeq,
+                             List<Map.Entry<Long, byte[]>> writes, int transactions) {
+    }
+
+    /** Finds every complete transaction from the tail on. Validates only; never writes. */
+    public ReplayPlan scan() {
+        long[] hdr = readHeader();
+        long pos = hdr[0], seq = hdr[1];
+        List<Map.Entry<Long, byte[]>> writes = new ArrayList<>();
+        int txs = 0;
+        outer:
+        while (true) {
+            long p = pos;
+            List<Map.Entry<Long, byte[]>> txWrites = new ArrayList<>();
+            CRC32C crc = new CRC32C();
+            while (true) {
+                byte[] d = readRing(p);
+                if (!validRecord(d, Magic.JOURNAL_DESC, ringStart + p) || Bytes.getLong(d, JournalFormat.D_SEQ) != seq) {
+                    break outer;
+                }
+                int count = Bytes.getInt(d, JournalFormat.D_COUNT);
+                if (count < 0 || count > JournalFormat.MAX_PER_DESC) {
+                    break outer;
+                }
+                p = next(p);
+                for (int i = 0; i < count; i++) {
+                    long home = Bytes.getLong(d, JournalFormat.D_HOMES + 8 * i);
+                    if (home <= layout.journalStart() + layout.journalBlocks() - 1 || home >= layout.totalBlocks() - 1) {
+                        throw new CorruptImageException(dev.name() + ": journal record at ring index " + p
+                                + " names home block " + home + " outside the metadata area");
+                    }
+                    byte[] img = readRing(p);
+                    crc.update(img, 0, img.length);
+                    txWrites.add(Map.entry(home, img));
+                    p = next(p);
+                }
+                if (Bytes.getInt(d, JournalFormat.D_LAST) == 1) {
+                    break;
+                }
+            }
+            byte[] c = readRing(p);
+            if (!validRecord(c, Magic.JOURNAL_COMMIT, ringStart + p) || Bytes.getLong(c, JournalFormat.C_SEQ) != seq
+                    || Bytes.getInt(c, JournalFormat.C_TOTAL) != txWrites.size()
+                    || Bytes.getInt(c, JournalFormat.C_DATACRC) != (int) crc.getValue()) {
+                break; // torn or never committed: discard
+            }
+            writes.addAll(txWrites);
+            txs++;
+            seq++;
+            pos = next(p);
+        }
+        return new ReplayPlan(hdr[0], hdr[1], pos, seq, writes, txs);
+    }
+
+    private static boolean validRecord(byte[] b, int magic, long self) {
+        if (BlockHeader.magic(b) != magic) {
+            return false;
+        }
+        try {
+            BlockHeader.verify(b, magic, self, "journal");
+            return true;
+        } catch (CorruptImageException e) {
+            return false;
+        }
+    }
+
+    /**
+     * Replays committed transactions at home and empties the log. Called at mount after the
+     * superblock and the journal header validated; the only writes recovery makes.
+     */
+    public int recover(ReplayPlan plan) {
+        for (Map.Entry<Long, byte[]> w : plan.writes()) {
+            dev.write(Layout.offset(w.getKey()), w.getValue(), 0, Layout.BLOCK_SIZE);
+        }
+        dev.persistAll();
+        this.head = plan.endIndex();
+        this.tail = plan.endIndex();
+        this.tailSeq = plan.nextSeq();
+        this.headSeq = plan.nextSeq();
+        writeHeader();
+        this.committedSeq = plan.nextSeq() - 1;
+        this.running = new Transaction(plan.nextSeq());
+        if (plan.transactions() > 0) {
+            LOG.info("{}: replayed {} journal transactions ({} blocks)", dev.name(), plan.transactions(), plan.writes().size());
+        }
+        return plan.transactions();
+    }
+
+    /** Opens the journal without recovery (read-only inspection). */
+    public void openReadOnly(ReplayPlan plan) {
+        this.readOnly = true;
+        this.head = plan.endIndex();
+        this.tail = plan.tail();
+        this.tailSeq = plan.tailSeq();
+        this.headSeq = plan.nextSeq();
+        this.committedSeq = plan.nextSeq() - 1;
+        this.running = new Transaction(plan.nextSeq());
+    }
+
+    // ---- handles ---------------------------------------------------------------------------
+
+    /** A metadata change in progress; closing it lets a commit proceed. */
+    public final class Handle implements AutoCloseable {
+        private boolean closed;
+
+        /** Sequence of the transaction this handle joined (fsync waits for it). */
+        public long seq() {
+            return running.seq;
+        }
+
+        @Override
+        public void close() {
+            if (closed) {
+                return;
+            }
+            closed = true;
+            if (--handleDepth.get()[0] == 0) {
+                handleLock.unlockShared();
+            }
+        }
+    }
+
+    /**
+     * Joins the running transaction. Nested handles on one thread join the same transaction.
+     * If the running transaction has grown past a quarter of the ring, it is committed first
+     * (outside any handle, so the commit cannot wait on us).
+     */
+    public Handle begin() {
+        if (shutdownReason != null) {
+            throw new FsException(Errno.EROFS, "filesystem shut down: " + shutdownReason);
+        }
+        if (readOnly) {
+            throw new FsException(Errno.EROFS, "read-only");
+        }
+        int[] depth = handleDepth.get();
+        if (depth[0] == 0) {
+            Transaction t = running;
+            if (t.images.size() > ringSize / 4) {
+                commit();
+            }
+            handleLock.lockShared(); // held for the metadata change: excludes the commit's swap
+        }
+        depth[0]++;
+        return new Handle();
+    }
+
+    public boolean inHandle() {
+        return handleDepth.get()[0] > 0;
+    }
+
+    private void checkInHandle() {
+        if (handleDepth.get()[0] == 0) {
+            throw new IllegalStateException("metadata change outside a journal handle");
+        }
+    }
+
+    // ---- metadata block store --------------------------------------------------------------
+
+    /**
+     * The newest image of a metadata block for reading: the running transaction's, else the
+     * committing one's, else the device's. The caller must not modify it.
+     */
+    public byte[] read(long block) {
+        byte[] img = running.images.get(block);
+        if (img != null) {
+            return img;
+        }
+        Transaction c = committing;
+        if (c != null && (img = c.images.get(block)) != null) {
+            return img;
+        }
+        return readDevice(block);
+    }
+
+    /** The running transaction's private image of {@code block}, to change in place. */
+    public byte[] modify(long block) {
+        checkInHandle();
+        return running.images.computeIfAbsent(block, b -> {
+            Transaction c = committing;
+            byte[] src = c != null ? c.images.get(b) : null;
+            return src != null ? src.clone() : readDevice(b);
+        });
+    }
+
+    /** A zeroed image for a freshly allocated metadata block (its old contents are irrelevant). */
+    public byte[] create(long block) {
+        checkInHandle();
+        byte[] img = new byte[Layout.BLOCK_SIZE];
+        running.images.put(block, img);
+        return img;
+    }
+
+    /** Data blocks allocated in this transaction: persisted before its commit record. */
+    public void addOrderedData(long devOff, long len) {
+        checkInHandle();
+        running.addOrdered(devOff, len);
+    }
+
+    private byte[] readDevice(long block) {
+        byte[] b = new byte[Layout.BLOCK_SIZE];
+        dev.read(Layout.offset(block), b, 0, b.length);
+        return b;
+    }
+
+    private byte[] readRing(long idx) {
+        return readDevice(ringStart + idx);
+    }
+
+    private long next(long idx) {
+        return idx + 1 == ringSize ? 0 : idx + 1;
+    }
+
+    // ---- commit ----------------------------------------------------------------------------
+
+    public long committedSeq() {
+        return committedSeq;
+    }
+
+    public long runningSeq() {
+        return running.seq;
+    }
+
+    /** Called with the sequence number after each transaction becomes durable. */
+    public void addCommitListener(LongConsumer l) {
+        commitListeners.add(l);
+    }
+
+    /** Makes every transaction up to and including {@code seq} durable. */
+    public void commitUpTo(long seq) {
+        if (committedSeq >= seq) {
+            return;
+        }
+        commit();
+    }
+
+    /** Commits the running transaction (if it changed anything) and waits until it is durable. */
+    public void commit() {
+        if (readOnly) {
+            return;
+        }
+        if (handleDepth.get()[0] > 0) {
+            throw new IllegalStateException("commit from inside a journal handle would deadlock");
+        }
+        synchronized (commitMutex) {
+            Transaction tx;
+            handleLock.lockExclusive(); // waits for open handles; new ones wait for the swap
+            try {
+                tx = running;
+                if (tx.isEmpty()) {
+                    committedSeq = Math.max(committedSeq, tx.seq - 1);
+                    return;
+                }
+                committing = tx;
+                running = new Transaction(tx.seq + 1);
+            } finally {
+                handleLock.unlockExclusive();
+            }
+            try {
+                writeTransaction(tx);
+            } catch (RuntimeException | Error e) {
+                shutdown("journal commit failed: " + e);
+                throw e;
+            }
+            committedSeq = tx.seq;
+            committing = null;
+            for (LongConsumer l : commitListeners) {
+                l.accept(tx.seq);
+            }
+        }
+    }
+
+    private void writeTransaction(Transaction tx) {
+        List<Long> homes = new ArrayList<>(new TreeSet<>(tx.images.keySet()));
+        for (long b : homes) {
+            sealer.seal(b, tx.images.get(b));
+        }
+        // Ordered data first: the blocks the new metadata points at must be on the media.
+        for (long[] r : tx.ordered()) {
+            dev.persist(r[0], r[1]);
+        }
+        int n = homes.size();
+        if (n == 0) {
+            return; // only ordered data: nothing to log
+        }
+        long need = n + Layout.ceilDiv(n, JournalFormat.MAX_PER_DESC) + 1;
+        if (need > ringSize - 1) {
+            throw new IllegalStateException("transaction of " + n + " blocks exceeds the journal ("
+                    + ringSize + " blocks)");
+        }
+        if (used() + need > ringSize - 1) {
+            checkpoint();
+        }
+        long start = head;
+        long p = head;
+        CRC32C crc = new CRC32C();
+        for (int i = 0; i < n; i += JournalFormat.MAX_PER_DESC) {
+            int cnt = Math.min(JournalFormat.MAX_PER_DESC, n - i);
+            byte[] d = new byte[Layout.BLOCK_SIZE];
+            BlockHeader.init(d, Magic.JOURNAL_DESC, ringStart + p);
+            Bytes.putLong(d, JournalFormat.D_SEQ, tx.seq);
+            Bytes.putInt(d, JournalFormat.D_COUNT, Math.max(cnt, 0));
+            Bytes.putInt(d, JournalFormat.D_LAST, i + JournalFormat.MAX_PER_DESC >= n ? 1 : 0);
+            for (int k = 0; k < cnt; k++) {
+                Bytes.putLong(d, JournalFormat.D_HOMES + 8 * k, homes.get(i + k));
+            }
+            BlockHeader.seal(d);
+            writeRing(p, d);
+            p = next(p);
+            for (int k = 0; k < cnt; k++) {
+                byte[] img = tx.images.get(homes.get(i + k));
+                crc.update(img, 0, img.length);
+                writeRing(p, img);
+                p = next(p);
+            }
+        }
+        byte[] c = new byte[Layout.BLOCK_SIZE];
+        BlockHeader.init(c, Magic.JOURNAL_COMMIT, ringStart + p);
+        Bytes.putLong(c, JournalFormat.C_SEQ, tx.seq);
+        Bytes.putInt(c, JournalFormat.C_TOTAL, n);
+        Bytes.putInt(c, JournalFormat.C_DATACRC, (int) crc.getValue());
+        BlockHeader.seal(c);
+        writeRing(p, c);
+        p = next(p);
+        persistRing(start, p);
+        head = p;
+        headSeq = tx.seq + 1;
+        Runnable hook = afterLogWriteHook;
+        if (hook != null) {
+            hook.run();
+        }
+        // The log is durable: home copies may now reach the media in any order.
+        for (long b : homes) {
+            dev.write(Layout.offset(b), tx.images.get(b), 0, Layout.BLOCK_SIZE);
+            unpersistedHome.add(b);
+        }
+        if (used() > ringSize / 2) {
+            checkpoint();
+        }
+    }
+
+    private long used() {
+        return head >= tail ? head - tail : ringSize - tail + head;
+    }
+
+    private void writeRing(long idx, byte[] b) {
+        dev.write(Layout.offset(ringStart + idx), b, 0, Layout.BLOCK_SIZE);
+    }
+
+    private void persistRing(long from, long to) {
+        if (to > from) {
+            dev.persist(Layout.offset(ringStart + from), (to - from) * Layout.BLOCK_SIZE);
+        } else {
+            dev.persist(Layout.offset(ringStart + from), (ringSize - from) * Layout.BLOCK_SIZE);
+            if (to > 0) {
+                dev.persist(Layout.offset(ringStart), to * Layout.BLOCK_SIZE);
+            }
+        }
+    }
+
+    /** Persists applied home blocks, then frees the log space behind them. Under commitMutex. */
+    private void checkpoint() {
+        long runStart = -1, prev = -2;
+        for (long b : unpersistedHome) {
+            if (b != prev + 1) {
+                if (runStart >= 0) {
+                    dev.persist(Layout.offset(runStart), (prev + 1 - runStart) * Layout.BLOCK_SIZE);
+                }
+                runStart = b;
+            }
+            prev = b;
+        }
+        if (runStart >= 0) {
+            dev.persist(Layout.offset(runStart), (prev + 1 - runStart) * Layout.BLOCK_SIZE);
+        }
+        unpersistedHome.clear();
+        tail = head;
+        tailSeq = headSeq;
+        writeHeader();
+    }
+
+    private void writeHeader() {
+        byte[] h = new byte[Layout.BLOCK_SIZE];
+        BlockHeader.init(h, Magic.JOURNAL_HEADER, layout.journalStart());
+        Bytes.putLong(h, JournalFormat.H_TAIL, tail);
+        Bytes.putLong(h, JournalFormat.H_TAILSEQ, tailSeq);
+        BlockHeader.seal(h);
+        long off = Layout.offset(layout.journalStart());
+        dev.write(off, h, 0, h.length);
+        dev.persist(off, h.length);
+    }
+
+    /** Commits and checkpoints everything: the log is empty afterwards (unmount, syncfs). */
+    public void flushAll() {
+        commit();
+        if (readOnly) {
+            return;
+        }
+        synchronized (commitMutex) {
+            checkpoint();
+        }
+    }
+
+    /** Stops all further metadata changes (EROFS) after a fatal error; logs the reason once. */
+    public void shutdown(String reason) {
+        if (shutdownReason == null) {
+            shutdownReason = reason;
+            LOG.error("{}: filesystem shut down read-only: {}", dev.name(), reason);
+        }
+    }
+
+    public String shutdownReason() {
+        return shutdownReason;
+    }
+}

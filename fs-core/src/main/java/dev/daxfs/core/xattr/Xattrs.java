@@ -1,0 +1,158 @@
+package dev.daxfs.core.xattr;
+
+import dev.daxfs.core.Errno;
+import dev.daxfs.core.FsException;
+import dev.daxfs.core.alloc.BlockAllocator;
+import dev.daxfs.core.format.BlockHeader;
+import dev.daxfs.core.format.Bytes;
+import dev.daxfs.core.format.Layout;
+import dev.daxfs.core.format.Magic;
+import dev.daxfs.core.inode.Inode;
+import dev.daxfs.core.journal.Journal;
+
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Extended attributes of one inode, kept in one metadata block (as ext4 keeps them in one
+ * block): header, then entries (name length u8, value length u16, name, value). Everything an
+ * inode's xattrs need must fit in that block: ENOSPC otherwise, like ext4.
+ *
+ * <p>Guarded by the inode's ILOCK.
+ */
+public final class Xattrs {
+    static final int H_OWNER = 16, H_COUNT = 24, H_FIRST = 32;
+    public static final int CAPACITY = Layout.BLOCK_SIZE - H_FIRST;
+    public static final int NAME_MAX = 255;
+
+    private final LinkedHashMap<String, byte[]> map = new LinkedHashMap<>();
+
+    /** The inode's xattrs, loaded (and verified) on first use. Caller holds ILOCK. */
+    public static Xattrs of(Inode ip, Journal journal) {
+        if (ip.xattrState != null) {
+            return (Xattrs) ip.xattrState;
+        }
+        Xattrs x = new Xattrs();
+        if (ip.xattrBlock != 0) {
+            byte[] img = journal.read(ip.xattrBlock);
+            try {
+                BlockHeader.verify(img, Magic.XATTR, ip.xattrBlock, "xattr block of inode " + ip.ino);
+            } catch (FsException e) {
+                throw new FsException(Errno.EUCLEAN, e.getMessage());
+            }
+            if (Bytes.getLong(img, H_OWNER) != ip.ino) {
+                throw new FsException(Errno.EUCLEAN, "xattr block " + ip.xattrBlock + " not owned by inode " + ip.ino);
+            }
+            int count = Bytes.getShort(img, H_COUNT);
+            int p = H_FIRST;
+            for (int i = 0; i < count; i++) {
+                int nl = img[p] & 0xff;
+                int vl = Bytes.getShort(img, p + 1);
+                if (p + 3 + nl + vl > Layout.BLOCK_SIZE) {
+                    throw new FsException(Errno.EUCLEAN, "xattr block " + ip.xattrBlock + ": entry past end");
+                }
+                String name = new String(img, p + 3, nl, StandardCharsets.UTF_8);
+                byte[] v = new byte[vl];
+                System.arraycopy(img, p + 3 + nl, v, 0, vl);
+                x.map.put(name, v);
+                p += 3 + nl + vl;
+            }
+        }
+        ip.xattrState = x;
+        return x;
+    }
+
+    public byte[] get(String name) {
+        byte[] v = map.get(name);
+        if (v == null) {
+            throw new FsException(Errno.ENODATA, name);
+        }
+        return v;
+    }
+
+    public List<String> names() {
+        return new ArrayList<>(map.keySet());
+    }
+
+    private int usedWith(String name, byte[] value) {
+        int used = 0;
+        for (Map.Entry<String, byte[]> e : map.entrySet()) {
+            if (!e.getKey().equals(name)) {
+                used += 3 + e.getKey().getBytes(StandardCharsets.UTF_8).length + e.getValue().length;
+            }
+        }
+        if (value != null) {
+            used += 3 + name.getBytes(StandardCharsets.UTF_8).length + value.length;
+        }
+        return used;
+    }
+
+    /** Sets a value; checks name, flags and space before changing anything. Handle + ILOCK held. */
+    public void set(Inode ip, String name, byte[] value, int flags, Journal journal, BlockAllocator alloc) {
+        int nl = name.getBytes(StandardCharsets.UTF_8).length;
+        if (nl == 0 || nl > NAME_MAX) {
+            throw new FsException(Errno.ERANGE, "xattr name length " + nl);
+        }
+        boolean exists = map.containsKey(name);
+        if ((flags & 1) != 0 && exists) {
+            throw new FsException(Errno.EEXIST, name);
+        }
+        if ((flags & 2) != 0 && !exists) {
+            throw new FsException(Errno.ENODATA, name);
+        }
+        if (value.length > 65536) {
+            throw new FsException(Errno.E2BIG, "xattr value of " + value.length + " bytes");
+        }
+        if (usedWith(name, value) > CAPACITY) {
+            throw new FsException(Errno.ENOSPC, "xattrs of inode " + ip.ino + " do not fit one block");
+        }
+        if (ip.xattrBlock == 0) {
+            ip.xattrBlock = alloc.allocate(0, 1).get(0).start();
+            ip.metaBlocks++;
+        }
+        map.put(name, value.clone());
+        write(ip, journal);
+    }
+
+    /** Removes a value (ENODATA if absent); frees the block when none remain. Handle + ILOCK held. */
+    public void remove(Inode ip, String name, Journal journal, BlockAllocator alloc) {
+        if (map.remove(name) == null) {
+            throw new FsException(Errno.ENODATA, name);
+        }
+        if (map.isEmpty()) {
+            alloc.free(ip.xattrBlock, 1);
+            ip.xattrBlock = 0;
+            ip.metaBlocks--;
+            return;
+        }
+        write(ip, journal);
+    }
+
+    /** Frees the block (inode being freed). */
+    public static void drop(Inode ip, BlockAllocator alloc) {
+        if (ip.xattrBlock != 0) {
+            alloc.free(ip.xattrBlock, 1);
+            ip.xattrBlock = 0;
+        }
+        ip.xattrState = null;
+    }
+
+    private void write(Inode ip, Journal journal) {
+        byte[] img = journal.create(ip.xattrBlock);
+        BlockHeader.init(img, Magic.XATTR, ip.xattrBlock);
+        Bytes.putLong(img, H_OWNER, ip.ino);
+        Bytes.putShort(img, H_COUNT, map.size());
+        int p = H_FIRST;
+        for (Map.Entry<String, byte[]> e : map.entrySet()) {
+            byte[] nb = e.getKey().getBytes(StandardCharsets.UTF_8);
+            img[p] = (byte) nb.length;
+            Bytes.putShort(img, p + 1, e.getValue().length);
+            System.arraycopy(nb, 0, img, p + 3, nb.length);
+            System.arraycopy(e.getValue(), 0, img, p + 3 + nb.length, e.getValue().length);
+            p += 3 + nb.length + e.getValue().length;
+        }
+    }
+}
