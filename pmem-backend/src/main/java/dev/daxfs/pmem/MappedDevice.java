@@ -1,7 +1,9 @@
 package dev.daxfs.pmem;
 
 import com.kenai.jffi.MemoryIO;
+import java.io.IOException;
 import java.nio.ByteOrder;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Objects;
 import java.util.concurrent.atomic.LongAdder;
@@ -123,11 +125,13 @@ public final class MappedDevice implements PmemDevice {
         DeviceFile.createSparse(path, size);
         try {
             return open(path, false);
+        } catch (DeviceBusyException e) {
+            throw e; // someone else opened it in the meantime: theirs now, leave it
         } catch (RuntimeException e) {
             // an image this call made and could not use is of no use to anyone
             try {
-                java.nio.file.Files.deleteIfExists(path);
-            } catch (java.io.IOException suppressed) {
+                Files.deleteIfExists(path);
+            } catch (IOException suppressed) {
                 e.addSuppressed(suppressed);
             }
             throw e;
@@ -395,6 +399,9 @@ public final class MappedDevice implements PmemDevice {
         }
         if (mapping.mapSync) {
             return "MAP_SYNC (DAX filesystem, synchronous)";
+        }
+        if (file.kind == DeviceKind.BLOCK_DEVICE) {
+            return "MAP_SHARED (a block device is mapped through the page cache, no MAP_SYNC)";
         }
         return "MAP_SHARED (MAP_SYNC not available: not a DAX filesystem)";
     }

@@ -20,6 +20,7 @@ final class Mapping {
     private boolean unmapped;
 
     private Mapping(long address, long length, boolean mapSync) {
+        assert (address & 4095) == 0 : "mmap returns page-aligned addresses";
         this.address = address;
         this.length = length;
         this.mapSync = mapSync;

@@ -218,6 +218,39 @@ class MappedDeviceTest {
     }
 
     @Test
+    void hotPathAllocatesNothing() {
+        MappedDevice dev = devices.create(dir.resolve("alloc.img"), 1 << 20);
+        long buf = Memory.allocateDirect(RUNTIME, 8192).address();
+        byte[] arr = new byte[64];
+        com.sun.management.ThreadMXBean threads =
+                (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
+        long sink = 0;
+        for (int round = 0; round < 2; round++) { // the first round warms up
+            long before = threads.getCurrentThreadAllocatedBytes();
+            for (int i = 0; i < 20_000; i++) {
+                long off = (i * 4096L) % (1 << 19);
+                dev.putLong(off, i);
+                sink += dev.getLong(off) + dev.getInt(off) + dev.getByte(off);
+                dev.copyFromNative(off, buf, 4096);
+                dev.copyToNative(off, buf, 4096);
+                dev.copyWithin(off, off + 8, 100);
+                dev.zero(off + 200, 100);
+                dev.read(off, arr, 0, arr.length);
+                dev.write(off, arr, 0, arr.length);
+            }
+            for (int i = 0; i < 200; i++) {
+                dev.persist(i * 4096L, 64);
+            }
+            long allocated = threads.getCurrentThreadAllocatedBytes() - before;
+            if (round == 1) {
+                // 20,000 iterations: one allocation per call would be megabytes
+                assertTrue(allocated < 64 * 1024, "allocated " + allocated + " bytes");
+            }
+        }
+        assertTrue(sink != 42);
+    }
+
+    @Test
     void closedDeviceThrowsAndCloseIsIdempotent() {
         MappedDevice dev = devices.create(dir.resolve("closed.img"), 1 << 16);
         dev.close();
