@@ -44,8 +44,9 @@ import org.apache.logging.log4j.Logger;
  * <p><b>NOTE:</b> an address handed to {@link #copyToNative} or {@link #copyFromNative} is the
  * caller's promise: it cannot be checked, and a wrong one crashes the JVM.
  *
- * <p><b>NOTE:</b> the mapping lives outside the Java heap and counts against the address space,
- * not {@code -Xmx}; a huge device needs {@code vm.overcommit_memory} and ulimits that allow it.
+ * <p><b>NOTE:</b> the mapping lives outside the Java heap: it counts against the process's
+ * address space ({@code ulimit -v}), not {@code -Xmx}, and pages of an image on tmpfs or a disk
+ * filesystem are page cache that the kernel may write back at any time, persisted or not.
  */
 public final class MappedDevice implements PmemDevice {
 
