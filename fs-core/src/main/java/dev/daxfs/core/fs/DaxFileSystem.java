@@ -338,8 +338,19 @@ public final class DaxFileSystem implements Vfs {
         fs.journal.commit();
     }
 
+    /**
+     * Namespaces daxfs stores. POSIX ACLs (system.posix_acl_*) are refused with EOPNOTSUPP, as
+     * a filesystem without ACL support does, so that cp -a and friends fall back to chmod.
+     */
+    private static void checkXattrName(String name) {
+        if (!(name.startsWith("user.") || name.startsWith("trusted.") || name.startsWith("security."))) {
+            throw new FsException(Errno.EOPNOTSUPP, "xattr namespace of " + name + " not supported");
+        }
+    }
+
     @Override
     public void setxattr(long ino, String name, byte[] value, int flags) {
+        checkXattrName(name);
         Inode ip = fs.icache.get(ino);
         fs.transactVoid(1, 0, () -> {
             ip.ilock.lockExclusive(); // xattrs and ctime in this transaction
@@ -363,6 +374,9 @@ public final class DaxFileSystem implements Vfs {
 
     @Override
     public byte[] getxattr(long ino, String name) {
+        if (name.startsWith("system.")) {
+            throw new FsException(Errno.ENODATA, name); // no ACLs stored: "none"
+        }
         Inode ip = fs.icache.get(ino);
         ip.ilock.lockShared(); // vs. a concurrent set/remove
         try {
