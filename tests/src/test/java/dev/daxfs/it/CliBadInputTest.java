@@ -1,0 +1,135 @@
+package dev.daxfs.it;
+
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import java.io.RandomAccessFile;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Bad input that needs no working mount: each case is one line on stderr and exit code 1
+ * (nothing is mounted by these tests, so they are not tagged "mount").
+ */
+class CliBadInputTest {
+
+    static Path dir;
+
+    @BeforeAll
+    static void setUp() throws Exception {
+        dir = Files.createTempDirectory(Path.of("/dev/shm"), "daxfs-it-cli");
+        Files.createDirectory(dir.resolve("mnt"));
+    }
+
+    @AfterAll
+    static void tearDown() {
+        MountedDaxfs.deleteTree(dir);
+    }
+
+    static Path zeroImage(String name, long size) throws Exception {
+        Path p = dir.resolve(name);
+        try (RandomAccessFile f = new RandomAccessFile(p.toFile(), "rw")) {
+            f.setLength(size);
+        }
+        return p;
+    }
+
+    static String mnt() {
+        return dir.resolve("mnt").toString();
+    }
+
+    @Test
+    void badSizeSyntax() {
+        CliAssert.oneLineError(Cli.run("mkfs", "--size", "8X", dir.resolve("a.img").toString()), 1, "invalid size '8X'");
+        assertTrue(!Files.exists(dir.resolve("a.img")));
+    }
+
+    @Test
+    void imageTooSmall() throws Exception {
+        CliAssert.oneLineError(Cli.run("mkfs", "--size", "1M", dir.resolve("small.img").toString()), 1, "too small");
+        Path tiny = zeroImage("tiny.img", 4 << 20);
+        CliAssert.oneLineError(Cli.run("mkfs", tiny.toString()), 1, "too small");
+    }
+
+    @Test
+    void mkfsOverAnExistingDaxfsNeedsForce() throws Exception {
+        Path img = dir.resolve("twice.img");
+        Cli.Result first = Cli.run("mkfs", "--size", "32M", img.toString());
+        assertEquals(0, first.exit(), first.err());
+        long modified = Files.getLastModifiedTime(img).toMillis();
+        CliAssert.oneLineError(Cli.run("mkfs", img.toString()), 1, "--force");
+        assertEquals(modified, Files.getLastModifiedTime(img).toMillis());
+        Cli.Result forced = Cli.run("mkfs", "--force", "--label", "again", img.toString());
+        assertEquals(0, forced.exit(), forced.err());
+        Cli.Result info = Cli.run("info", img.toString());
+        assertTrue(info.out().contains("again"), info.out());
+    }
+
+    @Test
+    void imageThatIsNotDaxfs() throws Exception {
+        Path img = zeroImage("zeros.img", 32 << 20);
+        CliAssert.oneLineError(Cli.run("info", img.toString()), 1, "");
+        CliAssert.oneLineError(Cli.run("mount", "--foreground", img.toString(), mnt()), 1, "");
+        CliAssert.oneLineError(Cli.run("mount", img.toString(), mnt()), 1, "");
+        // and nothing was written to it
+        byte[] head = new byte[1 << 20];
+        try (RandomAccessFile f = new RandomAccessFile(img.toFile(), "r")) {
+            f.readFully(head);
+        }
+        assertEquals(0, java.util.stream.IntStream.range(0, head.length).filter(i -> head[i] != 0).count());
+    }
+
+    @Test
+    void missingImage() {
+        CliAssert.oneLineError(Cli.run("info", dir.resolve("nope.img").toString()), 1, "no such file");
+        CliAssert.oneLineError(Cli.run("mount", dir.resolve("nope.img").toString(), mnt()), 1, "no such file");
+    }
+
+    @Test
+    void mountpointMissingOrNotADirectory() throws Exception {
+        Path img = dir.resolve("mp.img");
+        assertEquals(0, Cli.run("mkfs", "--size", "32M", img.toString()).exit());
+        CliAssert.oneLineError(Cli.run("mount", img.toString(), dir.resolve("no-such-dir").toString()), 1, "does not exist");
+        Path file = Files.writeString(dir.resolve("a-file"), "x");
+        CliAssert.oneLineError(Cli.run("mount", img.toString(), file.toString()), 1, "not a directory");
+    }
+
+    @Test
+    void noDevFuseAndNoLibfuse() throws Exception {
+        Path img = dir.resolve("fuse.img");
+        assertEquals(0, Cli.run("mkfs", "--size", "32M", img.toString()).exit());
+        String line = CliAssert.oneLineError(Cli.runWith(List.of("-Ddaxfs.devFuse=/nonexistent/fuse"),
+                "mount", img.toString(), mnt()), 1, "load the fuse module (modprobe fuse)");
+        assertEquals("daxfs: /nonexistent/fuse not found: load the fuse module (modprobe fuse)", line);
+        line = CliAssert.oneLineError(Cli.runWith(List.of("-Ddaxfs.libfuse=libfuse-missing.so.2"),
+                "mount", img.toString(), mnt()), 1, "apt-get install fuse libfuse2");
+        assertEquals("daxfs: libfuse2 is not installed: apt-get install fuse libfuse2", line);
+    }
+
+    @Test
+    void usageErrors() {
+        CliAssert.oneLineError(Cli.run("mount", "--no-such-option"), 1, "Unknown option");
+        CliAssert.oneLineError(Cli.run(), 1, "missing command");
+        CliAssert.oneLineError(Cli.run("frobnicate"), 1, "frobnicate");
+        CliAssert.oneLineError(Cli.run("umount", mnt()), 1, "not mounted");
+        CliAssert.oneLineError(Cli.run("mount", "-o", "inode_cache=lots", dir.resolve("x.img").toString(), mnt()),
+                1, "inode_cache");
+    }
+
+    @Test
+    void helpAndVersionOnEveryCommand() {
+        for (String cmd : List.of("mkfs", "mount", "umount", "info")) {
+            Cli.Result h = Cli.run(cmd, "--help");
+            assertEquals(0, h.exit(), cmd);
+            assertTrue(h.out().contains("Usage: daxfs " + cmd), h.out());
+            Cli.Result v = Cli.run(cmd, "--version");
+            assertEquals(0, v.exit(), cmd);
+            assertTrue(v.out().startsWith("daxfs 0."), v.out());
+        }
+    }
+}

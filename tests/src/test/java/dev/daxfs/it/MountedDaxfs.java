@@ -1,0 +1,292 @@
+package dev.daxfs.it;
+
+import dev.daxfs.cli.Main;
+import dev.daxfs.cli.MountTable;
+
+import java.io.File;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+
+/**
+ * A real daxfs mount for a test: a fresh image in a temporary directory under /dev/shm, formatted,
+ * and served by the real daemon ({@code java -cp daxfs.jar dev.daxfs.cli.Main mount --foreground
+ * IMAGE MNT}) in its own process.
+ *
+ * <p><b>Nothing survives a test run.</b> {@link #close()} always unmounts and kills the daemon
+ * and deletes the directory, also when the test failed; every instance is also registered with a
+ * JVM shutdown hook that does the same if the test JVM is torn down first; and {@code bin/test}
+ * lazily unmounts any {@code /dev/shm/daxfs-it*} daxfs mount when Maven ends.
+ */
+public final class MountedDaxfs implements AutoCloseable {
+
+    private static final long MOUNT_TIMEOUT_MS = 60_000;
+    private static final long EXIT_TIMEOUT_MS = 60_000;
+    private static final Set<MountedDaxfs> LIVE = ConcurrentHashMap.newKeySet();
+
+    static {
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            for (MountedDaxfs m : LIVE) {
+                m.forceCleanup();
+            }
+        }, "daxfs-it-cleanup"));
+    }
+
+    public final Path dir;
+    public final Path image;
+    public final Path mnt;
+    public final Path log;
+    private volatile Process daemon;
+    private List<String> options = List.of();
+
+    private MountedDaxfs(Path dir) {
+        this.dir = dir;
+        this.image = dir.resolve("daxfs.img");
+        this.mnt = dir.resolve("mnt");
+        this.log = dir.resolve("daemon.log");
+        LIVE.add(this);
+    }
+
+    /** A new, formatted image of {@code size} bytes, mounted with the given -o options. */
+    public static MountedDaxfs start(long size, String... mountOptions) {
+        MountedDaxfs m = create(size);
+        try {
+            m.mount(mountOptions);
+            return m;
+        } catch (RuntimeException | Error e) {
+            m.close();
+            throw e;
+        }
+    }
+
+    /** A new image of {@code size} bytes formatted with extra mkfs arguments, not mounted yet. */
+    public static MountedDaxfs create(long size, String... mkfsArgs) {
+        Path dir;
+        try {
+            dir = Files.createTempDirectory(Path.of("/dev/shm"), "daxfs-it");
+            Files.createDirectories(dir.resolve("mnt"));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        MountedDaxfs m = new MountedDaxfs(dir);
+        try {
+            List<String> args = new ArrayList<>(List.of("mkfs", "--size", Long.toString(size)));
+            args.addAll(List.of(mkfsArgs));
+            args.add(m.image.toString());
+            Cli.Result r = Cli.run(args.toArray(new String[0]));
+            if (r.exit() != 0) {
+                throw new IllegalStateException("mkfs failed (" + r.exit() + "): " + r.err() + r.out());
+            }
+            return m;
+        } catch (RuntimeException | Error e) {
+            m.close();
+            throw e;
+        }
+    }
+
+    /** Starts the daemon and waits until the mount is visible. */
+    public void mount(String... mountOptions) {
+        if (daemon != null) {
+            throw new IllegalStateException("already mounted");
+        }
+        options = List.of(mountOptions);
+        List<String> cmd = new ArrayList<>(Cli.javaCommand());
+        cmd.add(Main.class.getName());
+        cmd.add("mount");
+        cmd.add("--foreground");
+        cmd.add("--log-level=INFO");
+        if (!options.isEmpty()) {
+            cmd.add("-o");
+            cmd.add(String.join(",", options));
+        }
+        cmd.add(image.toString());
+        cmd.add(mnt.toString());
+        try {
+            daemon = new ProcessBuilder(cmd)
+                    .redirectErrorStream(true)
+                    .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
+                    .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
+                    .start();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        long deadline = System.currentTimeMillis() + MOUNT_TIMEOUT_MS;
+        while (!MountTable.isDaxfsMount(mnt)) {
+            if (!daemon.isAlive()) {
+                int code = daemon.exitValue();
+                daemon = null;
+                throw new IllegalStateException("daemon exited with " + code + " before mounting:\n" + logTail());
+            }
+            if (System.currentTimeMillis() > deadline) {
+                killDaemon();
+                throw new IllegalStateException("daemon did not mount within " + MOUNT_TIMEOUT_MS + " ms:\n" + logTail());
+            }
+            sleep(20);
+        }
+    }
+
+    public boolean isMounted() {
+        return daemon != null;
+    }
+
+    public long daemonPid() {
+        return daemon.pid();
+    }
+
+    /** The path of {@code rel} inside the mount. */
+    public Path path(String rel) {
+        return mnt.resolve(rel);
+    }
+
+    /**
+     * Clean unmount: fusermount -u (retried while the mount is busy), then waits for the daemon to
+     * close the filesystem and exit. Returns the daemon's exit code.
+     */
+    public int unmount() {
+        Process p = daemon;
+        if (p == null) {
+            return 0;
+        }
+        long deadline = System.currentTimeMillis() + 10_000;
+        while (MountTable.isDaxfsMount(mnt) && !run("fusermount", "-u", mnt.toString())) {
+            if (System.currentTimeMillis() > deadline) {
+                run("fusermount", "-u", "-z", mnt.toString());
+                break;
+            }
+            sleep(100);
+        }
+        try {
+            if (!p.waitFor(EXIT_TIMEOUT_MS, TimeUnit.MILLISECONDS)) {
+                killDaemon();
+                throw new IllegalStateException("daemon did not exit within " + EXIT_TIMEOUT_MS + " ms after unmount:\n" + logTail());
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            killDaemon();
+            throw new IllegalStateException("interrupted");
+        }
+        daemon = null;
+        return p.exitValue();
+    }
+
+    /** Unmounts (asserting a clean exit) and mounts again with the same options. */
+    public void remount() {
+        int code = unmount();
+        if (code != 0) {
+            throw new IllegalStateException("daemon exited with " + code + ":\n" + logTail());
+        }
+        mount(options.toArray(new String[0]));
+    }
+
+    /** SIGKILL to the daemon, then clears the dead FUSE mount it leaves behind. */
+    public void kill9() {
+        killDaemon();
+    }
+
+    private void killDaemon() {
+        Process p = daemon;
+        daemon = null;
+        if (p != null) {
+            p.destroyForcibly(); // SIGKILL
+            try {
+                p.waitFor(10, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        if (MountTable.find(mnt).isPresent()) {
+            if (!run("fusermount", "-u", mnt.toString())) {
+                run("fusermount", "-u", "-z", mnt.toString());
+            }
+        }
+    }
+
+    /** The last lines of the daemon's output, for failure messages. */
+    public String logTail() {
+        try {
+            List<String> lines = Files.readAllLines(log, StandardCharsets.UTF_8);
+            return String.join("\n", lines.subList(Math.max(0, lines.size() - 40), lines.size()));
+        } catch (IOException e) {
+            return "(no log: " + e + ")";
+        }
+    }
+
+    /** Always: unmount (cleanly if possible), kill the daemon, delete the directory. */
+    @Override
+    public void close() {
+        try {
+            if (daemon != null) {
+                try {
+                    unmount();
+                } catch (RuntimeException e) {
+                    System.err.println("daxfs-it: unclean teardown of " + mnt + ": " + e.getMessage());
+                }
+            }
+        } finally {
+            forceCleanup();
+            LIVE.remove(this);
+        }
+    }
+
+    private void forceCleanup() {
+        killDaemon();
+        if (MountTable.find(mnt).isPresent()) {
+            run("umount", "-l", mnt.toString());
+        }
+        if (!MountTable.find(mnt).isPresent()) {
+            deleteTree(dir);
+        }
+    }
+
+    static void deleteTree(Path root) {
+        if (!Files.exists(root)) {
+            return;
+        }
+        try (Stream<Path> s = Files.walk(root)) {
+            s.sorted(Comparator.reverseOrder()).forEach(p -> {
+                try {
+                    Files.deleteIfExists(p);
+                } catch (IOException e) {
+                    // best effort
+                }
+            });
+        } catch (IOException | UncheckedIOException e) {
+            // best effort
+        }
+    }
+
+    static boolean run(String... cmd) {
+        try {
+            Process p = new ProcessBuilder(cmd).redirectErrorStream(true)
+                    .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+            if (!p.waitFor(30, TimeUnit.SECONDS)) {
+                p.destroyForcibly();
+                return false;
+            }
+            return p.exitValue() == 0;
+        } catch (IOException e) {
+            return false;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
+    }
+
+    static void sleep(long ms) {
+        try {
+            Thread.sleep(ms);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted");
+        }
+    }
+}
