@@ -36,6 +36,15 @@ final class Logging {
 
     /** Logs at {@code level} to {@code file} (appending), or to stderr if {@code file} is null. */
     static void configure(Level level, Path file) {
+        configure(level, file, false);
+    }
+
+    /**
+     * Logs at {@code level} to {@code file} (appending), or, if it is null, to stdout or stderr.
+     * The foreground mount daemon logs to stdout so that its stderr carries only the one-line
+     * {@code daxfs: ...} error, if any.
+     */
+    static void configure(Level level, Path file, boolean stdout) {
         ConfigurationBuilder<BuiltConfiguration> b = ConfigurationBuilderFactory.newConfigurationBuilder();
         b.setConfigurationName("daxfs");
         b.setStatusLevel(Level.OFF);
@@ -43,7 +52,7 @@ final class Logging {
         AppenderComponentBuilder app;
         if (file == null) {
             app = b.newAppender("out", "Console")
-                    .addAttribute("target", ConsoleAppender.Target.SYSTEM_ERR);
+                    .addAttribute("target", stdout ? ConsoleAppender.Target.SYSTEM_OUT : ConsoleAppender.Target.SYSTEM_ERR);
         } else {
             app = b.newAppender("out", "File")
                     .addAttribute("fileName", file.toString())

@@ -90,11 +90,7 @@ final class MountCommand implements Callable<Integer> {
 
         if (foreground) {
             Main.daemonMode = true;
-            if (logFile != null) {
-                Logging.configure(level, logFile.toAbsolutePath());
-            } else {
-                Logging.configure(level, null);
-            }
+            Logging.configure(level, logFile == null ? null : logFile.toAbsolutePath(), true);
             return new MountDaemon(img, realMnt, opts).run();
         }
         Path log = (logFile != null ? logFile : Path.of(img + ".log")).toAbsolutePath();

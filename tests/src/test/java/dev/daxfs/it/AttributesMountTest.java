@@ -98,10 +98,9 @@ class AttributesMountTest {
         assertEquals(0, Cli.sh("touch", "-m", "-d", "@1234567890.5", f.toString()).exit());
         assertEquals(FileTime.from(Instant.ofEpochSecond(1234567890L, 500_000_000)), Files.getLastModifiedTime(f));
         assertEquals(a2, attr(f, "lastAccessTime"));
-        // pre-1970
-        FileTime old = FileTime.from(Instant.ofEpochSecond(-1_000_000L, 5));
-        Files.setLastModifiedTime(f, old);
-        assertEquals(old, Files.getLastModifiedTime(f));
+        // pre-1970 (touch: the JDK cannot set negative times with a nanosecond part)
+        assertEquals(0, Cli.sh("touch", "-m", "-d", "@-1000000", f.toString()).exit());
+        assertEquals(FileTime.from(Instant.ofEpochSecond(-1_000_000L)), Files.getLastModifiedTime(f));
     }
 
     @Test

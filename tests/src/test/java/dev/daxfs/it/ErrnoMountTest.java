@@ -43,7 +43,8 @@ class ErrnoMountTest {
 
     static void assertErrno(String strerror, Executable op) {
         FileSystemException e = assertThrows(FileSystemException.class, op);
-        assertEquals(strerror, e.getReason(), e.toString());
+        // the reason is strerror(errno), sometimes after a description of the operation
+        assertTrue(e.getReason() != null && e.getReason().endsWith(strerror), e.toString());
     }
 
     @Test

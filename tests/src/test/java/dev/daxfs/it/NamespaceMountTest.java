@@ -113,6 +113,9 @@ class NamespaceMountTest {
         assertEquals(ino(f), ino(l));
         assertEquals(2, nlink(f));
         Files.writeString(l, "changed");
+        // libfuse's high-level API gives each name its own kernel inode, so f's cached size is
+        // only refreshed after attr_timeout (1 s); see README "Status".
+        Thread.sleep(1100);
         assertEquals("changed", Files.readString(f));
         Files.delete(f);
         assertEquals(1, nlink(l));

@@ -40,8 +40,9 @@ class OpenUnlinkedMountTest {
         Path dir = Files.createDirectory(fs.path("u1"));
         Path p = dir.resolve("f");
         long free0 = Files.getFileStore(fs.mnt).getUsableSpace();
-        try (FileChannel ch = FileChannel.open(p, StandardOpenOption.CREATE_NEW, StandardOpenOption.READ,
-                StandardOpenOption.WRITE)) {
+        Files.createFile(p);
+        try (java.io.RandomAccessFile raf = new java.io.RandomAccessFile(p.toFile(), "rw")) {
+            FileChannel ch = raf.getChannel();
             ch.write(ByteBuffer.wrap(new byte[16 << 20]), 0);
             Files.delete(p);
             assertFalse(Files.exists(p));
@@ -53,8 +54,14 @@ class OpenUnlinkedMountTest {
             ByteBuffer b = ByteBuffer.allocate(10);
             ch.read(b, 100);
             assertEquals("still here", new String(b.array()));
-            ch.truncate(200);                             // ftruncate with a null path
-            assertEquals(200, ch.size());                 // fgetattr with a null path
+            // ftruncate (then fgetattr) with a null path. Not FileChannel.truncate: it fstat()s
+            // first, and fstat of an unlinked file fails under libfuse 2 with hard_remove (the
+            // kernel sends GETATTR without the file handle; see README "Status").
+            raf.setLength(200);
+            ByteBuffer tail = ByteBuffer.allocate(100);
+            assertEquals(-1, ch.read(tail, 200));
+            ByteBuffer head = ByteBuffer.allocate(100);
+            assertEquals(100, ch.read(head, 100));
         }
         // the blocks are freed once the last handle is gone
         long free1 = 0;
