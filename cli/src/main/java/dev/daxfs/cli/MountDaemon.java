@@ -111,7 +111,8 @@ final class MountDaemon {
             return;
         }
         LOG.info("signal: unmounting {}", mountPoint);
-        if (loopRunning && !Unmount.fusermount(mountPoint, false)) {
+        // jnr-fuse's own shutdown hook may have detached the mount already (lazily).
+        if (loopRunning && !Unmount.fusermount(mountPoint, false) && MountTable.find(mountPoint).isPresent()) {
             LOG.warn("{} is busy; detaching it lazily, the filesystem closes when the last file is closed",
                     mountPoint);
             Unmount.fusermount(mountPoint, true);

@@ -1,0 +1,76 @@
+package dev.daxfs.cli;
+
+import org.junit.jupiter.api.Test;
+
+import java.nio.file.Path;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class CliUnitTest {
+
+    @Test
+    void sizes() {
+        assertEquals(4096, Sizes.parse("4096"));
+        assertEquals(64L << 20, Sizes.parse("64M"));
+        assertEquals(8L << 30, Sizes.parse("8G"));
+        assertEquals(8L << 30, Sizes.parse("8g"));
+        assertEquals(1L << 40, Sizes.parse("1TiB"));
+        assertEquals(16L << 10, Sizes.parse("16KB"));
+        for (String bad : List.of("8X", "", "-1", "1.5G", "G", "99999999999999999999", "9999999999T")) {
+            CliException e = assertThrows(CliException.class, () -> Sizes.parse(bad), bad);
+            assertEquals(ExitCodes.USAGE, e.exitCode());
+            assertTrue(e.getMessage().startsWith("invalid size"), e.getMessage());
+        }
+        assertEquals("1.0 GiB", Sizes.human(1L << 30));
+        assertEquals("512 B", Sizes.human(512));
+    }
+
+    @Test
+    void mountinfoLines() {
+        MountTable.Entry e = MountTable.parse(
+                "36 35 0:40 / /tmp/with\\040space rw,nosuid,nodev,relatime shared:1 - fuse.daxfs daxfs rw,user_id=0");
+        assertEquals(Path.of("/tmp/with space"), e.mountPoint());
+        assertEquals("fuse.daxfs", e.fsType());
+        assertEquals("daxfs", e.source());
+        MountTable.Entry noOptional = MountTable.parse("22 1 8:1 / / rw - ext4 /dev/sda1 rw");
+        assertEquals(Path.of("/"), noOptional.mountPoint());
+        assertEquals("ext4", noOptional.fsType());
+        assertNull(MountTable.parse("garbage"));
+        assertEquals("a\\b", MountTable.unescape("a\\134b"));
+        assertEquals("tab\there", MountTable.unescape("tab\\011here"));
+    }
+
+    @Test
+    void pidFileNamesDoNotClash() {
+        assertEquals("%2Ftmp%2Fa_b", PidFiles.escape("/tmp/a_b"));
+        assertFalse(PidFiles.escape("/tmp/a/b").equals(PidFiles.escape("/tmp/a_b")));
+        assertEquals("%2Fx%20y", PidFiles.escape("/x y"));
+    }
+
+    @Test
+    void mountOptionsSplitBetweenFsCoreAndLibfuse() {
+        MountCommand.Options o = MountCommand.Options.parse(
+                List.of("ro", "sync", "inode_cache=100", "allow_other", "direct_io"), false);
+        assertTrue(o.mount().readOnly());
+        assertTrue(o.mount().sync());
+        assertEquals(100, o.mount().inodeCacheSize());
+        assertEquals(List.of("ro", "sync", "allow_other", "direct_io"), o.fuse());
+        assertTrue(o.directIo());
+        assertTrue(MountCommand.Options.parse(List.of("debug_locks"), false).mount().debugLocks());
+        assertTrue(MountCommand.Options.parse(List.of(), true).mount().debugLocks());
+        assertThrows(CliException.class, () -> MountCommand.Options.parse(List.of("inode_cache=x"), false));
+        assertThrows(CliException.class, () -> MountCommand.Options.parse(List.of("inode_cache=0"), false));
+    }
+
+    @Test
+    void usageErrorsAreOneLineAndExitOne() {
+        assertEquals(ExitCodes.USAGE, Main.run("mkfs", "--size", "8X", "/nonexistent/dir/x.img"));
+        assertEquals(ExitCodes.USAGE, Main.run("--bogus"));
+        assertEquals(ExitCodes.OK, Main.run("--version"));
+    }
+}
