@@ -39,7 +39,7 @@ final class MkfsCommand implements Callable<Integer> {
     String label = "";
 
     @Option(names = "--inode-ratio", paramLabel = "BYTES",
-            description = "Provision one inode per BYTES of device (default 16K).")
+            description = "Provision one inode per BYTES of device (default 8K).")
     String inodeRatio;
 
     @Override
