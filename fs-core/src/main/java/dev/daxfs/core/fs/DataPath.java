@@ -300,18 +300,22 @@ final class DataPath {
         long pos = off;
         long end = off + n;
         while (pos < end) {
-            FileExtent e;
-            ip.ilock.lockShared(); // extent lookup only; the copy runs without ILOCK
-            try {
-                e = ip.extents.find(pos >>> Layout.BLOCK_SHIFT);
-            } finally {
-                ip.ilock.unlockShared();
-            }
+            FileExtent e = findExtent(ip, pos >>> Layout.BLOCK_SHIFT); // the copy runs without ILOCK
             long segEnd = Math.min(end, e.fileEnd() << Layout.BLOCK_SHIFT);
             long dev = Layout.offset(e.devFor(pos >>> Layout.BLOCK_SHIFT)) + (pos & (BS - 1));
             fs.dev.copyFromNative(dev, buf + (pos - off), segEnd - pos);
             layouts.clearPoison(ip, dev, segEnd - pos);
             pos = segEnd;
+        }
+    }
+
+    /** The extent containing file block {@code fb}, looked up under ILOCK shared. */
+    private static FileExtent findExtent(Inode ip, long fb) {
+        ip.ilock.lockShared(); // extent map lookup only
+        try {
+            return ip.extents.find(fb);
+        } finally {
+            ip.ilock.unlockShared();
         }
     }
 
@@ -436,13 +440,7 @@ final class DataPath {
         if (inBlock == 0) {
             return;
         }
-        FileExtent e;
-        ip.ilock.lockShared(); // extent lookup
-        try {
-            e = ip.extents.find(size >>> Layout.BLOCK_SHIFT);
-        } finally {
-            ip.ilock.unlockShared();
-        }
+        FileExtent e = findExtent(ip, size >>> Layout.BLOCK_SHIFT);
         if (e != null && !e.unwritten()) {
             long dev = Layout.offset(e.devFor(size >>> Layout.BLOCK_SHIFT));
             fs.dev.zero(dev + inBlock, BS - inBlock);
@@ -619,13 +617,7 @@ final class DataPath {
         if (to <= from) {
             return;
         }
-        FileExtent e;
-        ip.ilock.lockShared(); // extent lookup
-        try {
-            e = ip.extents.find(from >>> Layout.BLOCK_SHIFT);
-        } finally {
-            ip.ilock.unlockShared();
-        }
+        FileExtent e = findExtent(ip, from >>> Layout.BLOCK_SHIFT);
         if (e != null && !e.unwritten()) {
             long dev = Layout.offset(e.devFor(from >>> Layout.BLOCK_SHIFT)) + (from & (BS - 1));
             fs.dev.zero(dev, to - from);

@@ -75,16 +75,8 @@ public final class ExtentMap {
     public List<Extent> remove(long from, long to) {
         List<Extent> freed = new ArrayList<>();
         for (FileExtent e : overlapping(from, to)) {
-            map.remove(e.fileBlock());
-            long s = Math.max(from, e.fileBlock());
-            long t = Math.min(to, e.fileEnd());
-            if (e.fileBlock() < s) {
-                map.put(e.fileBlock(), e.slice(e.fileBlock(), s));
-            }
-            if (t < e.fileEnd()) {
-                map.put(t, e.slice(t, e.fileEnd()));
-            }
-            freed.add(new Extent(e.devFor(s), t - s));
+            FileExtent mid = carve(e, from, to);
+            freed.add(new Extent(mid.devBlock(), mid.len()));
         }
         return freed;
     }
@@ -95,18 +87,26 @@ public final class ExtentMap {
             if (e.unwritten() == unwritten) {
                 continue;
             }
-            map.remove(e.fileBlock());
-            long s = Math.max(from, e.fileBlock());
-            long t = Math.min(to, e.fileEnd());
-            if (e.fileBlock() < s) {
-                map.put(e.fileBlock(), e.slice(e.fileBlock(), s));
-            }
-            if (t < e.fileEnd()) {
-                map.put(t, e.slice(t, e.fileEnd()));
-            }
-            FileExtent mid = e.slice(s, t);
+            FileExtent mid = carve(e, from, to);
             insert(new FileExtent(mid.fileBlock(), mid.devBlock(), mid.len(), unwritten));
         }
+    }
+
+    /**
+     * Takes the part of {@code e} inside [from, to) out of the map, leaving the parts outside it
+     * mapped; returns the part taken.
+     */
+    private FileExtent carve(FileExtent e, long from, long to) {
+        map.remove(e.fileBlock());
+        long s = Math.max(from, e.fileBlock());
+        long t = Math.min(to, e.fileEnd());
+        if (e.fileBlock() < s) {
+            map.put(e.fileBlock(), e.slice(e.fileBlock(), s));
+        }
+        if (t < e.fileEnd()) {
+            map.put(t, e.slice(t, e.fileEnd()));
+        }
+        return e.slice(s, t);
     }
 
     /** Moves every extent at or after {@code from} by {@code delta} file blocks (collapse/insert). */
