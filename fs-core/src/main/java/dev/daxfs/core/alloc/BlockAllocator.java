@@ -194,7 +194,6 @@ public final class BlockAllocator {
                 return new Extent(goal, Math.min(want, f.getKey() + f.getValue() - goal));
             }
         }
-        Extent probe = new Extent(-1, want);
         Extent fit = bySize.ceiling(new Extent(Long.MIN_VALUE, want));
         if (fit == null) {
             Extent largest = bySize.isEmpty() ? null : bySize.last();
@@ -212,7 +211,6 @@ public final class BlockAllocator {
                 }
             }
         }
-        assert probe.len() == want;
         return new Extent(fit.start(), want);
     }
 

@@ -228,9 +228,7 @@ final class DataPath {
                 if (end > ip.size) {
                     ip.size = end;
                 }
-                long t = FsContext.now();
-                ip.mtimeNs = t;
-                ip.ctimeNs = t;
+                ip.touchModified(FsContext.now());
                 fs.store.log(ip);
             } finally {
                 ip.ilock.unlockExclusive();
@@ -332,20 +330,6 @@ final class DataPath {
         }
     }
 
-    private static boolean hasUnwritten(Inode ip, long from, long to) {
-        ip.ilock.lockShared(); // extent map walk
-        try {
-            for (FileExtent e : ip.extents.overlapping(from, to)) {
-                if (e.unwritten()) {
-                    return true;
-                }
-            }
-            return false;
-        } finally {
-            ip.ilock.unlockShared();
-        }
-    }
-
     /** The first file block past which more than {@code budget} holes would be needed. */
     private static long shortenToHoles(Inode ip, long from, long to, long budget) {
         ip.ilock.lockShared(); // extent map walk
@@ -423,9 +407,7 @@ final class DataPath {
                     layouts.dropMappingEntries(ip, firstFreed, Long.MAX_VALUE / 2);
                 }
                 ip.size = newSize;
-                long t = FsContext.now();
-                ip.mtimeNs = t;
-                ip.ctimeNs = t;
+                ip.touchModified(FsContext.now());
                 fs.store.log(ip);
             } finally {
                 ip.ilock.unlockExclusive();
@@ -559,9 +541,7 @@ final class DataPath {
                     }
                     layouts.dropMappingEntries(ip, fullFrom, fullTo);
                 }
-                long t = FsContext.now();
-                ip.mtimeNs = t;
-                ip.ctimeNs = t;
+                ip.touchModified(FsContext.now());
                 fs.store.log(ip);
             } finally {
                 ip.ilock.unlockExclusive();
@@ -592,9 +572,7 @@ final class DataPath {
                 if (!keepSize && end > ip.size) {
                     ip.size = end;
                 }
-                long t = FsContext.now();
-                ip.mtimeNs = t;
-                ip.ctimeNs = t;
+                ip.touchModified(FsContext.now());
                 fs.store.log(ip);
             } finally {
                 ip.ilock.unlockExclusive();

@@ -28,7 +28,7 @@ final class HeldLocks {
 
     void retakeMmaplock() {
         assert mmaplock == NONE;
-        ip.mmaplock.lockExclusive();
+        ip.mmaplock.lockExclusive(); // back to excluding mapping creation; caller revalidates
         mmaplock = EXCL;
     }
 
@@ -40,7 +40,7 @@ final class HeldLocks {
 
     void retakeIolock() {
         assert iolock == NONE;
-        ip.iolock.lockExclusive();
+        ip.iolock.lockExclusive(); // back to excluding I/O submission; caller revalidates
         iolock = EXCL;
     }
 

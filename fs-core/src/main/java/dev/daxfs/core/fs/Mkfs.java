@@ -60,12 +60,8 @@ public final class Mkfs {
             new InodeStore(journal, l, alloc).log(root);
         }
         journal.flushAll();
-        Superblock sb = new Superblock(l, UUID.randomUUID(), opts.label(), Superblock.STATE_CLEAN, 0, t0(), 0);
+        Superblock sb = new Superblock(l, UUID.randomUUID(), opts.label(), Superblock.STATE_CLEAN, 0, FsContext.now(), 0);
         sb.write(dev, true);
-    }
-
-    private static long t0() {
-        return FsContext.now();
     }
 
     private Mkfs() {

@@ -206,9 +206,7 @@ final class Namespace {
             if (Crc.of(b, 0, b.length) != ip.symlinkCrc) {
                 throw new FsException(Errno.EUCLEAN, "symlink inode " + ino + ": target CRC mismatch");
             }
-            String s = new String(b, StandardCharsets.UTF_8);
-            ip.symlinkTarget = null; // long targets stay on the device
-            return s;
+            return new String(b, StandardCharsets.UTF_8); // long targets stay on the device, not cached
         } finally {
             ip.ilock.unlockShared();
         }
@@ -356,10 +354,10 @@ final class Namespace {
             // Both directories' entries, in inode order.
             Inode first = cross && nd.ino < od.ino ? nd : od;
             Inode second = cross ? (first == od ? nd : od) : null;
-            first.iolock.lockExclusive();
+            first.iolock.lockExclusive(); // entries of the lower-numbered directory
             try {
                 if (second != null) {
-                    second.iolock.lockExclusive();
+                    second.iolock.lockExclusive(); // entries of the other directory
                 }
                 try {
                     renameLocked(od, oldName, nd, newName, nb);
@@ -502,7 +500,7 @@ final class Namespace {
     /** Locks ILOCKs exclusive: directories first, then by inode number; duplicates once. */
     static void lockIlocks(Inode... ips) {
         for (Inode ip : ordered(ips)) {
-            ip.ilock.lockExclusive();
+            ip.ilock.lockExclusive(); // each inode's core fields in the caller's transaction
         }
     }
 

@@ -94,6 +94,12 @@ public final class Inode {
         return r;
     }
 
+    /** A change of contents: mtime and ctime both become {@code nowNs}. Caller holds ILOCK exclusive. */
+    public void touchModified(long nowNs) {
+        mtimeNs = nowNs;
+        ctimeNs = nowNs;
+    }
+
     public boolean isDir() {
         return Mode.isDir(mode);
     }
