@@ -107,6 +107,12 @@ public interface Vfs extends AutoCloseable {
 
     StatFs statfs();
 
+    /**
+     * Event counters (layout changes and the waits they needed, leases, evictions, ...) as
+     * {@code name -> value}, in a stable order; see {@code dev.daxfs.core.stats.FsStats}.
+     */
+    java.util.Map<String, Long> stats();
+
     /** Clean unmount: commits the journal, persists the device, marks the image clean. */
     @Override
     void close();

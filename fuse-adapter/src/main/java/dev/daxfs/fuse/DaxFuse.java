@@ -9,6 +9,7 @@ import dev.daxfs.core.OpenFlags;
 import dev.daxfs.core.SetAttr;
 import dev.daxfs.core.StatFs;
 import dev.daxfs.core.Vfs;
+import dev.daxfs.core.stats.FsStats;
 import jnr.ffi.Memory;
 import jnr.ffi.Pointer;
 import jnr.ffi.Runtime;
@@ -63,6 +64,11 @@ public class DaxFuse extends FuseStubFS {
 
     /** Dentry cache entries before the cache is reset. */
     private static final int DENTRY_CACHE_CAPACITY = 1 << 20;
+    /**
+     * Read-only virtual xattr of the root directory: the filesystem's event counters as text
+     * ({@code getfattr -n trusted.daxfs.stats --only-values MNT}); root only, as trusted.* is.
+     */
+    static final String STATS_XATTR = "trusted.daxfs.stats";
 
     private final Vfs vfs;
     private final boolean directIo;
@@ -569,7 +575,10 @@ public class DaxFuse extends FuseStubFS {
     @Override
     public int getxattr(String path, String name, Pointer value, @size_t long size) {
         try {
-            byte[] v = vfs.getxattr(dentries.resolve(path), name);
+            long ino = dentries.resolve(path);
+            byte[] v = ino == Vfs.ROOT_INO && STATS_XATTR.equals(name)
+                    ? FsStats.format(vfs.stats()).getBytes(StandardCharsets.US_ASCII)
+                    : vfs.getxattr(ino, name);
             return copyOut(v, value, size);
         } catch (Throwable t) {
             return Errnos.toErrno(t, "getxattr", path);

@@ -194,6 +194,11 @@ class FakeVfs implements Vfs {
     }
 
     @Override
+    public java.util.Map<String, Long> stats() {
+        return java.util.Map.of("layout_changes", 0L);
+    }
+
+    @Override
     public void close() {
     }
 }

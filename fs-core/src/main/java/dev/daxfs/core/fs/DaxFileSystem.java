@@ -426,6 +426,11 @@ public final class DaxFileSystem implements Vfs {
                 fs.ialloc.total(), fs.ialloc.total() - fs.ialloc.usedCount(), NAME_MAX);
     }
 
+    @Override
+    public java.util.Map<String, Long> stats() {
+        return fs.stats.snapshot();
+    }
+
     /** Test hook access to the journal (crash and ordering tests). */
     public Journal journalForTests() {
         return fs.journal;

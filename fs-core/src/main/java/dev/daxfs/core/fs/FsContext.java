@@ -11,6 +11,7 @@ import dev.daxfs.core.inode.Inode;
 import dev.daxfs.core.inode.InodeStore;
 import dev.daxfs.core.inode.PinTable;
 import dev.daxfs.core.journal.Journal;
+import dev.daxfs.core.stats.FsStats;
 import dev.daxfs.pmem.PmemDevice;
 
 import java.time.Instant;
@@ -27,6 +28,7 @@ final class FsContext {
     final InodeStore store;
     final InodeCache icache;
     final PinTable pins = new PinTable();
+    final FsStats stats = new FsStats();
     final MountOptions opts;
 
     FsContext(PmemDevice dev, Superblock sb, Journal journal, MountOptions opts) {

@@ -1,0 +1,62 @@
+package dev.daxfs.core.stats;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.atomic.LongAdder;
+
+/**
+ * Event counters of a mounted filesystem, in the spirit of /proc/fs/xfs/stat: cheap to bump
+ * (striped adders), read as one snapshot by tools and stress scripts. The names are stable: the
+ * mount exposes them as the virtual xattr {@code trusted.daxfs.stats} of the root directory.
+ */
+public final class FsStats {
+    /** Truncates and fallocate layout changes (punch, zero, collapse, insert, prealloc). */
+    public final LongAdder layoutChanges = new LongAdder();
+    /** Layout changes that had to wait for at least one outside reference (any kind below). */
+    public final LongAdder layoutWaits = new LongAdder();
+    /** ... of which waited for a pinned block (an in-flight copy) to go idle. */
+    public final LongAdder layoutWaitsPin = new LongAdder();
+    /** ... of which waited in dio-wait for in-flight direct I/O. */
+    public final LongAdder layoutWaitsDio = new LongAdder();
+    /** ... of which waited for a layout lease to be returned or revoked. */
+    public final LongAdder layoutWaitsLease = new LongAdder();
+    public final LongAdder leasesGranted = new LongAdder();
+    public final LongAdder leasesRecalled = new LongAdder();
+    public final LongAdder leasesRevoked = new LongAdder();
+    public final LongAdder mappingFaults = new LongAdder();
+    public final LongAdder mappingEntriesDropped = new LongAdder();
+    public final LongAdder inodesLoaded = new LongAdder();
+    public final LongAdder inodesEvicted = new LongAdder();
+    /** Eviction candidates skipped because they were busy (open, dirty, leased, mapped, locked). */
+    public final LongAdder evictionsSkippedBusy = new LongAdder();
+    public final LongAdder directIoReads = new LongAdder();
+    public final LongAdder directIoWrites = new LongAdder();
+
+    /** A snapshot, in a stable order, with snake_case names. */
+    public Map<String, Long> snapshot() {
+        Map<String, Long> m = new LinkedHashMap<>();
+        m.put("layout_changes", layoutChanges.sum());
+        m.put("layout_waits", layoutWaits.sum());
+        m.put("layout_waits_pin", layoutWaitsPin.sum());
+        m.put("layout_waits_dio", layoutWaitsDio.sum());
+        m.put("layout_waits_lease", layoutWaitsLease.sum());
+        m.put("leases_granted", leasesGranted.sum());
+        m.put("leases_recalled", leasesRecalled.sum());
+        m.put("leases_revoked", leasesRevoked.sum());
+        m.put("mapping_faults", mappingFaults.sum());
+        m.put("mapping_entries_dropped", mappingEntriesDropped.sum());
+        m.put("inodes_loaded", inodesLoaded.sum());
+        m.put("inodes_evicted", inodesEvicted.sum());
+        m.put("evictions_skipped_busy", evictionsSkippedBusy.sum());
+        m.put("direct_io_reads", directIoReads.sum());
+        m.put("direct_io_writes", directIoWrites.sum());
+        return m;
+    }
+
+    /** The snapshot as text: one {@code name value} line per counter. */
+    public static String format(Map<String, Long> snapshot) {
+        StringBuilder sb = new StringBuilder();
+        snapshot.forEach((k, v) -> sb.append(k).append(' ').append(v).append('\n'));
+        return sb.toString();
+    }
+}
