@@ -67,6 +67,15 @@ public final class Journal {
     /** Test hook: runs inside commit after the log write is durable, before home is applied. */
     public volatile Runnable afterLogWriteHook;
 
+    /**
+     * TEST ONLY — deliberately broken ordering, for the crash-state explorer's self-test
+     * (tests: dev.daxfs.it.crash.BrokenOrderingCrashTest). When true, commit copies the new
+     * metadata images to their home blocks BEFORE the log records are written and persisted, so a
+     * crash can expose a directory entry whose inode (or bitmap) is not durable, or a torn block.
+     * Never set outside that test; default off.
+     */
+    public static volatile boolean testOnlyWriteHomeBeforeLog;
+
     public Journal(PmemDevice dev, Layout layout, Sealer sealer) {
         this.dev = dev;
         this.layout = layout;
@@ -400,6 +409,11 @@ public final class Journal {
         }
         if (used() + need > ringSize - 1) {
             checkpoint();
+        }
+        if (testOnlyWriteHomeBeforeLog) { // TEST ONLY: the broken ordering described at the field
+            for (long b : homes) {
+                dev.write(Layout.offset(b), tx.images.get(b), 0, Layout.BLOCK_SIZE);
+            }
         }
         long start = head;
         long p = head;
