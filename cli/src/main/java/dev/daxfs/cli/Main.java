@@ -25,7 +25,8 @@ import java.nio.file.FileSystemException;
  * stack trace (run with {@code --log-level DEBUG} to get one in the log).
  */
 @Command(name = "daxfs", mixinStandardHelpOptions = true, versionProvider = Version.class,
-        subcommands = {MkfsCommand.class, MountCommand.class, UmountCommand.class, InfoCommand.class},
+        subcommands = {MkfsCommand.class, MountCommand.class, UmountCommand.class, InfoCommand.class,
+                FsckCommand.class},
         description = "A user-space DAX filesystem on a persistent-memory image, served through FUSE.",
         footer = {"", "Exit codes: 0 ok, 1 bad input or usage, 2 run-time failure."})
 public final class Main implements Runnable {
@@ -41,7 +42,7 @@ public final class Main implements Runnable {
 
     @Override
     public void run() {
-        throw new CommandLine.ParameterException(spec.commandLine(), "missing command: mkfs, mount, umount or info");
+        throw new CommandLine.ParameterException(spec.commandLine(), "missing command: mkfs, mount, umount, info or fsck");
     }
 
     public static void main(String[] args) {
@@ -58,7 +59,7 @@ public final class Main implements Runnable {
             PrintWriter err = ex.getCommandLine().getErr();
             err.println(ERROR_PREFIX + ex.getMessage() + " (see daxfs " + ("daxfs".equals(sub) ? "" : sub + " ") + "--help)");
             err.flush();
-            return ExitCodes.USAGE;
+            return "fsck".equals(sub) ? FsckCommand.USAGE : ExitCodes.USAGE; // fsck: e2fsck's codes
         });
         cl.setExecutionExceptionHandler((ex, c, parsed) -> {
             PrintWriter err = c.getErr();

@@ -93,6 +93,7 @@ class SpaceAndRecoveryTest {
     @Test
     void corruptImagesAreRefusedWithoutWriting() throws Exception {
         try (TestImage img = new TestImage(32L << 20)) {
+            img.skipFsck("corrupted on purpose");
             // Not a daxfs image at all.
             img.dev.zero(0, 4096);
             byte[] before = new byte[8192];
@@ -104,6 +105,7 @@ class SpaceAndRecoveryTest {
             assertArrayEquals(before, after);
         }
         try (TestImage img = new TestImage(32L << 20)) {
+            img.skipFsck("corrupted on purpose");
             // Primary superblock damaged: the backup copy still mounts.
             img.dev.putByte(300, (byte) 0x5a);
             Vfs fs = DaxFs.mount(img.dev, MountOptions.defaults());

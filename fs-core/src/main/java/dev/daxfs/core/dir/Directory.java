@@ -27,9 +27,9 @@ import java.util.List;
  * <p>Guarded by the directory's IOLOCK: exclusive for changes, shared for lookup and readdir.
  */
 public final class Directory {
-    static final int H_OWNER = 16, H_COUNT = 24, H_USED = 26, H_FIRST = 32;
-    static final int CAPACITY = Layout.BLOCK_SIZE - H_FIRST;
-    static final int ENTRY_FIXED = 10;
+    public static final int H_OWNER = 16, H_COUNT = 24, H_USED = 26, H_FIRST = 32;
+    public static final int CAPACITY = Layout.BLOCK_SIZE - H_FIRST;
+    public static final int ENTRY_FIXED = 10;
 
     /** One directory entry. */
     public record Entry(String name, byte[] nameBytes, long ino, int type, int block) {
@@ -107,6 +107,19 @@ public final class Directory {
             d.blocks.add(b);
         }
         return d;
+    }
+
+    /**
+     * Metadata poison: the entries are cached in memory, so a block that went bad after loading
+     * is caught here, on the next use (EIO, and the filesystem shuts down read-only).
+     */
+    public void checkMedia(Journal journal) {
+        if (!journal.mediaHasBadBlocks()) {
+            return;
+        }
+        for (Block b : blocks) {
+            journal.checkMedia(b.devBlock);
+        }
     }
 
     public static Directory empty(Inode dir) {

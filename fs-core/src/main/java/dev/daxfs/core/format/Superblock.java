@@ -104,6 +104,27 @@ public final class Superblock {
         }
     }
 
+    /**
+     * Reads and validates one copy (block 0 or the backup in the last block) without falling back
+     * to the other; fsck checks both. Throws {@link CorruptImageException}; never writes.
+     */
+    public static Superblock readCopy(PmemDevice dev, long block) {
+        if (block < 0 || Layout.offset(block) + Layout.BLOCK_SIZE > dev.size()) {
+            throw new CorruptImageException(dev.name() + ": no superblock at block " + block + " (device too small)");
+        }
+        byte[] b = new byte[Layout.BLOCK_SIZE];
+        dev.read(Layout.offset(block), b, 0, b.length);
+        return decode(b, dev, block);
+    }
+
+    /** Encodes and writes this superblock into the backup block only (fsck repair). */
+    public void writeBackup(PmemDevice dev) {
+        byte[] b = encode(dev.size());
+        long off = Layout.offset(layout.backupSuperblock());
+        dev.write(off, b, 0, b.length);
+        dev.persist(off, b.length);
+    }
+
     private static Superblock decode(byte[] b, PmemDevice dev, long at) {
         String where = dev.name() + ": superblock at offset 0x" + Long.toHexString(Layout.offset(at));
         if (Bytes.getLong(b, O_MAGIC) != Magic.SUPERBLOCK) {
@@ -141,6 +162,17 @@ public final class Superblock {
         if (l.totalBlocks() <= 0 || l.totalBlocks() > devBlocks) {
             throw new CorruptImageException(where + ": claims " + l.totalBlocks() + " blocks but the device has "
                     + devBlocks + " (device smaller than the filesystem?)");
+        }
+        long t = l.totalBlocks();
+        // Every count and start within the device first, so that the sums below cannot overflow.
+        for (long v : new long[]{l.journalStart(), l.journalBlocks(), l.inodeBitmapStart(), l.inodeBitmapBlocks(),
+                l.inodeTableStart(), l.inodeTableBlocks(), l.blockBitmapStart(), l.blockBitmapBlocks(), l.dataStart()}) {
+            if (v < 0 || v > t) {
+                throw new CorruptImageException(where + ": inconsistent region layout " + l);
+            }
+        }
+        if (l.inodeCount() <= 0 || l.inodeCount() > Integer.MAX_VALUE - Layout.INODES_PER_BLOCK) {
+            throw new CorruptImageException(where + ": inode count " + l.inodeCount() + " out of range");
         }
         boolean ok = l.journalStart() == 1 && l.journalBlocks() >= 8
                 && l.inodeBitmapStart() == l.journalStart() + l.journalBlocks()

@@ -66,6 +66,7 @@ public final class DaxFileSystem implements Vfs {
         Superblock sb = Superblock.read(dev);
         Journal journal = new Journal(dev, sb.layout, sealer(sb.layout));
         Journal.ReplayPlan plan = journal.scan(); // validates the log before any write
+        validateBeforeReplay(dev, sb, plan, opts);
         boolean unclean = sb.state != Superblock.STATE_CLEAN || plan.transactions() > 0;
         journal.recover(plan);
         FsContext ctx = new FsContext(dev, sb, journal, opts);
@@ -94,11 +95,54 @@ public final class DaxFileSystem implements Vfs {
             sb.lastMountTimeNs = FsContext.now();
             sb.write(dev, false);
         }
+        dev.badBlocks().addListener(fsys::poisoned);
         long every = Math.max(100, opts.commitIntervalMs());
         fsys.committer.scheduleWithFixedDelay(fsys::backgroundCommit, every, every, TimeUnit.MILLISECONDS);
         LOG.info("{}: mounted ({} blocks, {} free, {} inodes used){}", dev.name(), sb.layout.totalBlocks(),
                 ctx.alloc.freeBlocks(), ctx.ialloc.usedCount(), unclean ? " after an unclean shutdown" : "");
         return fsys;
+    }
+
+    /**
+     * Nothing is written to an image that did not validate: the bitmaps and the root inode are
+     * checked as the journal would leave them (an in-memory overlay of the committed
+     * transactions) before replay writes anything.
+     */
+    private static void validateBeforeReplay(PmemDevice dev, Superblock sb, Journal.ReplayPlan plan, MountOptions opts) {
+        Journal overlay = new Journal(dev, sb.layout, sealer(sb.layout));
+        overlay.openOverlay(plan);
+        FsContext v = new FsContext(dev, sb, overlay, opts.withReadOnly(true));
+        Inode root;
+        try {
+            v.alloc.load();
+            v.ialloc.load();
+            root = v.icache.get(ROOT_INO);
+        } catch (CorruptImageException e) {
+            throw e;
+        } catch (FsException e) {
+            throw new CorruptImageException(dev.name() + ": " + e.getMessage());
+        }
+        if (!root.isDir()) {
+            throw new CorruptImageException(dev.name() + ": root inode (offset 0x"
+                    + Long.toHexString(sb.layout.inodeOffset(ROOT_INO)) + ") is not a directory");
+        }
+    }
+
+    /**
+     * Bad-block listener: poison in the fixed metadata regions (superblock, journal, bitmaps,
+     * inode table) shuts the filesystem down read-only at once. Poison in data-area metadata
+     * (directory, extent-list, xattr blocks) is caught at its next use through the journal.
+     */
+    private void poisoned(long off, long len) {
+        if (closed || len <= 0) {
+            return;
+        }
+        Layout l = fs.layout;
+        long first = off >>> Layout.BLOCK_SHIFT;
+        long last = (off + len - 1) >>> Layout.BLOCK_SHIFT;
+        if (first < l.dataStart() || last >= l.backupSuperblock()) {
+            fs.journal.shutdown(String.format("media error (bad block) under fixed metadata at offset 0x%x+%d", off, len));
+        }
     }
 
     /** After a crash: inodes with no links were open when it happened; free them now. */
@@ -108,7 +152,14 @@ public final class DaxFileSystem implements Vfs {
             if (!fs.ialloc.isUsed(ino)) {
                 continue;
             }
-            Inode ip = fs.icache.get(ino);
+            Inode ip;
+            try {
+                ip = fs.icache.get(ino);
+            } catch (FsException e) {
+                LOG.warn("{}: skipping unreadable inode {} while looking for orphans: {}", fs.dev.name(), ino,
+                        e.getMessage());
+                continue;
+            }
             if (ip.nlink == 0) {
                 fs.transactVoid(0, 0, () -> {
                     ip.ilock.lockExclusive(); // inode being freed

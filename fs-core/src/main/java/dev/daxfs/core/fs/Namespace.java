@@ -69,7 +69,9 @@ final class Namespace {
             if (d.dirState == null) {
                 d.dirState = Directory.load(d, fs.journal);
             }
-            return (Directory) d.dirState;
+            Directory dd = (Directory) d.dirState;
+            dd.checkMedia(fs.journal); // metadata poison since it was loaded: EIO and shutdown
+            return dd;
         }
     }
 
@@ -225,7 +227,11 @@ final class Namespace {
             if (e.type() == Mode.S_IFDIR >>> 12) {
                 throw new FsException(Errno.EISDIR, name + " is a directory");
             }
+            checkNotSelf(d, e);
             Inode ip = fs.icache.get(e.ino());
+            if (ip.isDir()) {
+                throw new FsException(Errno.EISDIR, name + " is a directory");
+            }
             ip.iolock.lockExclusive(); // vs. open/IO on the child while its last link may go
             try {
                 fs.transactVoid(0, 0, () -> {
@@ -265,6 +271,7 @@ final class Namespace {
             if (e == null) {
                 throw new FsException(Errno.ENOENT, name);
             }
+            checkNotSelf(d, e);
             Inode ip = fs.icache.get(e.ino());
             if (!ip.isDir()) {
                 throw new FsException(Errno.ENOTDIR, name + " is not a directory");
@@ -386,6 +393,7 @@ final class Namespace {
         if (nd.nlink == 0) {
             throw new FsException(Errno.ENOENT, "target directory was removed");
         }
+        checkNotSelf(od, se);
         Inode src = fs.icache.get(se.ino());
         Directory.Entry te = ndd.get(newName);
         if (te != null && te.ino() == src.ino) {
@@ -393,7 +401,11 @@ final class Namespace {
         }
         if (src.isDir() && od != nd) {
             // Moving a directory under itself would detach a loop.
+            long steps = 0;
             for (long p = nd.ino; p != Vfs.ROOT_INO; ) {
+                if (++steps > fs.layout.inodeCount()) {
+                    throw new FsException(Errno.EUCLEAN, "directory " + nd.ino + ": parent chain loops");
+                }
                 if (p == src.ino) {
                     throw new FsException(Errno.EINVAL, "cannot move a directory under itself");
                 }
@@ -415,6 +427,11 @@ final class Namespace {
         }
         if (src.isDir() && tgt == null && od != nd && nd.nlink >= LINK_MAX) {
             throw new FsException(Errno.EMLINK, "too many subdirectories");
+        }
+        if (tgt != null && (tgt == od || tgt == nd)) {
+            // The target holds the source (or, on a corrupt image, itself): never empty, and
+            // locking it again would deadlock.
+            throw new FsException(Errno.ENOTEMPTY, newName);
         }
         if (tgt != null) {
             if (tgt.isDir()) {
@@ -479,6 +496,17 @@ final class Namespace {
             if (tgt != null) {
                 tgt.iolock.unlockExclusive();
             }
+        }
+    }
+
+    /**
+     * An entry naming its own directory (or the root) exists only on a corrupt image; acting on it
+     * would take the directory's lock twice.
+     */
+    private static void checkNotSelf(Inode d, Directory.Entry e) {
+        if (e.ino() == d.ino || e.ino() == Vfs.ROOT_INO) {
+            throw new FsException(Errno.EUCLEAN, "directory " + d.ino + ": entry " + e.name() + " points at inode "
+                    + e.ino());
         }
     }
 

@@ -63,10 +63,23 @@ public final class InodeStore {
         ip.parent = Bytes.getLong(img, off + O_PARENT);
         int flags = Bytes.getInt(img, off + O_FLAGS);
         int count = Bytes.getInt(img, off + O_NEXT);
-        if (ip.size < 0 || count < 0) {
-            throw corrupt(ino, "negative size or extent count");
+        if (ip.size < 0 || count < 0 || ip.nlink < 0) {
+            throw corrupt(ino, "negative size, link count or extent count");
+        }
+        if (!validType(ip.mode)) {
+            throw corrupt(ino, "invalid file type in mode 0" + Integer.toOctalString(ip.mode));
+        }
+        if (ip.xattrBlock != 0 && (ip.xattrBlock < layout.dataStart() || ip.xattrBlock >= layout.totalBlocks() - 1)) {
+            throw corrupt(ino, "xattr block " + ip.xattrBlock + " outside the data area");
+        }
+        if (ip.isDir() && (ip.parent < 1 || ip.parent > layout.inodeCount() || ip.size % Layout.BLOCK_SIZE != 0)) {
+            throw corrupt(ino, "directory with parent " + ip.parent + " and size " + ip.size);
         }
         if ((flags & FLAG_SYMLINK_INLINE) != 0) {
+            if (!ip.isSymlink() || ip.size < 1 || ip.size > INLINE_BYTES) {
+                throw corrupt(ino, "inline symlink flag with mode 0" + Integer.toOctalString(ip.mode)
+                        + " and size " + ip.size);
+            }
             int n = (int) Math.min(ip.size, INLINE_BYTES);
             ip.symlinkTarget = new String(img, off + O_INLINE, n, StandardCharsets.UTF_8);
         } else if (count <= INLINE_EXTENTS) {
@@ -76,9 +89,13 @@ public final class InodeStore {
         } else {
             long next = Bytes.getLong(img, off + O_CHAIN);
             int seen = 0;
+            long maxChain = ((long) count + PER_CHAIN_BLOCK - 1) / PER_CHAIN_BLOCK;
             while (seen < count) {
                 if (next < layout.dataStart() || next >= layout.totalBlocks() - 1) {
                     throw corrupt(ino, "extent chain points at block " + next);
+                }
+                if (ip.extentChain.size() >= maxChain || ip.extentChain.contains(next)) {
+                    throw corrupt(ino, "extent chain loops or is longer than " + count + " extents need");
                 }
                 byte[] c = journal.read(next);
                 BlockHeader.verify(c, Magic.EXTENTS, next, "extent list of inode " + ino);
@@ -96,16 +113,41 @@ public final class InodeStore {
                 seen += n;
                 next = Bytes.getLong(c, C_NEXT);
                 if (n == 0) {
-                    break;
+                    throw corrupt(ino, "extent block " + next + " is empty before the list's end");
                 }
+            }
+        }
+        if (ip.isDir()) {
+            // A directory's blocks cover [0, size) exactly, without holes or unwritten extents.
+            long fb = 0;
+            for (FileExtent e : ip.extents.all()) {
+                if (e.fileBlock() != fb || e.unwritten()) {
+                    throw corrupt(ino, "directory blocks with a hole or an unwritten extent at block " + fb);
+                }
+                fb = e.fileEnd();
+            }
+            if (fb != ip.size / Layout.BLOCK_SIZE) {
+                throw corrupt(ino, "directory of " + ip.size + " bytes maps " + fb + " blocks");
             }
         }
         return ip;
     }
 
+    private static boolean validType(int mode) {
+        int t = mode & dev.daxfs.core.Mode.S_IFMT;
+        return t == dev.daxfs.core.Mode.S_IFREG || t == dev.daxfs.core.Mode.S_IFDIR || t == dev.daxfs.core.Mode.S_IFLNK
+                || t == dev.daxfs.core.Mode.S_IFIFO || t == dev.daxfs.core.Mode.S_IFCHR
+                || t == dev.daxfs.core.Mode.S_IFBLK || t == dev.daxfs.core.Mode.S_IFSOCK;
+    }
+
+    /** Largest file block an extent may map: keeps every sum on file and device blocks far from overflow. */
+    private static final long MAX_FILE_BLOCK = 1L << 50;
+
     private void addLoaded(Inode ip, FileExtent e) {
-        if (e.len() <= 0 || e.devBlock() < layout.dataStart() || e.devBlock() + e.len() > layout.totalBlocks() - 1
-                || e.fileBlock() < 0 || ip.extents.find(e.fileBlock()) != null) {
+        if (e.len() <= 0 || e.devBlock() < layout.dataStart() || e.devBlock() >= layout.totalBlocks() - 1
+                || e.devBlock() + e.len() > layout.totalBlocks() - 1
+                || e.fileBlock() < 0 || e.fileBlock() >= MAX_FILE_BLOCK
+                || ip.extents.find(e.fileBlock()) != null || ip.extents.nextMapped(e.fileBlock()) < e.fileEnd()) {
             throw corrupt(ip.ino, "bad extent " + e);
         }
         ip.extents.putRaw(e);

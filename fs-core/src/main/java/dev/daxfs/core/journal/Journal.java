@@ -9,6 +9,7 @@ import dev.daxfs.core.format.Layout;
 import dev.daxfs.core.format.Magic;
 import dev.daxfs.core.lock.LockClass;
 import dev.daxfs.core.lock.RwLock;
+import dev.daxfs.pmem.BadBlocks;
 import dev.daxfs.pmem.PmemDevice;
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
@@ -128,12 +129,17 @@ public final class Journal {
         long pos = hdr[0], seq = hdr[1];
         List<Map.Entry<Long, byte[]>> writes = new ArrayList<>();
         int txs = 0;
+        long consumed = 0; // ring blocks walked: a hostile ring must not make the scan go round forever
         outer:
         while (true) {
             long p = pos;
+            long walked = 0;
             List<Map.Entry<Long, byte[]>> txWrites = new ArrayList<>();
             CRC32C crc = new CRC32C();
             while (true) {
+                if (consumed + walked >= ringSize) {
+                    break outer;
+                }
                 byte[] d = readRing(p);
                 if (!validRecord(d, Magic.JOURNAL_DESC, ringStart + p) || Bytes.getLong(d, JournalFormat.D_SEQ) != seq) {
                     break outer;
@@ -143,6 +149,10 @@ public final class Journal {
                     break outer;
                 }
                 p = next(p);
+                walked += 1 + count;
+                if (consumed + walked >= ringSize) {
+                    break outer;
+                }
                 for (int i = 0; i < count; i++) {
                     long home = Bytes.getLong(d, JournalFormat.D_HOMES + 8 * i);
                     if (home <= layout.journalStart() + layout.journalBlocks() - 1 || home >= layout.totalBlocks() - 1) {
@@ -168,6 +178,7 @@ public final class Journal {
             txs++;
             seq++;
             pos = next(p);
+            consumed += walked + 1;
         }
         return new ReplayPlan(hdr[0], hdr[1], pos, seq, writes, txs);
     }
@@ -215,6 +226,18 @@ public final class Journal {
         this.headSeq = plan.nextSeq();
         this.committedSeq = plan.nextSeq() - 1;
         this.running = new Transaction(plan.nextSeq());
+    }
+
+    /**
+     * Opens read-only with the plan's committed transactions as an in-memory overlay: reads see
+     * the image as replay would leave it, and nothing is ever written (fsck without repair, mount
+     * validation before replay).
+     */
+    public void openOverlay(ReplayPlan plan) {
+        openReadOnly(plan);
+        for (Map.Entry<Long, byte[]> w : plan.writes()) {
+            running.images.put(w.getKey(), w.getValue());
+        }
     }
 
     // ---- handles ---------------------------------------------------------------------------
@@ -316,10 +339,41 @@ public final class Journal {
         running.addOrdered(devOff, len);
     }
 
+    /**
+     * Every metadata read from the media comes through here: bounds first, then the device's
+     * bad-block list. A metadata block under poison shuts the filesystem down read-only (EIO to
+     * this caller, EROFS to later changes): never act on metadata that may be wrong.
+     */
     private byte[] readDevice(long block) {
+        if (block < 0 || block >= layout.totalBlocks()) {
+            throw new CorruptImageException(dev.name() + ": metadata block " + block + " is outside the device");
+        }
+        long off = Layout.offset(block);
+        if (dev.badBlocks().isBad(off, Layout.BLOCK_SIZE)) {
+            String why = String.format("media error (bad block) in metadata block %d (offset 0x%x)", block, off);
+            shutdown(why);
+            throw new FsException(Errno.EIO, dev.name() + ": " + why);
+        }
         byte[] b = new byte[Layout.BLOCK_SIZE];
         dev.read(Layout.offset(block), b, 0, b.length);
         return b;
+    }
+
+    /**
+     * For metadata kept in memory after it was read (directory entries, xattrs): fails with EIO
+     * and shuts the filesystem down if {@code block} has gone bad since. Cheap when the device
+     * has no bad blocks at all.
+     */
+    public void checkMedia(long block) {
+        BadBlocks bb = dev.badBlocks();
+        if (bb.isBad(0, dev.size()) && bb.isBad(Layout.offset(block), Layout.BLOCK_SIZE)) {
+            readDevice(block); // shuts down and throws
+        }
+    }
+
+    /** True if any byte of the device is on its bad-block list. */
+    public boolean mediaHasBadBlocks() {
+        return dev.badBlocks().isBad(0, dev.size());
     }
 
     private byte[] readRing(long idx) {

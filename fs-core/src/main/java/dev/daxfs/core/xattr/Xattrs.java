@@ -24,7 +24,7 @@ import java.util.Map;
  * <p>Guarded by the inode's ILOCK.
  */
 public final class Xattrs {
-    static final int H_OWNER = 16, H_COUNT = 24, H_FIRST = 32;
+    public static final int H_OWNER = 16, H_COUNT = 24, H_FIRST = 32;
     public static final int CAPACITY = Layout.BLOCK_SIZE - H_FIRST;
     public static final int NAME_MAX = 255;
 
@@ -33,6 +33,9 @@ public final class Xattrs {
     /** The inode's xattrs, loaded (and verified) on first use. Caller holds ILOCK. */
     public static Xattrs of(Inode ip, Journal journal) {
         if (ip.xattrState != null) {
+            if (ip.xattrBlock != 0) {
+                journal.checkMedia(ip.xattrBlock); // poison since it was loaded: EIO, never stale data
+            }
             return (Xattrs) ip.xattrState;
         }
         Xattrs x = new Xattrs();
@@ -49,9 +52,12 @@ public final class Xattrs {
             int count = Bytes.getShort(img, H_COUNT);
             int p = H_FIRST;
             for (int i = 0; i < count; i++) {
+                if (p + 3 > Layout.BLOCK_SIZE) {
+                    throw new FsException(Errno.EUCLEAN, "xattr block " + ip.xattrBlock + ": entry past end");
+                }
                 int nl = img[p] & 0xff;
                 int vl = Bytes.getShort(img, p + 1);
-                if (p + 3 + nl + vl > Layout.BLOCK_SIZE) {
+                if (nl == 0 || p + 3 + nl + vl > Layout.BLOCK_SIZE) {
                     throw new FsException(Errno.EUCLEAN, "xattr block " + ip.xattrBlock + ": entry past end");
                 }
                 String name = new String(img, p + 3, nl, StandardCharsets.UTF_8);
