@@ -1,0 +1,220 @@
+package dev.daxfs.it.crash;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import java.util.function.Consumer;
+
+/**
+ * The workloads the explorer runs: the CrashMonkey/ACE classics, one or two durability points
+ * each, and seeded random ones. {@code setup} runs before recording and is made durable;
+ * {@code body} is recorded, and a clean unmount is appended to it.
+ */
+final class Workloads {
+    record Workload(String name, Consumer<Driver> setup, Consumer<Driver> body) {
+    }
+
+    private static final Consumer<Driver> NONE = d -> { };
+
+    static List<Workload> classics() {
+        List<Workload> w = new ArrayList<>();
+        w.add(new Workload("create-fsync", NONE, d -> {
+            d.create("/a");
+            d.write("/a", 0, 5000);
+            d.fsync("/a");
+            d.create("/b");
+            d.write("/b", 0, 100);
+            d.fsyncDir("/");
+            d.create("/c");
+        }));
+        w.add(new Workload("write-fsync-overwrite", d -> {
+            d.create("/f");
+            d.write("/f", 0, 3 * 4096);
+        }, d -> {
+            d.write("/f", 1000, 6000);
+            d.fsync("/f");
+            d.write("/f", 4090, 20);
+            d.write("/f", 8192, 4096);
+            d.fdatasync("/f");
+            d.write("/f", 0, 12288);
+        }));
+        w.add(new Workload("append-fsync", d -> {
+            d.create("/f");
+            d.write("/f", 0, 5000);
+        }, d -> {
+            d.write("/f", 5000, 3000);
+            d.fsync("/f");
+            d.write("/f", 8000, 10000);
+            d.fsync("/f");
+            d.write("/f", 18000, 100);
+        }));
+        w.add(new Workload("rename-over-existing", d -> {
+            d.create("/a");
+            d.write("/a", 0, 4096);
+            d.create("/b");
+            d.write("/b", 0, 6000);
+        }, d -> {
+            d.rename("/a", "/b");
+            d.fsyncDir("/");
+            d.create("/c");
+            d.write("/c", 0, 3000);
+            d.fsync("/c");
+            d.rename("/c", "/b");
+            d.fsync("/b");
+            d.mkdir("/d");
+            d.rename("/b", "/d/b");
+            d.fsyncDir("/d");
+        }));
+        w.add(new Workload("link-unlink", d -> {
+            d.create("/a");
+            d.write("/a", 0, 4096);
+            d.mkdir("/d");
+        }, d -> {
+            d.link("/a", "/d/l");
+            d.fsync("/a");
+            d.unlink("/a");
+            d.fsyncDir("/");
+            d.link("/d/l", "/d/m");
+            d.unlink("/d/l");
+            d.fsync("/d/m");
+            d.unlink("/d/m");
+            d.sync();
+        }));
+        w.add(new Workload("truncate-fsync", d -> {
+            d.create("/f");
+            d.write("/f", 0, 20000);
+        }, d -> {
+            d.truncate("/f", 7000);
+            d.fsync("/f");
+            d.truncate("/f", 30000);
+            d.write("/f", 25000, 2000);
+            d.fsync("/f");
+            d.truncate("/f", 0);
+            d.fsync("/f");
+            d.truncate("/f", 9000);
+        }));
+        w.add(new Workload("punch-fsync", d -> {
+            d.create("/f");
+            d.write("/f", 0, 40000);
+        }, d -> {
+            d.punch("/f", 4096, 8192);
+            d.fsync("/f");
+            d.punch("/f", 1000, 500);
+            d.fsync("/f");
+            d.punch("/f", 20000, 20000);
+            d.fsync("/f");
+            d.write("/f", 5000, 3000);
+            d.fsync("/f");
+        }));
+        w.add(new Workload("fallocate", NONE, d -> {
+            d.create("/f");
+            d.fallocate("/f", 0, 16384, true);
+            d.fsync("/f");
+            d.fallocate("/f", 8192, 24576, false);
+            d.write("/f", 5000, 1000);
+            d.fsync("/f");
+            d.zeroRange("/f", 2000, 8000, false);
+            d.fsync("/f");
+            d.zeroRange("/f", 30000, 10000, true);
+            d.fsync("/f");
+        }));
+        w.add(new Workload("xattr", d -> {
+            d.create("/f");
+            d.mkdir("/d");
+        }, d -> {
+            d.setxattr("/f", "user.a", 20);
+            d.fsync("/f");
+            d.setxattr("/f", "user.b", 2000);
+            d.removexattr("/f", "user.a");
+            d.fsync("/f");
+            d.setxattr("/d", "user.dir", 100);
+            d.fsyncDir("/d");
+            d.setxattr("/f", "user.b", 10);
+            d.removexattr("/f", "user.b");
+            d.fsync("/f");
+        }));
+        w.add(new Workload("dir-fsync", NONE, d -> {
+            d.mkdir("/d");
+            d.create("/d/x");
+            d.create("/d/y");
+            d.write("/d/x", 0, 1234);
+            d.fsyncDir("/d");
+            d.mkdir("/e");
+            d.rename("/d/y", "/e/y");
+            d.fsyncDir("/e");
+            d.symlink("/d/s", "/e/y");
+            d.unlink("/e/y");
+            d.rmdir("/e");
+            d.fsyncDir("/d");
+        }));
+        w.add(new Workload("deep-tree", NONE, d -> {
+            d.mkdirs("/a/b/c/d/e/f/g/h");
+            d.create("/a/b/c/d/e/f/g/h/f1");
+            d.write("/a/b/c/d/e/f/g/h/f1", 0, 4096);
+            d.create("/a/b/c/d/e/f/g/h/f2");
+            d.fsyncDir("/a/b/c/d/e/f/g/h");
+            d.write("/a/b/c/d/e/f/g/h/f2", 0, 100);
+            d.fsync("/a/b/c/d/e/f/g/h/f2");
+            d.rename("/a/b/c/d", "/a/x");
+            d.fsyncDir("/a");
+        }));
+        return w;
+    }
+
+    /** A seeded random workload over a small namespace: every kind of step, random durability points. */
+    static Workload random(long seed, int steps) {
+        return new Workload("random-" + seed, d -> {
+            d.mkdir("/d0");
+            d.mkdir("/d1");
+            d.create("/f0");
+            d.write("/f0", 0, 6000);
+        }, d -> {
+            Random r = new Random(seed);
+            String[] dirs = {"/", "/d0", "/d1"};
+            for (int i = 0; i < steps; i++) {
+                List<String> files = new ArrayList<>();
+                for (var e : d.cur().paths.entrySet()) {
+                    if (d.cur().nodes.get(e.getValue()).type == Model.Type.FILE) {
+                        files.add(e.getKey());
+                    }
+                }
+                String f = files.isEmpty() ? null : files.get(r.nextInt(files.size()));
+                String dir = dirs[r.nextInt(dirs.length)];
+                String fresh = (dir.equals("/") ? "" : dir) + "/n" + i;
+                int what = r.nextInt(f == null ? 2 : 16);
+                switch (what) {
+                    case 0, 1 -> d.create(fresh);
+                    case 2, 3 -> d.write(f, r.nextInt(3) == 0 ? d.cur().at(f).size() : r.nextInt(30000), 1 + r.nextInt(9000));
+                    case 4 -> d.truncate(f, r.nextInt(24000));
+                    case 5 -> d.punch(f, r.nextInt(20000), 1 + r.nextInt(12000));
+                    case 6 -> d.fallocate(f, r.nextInt(20000), 1 + r.nextInt(12000), r.nextBoolean());
+                    case 7 -> d.rename(f, fresh);
+                    case 8 -> {
+                        String g = files.get(r.nextInt(files.size()));
+                        if (!g.equals(f)) {
+                            d.rename(f, g);
+                        } else {
+                            d.link(f, fresh);
+                        }
+                    }
+                    case 9 -> d.link(f, fresh);
+                    case 10 -> d.unlink(f);
+                    case 11 -> d.setxattr(f, "user.x" + r.nextInt(3), 1 + r.nextInt(300));
+                    case 12 -> d.fsync(f);
+                    case 13 -> d.fsyncDir(dir);
+                    case 14 -> {
+                        if (r.nextInt(4) == 0) {
+                            d.sync();
+                        } else {
+                            d.fdatasync(f);
+                        }
+                    }
+                    default -> d.zeroRange(f, r.nextInt(20000), 1 + r.nextInt(9000), r.nextBoolean());
+                }
+            }
+        });
+    }
+
+    private Workloads() {
+    }
+}
