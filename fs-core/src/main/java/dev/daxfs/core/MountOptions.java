@@ -8,26 +8,39 @@ package dev.daxfs.core;
  * @param debugLocks      run the lock-order validator
  * @param inodeCacheSize  most inodes kept in memory before clean, idle ones are evicted
  * @param commitIntervalMs how often the journal commits on its own (like ext4's commit=)
+ * @param leaseBreakMs    how long a layout lease holder has to return a recalled lease before
+ *                        it is revoked (Linux's lease-break-time is 45 s)
  */
 public record MountOptions(boolean readOnly, boolean sync, boolean debugLocks, int inodeCacheSize,
-                           long commitIntervalMs) {
+                           long commitIntervalMs, long leaseBreakMs) {
+    public static final long DEFAULT_LEASE_BREAK_MS = 45_000;
+
+    public MountOptions(boolean readOnly, boolean sync, boolean debugLocks, int inodeCacheSize,
+                        long commitIntervalMs) {
+        this(readOnly, sync, debugLocks, inodeCacheSize, commitIntervalMs, DEFAULT_LEASE_BREAK_MS);
+    }
+
     public static MountOptions defaults() {
         return new MountOptions(false, false, Boolean.getBoolean("daxfs.debugLocks"), 65536, 5000);
     }
 
+    public MountOptions withLeaseBreakMs(long ms) {
+        return new MountOptions(readOnly, sync, debugLocks, inodeCacheSize, commitIntervalMs, ms);
+    }
+
     public MountOptions withSync(boolean s) {
-        return new MountOptions(readOnly, s, debugLocks, inodeCacheSize, commitIntervalMs);
+        return new MountOptions(readOnly, s, debugLocks, inodeCacheSize, commitIntervalMs, leaseBreakMs);
     }
 
     public MountOptions withReadOnly(boolean r) {
-        return new MountOptions(r, sync, debugLocks, inodeCacheSize, commitIntervalMs);
+        return new MountOptions(r, sync, debugLocks, inodeCacheSize, commitIntervalMs, leaseBreakMs);
     }
 
     public MountOptions withDebugLocks(boolean d) {
-        return new MountOptions(readOnly, sync, d, inodeCacheSize, commitIntervalMs);
+        return new MountOptions(readOnly, sync, d, inodeCacheSize, commitIntervalMs, leaseBreakMs);
     }
 
     public MountOptions withInodeCacheSize(int n) {
-        return new MountOptions(readOnly, sync, debugLocks, n, commitIntervalMs);
+        return new MountOptions(readOnly, sync, debugLocks, n, commitIntervalMs, leaseBreakMs);
     }
 }

@@ -68,6 +68,8 @@ final class DataPath {
         if (len == 0) {
             return 0;
         }
+        boolean direct = (of.flags & OpenFlags.O_DIRECT) != 0;
+        boolean ioLocked = true;
         ip.iolock.lockShared(); // vs. truncate/punch/write changing the blocks we copy from
         try {
             Scratch s = scratch.get();
@@ -83,25 +85,54 @@ final class DataPath {
             } finally {
                 ip.ilock.unlockShared();
             }
-            for (int i = 0; i < s.n; i++) {
-                long dst = buf + (s.fileOff[i] - off);
-                if (s.devOff[i] < 0) {
-                    MEM.setMemory(dst, s.len[i], (byte) 0);
-                    continue;
-                }
-                long firstBlock = s.devOff[i] >>> Layout.BLOCK_SHIFT;
-                long lastBlock = (s.devOff[i] + s.len[i] - 1) >>> Layout.BLOCK_SHIFT;
-                fs.pins.pin(firstBlock, lastBlock - firstBlock + 1); // an outside reference for break_layouts
+            if (direct) {
+                // start I/O -> map -> issue: a direct read is "submitted" once mapped. It counts
+                // itself in-flight, then drops IOLOCK for the copy, as XFS's DIO does: a truncate
+                // may now start, and must wait for our pins and then for dio_end.
+                fs.stats.directIoReads.increment();
+                ip.dio.begin();
+                ip.iolock.unlockShared(); // the copy runs under pins and the dio count only
+                ioLocked = false;
                 try {
-                    layouts.checkPoison(ip, s.devOff[i], s.len[i]);
-                    fs.dev.copyToNative(s.devOff[i], dst, s.len[i]);
+                    copySegments(ip, s, off, buf);
                 } finally {
-                    fs.pins.unpin();
+                    ip.dio.end();
                 }
+            } else {
+                copySegments(ip, s, off, buf); // buffered: IOLOCK shared across the copy
             }
             return (int) n;
         } finally {
-            ip.iolock.unlockShared();
+            if (ioLocked) {
+                ip.iolock.unlockShared();
+            }
+        }
+    }
+
+    /** Test hook: runs inside a read's copy, with its blocks pinned (no inode lock for DIO). */
+    static volatile Runnable duringReadCopyForTests;
+
+    /** Copies the mapped segments out, each under a pin of its device blocks. */
+    private void copySegments(Inode ip, Scratch s, long off, long buf) {
+        for (int i = 0; i < s.n; i++) {
+            long dst = buf + (s.fileOff[i] - off);
+            if (s.devOff[i] < 0) {
+                MEM.setMemory(dst, s.len[i], (byte) 0);
+                continue;
+            }
+            long firstBlock = s.devOff[i] >>> Layout.BLOCK_SHIFT;
+            long lastBlock = (s.devOff[i] + s.len[i] - 1) >>> Layout.BLOCK_SHIFT;
+            fs.pins.pin(firstBlock, lastBlock - firstBlock + 1); // an outside reference for break_layouts
+            try {
+                Runnable hook = duringReadCopyForTests;
+                if (hook != null) {
+                    hook.run();
+                }
+                layouts.checkPoison(ip, s.devOff[i], s.len[i]);
+                fs.dev.copyToNative(s.devOff[i], dst, s.len[i]);
+            } finally {
+                fs.pins.unpin();
+            }
         }
     }
 
@@ -143,42 +174,159 @@ final class DataPath {
         boolean direct = (of.flags & OpenFlags.O_DIRECT) != 0;
         boolean append = (of.flags & OpenFlags.O_APPEND) != 0;
         boolean aligned = (off & (BS - 1)) == 0 && (len & (BS - 1)) == 0;
-        boolean shared = direct && aligned && !append && off + len <= sizeOf(ip);
-        if (shared) {
-            ip.iolock.lockShared(); // aligned, non-extending direct writes run in parallel
-            if (off + len > sizeOf(ip)) { // raced with a truncate: retake exclusive
-                ip.iolock.unlockShared();
-                shared = false;
-            }
-        }
-        if (!shared) {
-            ip.iolock.lockExclusive(); // serializes buffered/extending writes vs. all I/O and layout changes
-        }
-        try {
-            if (append) {
-                off = sizeOf(ip);
-            }
-            if (off + len > MAX_FILE_SIZE) {
-                throw new FsException(Errno.EFBIG, "write past the maximum file size");
-            }
-            // start I/O -> break layout leases -> map I/O -> issue I/O
-            layouts.breakLayoutsForWrite(ip, off, len);
-            if (direct) {
-                ip.dio.begin(); // inode_dio_begin: truncate's dioWait sees us until the copy ends
-            }
-            try {
-                return writeLocked(of, ip, off, buf, len, shared);
-            } finally {
-                if (direct) {
-                    ip.dio.end();
+        while (true) {
+            boolean shared = direct && aligned && !append && off + len <= sizeOf(ip);
+            HeldLocks held = new HeldLocks(ip);
+            if (shared) {
+                ip.iolock.lockShared(); // aligned, non-extending direct writes run in parallel
+                held.iolock = HeldLocks.SHARED;
+                if (off + len > sizeOf(ip)) { // raced with a truncate: retake exclusive
+                    held.unlockAll();
+                    shared = false;
                 }
             }
-        } finally {
-            if (shared) {
-                ip.iolock.unlockShared();
-            } else {
-                ip.iolock.unlockExclusive();
+            if (!shared) {
+                ip.iolock.lockExclusive(); // serializes buffered/extending writes vs. all I/O and layout changes
+                held.iolock = HeldLocks.EXCL;
             }
+            boolean ioHeld = true;
+            try {
+                long at = append ? sizeOf(ip) : off;
+                if (at + len > MAX_FILE_SIZE) {
+                    throw new FsException(Errno.EFBIG, "write past the maximum file size");
+                }
+                // start I/O -> break layout leases -> map I/O -> issue I/O
+                if (layouts.breakLayouts(held, at, len, Layouts.Reason.WRITE).lease) {
+                    continue; // IOLOCK was dropped while a lease came back: decide again
+                }
+                if (!direct) {
+                    return writeLocked(of, ip, at, buf, len, false);
+                }
+                fs.stats.directIoWrites.increment();
+                if (shared) {
+                    ioHeld = false; // directWriteShared drops it once the I/O is mapped
+                    return directWriteShared(of, held, at, buf, len);
+                }
+                ip.dio.begin(); // inode_dio_begin: truncate's dioWait sees us until the copy ends
+                try {
+                    return writeLocked(of, ip, at, buf, len, false);
+                } finally {
+                    ip.dio.end();
+                }
+            } finally {
+                if (ioHeld) {
+                    held.unlockAll();
+                }
+            }
+        }
+    }
+
+    /** Test hook: runs inside a shared direct write's copy (no inode lock held, dio counted). */
+    static volatile Runnable duringDirectWriteCopyForTests;
+    /** Test hook: runs after a shared direct write's copy, before its completion (dio counted). */
+    static volatile Runnable afterDirectWriteCopyForTests;
+
+    /**
+     * An aligned, non-extending direct write under IOLOCK shared, as XFS does it: map the range
+     * (holes become unwritten extents, so a crash before completion exposes zeros, never stale
+     * blocks), count the I/O in flight, drop IOLOCK, copy under pins, and at completion convert
+     * the unwritten blocks and update the times in one transaction. A truncate or punch that
+     * starts meanwhile waits for the pins in break_layouts and then in dio-wait.
+     * Called with IOLOCK shared in {@code held}; returns with it released.
+     */
+    private int directWriteShared(OpenFileImpl of, HeldLocks held, long off, long buf, int len) {
+        Inode ip = held.ip;
+        long fb0 = off >>> Layout.BLOCK_SHIFT;
+        long fb1 = (off + len) >>> Layout.BLOCK_SHIFT; // exclusive: the range is block-aligned
+        boolean begun = false;
+        try {
+            long holes = countUnmapped(ip, fb0, fb1);
+            if (holes > 0) {
+                fs.transactVoid(holes + 2, 0, () -> {
+                    ip.ilock.lockExclusive(); // extent map: concurrent shared writers serialize here
+                    try {
+                        allocUnwritten(ip, fb0, fb1);
+                        fs.store.log(ip);
+                    } finally {
+                        ip.ilock.unlockExclusive();
+                    }
+                });
+            }
+            ip.dio.begin(); // in flight from here to completion: dio-wait sees us
+            begun = true;
+        } finally {
+            held.unlockAll(); // drop IOLOCK: the copy needs only the pins and the dio count
+        }
+        try {
+            copyInPinned(ip, off, buf, len);
+            Runnable hook = afterDirectWriteCopyForTests;
+            if (hook != null) {
+                hook.run();
+            }
+            // Completion: unwritten -> written, times, in one transaction; the data are ordered
+            // before its commit record.
+            fs.transactVoid(2, 0, () -> {
+                ip.ilock.lockExclusive(); // extent map and times in this transaction
+                try {
+                    ip.extents.setUnwritten(fb0, fb1, false);
+                    ip.touchModified(FsContext.now());
+                    fs.store.log(ip);
+                } finally {
+                    ip.ilock.unlockExclusive();
+                }
+                for (FileExtent e : extentsOf(ip, fb0, fb1)) {
+                    long s = Math.max(fb0, e.fileBlock());
+                    long t = Math.min(fb1, e.fileEnd());
+                    fs.journal.addOrderedData(Layout.offset(e.devFor(s)), (t - s) * BS);
+                }
+            });
+        } finally {
+            if (begun) {
+                ip.dio.end(); // inode_dio_end: completion done
+            }
+        }
+        ip.noteDirty(off, off + len);
+        if (fs.opts.sync() || (of.flags & OpenFlags.O_DSYNC) != 0) {
+            persistRange(ip, off, off + len);
+            fs.journal.commitUpTo(ip.lastModSeq);
+        }
+        return len;
+    }
+
+    /** Copies into the file's (already mapped) blocks, each segment under a pin. No inode lock. */
+    private void copyInPinned(Inode ip, long off, long buf, int n) {
+        long pos = off;
+        long end = off + n;
+        while (pos < end) {
+            FileExtent e = findExtent(ip, pos >>> Layout.BLOCK_SHIFT);
+            if (e == null) {
+                throw new FsException(Errno.EIO, ip + ": direct write lost its mapping at " + pos);
+            }
+            long segEnd = Math.min(end, e.fileEnd() << Layout.BLOCK_SHIFT);
+            long dev = Layout.offset(e.devFor(pos >>> Layout.BLOCK_SHIFT)) + (pos & (BS - 1));
+            long first = dev >>> Layout.BLOCK_SHIFT;
+            long last = (dev + (segEnd - pos) - 1) >>> Layout.BLOCK_SHIFT;
+            fs.pins.pin(first, last - first + 1); // an outside reference for break_layouts
+            try {
+                Runnable hook = duringDirectWriteCopyForTests;
+                if (hook != null) {
+                    hook.run();
+                }
+                fs.dev.copyFromNative(dev, buf + (pos - off), segEnd - pos);
+                layouts.clearPoison(ip, dev, segEnd - pos);
+            } finally {
+                fs.pins.unpin();
+            }
+            pos = segEnd;
+        }
+    }
+
+    private static List<FileExtent> extentsOf(Inode ip, long fb0, long fb1) {
+        ip.ilock.lockShared(); // extent map walk
+        try {
+            return ip.extents.overlapping(fb0, fb1);
+        } finally {
+            ip.ilock.unlockShared();
         }
     }
 
@@ -370,17 +518,13 @@ final class DataPath {
             throw new FsException(Errno.EFBIG, "size past the maximum file size");
         }
         fs.checkWritable();
-        HeldLocks held = new HeldLocks(ip);
-        ip.iolock.lockExclusive(); // no reads, writes or direct-I/O submission during the change
-        held.iolock = HeldLocks.EXCL;
-        ip.mmaplock.lockExclusive(); // no new mapping entries while we invalidate them
-        held.mmaplock = HeldLocks.EXCL;
+        HeldLocks held = HeldLocks.layoutChange(ip); // IOLOCK + MMAPLOCK exclusive
         try {
-            // start op -> break layouts -> wait for direct I/O -> change layout
-            long old = sizeOf(ip);
-            long from = Math.min(old, newSize);
-            layouts.breakLayouts(held, from, Long.MAX_VALUE - from, Layouts.Reason.UNMAP);
-            ip.dio.waitIdle();
+            // start op -> break layouts -> wait for direct I/O -> change layout. Everything past
+            // the smaller size is broken: a truncate up must not leave a stale mapping of the
+            // old tail block either.
+            long from = Math.min(sizeOf(ip), newSize) & ~(long) (BS - 1);
+            layouts.prepareLayoutChange(held, from, Long.MAX_VALUE - from);
             truncateLocked(ip, newSize);
         } finally {
             held.unlockAll();
@@ -404,7 +548,6 @@ final class DataPath {
                     for (Extent x : ip.extents.remove(firstFreed, Long.MAX_VALUE / 2)) {
                         fs.alloc.free(x.start(), x.len());
                     }
-                    layouts.dropMappingEntries(ip, firstFreed, Long.MAX_VALUE / 2);
                 }
                 ip.size = newSize;
                 ip.touchModified(FsContext.now());
@@ -456,23 +599,28 @@ final class DataPath {
         if (off + len > MAX_FILE_SIZE || off + len < 0) {
             throw new FsException(Errno.EFBIG, "fallocate past the maximum file size");
         }
+        boolean shift = (mode & (Fallocate.COLLAPSE_RANGE | Fallocate.INSERT_RANGE)) != 0;
+        if (shift && mode != Fallocate.COLLAPSE_RANGE && mode != Fallocate.INSERT_RANGE) {
+            throw new FsException(Errno.EINVAL, "COLLAPSE_RANGE and INSERT_RANGE take no other flag");
+        }
+        if (shift && ((off | len) & (BS - 1)) != 0) {
+            throw new FsException(Errno.EINVAL, "collapse/insert range must be block-aligned");
+        }
         fs.checkWritable();
-        HeldLocks held = new HeldLocks(ip);
-        ip.iolock.lockExclusive(); // no I/O submission during the layout change
-        held.iolock = HeldLocks.EXCL;
-        ip.mmaplock.lockExclusive(); // no new mapping entries in the range
-        held.mmaplock = HeldLocks.EXCL;
+        HeldLocks held = HeldLocks.layoutChange(ip); // IOLOCK + MMAPLOCK exclusive
         try {
-            layouts.breakLayouts(held, off, len, Layouts.Reason.UNMAP);
-            ip.dio.waitIdle();
+            // start op -> break layouts -> wait for direct I/O -> change layout. Collapse and
+            // insert move every block after off, so everything from there on is broken.
+            long to = shift ? Long.MAX_VALUE - off : len;
+            layouts.prepareLayoutChange(held, off, to);
             if ((mode & Fallocate.PUNCH_HOLE) != 0) {
                 punchLocked(ip, off, len);
             } else if ((mode & Fallocate.ZERO_RANGE) != 0) {
                 zeroRangeLocked(ip, off, len, (mode & Fallocate.KEEP_SIZE) != 0);
-            } else if ((mode & Fallocate.COLLAPSE_RANGE) != 0) {
-                layouts.collapseLocked(ip, off, len);
-            } else if ((mode & Fallocate.INSERT_RANGE) != 0) {
-                layouts.insertLocked(ip, off, len);
+            } else if (mode == Fallocate.COLLAPSE_RANGE) {
+                collapseLocked(ip, off, len);
+            } else if (mode == Fallocate.INSERT_RANGE) {
+                insertLocked(ip, off, len);
             } else {
                 preallocLocked(ip, off, len, (mode & Fallocate.KEEP_SIZE) != 0);
             }
@@ -539,7 +687,6 @@ final class DataPath {
                     for (Extent x : ip.extents.remove(fullFrom, fullTo)) {
                         fs.alloc.free(x.start(), x.len());
                     }
-                    layouts.dropMappingEntries(ip, fullFrom, fullTo);
                 }
                 ip.touchModified(FsContext.now());
                 fs.store.log(ip);
@@ -567,7 +714,6 @@ final class DataPath {
                 if (fullTo > fullFrom) {
                     allocUnwritten(ip, fullFrom, fullTo);
                     ip.extents.setUnwritten(fullFrom, fullTo, true);
-                    layouts.dropMappingEntries(ip, fullFrom, fullTo);
                 }
                 if (!keepSize && end > ip.size) {
                     ip.size = end;
@@ -578,6 +724,63 @@ final class DataPath {
                 ip.ilock.unlockExclusive();
             }
             zeroPartial(ip, off, end, fullFrom, fullTo);
+        });
+    }
+
+    /**
+     * Collapse range: removes file bytes {@code [off, off+len)} and moves everything after them
+     * down by {@code len}; the size shrinks by {@code len}. Block-aligned; the range must end
+     * before EOF (EINVAL), as on XFS. Layouts already broken from {@code off} to EOF.
+     */
+    private void collapseLocked(Inode ip, long off, long len) {
+        long size = sizeOf(ip);
+        if (off + len >= size) {
+            throw new FsException(Errno.EINVAL, "collapse range reaches EOF (use truncate)");
+        }
+        long fb0 = off >>> Layout.BLOCK_SHIFT;
+        long n = len >>> Layout.BLOCK_SHIFT;
+        fs.transactVoid(3, 0, () -> {
+            ip.ilock.lockExclusive(); // extent map, size and times in one transaction
+            try {
+                for (Extent x : ip.extents.remove(fb0, fb0 + n)) {
+                    fs.alloc.free(x.start(), x.len());
+                }
+                ip.extents.shift(fb0 + n, -n);
+                ip.size -= len;
+                ip.touchModified(FsContext.now());
+                fs.store.log(ip);
+            } finally {
+                ip.ilock.unlockExclusive();
+            }
+        });
+    }
+
+    /**
+     * Insert range: moves everything from {@code off} up by {@code len}, leaving a hole there;
+     * the size grows by {@code len}. Block-aligned; {@code off} must be inside the file (EINVAL)
+     * and the new size within the limit (EFBIG). Layouts already broken from {@code off} to EOF.
+     */
+    private void insertLocked(Inode ip, long off, long len) {
+        long size = sizeOf(ip);
+        if (off >= size) {
+            throw new FsException(Errno.EINVAL, "insert range at or past EOF");
+        }
+        if (size + len > MAX_FILE_SIZE || size + len < 0) {
+            throw new FsException(Errno.EFBIG, "insert range past the maximum file size");
+        }
+        long fb0 = off >>> Layout.BLOCK_SHIFT;
+        long n = len >>> Layout.BLOCK_SHIFT;
+        fs.transactVoid(3, 0, () -> {
+            ip.ilock.lockExclusive(); // extent map, size and times in one transaction
+            try {
+                ip.extents.splitAt(fb0);
+                ip.extents.shift(fb0, n);
+                ip.size += len;
+                ip.touchModified(FsContext.now());
+                fs.store.log(ip);
+            } finally {
+                ip.ilock.unlockExclusive();
+            }
         });
     }
 

@@ -1,6 +1,9 @@
 package dev.daxfs.core.fs;
 
 import dev.daxfs.core.Attr;
+import dev.daxfs.core.DaxAccess;
+import dev.daxfs.core.LayoutLease;
+import dev.daxfs.core.LeaseBreaker;
 import dev.daxfs.core.CorruptImageException;
 import dev.daxfs.core.DirFiller;
 import dev.daxfs.core.Errno;
@@ -30,12 +33,13 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 
 /** A mounted daxfs: the {@link Vfs} entry points, delegating to the paths that implement them. */
-public final class DaxFileSystem implements Vfs {
+public final class DaxFileSystem implements Vfs, DaxAccess {
     private static final Logger LOG = LogManager.getLogger(DaxFileSystem.class);
 
     private final FsContext fs;
     private final DataPath data;
     private final Namespace ns;
+    private final DaxFaults faults;
     private final ScheduledExecutorService committer;
     private volatile boolean closed;
 
@@ -44,6 +48,7 @@ public final class DaxFileSystem implements Vfs {
         Layouts layouts = new Layouts(fs);
         this.data = new DataPath(fs, layouts);
         this.ns = new Namespace(fs, data);
+        this.faults = new DaxFaults(fs, layouts);
         this.committer = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "daxfs-commit");
             t.setDaemon(true);
@@ -87,7 +92,12 @@ public final class DaxFileSystem implements Vfs {
             throw new CorruptImageException(dev.name() + ": root inode is not a directory");
         }
         if (unclean && !opts.readOnly()) {
-            fsys.reclaimOrphans();
+            ctx.ops.enter(); // the scan is an operation: inodes it loads may be evicted meanwhile
+            try {
+                fsys.reclaimOrphans();
+            } finally {
+                ctx.ops.exit();
+            }
         }
         if (!opts.readOnly()) {
             sb.state = Superblock.STATE_DIRTY;
@@ -199,194 +209,314 @@ public final class DaxFileSystem implements Vfs {
 
     @Override
     public long lookup(long dir, String name) {
-        return ns.lookup(dir, name);
+        fs.ops.enter(); // an operation: inodes it reaches stay valid until exit (eviction grace)
+        try {
+            return ns.lookup(dir, name);
+    
+        } finally {
+            fs.ops.exit();
+        }
     }
 
     @Override
     public Attr getattr(long ino) {
-        return fs.icache.get(ino).attr();
+        fs.ops.enter(); // an operation: inodes it reaches stay valid until exit (eviction grace)
+        try {
+            return fs.icache.get(ino).attr();
+    
+        } finally {
+            fs.ops.exit();
+        }
     }
 
     @Override
     public Attr mknod(long dir, String name, int mode, long rdev, int uid, int gid) {
-        if (Mode.isDir(mode) || Mode.isLnk(mode)) {
-            throw new FsException(Errno.EINVAL, "mknod of a directory or symlink");
+        fs.ops.enter(); // an operation: inodes it reaches stay valid until exit (eviction grace)
+        try {
+            if (Mode.isDir(mode) || Mode.isLnk(mode)) {
+                throw new FsException(Errno.EINVAL, "mknod of a directory or symlink");
+            }
+            return ns.create(dir, name, mode, rdev, uid, gid, null);
+    
+        } finally {
+            fs.ops.exit();
         }
-        return ns.create(dir, name, mode, rdev, uid, gid, null);
     }
 
     @Override
     public Attr mkdir(long dir, String name, int mode, int uid, int gid) {
-        return ns.create(dir, name, Mode.S_IFDIR | (mode & Mode.PERM_MASK), 0, uid, gid, null);
+        fs.ops.enter(); // an operation: inodes it reaches stay valid until exit (eviction grace)
+        try {
+            return ns.create(dir, name, Mode.S_IFDIR | (mode & Mode.PERM_MASK), 0, uid, gid, null);
+    
+        } finally {
+            fs.ops.exit();
+        }
     }
 
     @Override
     public Attr symlink(long dir, String name, String target, int uid, int gid) {
-        return ns.create(dir, name, Mode.S_IFLNK | 0777, 0, uid, gid, target);
+        fs.ops.enter(); // an operation: inodes it reaches stay valid until exit (eviction grace)
+        try {
+            return ns.create(dir, name, Mode.S_IFLNK | 0777, 0, uid, gid, target);
+    
+        } finally {
+            fs.ops.exit();
+        }
     }
 
     @Override
     public String readlink(long ino) {
-        return ns.readlink(ino);
+        fs.ops.enter(); // an operation: inodes it reaches stay valid until exit (eviction grace)
+        try {
+            return ns.readlink(ino);
+    
+        } finally {
+            fs.ops.exit();
+        }
     }
 
     @Override
     public void unlink(long dir, String name) {
-        ns.unlink(dir, name);
+        fs.ops.enter(); // an operation: inodes it reaches stay valid until exit (eviction grace)
+        try {
+            ns.unlink(dir, name);
+    
+        } finally {
+            fs.ops.exit();
+        }
     }
 
     @Override
     public void rmdir(long dir, String name) {
-        ns.rmdir(dir, name);
+        fs.ops.enter(); // an operation: inodes it reaches stay valid until exit (eviction grace)
+        try {
+            ns.rmdir(dir, name);
+    
+        } finally {
+            fs.ops.exit();
+        }
     }
 
     @Override
     public void rename(long oldDir, String oldName, long newDir, String newName) {
-        ns.rename(oldDir, oldName, newDir, newName);
+        fs.ops.enter(); // an operation: inodes it reaches stay valid until exit (eviction grace)
+        try {
+            ns.rename(oldDir, oldName, newDir, newName);
+    
+        } finally {
+            fs.ops.exit();
+        }
     }
 
     @Override
     public Attr link(long ino, long newDir, String newName) {
-        return ns.link(ino, newDir, newName);
+        fs.ops.enter(); // an operation: inodes it reaches stay valid until exit (eviction grace)
+        try {
+            return ns.link(ino, newDir, newName);
+    
+        } finally {
+            fs.ops.exit();
+        }
     }
 
     @Override
     public Attr setattr(long ino, SetAttr c) {
-        Inode ip = fs.icache.get(ino);
-        if (c.size != null) {
-            data.truncate(ip, c.size);
-        }
-        if (c.mode != null || c.uid != null || c.gid != null || c.atimeNs != null || c.mtimeNs != null) {
-            fs.transactVoid(0, 0, () -> {
-                ip.ilock.lockExclusive(); // core fields in this transaction
-                try {
-                    long t = FsContext.now();
-                    if (c.mode != null) {
-                        ip.mode = (ip.mode & Mode.S_IFMT) | (c.mode & Mode.PERM_MASK);
-                    }
-                    if (c.uid != null) {
-                        ip.uid = c.uid;
-                    }
-                    if (c.gid != null) {
-                        ip.gid = c.gid;
-                    }
-                    if ((c.uid != null || c.gid != null) && ip.isReg() && c.mode == null) {
-                        ip.mode &= ~(Mode.S_ISUID | ((ip.mode & 010) != 0 ? Mode.S_ISGID : 0));
-                    }
-                    if (c.atimeNs != null) {
-                        ip.atimeNs = c.atimeNs == SetAttr.NOW ? t : c.atimeNs;
-                    }
-                    if (c.mtimeNs != null) {
-                        ip.mtimeNs = c.mtimeNs == SetAttr.NOW ? t : c.mtimeNs;
-                    }
-                    ip.ctimeNs = t;
-                    fs.store.log(ip);
-                } finally {
-                    ip.ilock.unlockExclusive();
-                }
-            });
-            fs.syncIfNeeded(ip);
-        }
-        return ip.attr();
-    }
-
-    @Override
-    public void readdir(long dir, DirFiller filler) {
-        ns.readdir(dir, filler);
-    }
-
-    @Override
-    public OpenFile open(long ino, int flags) {
-        Inode ip = fs.icache.get(ino);
-        int acc = flags & OpenFlags.O_ACCMODE;
-        if (ip.isDir() && acc != OpenFlags.O_RDONLY) {
-            throw new FsException(Errno.EISDIR, "directory opened for writing");
-        }
-        if (acc != OpenFlags.O_RDONLY || (flags & OpenFlags.O_TRUNC) != 0) {
-            fs.checkWritable();
-        }
-        ip.iolock.lockShared(); // vs. unlink freeing the inode: freed is stable while held
+        fs.ops.enter(); // an operation: inodes it reaches stay valid until exit (eviction grace)
         try {
-            if (ip.freed) {
-                throw new FsException(Errno.ENOENT, "inode " + ino + " was removed");
+            Inode ip = fs.icache.get(ino);
+            if (c.size != null) {
+                data.truncate(ip, c.size);
             }
-            ip.openCount.incrementAndGet();
-        } finally {
-            ip.iolock.unlockShared();
-        }
-        OpenFileImpl f = new OpenFileImpl(ip, flags);
-        if ((flags & OpenFlags.O_TRUNC) != 0 && ip.isReg() && acc != OpenFlags.O_RDONLY) {
-            try {
-                data.truncate(ip, 0);
-            } catch (RuntimeException e) {
-                release(f);
-                throw e;
-            }
-        }
-        return f;
-    }
-
-    @Override
-    public void release(OpenFile file) {
-        OpenFileImpl f = (OpenFileImpl) file;
-        if (f.released) {
-            return;
-        }
-        f.released = true;
-        Inode ip = f.inode;
-        if (ip.openCount.decrementAndGet() > 0) {
-            return;
-        }
-        ip.iolock.lockExclusive(); // vs. a concurrent open of the same inode
-        try {
-            if (ip.nlink == 0 && ip.openCount.get() == 0 && !ip.freed) {
+            if (c.mode != null || c.uid != null || c.gid != null || c.atimeNs != null || c.mtimeNs != null) {
                 fs.transactVoid(0, 0, () -> {
-                    ip.ilock.lockExclusive(); // inode being freed
+                    ip.ilock.lockExclusive(); // core fields in this transaction
                     try {
-                        ns.freeInodeLocked(ip);
+                        long t = FsContext.now();
+                        if (c.mode != null) {
+                            ip.mode = (ip.mode & Mode.S_IFMT) | (c.mode & Mode.PERM_MASK);
+                        }
+                        if (c.uid != null) {
+                            ip.uid = c.uid;
+                        }
+                        if (c.gid != null) {
+                            ip.gid = c.gid;
+                        }
+                        if ((c.uid != null || c.gid != null) && ip.isReg() && c.mode == null) {
+                            ip.mode &= ~(Mode.S_ISUID | ((ip.mode & 010) != 0 ? Mode.S_ISGID : 0));
+                        }
+                        if (c.atimeNs != null) {
+                            ip.atimeNs = c.atimeNs == SetAttr.NOW ? t : c.atimeNs;
+                        }
+                        if (c.mtimeNs != null) {
+                            ip.mtimeNs = c.mtimeNs == SetAttr.NOW ? t : c.mtimeNs;
+                        }
+                        ip.ctimeNs = t;
+                        fs.store.log(ip);
                     } finally {
                         ip.ilock.unlockExclusive();
                     }
                 });
+                fs.syncIfNeeded(ip);
             }
+            return ip.attr();
+    
         } finally {
-            ip.iolock.unlockExclusive();
+            fs.ops.exit();
+        }
+    }
+
+    @Override
+    public void readdir(long dir, DirFiller filler) {
+        fs.ops.enter(); // an operation: inodes it reaches stay valid until exit (eviction grace)
+        try {
+            ns.readdir(dir, filler);
+    
+        } finally {
+            fs.ops.exit();
+        }
+    }
+
+    @Override
+    public OpenFile open(long ino, int flags) {
+        fs.ops.enter(); // an operation: inodes it reaches stay valid until exit (eviction grace)
+        try {
+            Inode ip = fs.icache.get(ino);
+            int acc = flags & OpenFlags.O_ACCMODE;
+            if (ip.isDir() && acc != OpenFlags.O_RDONLY) {
+                throw new FsException(Errno.EISDIR, "directory opened for writing");
+            }
+            if (acc != OpenFlags.O_RDONLY || (flags & OpenFlags.O_TRUNC) != 0) {
+                fs.checkWritable();
+            }
+            ip.iolock.lockShared(); // vs. unlink freeing the inode: freed is stable while held
+            try {
+                if (ip.freed) {
+                    throw new FsException(Errno.ENOENT, "inode " + ino + " was removed");
+                }
+                ip.openCount.incrementAndGet();
+            } finally {
+                ip.iolock.unlockShared();
+            }
+            OpenFileImpl f = new OpenFileImpl(ip, flags);
+            if ((flags & OpenFlags.O_TRUNC) != 0 && ip.isReg() && acc != OpenFlags.O_RDONLY) {
+                try {
+                    data.truncate(ip, 0);
+                } catch (RuntimeException e) {
+                    release(f);
+                    throw e;
+                }
+            }
+            return f;
+    
+        } finally {
+            fs.ops.exit();
+        }
+    }
+
+    @Override
+    public void release(OpenFile file) {
+        fs.ops.enter(); // an operation: inodes it reaches stay valid until exit (eviction grace)
+        try {
+            OpenFileImpl f = (OpenFileImpl) file;
+            if (f.released) {
+                return;
+            }
+            f.released = true;
+            Inode ip = f.inode;
+            if (ip.openCount.decrementAndGet() > 0) {
+                return;
+            }
+            ip.iolock.lockExclusive(); // vs. a concurrent open of the same inode
+            try {
+                if (ip.nlink == 0 && ip.openCount.get() == 0 && !ip.freed) {
+                    fs.transactVoid(0, 0, () -> {
+                        ip.ilock.lockExclusive(); // inode being freed
+                        try {
+                            ns.freeInodeLocked(ip);
+                        } finally {
+                            ip.ilock.unlockExclusive();
+                        }
+                    });
+                }
+            } finally {
+                ip.iolock.unlockExclusive();
+            }
+    
+        } finally {
+            fs.ops.exit();
         }
     }
 
     @Override
     public int read(OpenFile file, long off, long bufAddress, int len) {
-        return data.read(of(file), off, bufAddress, len);
+        fs.ops.enter(); // an operation: inodes it reaches stay valid until exit (eviction grace)
+        try {
+            return data.read(of(file), off, bufAddress, len);
+    
+        } finally {
+            fs.ops.exit();
+        }
     }
 
     @Override
     public int write(OpenFile file, long off, long bufAddress, int len) {
-        OpenFileImpl f = of(file);
-        if ((f.flags & OpenFlags.O_ACCMODE) == OpenFlags.O_RDONLY) {
-            throw new FsException(Errno.EBADF, "file not open for writing");
+        fs.ops.enter(); // an operation: inodes it reaches stay valid until exit (eviction grace)
+        try {
+            OpenFileImpl f = of(file);
+            if ((f.flags & OpenFlags.O_ACCMODE) == OpenFlags.O_RDONLY) {
+                throw new FsException(Errno.EBADF, "file not open for writing");
+            }
+            return data.write(f, off, bufAddress, len);
+    
+        } finally {
+            fs.ops.exit();
         }
-        return data.write(f, off, bufAddress, len);
     }
 
     @Override
     public void fallocate(long ino, int mode, long off, long len) {
-        data.fallocate(fs.icache.get(ino), mode, off, len);
+        fs.ops.enter(); // an operation: inodes it reaches stay valid until exit (eviction grace)
+        try {
+            data.fallocate(fs.icache.get(ino), mode, off, len);
+    
+        } finally {
+            fs.ops.exit();
+        }
     }
 
     @Override
     public void fsync(long ino, boolean dataOnly) {
-        data.fsync(fs.icache.get(ino), dataOnly);
+        fs.ops.enter(); // an operation: inodes it reaches stay valid until exit (eviction grace)
+        try {
+            data.fsync(fs.icache.get(ino), dataOnly);
+    
+        } finally {
+            fs.ops.exit();
+        }
     }
 
     @Override
     public void fsyncDir(long ino) {
-        fs.journal.commitUpTo(fs.icache.get(ino).lastModSeq);
+        fs.ops.enter(); // an operation: inodes it reaches stay valid until exit (eviction grace)
+        try {
+            fs.journal.commitUpTo(fs.icache.get(ino).lastModSeq);
+    
+        } finally {
+            fs.ops.exit();
+        }
     }
 
     @Override
     public void sync() {
-        fs.dev.persistAll();
-        fs.journal.commit();
+        fs.ops.enter(); // an operation: inodes it reaches stay valid until exit (eviction grace)
+        try {
+            fs.dev.persistAll();
+            fs.journal.commit();
+    
+        } finally {
+            fs.ops.exit();
+        }
     }
 
     /**
@@ -401,20 +531,26 @@ public final class DaxFileSystem implements Vfs {
 
     @Override
     public void setxattr(long ino, String name, byte[] value, int flags) {
-        checkXattrName(name);
-        Inode ip = fs.icache.get(ino);
-        fs.transactVoid(1, 0, () -> {
-            ip.ilock.lockExclusive(); // xattrs and ctime in this transaction
-            try {
-                Xattrs x = xattrsLocked(ip);
-                x.set(ip, name, value, flags, fs.journal, fs.alloc);
-                ip.ctimeNs = FsContext.now();
-                fs.store.log(ip);
-            } finally {
-                ip.ilock.unlockExclusive();
-            }
-        });
-        fs.syncIfNeeded(ip);
+        fs.ops.enter(); // an operation: inodes it reaches stay valid until exit (eviction grace)
+        try {
+            checkXattrName(name);
+            Inode ip = fs.icache.get(ino);
+            fs.transactVoid(1, 0, () -> {
+                ip.ilock.lockExclusive(); // xattrs and ctime in this transaction
+                try {
+                    Xattrs x = xattrsLocked(ip);
+                    x.set(ip, name, value, flags, fs.journal, fs.alloc);
+                    ip.ctimeNs = FsContext.now();
+                    fs.store.log(ip);
+                } finally {
+                    ip.ilock.unlockExclusive();
+                }
+            });
+            fs.syncIfNeeded(ip);
+    
+        } finally {
+            fs.ops.exit();
+        }
     }
 
     private Xattrs xattrsLocked(Inode ip) {
@@ -425,49 +561,67 @@ public final class DaxFileSystem implements Vfs {
 
     @Override
     public byte[] getxattr(long ino, String name) {
-        if (name.startsWith("system.")) {
-            throw new FsException(Errno.ENODATA, name); // no ACLs stored: "none"
-        }
-        Inode ip = fs.icache.get(ino);
-        ip.ilock.lockShared(); // vs. a concurrent set/remove
+        fs.ops.enter(); // an operation: inodes it reaches stay valid until exit (eviction grace)
         try {
-            return xattrsLocked(ip).get(name).clone();
+            if (name.startsWith("system.")) {
+                throw new FsException(Errno.ENODATA, name); // no ACLs stored: "none"
+            }
+            Inode ip = fs.icache.get(ino);
+            ip.ilock.lockShared(); // vs. a concurrent set/remove
+            try {
+                return xattrsLocked(ip).get(name).clone();
+            } finally {
+                ip.ilock.unlockShared();
+            }
+    
         } finally {
-            ip.ilock.unlockShared();
+            fs.ops.exit();
         }
     }
 
     @Override
     public List<String> listxattr(long ino) {
-        Inode ip = fs.icache.get(ino);
-        ip.ilock.lockShared(); // vs. a concurrent set/remove
+        fs.ops.enter(); // an operation: inodes it reaches stay valid until exit (eviction grace)
         try {
-            return xattrsLocked(ip).names();
+            Inode ip = fs.icache.get(ino);
+            ip.ilock.lockShared(); // vs. a concurrent set/remove
+            try {
+                return xattrsLocked(ip).names();
+            } finally {
+                ip.ilock.unlockShared();
+            }
+    
         } finally {
-            ip.ilock.unlockShared();
+            fs.ops.exit();
         }
     }
 
     @Override
     public void removexattr(long ino, String name) {
-        Inode ip = fs.icache.get(ino);
-        ip.ilock.lockShared(); // existence check before reserving nothing
+        fs.ops.enter(); // an operation: inodes it reaches stay valid until exit (eviction grace)
         try {
-            xattrsLocked(ip).get(name);
-        } finally {
-            ip.ilock.unlockShared();
-        }
-        fs.transactVoid(0, 0, () -> {
-            ip.ilock.lockExclusive(); // xattrs and ctime in this transaction
+            Inode ip = fs.icache.get(ino);
+            ip.ilock.lockShared(); // existence check before reserving nothing
             try {
-                xattrsLocked(ip).remove(ip, name, fs.journal, fs.alloc);
-                ip.ctimeNs = FsContext.now();
-                fs.store.log(ip);
+                xattrsLocked(ip).get(name);
             } finally {
-                ip.ilock.unlockExclusive();
+                ip.ilock.unlockShared();
             }
-        });
-        fs.syncIfNeeded(ip);
+            fs.transactVoid(0, 0, () -> {
+                ip.ilock.lockExclusive(); // xattrs and ctime in this transaction
+                try {
+                    xattrsLocked(ip).remove(ip, name, fs.journal, fs.alloc);
+                    ip.ctimeNs = FsContext.now();
+                    fs.store.log(ip);
+                } finally {
+                    ip.ilock.unlockExclusive();
+                }
+            });
+            fs.syncIfNeeded(ip);
+    
+        } finally {
+            fs.ops.exit();
+        }
     }
 
     @Override
@@ -478,8 +632,33 @@ public final class DaxFileSystem implements Vfs {
     }
 
     @Override
+    public LayoutLease acquireLease(long ino, long off, long len, LeaseBreaker breaker) {
+        fs.ops.enter(); // an operation: see OpEpochs
+        try {
+            return faults.acquire(fs.icache.get(ino), off, len, breaker);
+        } finally {
+            fs.ops.exit();
+        }
+    }
+
+    @Override
     public java.util.Map<String, Long> stats() {
         return fs.stats.snapshot();
+    }
+
+    /** The shared parts (tests in this package: pins, allocator, extent maps). */
+    FsContext ctxForTests() {
+        return fs;
+    }
+
+    /** In-memory inodes (tests of the cache bound). */
+    public int cachedInodesForTests() {
+        return fs.icache.size();
+    }
+
+    /** True if the inode is in the cache proper (not evicted). */
+    public boolean isCachedForTests(long ino) {
+        return fs.icache.contains(ino);
     }
 
     /** Test hook access to the journal (crash and ordering tests). */

@@ -29,6 +29,7 @@ final class FsContext {
     final InodeCache icache;
     final PinTable pins = new PinTable();
     final FsStats stats = new FsStats();
+    final OpEpochs ops = new OpEpochs();
     final MountOptions opts;
 
     FsContext(PmemDevice dev, Superblock sb, Journal journal, MountOptions opts) {
@@ -40,7 +41,7 @@ final class FsContext {
         this.alloc = new BlockAllocator(journal, layout);
         this.ialloc = new InodeAllocator(journal, layout);
         this.store = new InodeStore(journal, layout, alloc);
-        this.icache = new InodeCache(store, ialloc);
+        this.icache = new InodeCache(store, ialloc, journal, stats, ops, opts.inodeCacheSize());
         alloc.setPinnedPredicate(pins::isPinned);
         pins.setOnRelease(alloc::pinsReleased);
     }

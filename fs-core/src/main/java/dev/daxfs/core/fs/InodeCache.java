@@ -2,47 +2,251 @@ package dev.daxfs.core.fs;
 
 import dev.daxfs.core.Errno;
 import dev.daxfs.core.FsException;
+import dev.daxfs.core.Vfs;
 import dev.daxfs.core.alloc.InodeAllocator;
 import dev.daxfs.core.inode.Inode;
 import dev.daxfs.core.inode.InodeStore;
+import dev.daxfs.core.journal.Journal;
+import dev.daxfs.core.lock.LockValidator;
+import dev.daxfs.core.stats.FsStats;
 
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * In-memory inodes by number. An inode is loaded from the inode table on first use and stays
- * until it is freed. (A memory bound with safe eviction is issue "XFS inode layer".)
+ * In-memory inodes by number, bounded: past {@code bound} inodes, clean and idle ones are
+ * evicted in clock order (a hit sets the inode's reference bit; the hand clears it once before
+ * evicting).
+ *
+ * <p>Eviction is reclaim (DESIGN.md): it runs on whatever thread overflowed the cache, possibly
+ * one holding a directory's IOLOCK shared inside readdir. So it takes no inode lock that can
+ * block — never IOLOCK, never waits for a lease or an entry lock — and skips every busy inode
+ * (locked, open, leased, with direct I/O in flight, dirty data, changes not yet committed). For
+ * regular files it tears down their mapping entries, which must already be idle.
+ *
+ * <p>An evicted inode goes to a graveyard tagged with an {@link OpEpochs epoch}; a lookup finds
+ * it there and brings back the same object; once every operation that could still hold it has
+ * ended, it is dropped (or, if it became busy meanwhile, kept for the next lookup).
+ *
+ * <p>Locking: {@code map}'s per-key bin lock, then {@code lock} (leaf; guards the graveyard and
+ * the clock queue); never the other way round, and no inode is loaded under {@code lock}.
  */
 final class InodeCache {
+    private static final int BATCH = 32;
+
+    private record Grave(Inode ip, long epoch) {
+    }
+
     private final ConcurrentHashMap<Long, Inode> map = new ConcurrentHashMap<>();
+    private final Object lock = new Object();
+    private final ArrayDeque<Long> clock = new ArrayDeque<>();
+    private final Map<Long, Grave> graveyard = new HashMap<>();
     private final InodeStore store;
     private final InodeAllocator ialloc;
+    private final Journal journal;
+    private final FsStats stats;
+    private final OpEpochs ops;
+    private final int bound;
 
-    InodeCache(InodeStore store, InodeAllocator ialloc) {
+    InodeCache(InodeStore store, InodeAllocator ialloc, Journal journal, FsStats stats, OpEpochs ops, int bound) {
         this.store = store;
         this.ialloc = ialloc;
+        this.journal = journal;
+        this.stats = stats;
+        this.ops = ops;
+        this.bound = Math.max(16, bound);
     }
 
     /** The inode, loading it if needed; ENOENT for a free slot (a stale number). */
     Inode get(long ino) {
         Inode ip = map.get(ino);
         if (ip != null) {
+            ip.referenced = true;
             return ip;
         }
         if (ino < 1 || ino > ialloc.total() || !ialloc.isUsed(ino)) {
             throw new FsException(Errno.ENOENT, "inode " + ino + " does not exist");
         }
-        return map.computeIfAbsent(ino, store::load);
+        boolean[] added = new boolean[1];
+        ip = map.computeIfAbsent(ino, k -> {
+            Inode back = resurrect(k);
+            if (back != null) {
+                return back;
+            }
+            Inode loaded = store.load(k);
+            stats.inodesLoaded.increment();
+            added[0] = true;
+            return loaded;
+        });
+        if (added[0]) {
+            enqueue(ino);
+        }
+        return ip;
     }
 
+    /** A new inode (just created) joins the cache. */
     void put(Inode ip) {
         map.put(ip.ino, ip);
+        enqueue(ip.ino);
     }
 
+    /** A freed inode leaves the cache for good. */
     void remove(Inode ip) {
         map.remove(ip.ino, ip);
+        synchronized (lock) {
+            Grave g = graveyard.get(ip.ino);
+            if (g != null && g.ip == ip) {
+                graveyard.remove(ip.ino);
+            }
+        }
     }
 
     int size() {
         return map.size();
+    }
+
+    int graveyardSize() {
+        synchronized (lock) {
+            return graveyard.size();
+        }
+    }
+
+    boolean contains(long ino) {
+        return map.containsKey(ino);
+    }
+
+    /** Under {@code map}'s bin lock for {@code ino}: the graveyard's copy, taken back. */
+    private Inode resurrect(long ino) {
+        synchronized (lock) {
+            Grave g = graveyard.remove(ino);
+            if (g == null || g.ip.freed) {
+                return null;
+            }
+            clock.addLast(ino);
+            return g.ip;
+        }
+    }
+
+    private void enqueue(long ino) {
+        synchronized (lock) {
+            clock.addLast(ino);
+        }
+        if (map.size() > bound) {
+            shrink();
+        }
+    }
+
+    /**
+     * Evicts clean, idle inodes until the cache is back under its bound (or nothing more can
+     * go), and drops graveyard entries whose grace period is over. Runs in eviction context.
+     */
+    void shrink() {
+        LockValidator.enterEviction();
+        try {
+            reap();
+            int budget = map.size() * 2 + BATCH; // every inode gets its second chance at most once
+            while (map.size() > bound && budget > 0) {
+                List<Long> batch = new ArrayList<>(BATCH);
+                synchronized (lock) {
+                    while (batch.size() < BATCH && !clock.isEmpty()) {
+                        batch.add(clock.pollFirst());
+                    }
+                }
+                if (batch.isEmpty()) {
+                    return;
+                }
+                budget -= batch.size();
+                List<Long> keep = new ArrayList<>();
+                for (long ino : batch) {
+                    if (map.size() <= bound) {
+                        keep.add(ino);
+                        continue;
+                    }
+                    Inode ip = map.get(ino);
+                    if (ip == null) {
+                        continue; // freed or already evicted: its queue slot just goes
+                    }
+                    if (ip.referenced) {
+                        ip.referenced = false; // second chance
+                        keep.add(ino);
+                        continue;
+                    }
+                    if (!tryEvict(ino)) {
+                        keep.add(ino);
+                    }
+                }
+                synchronized (lock) {
+                    for (long ino : keep) {
+                        clock.addLast(ino);
+                    }
+                }
+            }
+        } finally {
+            LockValidator.exitEviction();
+        }
+    }
+
+    /** Moves one idle inode to the graveyard; false if it is busy. */
+    private boolean tryEvict(long ino) {
+        boolean[] evicted = new boolean[1];
+        map.computeIfPresent(ino, (k, ip) -> {
+            if (busy(ip)) {
+                stats.evictionsSkippedBusy.increment();
+                return ip;
+            }
+            // DAX regular files only: their mapping entries go with them (idle, or we skip).
+            if (ip.isReg() && ip.mapping.teardownIfIdle() < 0) {
+                stats.evictionsSkippedBusy.increment();
+                return ip;
+            }
+            synchronized (lock) {
+                graveyard.put(k, new Grave(ip, ops.advance()));
+            }
+            stats.inodesEvicted.increment();
+            evicted[0] = true;
+            return null;
+        });
+        return evicted[0];
+    }
+
+    /** Drops graveyard entries no running operation can still hold. */
+    private void reap() {
+        long oldest = ops.oldestActive();
+        synchronized (lock) {
+            Iterator<Grave> it = graveyard.values().iterator();
+            List<Grave> retag = new ArrayList<>();
+            while (it.hasNext()) {
+                Grave g = it.next();
+                if (g.epoch > oldest) {
+                    continue; // an operation that began before the eviction is still running
+                }
+                it.remove();
+                if (!g.ip.freed && busy(g.ip)) {
+                    retag.add(g); // became busy through an open file or lease: keep it findable
+                }
+            }
+            for (Grave g : retag) {
+                graveyard.put(g.ip.ino, new Grave(g.ip, ops.advance()));
+            }
+        }
+    }
+
+    /**
+     * Busy: anything that makes the in-memory inode more than a copy of its committed on-media
+     * state, or that someone is using right now. Checked without blocking.
+     */
+    private boolean busy(Inode ip) {
+        return ip.ino == Vfs.ROOT_INO
+                || ip.openCount.get() > 0
+                || !ip.leases.isEmpty()
+                || ip.dio.count() > 0
+                || ip.iolock.isLocked() || ip.mmaplock.isLocked() || ip.ilock.isLocked()
+                || ip.hasDirtyData()
+                || ip.lastModSeq > journal.committedSeq();
     }
 }

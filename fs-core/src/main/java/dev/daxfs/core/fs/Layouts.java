@@ -5,6 +5,7 @@ import dev.daxfs.core.FsException;
 import dev.daxfs.core.format.Layout;
 import dev.daxfs.core.inode.FileExtent;
 import dev.daxfs.core.inode.Inode;
+import dev.daxfs.core.layout.LeaseSet;
 import dev.daxfs.pmem.BadBlocks;
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
@@ -13,18 +14,34 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Outside references to a file's blocks and breaking them before the blocks leave the file.
+ * Outside references to a file's blocks, and breaking them before the blocks leave the file.
  *
- * <p>Today the outside references are block pins (in-flight copies). Layout leases and mapping
- * entries for direct-access clients are the next issue; {@link #breakLayouts} is already the one
- * place where every kind is broken, so they slot in here.
+ * <p>Three kinds (DESIGN.md): layout leases held by direct-access clients, block pins of
+ * in-flight copies, and in-flight direct I/O (counted per inode, waited for by the caller after
+ * this class is done). {@link #breakLayouts} is the one place that breaks the first two.
  */
 final class Layouts {
     private static final Logger LOG = LogManager.getLogger(Layouts.class);
     /** A pin never outlives its request; past this, something is wrong. */
     static final long PIN_WAIT_NS = TimeUnit.SECONDS.toNanos(30);
 
-    enum Reason { WRITE, UNMAP }
+    /** Test hook: runs when breakLayouts found a pinned block, before it drops MMAPLOCK to wait. */
+    static volatile Runnable onPinWaitForTests;
+    /** Test hook: runs when a layout change has broken every reference, locks still held. */
+    static volatile Runnable afterBreakForTests;
+
+    enum Reason {
+        /** A write is about to map blocks: recall leases over the range. */
+        WRITE,
+        /** Blocks are about to leave the file: recall leases, then wait for every pin. */
+        UNMAP
+    }
+
+    /** What one break had to wait for (counted once per layout change). */
+    static final class Waits {
+        boolean lease;
+        boolean pin;
+    }
 
     private final FsContext fs;
 
@@ -32,23 +49,70 @@ final class Layouts {
         this.fs = fs;
     }
 
-    /** The write path's break: recall leases over the range (none can exist yet). */
-    void breakLayoutsForWrite(Inode ip, long off, long len) {
-        // No direct-access client can hold a lease in this version: nothing to recall.
+    /**
+     * Breaks every outside reference to file bytes {@code [off, off+len)}.
+     *
+     * <p>First the leases: recall each overlapping one, drop every inode lock held (the holder
+     * may need them to let go), wait for its return or revoke it at the lease-break time, retake
+     * the locks and start over. Then, for UNMAP, the pins: find the first pinned block behind
+     * the range; if there is one, drop MMAPLOCK, wait for it to go idle, retake MMAPLOCK and scan
+     * again. Both loops revalidate after every sleep.
+     *
+     * @param held the caller's locks (UNMAP: IOLOCK and MMAPLOCK exclusive; WRITE: IOLOCK in
+     *             either mode); on return they are held again in the same modes
+     * @return what it waited for; if {@code lease} is set, IOLOCK was dropped and retaken, and
+     *         the caller must revalidate anything it read under it
+     */
+    Waits breakLayouts(HeldLocks held, long off, long len, Reason reason) {
+        assert reason == Reason.WRITE || (held.iolock == HeldLocks.EXCL && held.mmaplock == HeldLocks.EXCL);
+        Waits w = new Waits();
+        recallLeases(held, off, len, w);
+        if (reason == Reason.UNMAP) {
+            waitForPins(held, off, len, w);
+        }
+        return w;
     }
 
-    /**
-     * Breaks every outside reference to the blocks behind file bytes [off, off+len): then
-     * loops — find the first pinned block, drop MMAPLOCK, wait for it to go idle, retake
-     * MMAPLOCK, scan again. Called with IOLOCK and MMAPLOCK exclusive; returns with them held.
-     */
-    void breakLayouts(HeldLocks held, long off, long len, Reason reason) {
-        assert held.iolock == HeldLocks.EXCL && held.mmaplock == HeldLocks.EXCL;
+    private void recallLeases(HeldLocks held, long off, long len, Waits w) {
+        Inode ip = held.ip;
+        while (true) {
+            LeaseSet.Lease l = ip.leases.firstOverlapping(off, len);
+            if (l == null) {
+                return;
+            }
+            w.lease = true;
+            boolean first = ip.leases.recall(l, TimeUnit.MILLISECONDS.toNanos(fs.opts.leaseBreakMs()));
+            int[] modes = held.dropAll(); // the holder may need our locks to let go
+            try {
+                if (first) {
+                    fs.stats.leasesRecalled.increment();
+                    ((LeaseImpl) l).notifyHolder(); // a call out: no lock held
+                }
+                if (ip.leases.awaitReturnOrRevoke(l)) {
+                    fs.stats.leasesRevoked.increment();
+                    LOG.warn("{}: layout lease [{}+{}] not returned within {} ms: revoked", ip,
+                            l.offset(), l.length(), fs.opts.leaseBreakMs());
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new FsException(Errno.EINTR, "interrupted while recalling a layout lease");
+            } finally {
+                held.retake(modes); // then rescan: new leases may have been granted meanwhile
+            }
+        }
+    }
+
+    private void waitForPins(HeldLocks held, long off, long len, Waits w) {
         Inode ip = held.ip;
         while (true) {
             long busy = firstPinnedBlock(ip, off, len);
             if (busy < 0) {
                 return;
+            }
+            w.pin = true;
+            Runnable hook = onPinWaitForTests;
+            if (hook != null) {
+                hook.run();
             }
             held.dropMmaplock(); // the pinning copy may need it to finish; revalidate after
             try {
@@ -58,7 +122,7 @@ final class Layouts {
                 }
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
-                throw new FsException(Errno.EINVAL, "interrupted while breaking layouts");
+                throw new FsException(Errno.EINTR, "interrupted while waiting for a pinned block");
             } finally {
                 held.retakeMmaplock();
             }
@@ -83,9 +147,52 @@ final class Layouts {
         return -1;
     }
 
-    /** Mapping entries over [fromFb, toFb) go away with the blocks (none exist in this version). */
+    /**
+     * Start of every layout change, after the caller took IOLOCK and MMAPLOCK exclusive: break
+     * layouts over the range, wait for direct I/O, and drop the mapping entries the change will
+     * invalidate — all before its transaction starts (entry locks come before the journal
+     * handle). Counts the change and whether it had to wait.
+     */
+    void prepareLayoutChange(HeldLocks held, long off, long len) {
+        fs.stats.layoutChanges.increment();
+        Waits w = breakLayouts(held, off, len, Reason.UNMAP);
+        boolean dio = held.ip.dio.waitIdle(); // inode_dio_wait: IOLOCK excl keeps new DIO out
+        long fromFb = off >>> Layout.BLOCK_SHIFT;
+        long end = len > Long.MAX_VALUE - off ? Long.MAX_VALUE : off + len;
+        long toFb = end == Long.MAX_VALUE ? Long.MAX_VALUE : (end + Layout.BLOCK_SIZE - 1) >>> Layout.BLOCK_SHIFT;
+        dropMappingEntries(held.ip, fromFb, toFb);
+        if (w.lease) {
+            fs.stats.layoutWaitsLease.increment();
+        }
+        if (w.pin) {
+            fs.stats.layoutWaitsPin.increment();
+        }
+        if (dio) {
+            fs.stats.layoutWaitsDio.increment();
+        }
+        if (w.lease || w.pin || dio) {
+            fs.stats.layoutWaits.increment();
+        }
+        Runnable hook = afterBreakForTests;
+        if (hook != null) {
+            hook.run();
+        }
+    }
+
+    /**
+     * Mapping entries over file blocks {@code [fromFb, toFb)} go away with the blocks. Caller
+     * holds MMAPLOCK exclusive (no new entry can appear) and no journal handle.
+     */
     void dropMappingEntries(Inode ip, long fromFb, long toFb) {
-        // Mapping entries arrive with the direct-access client; nothing is mapped yet.
+        try {
+            int n = ip.mapping.invalidate(fromFb, toFb);
+            if (n > 0) {
+                fs.stats.mappingEntriesDropped.add(n);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new FsException(Errno.EINTR, "interrupted while invalidating mapping entries");
+        }
     }
 
     /** Reads of poisoned device bytes fail with EIO: never return wrong data silently. */
@@ -108,13 +215,5 @@ final class Layouts {
         if (last > first) {
             bb.clear(first, last - first);
         }
-    }
-
-    void collapseLocked(Inode ip, long off, long len) {
-        throw new FsException(Errno.EOPNOTSUPP, "collapse range is not implemented yet");
-    }
-
-    void insertLocked(Inode ip, long off, long len) {
-        throw new FsException(Errno.EOPNOTSUPP, "insert range is not implemented yet");
     }
 }

@@ -22,8 +22,15 @@ public final class DioCounter {
         return count;
     }
 
-    /** Waits until no direct I/O is in flight. */
-    public synchronized void waitIdle() {
+    /** Test hook: runs when waitIdle finds direct I/O in flight, before it sleeps. */
+    public static volatile Runnable onWaitForTests;
+
+    /** Waits until no direct I/O is in flight; returns true if it had to wait. */
+    public synchronized boolean waitIdle() {
+        boolean waited = count > 0;
+        if (waited && onWaitForTests != null) {
+            onWaitForTests.run();
+        }
         boolean interrupted = false;
         while (count > 0) {
             try {
@@ -35,5 +42,6 @@ public final class DioCounter {
         if (interrupted) {
             Thread.currentThread().interrupt();
         }
+        return waited;
     }
 }

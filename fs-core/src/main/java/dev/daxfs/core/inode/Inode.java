@@ -2,6 +2,8 @@ package dev.daxfs.core.inode;
 
 import dev.daxfs.core.Attr;
 import dev.daxfs.core.Mode;
+import dev.daxfs.core.layout.LeaseSet;
+import dev.daxfs.core.layout.MappingIndex;
 import dev.daxfs.core.lock.LockClass;
 import dev.daxfs.core.lock.RwLock;
 
@@ -64,6 +66,12 @@ public final class Inode {
     public volatile long lastModSeq;
     /** Set once the inode is freed; a stale cache reference must not use it. */
     public volatile boolean freed;
+    /** Mapping entries handed to direct-access clients (own monitor + entry locks). */
+    public final MappingIndex mapping;
+    /** Layout leases on this file (own monitor). */
+    public final LeaseSet leases = new LeaseSet();
+    /** Eviction's clock bit: set on every cache hit, cleared by the clock hand. */
+    public volatile boolean referenced = true;
 
     public Inode(long ino, int mode) {
         this.ino = ino;
@@ -72,6 +80,12 @@ public final class Inode {
         this.iolock = new RwLock(dir ? LockClass.IOLOCK_DIR : LockClass.IOLOCK_FILE, ino);
         this.mmaplock = new RwLock(LockClass.MMAPLOCK, ino);
         this.ilock = new RwLock(dir ? LockClass.ILOCK_DIR : LockClass.ILOCK_FILE, ino);
+        this.mapping = new MappingIndex(ino);
+    }
+
+    /** True if a data range waits for fsync (written since the last one). */
+    public synchronized boolean hasDirtyData() {
+        return dirtyFrom < dirtyTo;
     }
 
     /** File byte range written since the last fsync (persisted by fsync); guarded by this. */
