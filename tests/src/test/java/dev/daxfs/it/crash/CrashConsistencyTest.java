@@ -18,7 +18,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 class CrashConsistencyTest {
 
-    static final int IMAGES_PER_WORKLOAD = Integer.getInteger("daxfs.crash.images", 480);
+    static final int IMAGES_PER_WORKLOAD = Integer.getInteger("daxfs.crash.images", 600);
     static final int RANDOM_WORKLOADS = Integer.getInteger("daxfs.crash.random", 9);
     static final long SEED = Long.getLong("daxfs.crash.seed", 20240611L);
 
