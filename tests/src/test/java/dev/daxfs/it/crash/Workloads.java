@@ -161,6 +161,27 @@ final class Workloads {
         return w;
     }
 
+    /**
+     * Reproducers of known fs-core bugs (docs/crash-consistency.md, "Known bugs found"): they fail,
+     * so they run only with {@code -Ddaxfs.crash.knownBugs=true}.
+     */
+    static List<Workload> knownBugs() {
+        // No revoke records: a metadata block (here an xattr block) logged by a transaction still
+        // in the ring, then freed and reused as file data, is overwritten with its stale image when
+        // a crash before the next checkpoint replays that old transaction: fsynced data is lost.
+        return List.of(new Workload("metadata-block-reused-as-data", NONE, d -> {
+            d.create("/a");
+            d.setxattr("/a", "user.k", 100);
+            d.fsync("/a");
+            d.unlink("/a");
+            d.fsyncDir("/");
+            d.create("/b");
+            d.write("/b", 0, 8192);
+            d.fsync("/b");
+            d.create("/c");
+        }));
+    }
+
     /** A seeded random workload over a small namespace: every kind of step, random durability points. */
     static Workload random(long seed, int steps) {
         return new Workload("random-" + seed, d -> {
