@@ -24,6 +24,10 @@ public record MountOptions(boolean readOnly, boolean sync, boolean debugLocks, i
         return new MountOptions(false, false, Boolean.getBoolean("daxfs.debugLocks"), 65536, 5000);
     }
 
+    public MountOptions withCommitIntervalMs(long ms) {
+        return new MountOptions(readOnly, sync, debugLocks, inodeCacheSize, ms, leaseBreakMs);
+    }
+
     public MountOptions withLeaseBreakMs(long ms) {
         return new MountOptions(readOnly, sync, debugLocks, inodeCacheSize, commitIntervalMs, ms);
     }

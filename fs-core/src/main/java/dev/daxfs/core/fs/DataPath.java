@@ -816,18 +816,40 @@ final class DataPath {
         fs.journal.commitUpTo(ip.lastModSeq);
     }
 
-    /** Persists the device blocks behind file bytes [from, to). */
-    void persistRange(Inode ip, long from, long to) {
-        List<FileExtent> ext;
-        ip.ilock.lockShared(); // extent map walk
+    /**
+     * Eviction's writeback: persists the inode's dirty range if ILOCK can be had without
+     * waiting (eviction never blocks on an inode lock). Returns true if nothing is dirty now.
+     */
+    boolean writebackForEviction(Inode ip) {
+        if (!ip.ilock.tryLockShared()) { // extent walk; busy inodes are skipped, not waited for
+            return false;
+        }
         try {
-            ext = ip.extents.overlapping(from >>> Layout.BLOCK_SHIFT, (to + BS - 1) >>> Layout.BLOCK_SHIFT);
+            long[] dirty = ip.takeDirty();
+            if (dirty != null) {
+                persistRangeLocked(ip, dirty[0], dirty[1]);
+            }
+            return true;
         } finally {
             ip.ilock.unlockShared();
         }
+    }
+
+    /** Persists the device blocks behind file bytes [from, to). */
+    void persistRange(Inode ip, long from, long to) {
+        ip.ilock.lockShared(); // extent map walk (the msync itself needs no inode lock, but is short)
+        try {
+            persistRangeLocked(ip, from, to);
+        } finally {
+            ip.ilock.unlockShared();
+        }
+    }
+
+    /** Persists the device blocks behind file bytes [from, to). ILOCK held (either mode). */
+    private void persistRangeLocked(Inode ip, long from, long to) {
         long fb0 = from >>> Layout.BLOCK_SHIFT;
         long fb1 = (to + BS - 1) >>> Layout.BLOCK_SHIFT;
-        for (FileExtent e : ext) {
+        for (FileExtent e : ip.extents.overlapping(fb0, fb1)) {
             long s = Math.max(fb0, e.fileBlock());
             long t = Math.min(fb1, e.fileEnd());
             fs.dev.persist(Layout.offset(e.devFor(s)), (t - s) * BS);

@@ -49,6 +49,7 @@ public final class DaxFileSystem implements Vfs, DaxAccess {
         this.data = new DataPath(fs, layouts);
         this.ns = new Namespace(fs, data);
         this.faults = new DaxFaults(fs, layouts);
+        fs.icache.setWriteback(data::writebackForEviction);
         this.committer = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "daxfs-commit");
             t.setDaemon(true);
@@ -191,6 +192,12 @@ public final class DaxFileSystem implements Vfs, DaxAccess {
         try {
             if (!closed && fs.journal.shutdownReason() == null) {
                 fs.journal.commit();
+                fs.ops.enter(); // eviction below is an operation's worth of cache access
+                try {
+                    fs.icache.shrinkIfOver(); // inodes this commit made clean may go now
+                } finally {
+                    fs.ops.exit();
+                }
             }
         } catch (RuntimeException e) {
             LOG.error("background journal commit failed", e);
@@ -212,7 +219,6 @@ public final class DaxFileSystem implements Vfs, DaxAccess {
         fs.ops.enter(); // an operation: inodes it reaches stay valid until exit (eviction grace)
         try {
             return ns.lookup(dir, name);
-    
         } finally {
             fs.ops.exit();
         }
@@ -223,7 +229,6 @@ public final class DaxFileSystem implements Vfs, DaxAccess {
         fs.ops.enter(); // an operation: inodes it reaches stay valid until exit (eviction grace)
         try {
             return fs.icache.get(ino).attr();
-    
         } finally {
             fs.ops.exit();
         }
@@ -237,7 +242,6 @@ public final class DaxFileSystem implements Vfs, DaxAccess {
                 throw new FsException(Errno.EINVAL, "mknod of a directory or symlink");
             }
             return ns.create(dir, name, mode, rdev, uid, gid, null);
-    
         } finally {
             fs.ops.exit();
         }
@@ -248,7 +252,6 @@ public final class DaxFileSystem implements Vfs, DaxAccess {
         fs.ops.enter(); // an operation: inodes it reaches stay valid until exit (eviction grace)
         try {
             return ns.create(dir, name, Mode.S_IFDIR | (mode & Mode.PERM_MASK), 0, uid, gid, null);
-    
         } finally {
             fs.ops.exit();
         }
@@ -259,7 +262,6 @@ public final class DaxFileSystem implements Vfs, DaxAccess {
         fs.ops.enter(); // an operation: inodes it reaches stay valid until exit (eviction grace)
         try {
             return ns.create(dir, name, Mode.S_IFLNK | 0777, 0, uid, gid, target);
-    
         } finally {
             fs.ops.exit();
         }
@@ -270,7 +272,6 @@ public final class DaxFileSystem implements Vfs, DaxAccess {
         fs.ops.enter(); // an operation: inodes it reaches stay valid until exit (eviction grace)
         try {
             return ns.readlink(ino);
-    
         } finally {
             fs.ops.exit();
         }
@@ -281,7 +282,6 @@ public final class DaxFileSystem implements Vfs, DaxAccess {
         fs.ops.enter(); // an operation: inodes it reaches stay valid until exit (eviction grace)
         try {
             ns.unlink(dir, name);
-    
         } finally {
             fs.ops.exit();
         }
@@ -292,7 +292,6 @@ public final class DaxFileSystem implements Vfs, DaxAccess {
         fs.ops.enter(); // an operation: inodes it reaches stay valid until exit (eviction grace)
         try {
             ns.rmdir(dir, name);
-    
         } finally {
             fs.ops.exit();
         }
@@ -303,7 +302,6 @@ public final class DaxFileSystem implements Vfs, DaxAccess {
         fs.ops.enter(); // an operation: inodes it reaches stay valid until exit (eviction grace)
         try {
             ns.rename(oldDir, oldName, newDir, newName);
-    
         } finally {
             fs.ops.exit();
         }
@@ -314,7 +312,6 @@ public final class DaxFileSystem implements Vfs, DaxAccess {
         fs.ops.enter(); // an operation: inodes it reaches stay valid until exit (eviction grace)
         try {
             return ns.link(ino, newDir, newName);
-    
         } finally {
             fs.ops.exit();
         }
@@ -360,7 +357,6 @@ public final class DaxFileSystem implements Vfs, DaxAccess {
                 fs.syncIfNeeded(ip);
             }
             return ip.attr();
-    
         } finally {
             fs.ops.exit();
         }
@@ -371,7 +367,6 @@ public final class DaxFileSystem implements Vfs, DaxAccess {
         fs.ops.enter(); // an operation: inodes it reaches stay valid until exit (eviction grace)
         try {
             ns.readdir(dir, filler);
-    
         } finally {
             fs.ops.exit();
         }
@@ -408,7 +403,6 @@ public final class DaxFileSystem implements Vfs, DaxAccess {
                 }
             }
             return f;
-    
         } finally {
             fs.ops.exit();
         }
@@ -442,7 +436,6 @@ public final class DaxFileSystem implements Vfs, DaxAccess {
             } finally {
                 ip.iolock.unlockExclusive();
             }
-    
         } finally {
             fs.ops.exit();
         }
@@ -453,7 +446,6 @@ public final class DaxFileSystem implements Vfs, DaxAccess {
         fs.ops.enter(); // an operation: inodes it reaches stay valid until exit (eviction grace)
         try {
             return data.read(of(file), off, bufAddress, len);
-    
         } finally {
             fs.ops.exit();
         }
@@ -468,7 +460,6 @@ public final class DaxFileSystem implements Vfs, DaxAccess {
                 throw new FsException(Errno.EBADF, "file not open for writing");
             }
             return data.write(f, off, bufAddress, len);
-    
         } finally {
             fs.ops.exit();
         }
@@ -479,7 +470,6 @@ public final class DaxFileSystem implements Vfs, DaxAccess {
         fs.ops.enter(); // an operation: inodes it reaches stay valid until exit (eviction grace)
         try {
             data.fallocate(fs.icache.get(ino), mode, off, len);
-    
         } finally {
             fs.ops.exit();
         }
@@ -490,7 +480,6 @@ public final class DaxFileSystem implements Vfs, DaxAccess {
         fs.ops.enter(); // an operation: inodes it reaches stay valid until exit (eviction grace)
         try {
             data.fsync(fs.icache.get(ino), dataOnly);
-    
         } finally {
             fs.ops.exit();
         }
@@ -501,7 +490,6 @@ public final class DaxFileSystem implements Vfs, DaxAccess {
         fs.ops.enter(); // an operation: inodes it reaches stay valid until exit (eviction grace)
         try {
             fs.journal.commitUpTo(fs.icache.get(ino).lastModSeq);
-    
         } finally {
             fs.ops.exit();
         }
@@ -511,9 +499,11 @@ public final class DaxFileSystem implements Vfs, DaxAccess {
     public void sync() {
         fs.ops.enter(); // an operation: inodes it reaches stay valid until exit (eviction grace)
         try {
+            // Clear the per-file dirty ranges first: a write racing with us marks its range again.
+            fs.icache.forEach(Inode::takeDirty);
             fs.dev.persistAll();
             fs.journal.commit();
-    
+            fs.icache.shrinkIfOver(); // what the commit made clean may go now
         } finally {
             fs.ops.exit();
         }
@@ -547,7 +537,6 @@ public final class DaxFileSystem implements Vfs, DaxAccess {
                 }
             });
             fs.syncIfNeeded(ip);
-    
         } finally {
             fs.ops.exit();
         }
@@ -573,7 +562,6 @@ public final class DaxFileSystem implements Vfs, DaxAccess {
             } finally {
                 ip.ilock.unlockShared();
             }
-    
         } finally {
             fs.ops.exit();
         }
@@ -590,7 +578,6 @@ public final class DaxFileSystem implements Vfs, DaxAccess {
             } finally {
                 ip.ilock.unlockShared();
             }
-    
         } finally {
             fs.ops.exit();
         }
@@ -618,7 +605,6 @@ public final class DaxFileSystem implements Vfs, DaxAccess {
                 }
             });
             fs.syncIfNeeded(ip);
-    
         } finally {
             fs.ops.exit();
         }

@@ -52,6 +52,8 @@ final class InodeCache {
     private final FsStats stats;
     private final OpEpochs ops;
     private final int bound;
+    /** Persists an inode's dirty data range if it can without blocking; false if it could not. */
+    private volatile java.util.function.Predicate<Inode> writeback = ip -> false;
 
     InodeCache(InodeStore store, InodeAllocator ialloc, Journal journal, FsStats stats, OpEpochs ops, int bound) {
         this.store = store;
@@ -60,6 +62,16 @@ final class InodeCache {
         this.stats = stats;
         this.ops = ops;
         this.bound = Math.max(16, bound);
+    }
+
+    /** How eviction writes back an inode's unpersisted data (set once the data path exists). */
+    void setWriteback(java.util.function.Predicate<Inode> wb) {
+        this.writeback = wb;
+    }
+
+    /** Every cached inode (syncfs: their dirty data ranges are persisted by then). */
+    void forEach(java.util.function.Consumer<Inode> c) {
+        map.values().forEach(c);
     }
 
     /** The inode, loading it if needed; ENOENT for a free slot (a stale number). */
@@ -72,19 +84,22 @@ final class InodeCache {
         if (ino < 1 || ino > ialloc.total() || !ialloc.isUsed(ino)) {
             throw new FsException(Errno.ENOENT, "inode " + ino + " does not exist");
         }
-        boolean[] added = new boolean[1];
+        int[] how = new int[1]; // 1: loaded, 2: taken back from the graveyard
         ip = map.computeIfAbsent(ino, k -> {
             Inode back = resurrect(k);
             if (back != null) {
+                how[0] = 2;
                 return back;
             }
             Inode loaded = store.load(k);
             stats.inodesLoaded.increment();
-            added[0] = true;
+            how[0] = 1;
             return loaded;
         });
-        if (added[0]) {
+        if (how[0] == 1) {
             enqueue(ino);
+        } else if (how[0] == 2) {
+            shrinkIfOver(); // resurrect() queued it already
         }
         return ip;
     }
@@ -136,6 +151,13 @@ final class InodeCache {
         synchronized (lock) {
             clock.addLast(ino);
         }
+        if (map.size() > bound) {
+            shrink();
+        }
+    }
+
+    /** Shrinks if the cache is past its bound (after commits made inodes clean). */
+    void shrinkIfOver() {
         if (map.size() > bound) {
             shrink();
         }
@@ -195,6 +217,12 @@ final class InodeCache {
     private boolean tryEvict(long ino) {
         boolean[] evicted = new boolean[1];
         map.computeIfPresent(ino, (k, ip) -> {
+            // Written but not yet persisted data is written back first (reclaim-driven
+            // writeback: an msync of the range, taking ILOCK only by trylock).
+            if (ip.hasDirtyData() && !writeback.test(ip)) {
+                stats.evictionsSkippedBusy.increment();
+                return ip;
+            }
             if (busy(ip)) {
                 stats.evictionsSkippedBusy.increment();
                 return ip;

@@ -109,7 +109,7 @@ final class Fixture implements AutoCloseable {
 
     static void await(CountDownLatch l) {
         try {
-            assertTrue(l.await(30, TimeUnit.SECONDS), "latch not reached in 30 s");
+            assertTrue(l.await(120, TimeUnit.SECONDS), "latch not reached in 120 s");
         } catch (InterruptedException e) {
             throw new AssertionError(e);
         }

@@ -50,11 +50,11 @@ final class Worker<T> {
     /** Joins (bounded: a hang fails the test) and rethrows the worker's failure. */
     T join() {
         try {
-            thread.join(TimeUnit.SECONDS.toMillis(60));
+            thread.join(TimeUnit.SECONDS.toMillis(120));
         } catch (InterruptedException e) {
             throw new AssertionError(e);
         }
-        assertFalse(thread.isAlive(), thread.getName() + " still running after 60 s: a hang");
+        assertFalse(thread.isAlive(), thread.getName() + " still running after 120 s: a hang");
         if (failure.get() != null) {
             throw new AssertionError(thread.getName() + " failed: " + failure.get(), failure.get());
         }
@@ -64,11 +64,11 @@ final class Worker<T> {
     /** Joins and returns the failure the worker ended with (null if none). */
     Throwable joinFailure() {
         try {
-            thread.join(TimeUnit.SECONDS.toMillis(60));
+            thread.join(TimeUnit.SECONDS.toMillis(120));
         } catch (InterruptedException e) {
             throw new AssertionError(e);
         }
-        assertFalse(thread.isAlive(), thread.getName() + " still running after 60 s: a hang");
+        assertFalse(thread.isAlive(), thread.getName() + " still running after 120 s: a hang");
         return failure.get();
     }
 }
