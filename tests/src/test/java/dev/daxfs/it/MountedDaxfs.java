@@ -2,6 +2,11 @@ package dev.daxfs.it;
 
 import dev.daxfs.cli.Main;
 import dev.daxfs.cli.MountTable;
+import dev.daxfs.core.fsck.Fsck;
+import dev.daxfs.core.fsck.FsckOptions;
+import dev.daxfs.core.fsck.FsckReport;
+import dev.daxfs.pmem.MappedDevice;
+import dev.daxfs.pmem.PmemDevice;
 
 import java.io.File;
 import java.io.IOException;
@@ -26,6 +31,13 @@ import java.util.stream.Stream;
  * and deletes the directory, also when the test failed; every instance is also registered with a
  * JVM shutdown hook that does the same if the test JVM is torn down first; and {@code bin/test}
  * lazily unmounts any {@code /dev/shm/daxfs-it*} daxfs mount when Maven ends.
+ *
+ * <p><b>Every image is fsck'ed at close.</b> Once the daemon is gone, {@link #close()} runs
+ * fs-core's fsck (check only, in-process) on the image and fails the test unless it is clean. An
+ * image whose daemon was killed (SIGKILL, {@link #kill9()}) is checked the same way: a read-only
+ * fsck applies the committed journal as an in-memory overlay and treats orphans of the unclean
+ * shutdown as expected, so a crashed image must be as clean as a cleanly unmounted one. Tests
+ * that corrupt an image on purpose call {@link #skipFsck(String)}.
  */
 public final class MountedDaxfs implements AutoCloseable {
 
@@ -47,6 +59,7 @@ public final class MountedDaxfs implements AutoCloseable {
     public final Path log;
     private volatile Process daemon;
     private List<String> options = List.of();
+    private volatile String skipFsck;
 
     private MountedDaxfs(Path dir) {
         this.dir = dir;
@@ -220,9 +233,18 @@ public final class MountedDaxfs implements AutoCloseable {
         }
     }
 
-    /** Always: unmount (cleanly if possible), kill the daemon, delete the directory. */
+    /** This test corrupts the image on purpose: no fsck at close. */
+    public void skipFsck(String reason) {
+        this.skipFsck = reason;
+    }
+
+    /**
+     * Always: unmount (cleanly if possible), kill the daemon, fsck the image (failing the test if
+     * it is not clean), delete the directory.
+     */
     @Override
     public void close() {
+        AssertionError fsck = null;
         try {
             if (daemon != null) {
                 try {
@@ -231,10 +253,33 @@ public final class MountedDaxfs implements AutoCloseable {
                     System.err.println("daxfs-it: unclean teardown of " + mnt + ": " + e.getMessage());
                 }
             }
+            killDaemon();
+            fsck = fsckAtClose();
         } finally {
             forceCleanup();
             LIVE.remove(this);
         }
+        if (fsck != null) {
+            throw fsck;
+        }
+    }
+
+    /** Read-only fsck of the image once no daemon holds it; the failure to throw, or null. */
+    private AssertionError fsckAtClose() {
+        if (skipFsck != null || !Files.exists(image)) {
+            return null;
+        }
+        FsckReport r;
+        try (PmemDevice dev = MappedDevice.open(image, true)) {
+            r = Fsck.run(dev, FsckOptions.check());
+        } catch (RuntimeException e) {
+            return new AssertionError("fsck of " + image + " at close could not run: " + e.getMessage());
+        }
+        if (r.clean()) {
+            return null;
+        }
+        return new AssertionError("fsck of " + image + " at close: " + r.summary() + "\n  "
+                + String.join("\n  ", r.problems()) + "\ndaemon log:\n" + logTail());
     }
 
     private void forceCleanup() {
