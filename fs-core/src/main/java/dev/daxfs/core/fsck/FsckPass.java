@@ -344,8 +344,18 @@ final class FsckPass {
         }
     }
 
+    /**
+     * One inode slot. The inode bitmap says which slots are in use (as it does for the
+     * filesystem): a slot marked free may hold anything, e.g. a stale inode that mkfs --force left
+     * behind, and is not looked at. Only where the bitmap block itself is unreadable does the
+     * slot's magic decide.
+     */
     private void checkSlot(long ino, byte[] img, int off) {
         int magic = Bytes.getInt(img, off + O_MAGIC);
+        boolean bitmapKnown = !ibmBlockBad[(int) ((ino - 1) / Layout.BITS_PER_BITMAP_BLOCK)];
+        if (bitmapKnown && !ibm.get((int) (ino - 1))) {
+            return;
+        }
         if (magic != Magic.INODE) {
             boolean zero = true;
             for (int i = off; i < off + Layout.INODE_SIZE; i++) {

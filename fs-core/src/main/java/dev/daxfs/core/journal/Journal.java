@@ -92,7 +92,9 @@ public final class Journal {
         byte[] h = new byte[Layout.BLOCK_SIZE];
         BlockHeader.init(h, Magic.JOURNAL_HEADER, layout.journalStart());
         Bytes.putLong(h, JournalFormat.H_TAIL, 0);
-        Bytes.putLong(h, JournalFormat.H_TAILSEQ, 1);
+        // A random first sequence number: records a previous filesystem left in the ring (mkfs
+        // --force over a used image) can never pass for this journal's next transaction.
+        Bytes.putLong(h, JournalFormat.H_TAILSEQ, 1 + (new java.security.SecureRandom().nextLong() >>> 2));
         BlockHeader.seal(h);
         long off = Layout.offset(layout.journalStart());
         dev.write(off, h, 0, h.length);

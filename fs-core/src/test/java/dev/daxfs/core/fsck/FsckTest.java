@@ -2,6 +2,7 @@ package dev.daxfs.core.fsck;
 
 import dev.daxfs.core.DaxFs;
 import dev.daxfs.core.Errno;
+import dev.daxfs.core.FormatOptions;
 import dev.daxfs.core.FsException;
 import dev.daxfs.core.Mode;
 import dev.daxfs.core.MountOptions;
@@ -206,6 +207,19 @@ class FsckTest {
             assertTrue(r.problems().get(0).contains("superblock at offset 0x0"), r.problems().toString());
             assertEquals(1, Fsck.run(img.dev, FsckOptions.repairing()).exitCode());
             assertNotNull(Superblock.readCopy(img.dev, 0));
+        }
+    }
+
+    @Test
+    void staleInodesOfAnEarlierFilesystemAreIgnored() throws Exception {
+        try (TestImage img = new TestImage(32L << 20)) {
+            Vfs fs = img.mount();
+            populate(fs);
+            fs.close();
+            DaxFs.format(img.dev, FormatOptions.defaults()); // mkfs --force: old slots stay
+            FsckReport r = Fsck.run(img.dev, FsckOptions.check());
+            assertTrue(r.clean(), r.problems().toString());
+            assertEquals(1, r.inodes());
         }
     }
 
