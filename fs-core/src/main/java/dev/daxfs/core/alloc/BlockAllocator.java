@@ -41,6 +41,8 @@ public final class BlockAllocator {
     private long busyBlocks;
     /** Durable frees still pinned by in-flight copies; rechecked on every release. */
     private final List<Extent> pinnedFrees = new ArrayList<>();
+    /** Durable frees of blocks the live log still has images of: back at the next checkpoint. */
+    private final List<Extent> logHeld = new ArrayList<>();
     private volatile LongPredicate pinned = b -> false;
 
     public BlockAllocator(Journal journal, Layout layout) {
@@ -49,6 +51,7 @@ public final class BlockAllocator {
         this.bitmap = new Bitmap(journal, layout.blockBitmapStart(), layout.blockBitmapBlocks(),
                 Magic.BLOCK_BITMAP, "block bitmap");
         journal.addCommitListener(this::committed);
+        journal.addCheckpointListener(this::checkpointed);
     }
 
     /** Tells the allocator which blocks are pinned by in-flight copies (see the pin table). */
@@ -271,12 +274,55 @@ public final class BlockAllocator {
         try {
             while (!busy.isEmpty() && busy.firstKey() <= seq) {
                 for (Extent e : busy.pollFirstEntry().getValue()) {
-                    pinnedFrees.add(e);
+                    holdBackLogged(e);
                 }
             }
             releaseUnpinnedLocked();
         } finally {
             lock.unlockExclusive();
+        }
+    }
+
+    /**
+     * Splits a durable free: blocks the live log still holds an image of wait for the next
+     * checkpoint (replay would otherwise write that stale metadata over whatever reused them);
+     * the rest may return as soon as nothing pins them.
+     */
+    private void holdBackLogged(Extent e) {
+        long runStart = e.start();
+        for (long b = e.start(); b < e.end(); b++) {
+            if (journal.isLoggedInRing(b)) {
+                if (b > runStart) {
+                    pinnedFrees.add(new Extent(runStart, b - runStart));
+                }
+                logHeld.add(new Extent(b, 1));
+                runStart = b + 1;
+            }
+        }
+        if (e.end() > runStart) {
+            pinnedFrees.add(new Extent(runStart, e.end() - runStart));
+        }
+    }
+
+    /** Checkpoint listener: the log is empty, held-back frees may return. */
+    private void checkpointed() {
+        lock.lockExclusive(); // held-back frees → free indexes
+        try {
+            pinnedFrees.addAll(logHeld);
+            logHeld.clear();
+            releaseUnpinnedLocked();
+        } finally {
+            lock.unlockExclusive();
+        }
+    }
+
+    /** True if a checkpoint (not just a commit) would return blocks: ENOSPC paths flush then. */
+    public boolean checkpointWouldHelp() {
+        lock.lockShared(); // held-back list
+        try {
+            return !logHeld.isEmpty();
+        } finally {
+            lock.unlockShared();
         }
     }
 

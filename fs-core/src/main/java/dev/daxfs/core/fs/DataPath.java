@@ -347,7 +347,7 @@ final class DataPath {
         long want = holes == 0 ? 0 : holes + 2;
         long reservable = fs.alloc.reservable();
         if (want > reservable && fs.alloc.commitWouldHelp(want)) {
-            fs.journal.commit();
+            fs.commitForSpace();
             reservable = fs.alloc.reservable();
         }
         if (want > reservable) {

@@ -46,6 +46,17 @@ final class FsContext {
         pins.setOnRelease(alloc::pinsReleased);
     }
 
+    /**
+     * Short of space: commit, so that durable frees return; and if frees of once-logged blocks
+     * are still held back for the log, checkpoint too.
+     */
+    void commitForSpace() {
+        journal.commit();
+        if (alloc.checkpointWouldHelp()) {
+            journal.flushAll();
+        }
+    }
+
     static long now() {
         Instant i = Instant.now();
         return i.getEpochSecond() * 1_000_000_000L + i.getNano();
@@ -116,7 +127,7 @@ final class FsContext {
     Reservation reserve(long blocks, int inodes) {
         if (!alloc.tryReserve(blocks)) {
             if (alloc.commitWouldHelp(blocks)) {
-                journal.commit(); // frees of committed transactions become allocatable
+                commitForSpace(); // frees of committed transactions become allocatable
             }
             if (!alloc.tryReserve(blocks)) {
                 throw new FsException(Errno.ENOSPC, "no space for " + blocks + " blocks");

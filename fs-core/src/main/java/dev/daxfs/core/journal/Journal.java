@@ -62,6 +62,14 @@ public final class Journal {
     private long tailSeq;
     private long headSeq;   // sequence of the next transaction written at head
     private final TreeSet<Long> unpersistedHome = new TreeSet<>();
+    /**
+     * Home blocks with an image in the live log (since the last checkpoint). Replay would write
+     * those images again after a crash, so such a block, once freed, must not be reused as
+     * unjournaled file data before the next checkpoint: daxfs has no revoke records, and the
+     * allocator keeps these frees back instead (see {@link #isLoggedInRing}).
+     */
+    private final java.util.Set<Long> ringHomes = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    private final List<Runnable> checkpointListeners = new java.util.concurrent.CopyOnWriteArrayList<>();
     private boolean readOnly;
     private volatile String shutdownReason;
 
@@ -106,6 +114,8 @@ public final class Journal {
     /** Reads the journal header; returns {tail, tailSeq}. Never writes. */
     private long[] readHeader() {
         byte[] h = readDevice(layout.journalStart());
+        long live = Bytes.getLong(h, JournalFormat.H_LIVE);
+        Bytes.putLong(h, JournalFormat.H_LIVE, 0); // outside the CRC: it changes by atomic store
         try {
             BlockHeader.verify(h, Magic.JOURNAL_HEADER, layout.journalStart(), "journal header");
         } catch (CorruptImageException e) {
@@ -113,6 +123,10 @@ public final class Journal {
         }
         long t = Bytes.getLong(h, JournalFormat.H_TAIL);
         long s = Bytes.getLong(h, JournalFormat.H_TAILSEQ);
+        if (live != 0) {
+            t = live & ((1L << JournalFormat.LIVE_TAIL_BITS) - 1);
+            s = live >>> JournalFormat.LIVE_TAIL_BITS;
+        }
         if (t < 0 || t >= ringSize || s < 1) {
             throw new CorruptImageException(dev.name() + ": journal header at offset 0x"
                     + Long.toHexString(Layout.offset(layout.journalStart())) + ": tail " + t + " out of range");
@@ -509,6 +523,7 @@ public final class Journal {
         if (hook != null) {
             hook.run();
         }
+        ringHomes.addAll(homes);
         // The log is durable: home copies may now reach the media in any order.
         for (long b : homes) {
             dev.write(Layout.offset(b), tx.images.get(b), 0, Layout.BLOCK_SIZE);
@@ -557,17 +572,31 @@ public final class Journal {
         tail = head;
         tailSeq = headSeq;
         writeHeader();
+        ringHomes.clear(); // nothing left to replay: logged blocks may be reused freely
+        for (Runnable l : checkpointListeners) {
+            l.run();
+        }
     }
 
+    /** True if replay after a crash could still write an image of {@code block}. */
+    public boolean isLoggedInRing(long block) {
+        return ringHomes.contains(block);
+    }
+
+    /** Called (under the commit mutex) after each checkpoint emptied the log. */
+    public void addCheckpointListener(Runnable l) {
+        checkpointListeners.add(l);
+    }
+
+    /**
+     * Publishes the new tail with one 8-byte store and persists it. A crash leaves either the old
+     * or the new tail, never a torn header: the block's checksummed part never changes after mkfs.
+     */
     private void writeHeader() {
-        byte[] h = new byte[Layout.BLOCK_SIZE];
-        BlockHeader.init(h, Magic.JOURNAL_HEADER, layout.journalStart());
-        Bytes.putLong(h, JournalFormat.H_TAIL, tail);
-        Bytes.putLong(h, JournalFormat.H_TAILSEQ, tailSeq);
-        BlockHeader.seal(h);
-        long off = Layout.offset(layout.journalStart());
-        dev.write(off, h, 0, h.length);
-        dev.persist(off, h.length);
+        assert ringSize < (1L << JournalFormat.LIVE_TAIL_BITS) && tailSeq >= 1;
+        long off = Layout.offset(layout.journalStart()) + JournalFormat.H_LIVE;
+        dev.putLong(off, (tailSeq << JournalFormat.LIVE_TAIL_BITS) | tail);
+        dev.persist(off, 8);
     }
 
     /** Commits and checkpoints everything: the log is empty afterwards (unmount, syncfs). */

@@ -12,7 +12,15 @@ import dev.daxfs.core.format.Layout;
  */
 final class JournalFormat {
     static final int H_TAIL = 16;     // u64 ring index of the oldest live record
-    static final int H_TAILSEQ = 24;  // u64 sequence expected at the tail
+    static final int H_TAILSEQ = 24;  // u64 sequence expected at the tail (as formatted)
+    /**
+     * u64 {@code tailSeq << 24 | tail}: the live tail, rewritten at every checkpoint with one
+     * 8-byte store — the unit pmem writes atomically — so a crash cannot tear it. Not covered by
+     * the block's CRC (verified as zero); 0 means "use H_TAIL/H_TAILSEQ" (a fresh journal, or an
+     * image written before this field existed).
+     */
+    static final int H_LIVE = 32;
+    static final int LIVE_TAIL_BITS = 24;
 
     static final int D_SEQ = 16;      // u64
     static final int D_COUNT = 24;    // u32 images following this descriptor

@@ -32,9 +32,7 @@ class CrashConsistencyTest {
         CrashExplorer.Config cfg = new CrashExplorer.Config(IMAGES_PER_WORKLOAD, 0.002, SEED);
         CrashExplorer.Stats stats = new CrashExplorer.Stats();
         List<Workloads.Workload> all = new ArrayList<>(Workloads.classics());
-        if (Boolean.getBoolean("daxfs.crash.knownBugs")) {
-            all.addAll(Workloads.knownBugs()); // fail today: see docs/crash-consistency.md
-        }
+        all.addAll(Workloads.regressions()); // bugs the explorer found, fixed: see docs/crash-consistency.md
         for (int i = 0; i < RANDOM_WORKLOADS; i++) {
             all.add(Workloads.random(SEED + i, 30));
         }

@@ -79,12 +79,13 @@ final class CrashExplorer {
     private final Oracle oracle;
 
     /**
-     * Known bug (docs/crash-consistency.md, "Known bugs"): the journal header block is rewritten in
-     * place and a torn update fails its CRC, so mount refuses the image. Unless
-     * {@code -Ddaxfs.crash.tearJournalHeader=true}, the explorer treats that one block as
-     * updated atomically (all its pending granules old, or all new) so the rest can be checked.
+     * The journal header's live tail is one 8-byte word, published with an atomic store, so the
+     * header block's granules are torn like any other block's (fixed bug, docs/crash-consistency.md).
+     * {@code -Ddaxfs.crash.tearJournalHeader=false} treats that block as updated all at once
+     * instead (what the explorer did while the bug was open).
      */
-    static final boolean TEAR_JOURNAL_HEADER = Boolean.getBoolean("daxfs.crash.tearJournalHeader");
+    static final boolean TEAR_JOURNAL_HEADER =
+            Boolean.parseBoolean(System.getProperty("daxfs.crash.tearJournalHeader", "true"));
     private final long headerLo;
     private final long headerHi;
 

@@ -162,13 +162,14 @@ final class Workloads {
     }
 
     /**
-     * Reproducers of known fs-core bugs (docs/crash-consistency.md, "Known bugs found"): they fail,
-     * so they run only with {@code -Ddaxfs.crash.knownBugs=true}.
+     * Reproducers of fs-core bugs the explorer found (docs/crash-consistency.md, "Bugs found"),
+     * fixed since and kept in the default run.
      */
-    static List<Workload> knownBugs() {
-        // No revoke records: a metadata block (here an xattr block) logged by a transaction still
-        // in the ring, then freed and reused as file data, is overwritten with its stale image when
-        // a crash before the next checkpoint replays that old transaction: fsynced data is lost.
+    static List<Workload> regressions() {
+        // Was: no revoke records — a metadata block (here an xattr block) logged by a transaction
+        // still in the ring, then freed and reused as file data, was overwritten with its stale
+        // image when a crash before the next checkpoint replayed that old transaction. Fixed by
+        // holding such frees back until the next checkpoint (BlockAllocator.holdBackLogged).
         return List.of(new Workload("metadata-block-reused-as-data", NONE, d -> {
             d.create("/a");
             d.setxattr("/a", "user.k", 100);
