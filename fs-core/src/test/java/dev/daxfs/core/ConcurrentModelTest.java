@@ -17,7 +17,8 @@ import static org.junit.jupiter.api.Assertions.*;
 
 /**
  * Seeded randomized concurrency test against an in-memory model. Four threads run random data
- * operations (buffered and O_DIRECT writes, reads, truncates, hole punches, zero ranges, fsyncs)
+ * operations (buffered and O_DIRECT writes, reads, truncates, hole punches, zero ranges, collapse
+ * and insert ranges, fsyncs)
  * on a few files of one mounted filesystem. Each file has a lock in the test, taken around the
  * operation and its model update, so operations on one file are serialized (and the model exact)
  * while different files run in parallel through the shared allocator, journal and inode cache.
@@ -218,6 +219,29 @@ class ConcurrentModelTest {
             if (!keep) {
                 m.size = Math.max(m.size, off + len);
             }
+        } else if (kind < 96 && m.size > 2 * BS) { // collapse range (fs-core only: FUSE refuses it)
+            int blocks = m.size / BS;
+            int off = rnd.nextInt(blocks - 1) * BS;
+            int len = (1 + rnd.nextInt(Math.max(1, Math.min(64, (m.size - off) / BS - 1)))) * BS;
+            if (off + len >= m.size) {
+                return;
+            }
+            m.log("collapse off=" + off + " len=" + len);
+            fs.fallocate(m.ino, Fallocate.COLLAPSE_RANGE, off, len);
+            System.arraycopy(m.data, off + len, m.data, off, m.size - off - len);
+            Arrays.fill(m.data, m.size - len, m.size, (byte) 0);
+            m.size -= len;
+        } else if (kind < 98 && m.size > BS) { // insert range
+            int off = rnd.nextInt(m.size / BS) * BS;
+            int len = (1 + rnd.nextInt(16)) * BS;
+            if (m.size + len > CAP) {
+                return;
+            }
+            m.log("insert off=" + off + " len=" + len);
+            fs.fallocate(m.ino, Fallocate.INSERT_RANGE, off, len);
+            System.arraycopy(m.data, off, m.data, off + len, m.size - off);
+            Arrays.fill(m.data, off, off + len, (byte) 0);
+            m.size += len;
         } else { // fsync
             boolean dataOnly = rnd.nextBoolean();
             m.log("fsync dataOnly=" + dataOnly);
