@@ -17,9 +17,9 @@ import java.util.concurrent.TimeUnit;
  * The mount daemon's life: open and lock the image, mount fs-core, serve FUSE until the mount
  * goes away, close fs-core (journal commit, persist, clean flag), unlock the image, exit.
  *
- * <p><b>How it ends.</b> The FUSE loop (libfuse's multithreaded loop, run on the main thread
- * inside {@code fuse_main}) returns when the kernel ends the connection: after {@code daxfs
- * umount}, {@code fusermount -u} or {@code umount} from anyone. The main thread then closes the
+ * <p><b>How it ends.</b> The FUSE loop ({@link DaxFuse#serve}: libfuse's session served by a
+ * fixed pool of Java threads, the main thread among them) returns when the kernel ends the
+ * connection: after {@code daxfs umount}, {@code fusermount -u} or {@code umount} from anyone. The main thread then closes the
  * filesystem. On SIGINT/SIGTERM the JVM runs shutdown hooks instead of letting libfuse see the
  * signal; our hook unmounts ({@code fusermount -u}, lazily if busy) and waits, bounded, until the
  * main thread has closed the filesystem, because the JVM halts as soon as the hooks return.
@@ -68,7 +68,7 @@ final class MountDaemon {
                     options.mount(), options.fuse());
             loopRunning = true;
             try {
-                fuse.mount(mountPoint, true, false, FuseOptions.args(options.fuse()));
+                fuse.serve(mountPoint, FuseOptions.args(options.fuse()), DaxFuse.DEFAULT_THREADS);
             } catch (RuntimeException e) {
                 throw CliException.runtime("cannot mount " + image + " on " + mountPoint
                         + ": libfuse failed (" + rootMessage(e) + ")");

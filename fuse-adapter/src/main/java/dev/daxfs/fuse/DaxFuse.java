@@ -20,6 +20,8 @@ import jnr.ffi.types.mode_t;
 import jnr.ffi.types.off_t;
 import jnr.ffi.types.size_t;
 import jnr.ffi.types.uid_t;
+import jnr.ffi.annotations.Delegate;
+import com.kenai.jffi.MemoryIO;
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
 import ru.serce.jnrfuse.FuseFillDir;
@@ -62,13 +64,41 @@ public class DaxFuse extends FuseStubFS {
     /** fuse_file_info bit-field flags. */
     private static final int FI_DIRECT_IO = 1;
 
-    /** Dentry cache entries before the cache is reset. */
-    private static final int DENTRY_CACHE_CAPACITY = 1 << 20;
+    /**
+     * Dentry cache entries before the cache is reset: about 150 bytes of heap each, so at most
+     * ~40 MiB of the daemon's 256 MiB heap (docs/performance.md, "Memory"); a 100,000-entry
+     * directory fits.
+     */
+    private static final int DENTRY_CACHE_CAPACITY = 1 << 18;
     /**
      * Read-only virtual xattr of the root directory: the filesystem's event counters as text
      * ({@code getfattr -n trusted.daxfs.stats --only-values MNT}); root only, as trusted.* is.
      */
     static final String STATS_XATTR = "trusted.daxfs.stats";
+
+    /**
+     * read and write as jnr-ffi closures over raw addresses. jnr-fuse's own read/write closures
+     * decode the path into a String, wrap buf and fi in Pointer objects and build a
+     * {@link FuseFileInfo} (a jnr Struct of a dozen member objects) on every call, all of it
+     * garbage, although these two callbacks need only {@code fi->fh} and the buffer's address.
+     * With every parameter a {@code long}, jffi passes primitives straight through and the call
+     * allocates nothing. The path is decoded only to log an unexpected failure.
+     */
+    public interface RawIo {
+        @Delegate
+        int call(long path, long buf, long size, long offset, long fi);
+    }
+
+    private static final MemoryIO MEM = MemoryIO.getInstance();
+    /** Offset of {@code fh} in struct fuse_file_info (libfuse 2.9: 24 on LP64). */
+    private static final long FI_FH = FuseFileInfo.of(
+            Memory.allocateDirect(Runtime.getSystemRuntime(), 64)).fh.offset();
+
+    private final RawIo rawRead = this::readRaw;
+    private final RawIo rawWrite = this::writeRaw;
+    /** The closure code pointers libfuse calls; referenced so they live as long as we do. */
+    private final Pointer rawReadPtr;
+    private final Pointer rawWritePtr;
 
     private final Vfs vfs;
     private final boolean directIo;
@@ -97,12 +127,45 @@ public class DaxFuse extends FuseStubFS {
         Pointer mem = Struct.getMemory(fuseOperations);
         long off = StructOffsets.offsetOf(fuseOperations.flag_nullpath_ok);
         mem.putInt(off, mem.getInt(off) | FLAG_NULLPATH_OK | FLAG_UTIME_OMIT_OK);
+        // Replace jnr-fuse's read and write entries of fuse_operations with the raw closures.
+        jnr.ffi.provider.ClosureManager closures = Runtime.getSystemRuntime().getClosureManager();
+        rawReadPtr = closures.getClosurePointer(RawIo.class, rawRead);
+        rawWritePtr = closures.getClosurePointer(RawIo.class, rawWrite);
+        mem.putAddress(StructOffsets.offsetOf(fuseOperations.read), rawReadPtr.address());
+        mem.putAddress(StructOffsets.offsetOf(fuseOperations.write), rawWritePtr.address());
     }
 
     /** argv[0] for libfuse; the fsname/subtype options make the mount show up as daxfs. */
     @Override
     protected String getFSName() {
         return "daxfs";
+    }
+
+    /** Worker threads of {@link #serve}: requests served in parallel. */
+    public static final int DEFAULT_THREADS = 8;
+
+    /**
+     * Mounts on {@code mountPoint} with libfuse options {@code fuseArgs} and serves requests on
+     * {@code threads} Java threads until the filesystem is unmounted; what jnr-fuse's blocking
+     * {@code mount} does, but with the request loop of {@link FuseLoop} instead of libfuse's
+     * {@code fuse_loop_mt} (whose ever-changing native threads jffi attaches and detaches on
+     * every callback). Throws {@link ru.serce.jnrfuse.FuseException} if the mount fails.
+     */
+    public void serve(java.nio.file.Path mountPoint, String[] fuseArgs, int threads) {
+        if (!mounted.compareAndSet(false, true)) {
+            throw new ru.serce.jnrfuse.FuseException("already mounted");
+        }
+        this.mountPoint = mountPoint;
+        List<String> argv = new java.util.ArrayList<>();
+        argv.add(getFSName());
+        argv.add("-f");
+        argv.add(mountPoint.toAbsolutePath().toString());
+        argv.addAll(List.of(fuseArgs));
+        try {
+            FuseLoop.run(fuseOperations, argv, threads, "daxfs-fuse");
+        } finally {
+            mounted.set(false);
+        }
     }
 
     /** Open regular files right now (for tests and the log at unmount). */
@@ -516,6 +579,29 @@ public class DaxFuse extends FuseStubFS {
         } catch (Throwable t) {
             return Errnos.toErrno(t, "write", path);
         }
+    }
+
+    /** fuse_operations.read, called by libfuse; see {@link RawIo}. */
+    int readRaw(long path, long buf, long size, long offset, long fi) {
+        try {
+            return vfs.read(files.get(MEM.getLong(fi + FI_FH)), offset, buf, (int) size);
+        } catch (Throwable t) {
+            return Errnos.toErrno(t, "read", cString(path));
+        }
+    }
+
+    /** fuse_operations.write, called by libfuse; see {@link RawIo}. */
+    int writeRaw(long path, long buf, long size, long offset, long fi) {
+        try {
+            return vfs.write(files.get(MEM.getLong(fi + FI_FH)), offset, buf, (int) size);
+        } catch (Throwable t) {
+            return Errnos.toErrno(t, "write", cString(path));
+        }
+    }
+
+    /** A NUL-terminated path from libfuse, for messages; null for libfuse's null path. */
+    private static String cString(long addr) {
+        return addr == 0 ? null : new String(MEM.getZeroTerminatedByteArray(addr), StandardCharsets.UTF_8);
     }
 
     @Override
