@@ -19,7 +19,36 @@ final class Daemonizer {
 
     private static final long POLL_MS = 50;
 
+    /** Extra JVM options for the daemon (e.g. {@code -XX:StartFlightRecording=...}), split on blanks. */
+    static final String JAVA_OPTS_ENV = "DAXFS_JAVA_OPTS";
+
+    /**
+     * The daemon's memory bounds and collector; bin/daxfs passes the same flags to a foreground
+     * mount. All data lives in the mapped image, so the heap only holds metadata: cached inodes
+     * and extent maps, the dentry cache, the running journal transaction's block images. Keeping
+     * it small and fixed bounds the resident set (docs/performance.md, "Memory"); ParallelGC has
+     * the least footprint and per-collection cost of the throughput collectors on 2 cores.
+     * Options in {@code DAXFS_JAVA_OPTS} come later on the command line and so override these.
+     */
+    static final List<String> DAEMON_JVM_FLAGS = List.of(
+            "-Xms64m", "-Xmx256m", "-XX:+UseParallelGC",
+            "-XX:MaxMetaspaceSize=128m", "-XX:ReservedCodeCacheSize=64m",
+            "-XX:MaxDirectMemorySize=32m");
+
     private Daemonizer() {
+    }
+
+    /** {@code DAXFS_JAVA_OPTS} split on whitespace; empty if unset. */
+    static List<String> userJvmFlags(String env) {
+        List<String> out = new ArrayList<>();
+        if (env != null) {
+            for (String s : env.trim().split("\\s+")) {
+                if (!s.isEmpty()) {
+                    out.add(s);
+                }
+            }
+        }
+        return out;
     }
 
     static int start(Path image, Path mnt, Path log, String logLevel, List<String> options,
@@ -31,6 +60,8 @@ final class Daemonizer {
         cmd.add(ProcessHandle.current().info().command()
                 .orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString()));
         cmd.add("-Dfile.encoding=UTF-8");
+        cmd.addAll(DAEMON_JVM_FLAGS);
+        cmd.addAll(userJvmFlags(System.getenv(JAVA_OPTS_ENV)));
         if (Boolean.getBoolean("daxfs.debugLocks")) {
             cmd.add("-Ddaxfs.debugLocks=true");
         }
@@ -52,7 +83,10 @@ final class Daemonizer {
 
         Files.createDirectories(log.toAbsolutePath().getParent());
         long logStart = Files.exists(log) ? Files.size(log) : 0;
-        Process child = new ProcessBuilder(cmd)
+        ProcessBuilder pb = new ProcessBuilder(cmd);
+        // Every libfuse worker thread would otherwise get its own 64 MiB malloc arena.
+        pb.environment().putIfAbsent("MALLOC_ARENA_MAX", "2");
+        Process child = pb
                 .directory(new File("/"))
                 .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
