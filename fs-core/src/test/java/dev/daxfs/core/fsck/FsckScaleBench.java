@@ -31,7 +31,7 @@ public final class FsckScaleBench {
         try (MappedDevice dev = MappedDevice.create(img, gib << 30); NativeBuf b = new NativeBuf(4096)) {
             DaxFs.format(dev, FormatOptions.defaults());
             long t0 = System.nanoTime();
-            Vfs fs = DaxFs.mount(dev, MountOptions.defaults().withDebugLocks(false));
+            Vfs fs = DaxFs.mount(dev, MountOptions.defaults().withDebugLocks(false).withInodeCacheSize(1 << 20));
             int perDir = 1000;
             long dir = 0;
             for (int i = 0; i < files; i++) {
