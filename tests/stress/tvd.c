@@ -991,6 +991,19 @@ int main(int argc, char **argv) {
         if (fd >= 0) close(fd);
     }
 
+    if (hang) {
+        /* processes waiting on a FUSE request the daemon never answers cannot be killed, and any
+         * further call on the mount (even getxattr for the counters) would hang the same way */
+        char stuck[512] = "";
+        size_t sl = 0;
+        for (int i = 0; i < nprocs; i++) {
+            if (pids[i] > 0 && kill(pids[i], 0) == 0 && sl < sizeof stuck - 16)
+                sl += (size_t) snprintf(stuck + sl, sizeof stuck - sl, " %d", pids[i]);
+        }
+        if (sl) note("still stuck in the filesystem (SIGKILLed, will exit once the daemon answers or dies):%s", stuck);
+        have_stats = 0;
+        snprintf(why, sizeof why, "not read after a hang");
+    }
     int have_stats1 = have_stats && read_stats(st1, why, sizeof why) == 0;
 
     /* report */
