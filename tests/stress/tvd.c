@@ -324,12 +324,33 @@ static int64_t pick_off(size_t len) {
 }
 
 /* ---- describing a bad word ------------------------------------------------------------------ */
+/* Context for describe(): the buffer the bad word was read into and its index, so that the search
+ * for the word's original offset also requires the neighbouring words of the same stamp (same
+ * 4 KiB block of the read) to match at the neighbouring offsets: one 20-bit check alone collides. */
+static const uint64_t *ctx_buf;
+static ssize_t ctx_i = -1, ctx_n;
+
+static int offset_fits(uint64_t w, uint64_t o) {
+    if (check_of(W_MAGIC(w), W_FID(w), W_G(w), o) != W_CHK(w)) return 0;
+    if (!ctx_buf) return 1;
+    ssize_t lo = ctx_i - (ssize_t) (o % 4096) / 8, hi = lo + 512; /* the source block */
+    if (lo < 0) lo = 0;
+    if (hi > ctx_n) hi = ctx_n;
+    for (ssize_t j = lo; j < hi; j++) {
+        uint64_t v = ctx_buf[j];
+        if (j == ctx_i || (v >> 20) != (w >> 20)) continue;
+        int64_t oj = (int64_t) o + 8 * (j - ctx_i);
+        if (oj < 0 || check_of(W_MAGIC(v), W_FID(v), W_G(v), (uint64_t) oj) != W_CHK(v)) return 0;
+    }
+    return 1;
+}
+
 static void describe(uint64_t w, char *out, size_t n) {
     unsigned magic = W_MAGIC(w), fid = W_FID(w);
     uint64_t g = W_G(w);
     if (magic == MAGIC_SHARED && fid >= 1 && (int) fid <= nfiles) {
         for (uint64_t o = 0; o < (uint64_t) maxsz; o += 8) {
-            if (check_of(magic, fid, g, o) == W_CHK(w)) {
+            if (offset_fits(w, o)) {
                 snprintf(out, n, "0x%016" PRIx64 " = bytes of tvd-f%u offset %" PRIu64 " (ticket %" PRIu64 ")",
                          w, fid, o, g);
                 return;
@@ -338,7 +359,7 @@ static void describe(uint64_t w, char *out, size_t n) {
         snprintf(out, n, "0x%016" PRIx64 " = tvd-f%u stamp (ticket %" PRIu64 ") matching no offset", w, fid, g);
     } else if (magic == MAGIC_CANARY && fid >= 1 && (int) fid <= canary_files) {
         for (uint64_t o = 0; o < (uint64_t) MAXIO * 2; o += 8) {
-            if (check_of(magic, fid, g, o) == W_CHK(w)) {
+            if (offset_fits(w, o)) {
                 snprintf(out, n, "0x%016" PRIx64 " = bytes of canary-%u offset %" PRIu64 " (generation %" PRIu64 ")",
                          w, fid, o, g);
                 return;
@@ -389,6 +410,7 @@ static void check_shared(int fd, int f, int64_t off, const uint64_t *buf, ssize_
         if (W_MAGIC(w) == MAGIC_SHARED && W_FID(w) == fid && W_CHK(w) == check_of(MAGIC_SHARED, fid, W_G(w), o)) {
             if (W_G(w) < bound) {
                 remember_bad(f, o, w);
+                ctx_buf = buf, ctx_i = i, ctx_n = n / 8;
                 describe(w, d, sizeof d);
                 fail(1, "stale (%s): tvd-f%u offset %" PRIu64 ": expected zero or data newer than ticket %u "
                         "(the range was punched/truncated after that write returned and before this read began), "
@@ -398,6 +420,7 @@ static void check_shared(int fd, int f, int64_t off, const uint64_t *buf, ssize_
             continue;
         }
         remember_bad(f, o, w);
+        ctx_buf = buf, ctx_i = i, ctx_n = n / 8;
         describe(w, d, sizeof d);
         const char *what = W_MAGIC(w) == MAGIC_SHARED && W_FID(w) == fid ? "misplaced"
                            : (W_MAGIC(w) == MAGIC_SHARED || W_MAGIC(w) == MAGIC_CANARY) ? "foreign"
@@ -578,7 +601,9 @@ static void canary_verify(int c, uint64_t gen, int64_t size, uint64_t *buf, cons
             uint64_t want = stamp(MAGIC_CANARY, (unsigned) c + 1, gen, o);
             if (buf[i] != want) {
                 char d[256], e[256];
+                ctx_buf = buf, ctx_i = (ssize_t) i, ctx_n = (ssize_t) (len / 8);
                 describe(buf[i], d, sizeof d);
+                ctx_buf = NULL;
                 describe(want, e, sizeof e);
                 fail(1, "canary (%s): %s offset %" PRIu64 ": expected %s, actual %s", when, p, o, e, d);
             }
@@ -981,6 +1006,7 @@ int main(int argc, char **argv) {
         if (r >= (bo & 4095) + 8) {
             uint64_t now = b4[(bo & 4095) / 8];
             char d[256];
+            ctx_buf = b4, ctx_i = (bo & 4095) / 8, ctx_n = r / 8;
             describe(now, d, sizeof d);
             note("after all I/O stopped, %s offset %" PRId64 " holds %s: %s", p, bo, d,
                  now == atomic_load(&sh->bad_word) ? "the bad word PERSISTS on the media"
