@@ -89,6 +89,12 @@ public class DaxFuse extends FuseStubFS {
         int call(long path, long buf, long size, long offset, long fi);
     }
 
+    /** flush and release, which need only {@code fi->fh}: raw for the same reason as {@link RawIo}. */
+    public interface RawFi {
+        @Delegate
+        int call(long path, long fi);
+    }
+
     private static final MemoryIO MEM = MemoryIO.getInstance();
     /** Offset of {@code fh} in struct fuse_file_info (libfuse 2.9: 24 on LP64). */
     private static final long FI_FH = FuseFileInfo.of(
@@ -96,9 +102,13 @@ public class DaxFuse extends FuseStubFS {
 
     private final RawIo rawRead = this::readRaw;
     private final RawIo rawWrite = this::writeRaw;
+    private final RawFi rawFlush = (path, fi) -> 0;
+    private final RawFi rawRelease = this::releaseRaw;
     /** The closure code pointers libfuse calls; referenced so they live as long as we do. */
     private final Pointer rawReadPtr;
     private final Pointer rawWritePtr;
+    private final Pointer rawFlushPtr;
+    private final Pointer rawReleasePtr;
 
     private final Vfs vfs;
     private final boolean directIo;
@@ -127,12 +137,17 @@ public class DaxFuse extends FuseStubFS {
         Pointer mem = Struct.getMemory(fuseOperations);
         long off = StructOffsets.offsetOf(fuseOperations.flag_nullpath_ok);
         mem.putInt(off, mem.getInt(off) | FLAG_NULLPATH_OK | FLAG_UTIME_OMIT_OK);
-        // Replace jnr-fuse's read and write entries of fuse_operations with the raw closures.
+        // Replace jnr-fuse's read, write, flush and release entries of fuse_operations with the
+        // raw closures (the Java methods of the same names stay for direct callers and tests).
         jnr.ffi.provider.ClosureManager closures = Runtime.getSystemRuntime().getClosureManager();
         rawReadPtr = closures.getClosurePointer(RawIo.class, rawRead);
         rawWritePtr = closures.getClosurePointer(RawIo.class, rawWrite);
+        rawFlushPtr = closures.getClosurePointer(RawFi.class, rawFlush);
+        rawReleasePtr = closures.getClosurePointer(RawFi.class, rawRelease);
         mem.putAddress(StructOffsets.offsetOf(fuseOperations.read), rawReadPtr.address());
         mem.putAddress(StructOffsets.offsetOf(fuseOperations.write), rawWritePtr.address());
+        mem.putAddress(StructOffsets.offsetOf(fuseOperations.flush), rawFlushPtr.address());
+        mem.putAddress(StructOffsets.offsetOf(fuseOperations.release), rawReleasePtr.address());
     }
 
     /** argv[0] for libfuse; the fsname/subtype options make the mount show up as daxfs. */
@@ -596,6 +611,16 @@ public class DaxFuse extends FuseStubFS {
             return vfs.write(files.get(MEM.getLong(fi + FI_FH)), offset, buf, (int) size);
         } catch (Throwable t) {
             return Errnos.toErrno(t, "write", cString(path));
+        }
+    }
+
+    /** fuse_operations.release, called by libfuse; see {@link RawFi}. */
+    int releaseRaw(long path, long fi) {
+        try {
+            vfs.release(files.remove(MEM.getLong(fi + FI_FH)));
+            return 0;
+        } catch (Throwable t) {
+            return Errnos.toErrno(t, "release", cString(path));
         }
     }
 
