@@ -38,6 +38,12 @@ import java.util.concurrent.ConcurrentHashMap;
  */
 final class InodeCache {
     private static final int BATCH = 32;
+    /**
+     * Most clock entries one insertion scans: reclaim from the allocating path does bounded work
+     * (a burst of new, still-dirty inodes would otherwise rescan the whole cache per create); the
+     * committer, which makes them clean, scans as far as needed.
+     */
+    private static final int INLINE_SCAN = 8 * BATCH;
 
     private record Grave(Inode ip, long epoch) {
     }
@@ -98,8 +104,8 @@ final class InodeCache {
         });
         if (how[0] == 1) {
             enqueue(ino);
-        } else if (how[0] == 2) {
-            shrinkIfOver(); // resurrect() queued it already
+        } else if (how[0] == 2 && map.size() > bound) {
+            shrink(INLINE_SCAN); // resurrect() queued it already
         }
         return ip;
     }
@@ -152,26 +158,28 @@ final class InodeCache {
             clock.addLast(ino);
         }
         if (map.size() > bound) {
-            shrink();
+            shrink(INLINE_SCAN);
         }
     }
 
-    /** Shrinks if the cache is past its bound (after commits made inodes clean). */
+    /** Shrinks if the cache is past its bound (after commits made inodes clean): a full scan. */
     void shrinkIfOver() {
         if (map.size() > bound) {
-            shrink();
+            shrink(Integer.MAX_VALUE);
         }
     }
 
     /**
      * Evicts clean, idle inodes until the cache is back under its bound (or nothing more can
-     * go), and drops graveyard entries whose grace period is over. Runs in eviction context.
+     * go, or {@code maxScan} clock entries were looked at), and drops graveyard entries whose
+     * grace period is over. Runs in eviction context.
      */
-    void shrink() {
+    void shrink(int maxScan) {
         LockValidator.enterEviction();
         try {
             reap();
-            int budget = map.size() * 2 + BATCH; // every inode gets its second chance at most once
+            // every inode gets its second chance at most once
+            int budget = (int) Math.min(maxScan, map.size() * 2L + BATCH);
             while (map.size() > bound && budget > 0) {
                 List<Long> batch = new ArrayList<>(BATCH);
                 synchronized (lock) {

@@ -51,7 +51,8 @@ class EvictionTest {
                     assertBytes(pattern(i, 100 + i), f.read(ino, 0, 100 + i), "file " + i + " after reload");
                     // Soft by what is busy or was just touched: the root, the file being read.
                     assertTrue(f.fs.cachedInodesForTests() <= BOUND + 4,
-                            "cache holds " + f.fs.cachedInodesForTests() + " inodes, bound " + BOUND);
+                            "cache holds " + f.fs.cachedInodesForTests() + " inodes, bound " + BOUND + " at file " + i
+                                    + " round " + round + ": " + f.fs.stats());
                 }
             }
             assertTrue(f.stat("inodes_evicted") > 300, "evictions: " + f.stat("inodes_evicted"));
