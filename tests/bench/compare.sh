@@ -31,7 +31,8 @@
 #                      <!-- compare:end --> (default docs/performance.md; none with --quick)
 #   --no-doc           do not touch any doc
 #
-# Environment: DAXFS_CMD replaces bin/daxfs (e.g. DAXFS_CMD="java -jar /tmp/daxfs.jar").
+# Environment: DAXFS_CMD replaces bin/daxfs (e.g. DAXFS_CMD="java -jar /tmp/daxfs.jar"), and
+# DAXFS_BUILD says in the report what that build is (e.g. "jar built from commit abc1234").
 #
 # Needs: fio, gcc, python3, and for the peers bindfs and fuse2fs (+ mkfs.ext4). As root it installs
 # what is missing with apt-get (`apt-get update` first); as another user it prints the exact
@@ -89,10 +90,10 @@ done
 
 if ((quick)); then
   : "${rounds:=1}" "${size:=16m}" "${runtime:=1}"
-  META_N=300 META_BIG=3000 LOOKUP_COUNT=600
+  META_N=300 META_BIG=3000 LOOKUP_COUNT=600 POP_LIMIT=60 PHASE_LIMIT=30
 else
   : "${rounds:=3}" "${size:=1g}" "${runtime:=5}"
-  META_N=10000 META_BIG=100000 LOOKUP_COUNT=5000
+  META_N=10000 META_BIG=100000 LOOKUP_COUNT=5000 POP_LIMIT=300 PHASE_LIMIT=120
   [[ -n $doc || $nodoc == 1 ]] || doc=$REPO/docs/performance.md
 fi
 ((nodoc)) && doc=""
@@ -157,18 +158,23 @@ mkdir -p "$results/raw"
 results=$(cd "$results" && pwd)
 : >"$results/results.tsv"
 : >"$results/notes.txt"
+: >"$results/partial.txt"
 LOG=$results/compare.log
 : >"$LOG"
 WORK=$(mktemp -d /dev/shm/daxfs-compare.XXXXXX)
 MOUNTS=()        # mountpoints we mounted, in order
 DAEMONS=()       # "target pid image" of daxfs daemons we started
 SAMPLER=""
+CHILD=""         # the benchmark process running now (waited for in the background, so that a
+                 # signal to this script is handled at once, not when a long run ends)
+declare -A BIGFAIL   # target -> why its 100,000-entry directory could not be made
 
 log() { printf '%s %s\n' "$(date +%T)" "$*" | tee -a "$LOG" >&2; }
 
 cleanup() {
   local rc=$?
   trap - EXIT INT TERM
+  if [[ -n $CHILD ]]; then kill "$CHILD" 2>/dev/null || true; wait "$CHILD" 2>/dev/null || true; fi
   if [[ -n $SAMPLER ]]; then kill "$SAMPLER" 2>/dev/null || true; wait "$SAMPLER" 2>/dev/null || true; fi
   local m i
   for ((i = ${#MOUNTS[@]} - 1; i >= 0; i--)); do
@@ -195,6 +201,16 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
+
+# Runs a command in the background and waits for it (wait returns at once on a signal).
+bg() {
+  "$@" &
+  CHILD=$!
+  local rc=0
+  wait "$CHILD" || rc=$?
+  CHILD=""
+  return "$rc"
+}
 
 drop_caches() {
   sync
@@ -296,13 +312,13 @@ run_fio() {
   rm -f "${DIR[$t]}/fio-fresh"
   if [[ $job != seqwrite-fresh-* ]]; then
     # lays out fio-data if it is missing or has another size (not timed, before the cache drop)
-    if ! fio_env "$t" fio --create_only=1 --output="$out.prep" "$jf" >"$out.prep.err" 2>&1; then
+    if ! bg fio_env "$t" fio --create_only=1 --output="$out.prep" "$jf" >"$out.prep.err" 2>&1; then
       cat "$out.prep.err" >>"$out.prep"; note_failure "$round" "$t" "$job" "$out.prep"; return 0
     fi
   fi
   drop_caches
   # fio's exit code is not enough: a job that fails (e.g. mmap refused) is reported in the JSON
-  fio_env "$t" fio --output-format=json --output="$out.json" "$jf" >"$out.err" 2>&1 || true
+  bg fio_env "$t" fio --output-format=json --output="$out.json" "$jf" >"$out.err" 2>&1 || true
   if "$PY" "$BENCH/report.py" metric "$job" "$out.json" >"$out.metric" 2>"$out.why"; then
     record "$round" "$t" "$job" "$(cat "$out.metric")"
     log "  $job on $t: $(cat "$out.metric")"
@@ -312,35 +328,70 @@ run_fio() {
   fi
 }
 
+# Makes sure DIR holds the N entries p%08d; a target that cannot make them within POP_LIMIT
+# seconds (fuse2fs: every directory operation scans the directory) is marked in BIGFAIL.
+populate() {
+  local t=$1 dir=$2 n=$3 out=$results/raw/populate.$1.$(basename "$2")
+  [[ -z ${BIGFAIL[$t]:-} || $n -lt $META_BIG ]] || return 1
+  local rc=0
+  bg "$MB" populate "$dir" "$n" "$POP_LIMIT" >"$out" 2>&1 || rc=$?
+  cat "$out" >>"$LOG"
+  if ((rc == 3)); then
+    BIGFAIL[$t]="could make only $(awk '/^partial/ {print $3}' "$out") of $n entries in $POP_LIMIT s"
+    echo "$n-entry directory on $t: ${BIGFAIL[$t]}; its jobs are n/a" >>"$results/notes.txt"
+    log "  $t: ${BIGFAIL[$t]}"
+    return 1
+  fi
+  ((rc == 0)) || { note_failure 0 "$t" "populate" "$out"; return 1; }
+}
+
 run_meta() {
-  local round=$1 t=$2 job=$3 d=${DIR[$t]} out=$results/raw/$3.$2.$1 line
+  local round=$1 t=$2 job=$3 d=${DIR[$t]} out=$results/raw/$3.$2.$1 k v rest
   local -a cmd
   case $job in
     meta)
       mkdir -p "$d/meta"
-      cmd=("$MB" csu "$d/meta" "$META_N") ;;
+      cmd=("$MB" csu "$d/meta" "$META_N" "$PHASE_LIMIT") ;;
     meta-big)
       mkdir -p "$d/big"
-      "$MB" populate "$d/big" "$META_BIG" >>"$LOG" 2>&1 || { note_failure "$round" "$t" "$job" "$LOG"; return 0; }
-      cmd=("$MB" csu "$d/big" "$META_N") ;;
+      if ! populate "$t" "$d/big" "$META_BIG"; then
+        for k in create stat unlink; do record "$round" "$t" "$job-$k" "n/a"; done
+        return 0
+      fi
+      cmd=("$MB" csu "$d/big" "$META_N" "$PHASE_LIMIT") ;;
     lookup)
       mkdir -p "$d/small" "$d/big"
-      "$MB" populate "$d/small" 100 >>"$LOG" 2>&1 && "$MB" populate "$d/big" "$META_BIG" >>"$LOG" 2>&1 \
-        || { note_failure "$round" "$t" "$job" "$LOG"; return 0; }
-      drop_caches
-      if "$MB" lookup "$d/small" 100 "$LOOKUP_COUNT" >"$out.small" 2>"$out.err" \
-          && "$MB" lookup "$d/big" "$META_BIG" "$LOOKUP_COUNT" >"$out.big" 2>>"$out.err"; then
-        record "$round" "$t" lookup-100 "$(awk '{print $2}' "$out.small")"
-        record "$round" "$t" lookup-big "$(awk '{print $2}' "$out.big")"
-        log "  lookup on $t: 100 entries $(awk '{print $2}' "$out.small")/s, $META_BIG entries $(awk '{print $2}' "$out.big")/s"
-      else
-        note_failure "$round" "$t" lookup-100 "$out.err"; record "$round" "$t" lookup-big "n/a"
+      if ! populate "$t" "$d/small" 100; then
+        record "$round" "$t" lookup-100 "n/a"; record "$round" "$t" lookup-big "n/a"; return 0
       fi
+      drop_caches
+      if bg "$MB" lookup "$d/small" 100 "$LOOKUP_COUNT" >"$out.small" 2>"$out.err"; then
+        record "$round" "$t" lookup-100 "$(awk '{print $2}' "$out.small")"
+      else
+        note_failure "$round" "$t" lookup-100 "$out.err"
+      fi
+      if populate "$t" "$d/big" "$META_BIG"; then
+        drop_caches
+        if bg "$MB" lookup "$d/big" "$META_BIG" "$LOOKUP_COUNT" >"$out.big" 2>>"$out.err"; then
+          record "$round" "$t" lookup-big "$(awk '{print $2}' "$out.big")"
+        else
+          note_failure "$round" "$t" lookup-big "$out.err"
+        fi
+      else
+        record "$round" "$t" lookup-big "n/a"
+      fi
+      log "  lookup on $t: 100 entries $(awk '{print $2}' "$out.small" 2>/dev/null)/s, $META_BIG entries $(awk '{print $2}' "$out.big" 2>/dev/null)/s"
       return 0 ;;
   esac
   drop_caches
-  if "${cmd[@]}" >"$out" 2>"$out.err"; then
-    while read -r k v; do record "$round" "$t" "$job-$k" "$v"; done <"$out"
+  if bg "${cmd[@]}" >"$out" 2>"$out.err"; then
+    while read -r k v rest; do
+      if [[ $k == partial ]]; then
+        echo "$job-$v on $t, round $round: timed over the first $rest of $META_N operations (${PHASE_LIMIT} s limit per phase)" >>"$results/partial.txt"
+      else
+        record "$round" "$t" "$job-$k" "$v"
+      fi
+    done <"$out"
     log "  $job on $t: $(tr '\n' ' ' <"$out")"
   else
     note_failure "$round" "$t" "$job-create" "$out.err"
@@ -389,6 +440,14 @@ LOAD_END=$(uptime)
   echo "kernel=$(uname -r)"
   echo "fio=$(fio --version)"
   echo "date=$(date -u '+%Y-%m-%d %H:%M UTC')"
+  if [[ -n ${DAXFS_BUILD:-} ]]; then
+    echo "build=$DAXFS_BUILD"
+  elif [[ -n ${DAXFS_CMD:-} ]]; then
+    echo "build=given by DAXFS_CMD (describe it with DAXFS_BUILD)"
+  else
+    echo "build=bin/daxfs from the work tree at commit $(git -C "$REPO" rev-parse --short HEAD 2>/dev/null || echo '?')$(git -C "$REPO" diff --quiet HEAD -- 2>/dev/null || echo ', with uncommitted changes')"
+  fi
+  echo "daxfs_cmd=${DAXFS[*]}"
   echo "load_start=$LOAD_START"
   echo "load_end=$LOAD_END"
   echo "rounds=$rounds"
@@ -397,6 +456,8 @@ LOAD_END=$(uptime)
   echo "meta_n=$META_N"
   echo "meta_big=$META_BIG"
   echo "lookup_count=$LOOKUP_COUNT"
+  echo "pop_limit=$POP_LIMIT"
+  echo "phase_limit=$PHASE_LIMIT"
   echo "targets=${TARGETS[*]}"
   echo "invocation=tests/bench/compare.sh ${ORIG_ARGS:-}"
   for c in "${CMDS[@]}"; do echo "cmd=${c//$WORK/\$WORK}"; done

@@ -8,11 +8,15 @@
  * JIT warm-up or GC pauses inside the timed loops, and no java.nio extra calls (Files.createFile
  * and Files.readAttributes issue more than one syscall each).
  *
- *   metabench csu DIR N          create N new files f%08d in DIR, then stat each (after dropping
+ *   metabench csu DIR N [SEC]    create N new files f%08d in DIR, then stat each (after dropping
  *                                the dentry/inode caches when we may: root), then unlink each.
- *                                Prints "create R", "stat R", "unlink R" (operations/s).
- *   metabench populate DIR N     make sure p%08d for 0 <= i < N exist in DIR (not timed; prints
- *                                "populate R" for the files it had to create).
+ *                                Prints "create R", "stat R", "unlink R" (operations/s). With SEC,
+ *                                each phase stops timing after SEC seconds and its rate is taken
+ *                                over the operations done so far (the rest are still unlinked);
+ *                                a line "partial create K" (etc.) says so.
+ *   metabench populate DIR N [SEC] make sure p%08d for 0 <= i < N exist in DIR (prints "populate R"
+ *                                for the files it had to create). With SEC, gives up after SEC
+ *                                seconds, prints "partial populate K" and exits 3.
  *   metabench lookup DIR N COUNT COUNT stat()s of random existing names p%08d (0 <= i < N), in
  *                                passes of min(N, 1000) distinct names; before each pass the kernel's
  *                                dentry and inode caches are dropped (root only), so each lookup
@@ -69,10 +73,22 @@ static void name(char *buf, size_t len, const char *dir, char prefix, long i) {
     snprintf(buf, len, "%s/%c%08ld", dir, prefix, i);
 }
 
+static double limit = 0; /* seconds per phase; 0: none */
+
+static int expired(double t0, long i) {
+    return limit > 0 && (i & 15) == 0 && now() - t0 > limit;
+}
+
 static int csu(const char *dir, long n) {
     char p[4096];
     double t0 = now();
+    long want = n;
     for (long i = 0; i < n; i++) {
+        if (expired(t0, i)) {
+            printf("partial create %ld\n", i);
+            n = i;
+            break;
+        }
         name(p, sizeof p, dir, 'f', i);
         int fd = open(p, O_CREAT | O_EXCL | O_WRONLY, 0644);
         if (fd < 0) {
@@ -87,7 +103,13 @@ static int csu(const char *dir, long n) {
     drop_dentries();
     struct stat st;
     double t2 = now();
+    long ns = n;
     for (long i = 0; i < n; i++) {
+        if (expired(t2, i)) {
+            printf("partial stat %ld\n", i);
+            ns = i;
+            break;
+        }
         name(p, sizeof p, dir, 'f', i);
         if (stat(p, &st) != 0) {
             die("stat", p);
@@ -98,14 +120,24 @@ static int csu(const char *dir, long n) {
         }
     }
     double t3 = now();
+    double t4 = 0;
+    long nu = n;
     for (long i = 0; i < n; i++) {
+        if (t4 == 0 && expired(t3, i)) {
+            printf("partial unlink %ld\n", i);
+            nu = i;
+            t4 = now();   /* the rest is clean-up, not timed */
+        }
         name(p, sizeof p, dir, 'f', i);
         if (unlink(p) != 0) {
             die("unlink", p);
         }
     }
-    double t4 = now();
-    printf("create %.0f\nstat %.0f\nunlink %.0f\n", n / (t1 - t0), n / (t3 - t2), n / (t4 - t3));
+    if (t4 == 0) {
+        t4 = now();
+    }
+    (void) want;
+    printf("create %.0f\nstat %.0f\nunlink %.0f\n", n / (t1 - t0), ns / (t3 - t2), nu / (t4 - t3));
     return 0;
 }
 
@@ -115,6 +147,10 @@ static int populate(const char *dir, long n) {
     long made = 0;
     double t0 = now();
     for (long i = 0; i < n; i++) {
+        if (expired(t0, i)) {
+            printf("partial populate %ld\n", i);
+            return 3;
+        }
         name(p, sizeof p, dir, 'p', i);
         if (stat(p, &st) == 0) {
             continue;
@@ -176,15 +212,17 @@ static int lookup(const char *dir, long n, long count) {
 }
 
 int main(int argc, char **argv) {
-    if (argc == 4 && strcmp(argv[1], "csu") == 0) {
+    if ((argc == 4 || argc == 5) && strcmp(argv[1], "csu") == 0) {
+        limit = argc == 5 ? atof(argv[4]) : 0;
         return csu(argv[2], atol(argv[3]));
     }
-    if (argc == 4 && strcmp(argv[1], "populate") == 0) {
+    if ((argc == 4 || argc == 5) && strcmp(argv[1], "populate") == 0) {
+        limit = argc == 5 ? atof(argv[4]) : 0;
         return populate(argv[2], atol(argv[3]));
     }
     if (argc == 5 && strcmp(argv[1], "lookup") == 0 && atol(argv[3]) > 0) {
         return lookup(argv[2], atol(argv[3]), atol(argv[4]));
     }
-    fprintf(stderr, "usage: metabench csu DIR N | populate DIR N | lookup DIR N COUNT\n");
+    fprintf(stderr, "usage: metabench csu DIR N [SEC] | populate DIR N [SEC] | lookup DIR N COUNT\n");
     return 1;
 }

@@ -142,6 +142,15 @@ def table(results):
             out.append(f"- {n}")
         out.append("")
 
+    partial_path = os.path.join(results, "partial.txt")
+    partial = open(partial_path).read().strip().splitlines() if os.path.exists(partial_path) else []
+    if partial:
+        out.append("Partial measurements (a phase stopped at its time limit; the rate is over what it did):")
+        out.append("")
+        for n in partial:
+            out.append(f"- {n}")
+        out.append("")
+
     rss_path = os.path.join(results, "rss.tsv")
     if os.path.exists(rss_path):
         mx = {}
@@ -162,6 +171,8 @@ def table(results):
     out.append(f"Machine: {meta.get('nproc')} CPUs ({meta.get('cpu')}), {meta.get('ram')} RAM, "
                f"kernel {meta.get('kernel')}, {meta.get('fio')}; run {meta.get('date')}.")
     out.append("")
+    out.append(f"daxfs: `{meta.get('daxfs_cmd', '')}`; build: {meta.get('build', '?')}.")
+    out.append("")
     out.append(f"Load (`uptime`) at the start: `{meta.get('load_start', '').strip()}`; "
                f"at the end: `{meta.get('load_end', '').strip()}`.")
     out.append("")
@@ -177,8 +188,8 @@ def table(results):
     out.extend(cmds)
     out.append("DAXFS_FIO_DIR=<target>/bench DAXFS_FIO_SIZE=%s DAXFS_FIO_RUNTIME=%s "
                "fio --output-format=json tests/fio/JOB.fio" % (meta.get("size"), meta.get("runtime")))
-    out.append("metabench csu DIR %s; metabench populate DIR N; metabench lookup DIR N %s"
-               % (meta.get("meta_n"), meta.get("lookup_count")))
+    out.append("metabench csu DIR %s %s; metabench populate DIR N %s; metabench lookup DIR N %s"
+               % (meta.get("meta_n"), meta.get("phase_limit"), meta.get("pop_limit"), meta.get("lookup_count")))
     out.append("```")
     return "\n".join(out) + "\n"
 
