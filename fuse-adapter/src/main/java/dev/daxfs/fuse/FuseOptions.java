@@ -19,7 +19,7 @@ import java.util.List;
  *     second; every change goes through this daemon, so the caches can only be stale for changes
  *     the kernel itself made and already knows about.</li>
  * </ul>
- * libfuse's multithreaded loop is used (no {@code -s}).
+ * No {@code -s}: requests are served in parallel, by {@link FuseLoop}'s worker threads.
  */
 public final class FuseOptions {
 
