@@ -440,6 +440,12 @@ public final class Journal {
                     committedSeq = Math.max(committedSeq, tx.seq - 1);
                     return;
                 }
+                // Seal before publishing it as committing: read() and modify() hand out (copies
+                // of) committing images, and a reader verifying a checksum — an inode loaded
+                // after eviction, a directory block — must never see one unsealed.
+                for (Map.Entry<Long, byte[]> e : tx.images.entrySet()) {
+                    sealer.seal(e.getKey(), e.getValue());
+                }
                 committing = tx;
                 running = new Transaction(tx.seq + 1);
             } finally {
@@ -460,10 +466,7 @@ public final class Journal {
     }
 
     private void writeTransaction(Transaction tx) {
-        List<Long> homes = new ArrayList<>(new TreeSet<>(tx.images.keySet()));
-        for (long b : homes) {
-            sealer.seal(b, tx.images.get(b));
-        }
+        List<Long> homes = new ArrayList<>(new TreeSet<>(tx.images.keySet())); // sealed by commit()
         // Ordered data first: the blocks the new metadata points at must be on the media.
         for (long[] r : tx.ordered()) {
             dev.persist(r[0], r[1]);
