@@ -200,7 +200,7 @@ final class DataPath {
                     continue; // IOLOCK was dropped while a lease came back: decide again
                 }
                 if (!direct) {
-                    return writeLocked(of, ip, at, buf, len, false);
+                    return writeLocked(of, ip, at, buf, len);
                 }
                 fs.stats.directIoWrites.increment();
                 if (shared) {
@@ -209,7 +209,7 @@ final class DataPath {
                 }
                 ip.dio.begin(); // inode_dio_begin: truncate's dioWait sees us until the copy ends
                 try {
-                    return writeLocked(of, ip, at, buf, len, false);
+                    return writeLocked(of, ip, at, buf, len);
                 } finally {
                     ip.dio.end();
                 }
@@ -339,7 +339,8 @@ final class DataPath {
         }
     }
 
-    private int writeLocked(OpenFileImpl of, Inode ip, long off, long buf, int len, boolean sharedIo) {
+    /** A write under IOLOCK exclusive: allocate, copy inside the handle, update size and times. */
+    private int writeLocked(OpenFileImpl of, Inode ip, long off, long buf, int len) {
         long fb0 = off >>> Layout.BLOCK_SHIFT;
         long fb1 = (off + len - 1) >>> Layout.BLOCK_SHIFT;
         long holes = countUnmapped(ip, fb0, fb1 + 1);
@@ -367,8 +368,6 @@ final class DataPath {
         final long end = off + n;
         final long start = off;
         final long lastFb = fb1;
-        // Under shared IOLOCK (aligned, non-extending direct I/O) concurrent writers may both
-        // allocate: the ILOCK below serializes their extent-map changes, as in XFS.
         fs.transactVoid(want, 0, () -> {
             ip.ilock.lockExclusive(); // extent map, size and times in this transaction
             try {

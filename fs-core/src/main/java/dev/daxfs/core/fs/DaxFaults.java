@@ -24,6 +24,7 @@ import java.util.List;
  */
 final class DaxFaults {
     private static final int BS = Layout.BLOCK_SIZE;
+    private static final com.kenai.jffi.MemoryIO MEM = com.kenai.jffi.MemoryIO.getInstance();
     private static final long HUGE_BLOCKS = 1L << MappingEntry.ORDER_2M;
 
     private final FsContext fs;
@@ -196,7 +197,7 @@ final class DaxFaults {
         }
         checkUsable(l, fileOff, len);
         if (m.hole()) {
-            com.kenai.jffi.MemoryIO.getInstance().setMemory(buf, len, (byte) 0);
+            MEM.setMemory(buf, len, (byte) 0);
             return len;
         }
         long dev = m.deviceOffset() + (fileOff - m.fileOffset());

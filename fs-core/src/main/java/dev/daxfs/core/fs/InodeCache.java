@@ -131,12 +131,6 @@ final class InodeCache {
         return map.size();
     }
 
-    int graveyardSize() {
-        synchronized (lock) {
-            return graveyard.size();
-        }
-    }
-
     boolean contains(long ino) {
         return map.containsKey(ino);
     }

@@ -55,10 +55,6 @@ public final class LeaseSet {
         return live.isEmpty();
     }
 
-    public synchronized int size() {
-        return live.size();
-    }
-
     /** The first live lease overlapping {@code [off, off+len)}, or null. */
     public synchronized Lease firstOverlapping(long off, long len) {
         for (Lease l : live) {

@@ -115,10 +115,6 @@ final class Fixture implements AutoCloseable {
         }
     }
 
-    static byte[] zeros(int n) {
-        return new byte[n];
-    }
-
     static void assertBytes(byte[] expect, byte[] actual, String what) {
         if (!Arrays.equals(expect, actual)) {
             int i = Arrays.mismatch(expect, actual);
