@@ -3,6 +3,7 @@ package dev.daxfs.cli;
 import dev.daxfs.core.DaxFs;
 import dev.daxfs.core.FormatOptions;
 import dev.daxfs.core.MountOptions;
+import dev.daxfs.fuse.DaxFuse;
 import dev.daxfs.pmem.PmemDevice;
 import org.apache.logging.log4j.Level;
 import picocli.CommandLine.Command;
@@ -46,7 +47,8 @@ final class MountCommand implements Callable<Integer> {
 
     @Option(names = "-o", split = ",", paramLabel = "OPT[,OPT...]",
             description = {"Mount options. daxfs: ro, sync (every write durable before it returns), "
-                    + "inode_cache=N (inodes kept in memory). Passed to FUSE: allow_other, direct_io "
+                    + "inode_cache=N (inodes kept in memory), threads=N (FUSE worker threads, default "
+                    + DaxFuse.DEFAULT_THREADS + "). Passed to FUSE: allow_other, direct_io "
                     + "(no kernel page cache), and any other libfuse option."})
     List<String> options = new ArrayList<>();
 
@@ -133,7 +135,10 @@ final class MountCommand implements Callable<Integer> {
     }
 
     /** The -o options split into what fs-core takes and what goes to libfuse. */
-    record Options(MountOptions mount, List<String> fuse, boolean directIo) {
+    record Options(MountOptions mount, List<String> fuse, boolean directIo, int threads) {
+
+        /** Bounds of {@code -o threads=N}: FUSE worker threads of the daemon. */
+        static final int MAX_THREADS = 64;
 
         static Options parse(List<String> raw, boolean debugLocks) {
             MountOptions m = MountOptions.defaults();
@@ -141,6 +146,7 @@ final class MountCommand implements Callable<Integer> {
                 m = m.withDebugLocks(true);
             }
             List<String> fuse = new ArrayList<>();
+            int threads = DaxFuse.DEFAULT_THREADS;
             for (String o : raw) {
                 String opt = o.trim();
                 if (opt.isEmpty()) {
@@ -168,13 +174,24 @@ final class MountCommand implements Callable<Integer> {
                     } catch (NumberFormatException e) {
                         throw CliException.usage("invalid -o inode_cache=" + v + ": a positive number of inodes");
                     }
+                } else if (opt.startsWith("threads=")) {
+                    String v = opt.substring("threads=".length());
+                    try {
+                        threads = Integer.parseInt(v);
+                        if (threads < 1 || threads > MAX_THREADS) {
+                            throw new NumberFormatException();
+                        }
+                    } catch (NumberFormatException e) {
+                        throw CliException.usage("invalid -o threads=" + v + ": 1 to " + MAX_THREADS
+                                + " worker threads");
+                    }
                 } else if (opt.equals("-s") || opt.equals("-f") || opt.equals("-d")) {
                     throw CliException.usage("-o " + opt + " is not a mount option");
                 } else {
                     fuse.add(opt);
                 }
             }
-            return new Options(m, List.copyOf(fuse), fuse.contains("direct_io"));
+            return new Options(m, List.copyOf(fuse), fuse.contains("direct_io"), threads);
         }
     }
 }

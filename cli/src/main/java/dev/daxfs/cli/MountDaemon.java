@@ -68,7 +68,7 @@ final class MountDaemon {
                     options.mount(), options.fuse());
             loopRunning = true;
             try {
-                fuse.serve(mountPoint, FuseOptions.args(options.fuse()), DaxFuse.DEFAULT_THREADS);
+                fuse.serve(mountPoint, FuseOptions.args(options.fuse()), options.threads());
             } catch (RuntimeException e) {
                 throw CliException.runtime("cannot mount " + image + " on " + mountPoint
                         + ": libfuse failed (" + rootMessage(e) + ")");

@@ -21,13 +21,11 @@ import jnr.ffi.types.off_t;
 import jnr.ffi.types.size_t;
 import jnr.ffi.types.uid_t;
 import jnr.ffi.annotations.Delegate;
-import com.kenai.jffi.MemoryIO;
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
 import ru.serce.jnrfuse.FuseFillDir;
 import ru.serce.jnrfuse.FuseStubFS;
 import ru.serce.jnrfuse.struct.FileStat;
-import ru.serce.jnrfuse.struct.FuseContext;
 import ru.serce.jnrfuse.struct.FuseFileInfo;
 import ru.serce.jnrfuse.struct.Statvfs;
 import ru.serce.jnrfuse.struct.Timespec;
@@ -61,8 +59,6 @@ public class DaxFuse extends FuseStubFS {
     private static final int FLAG_NULLPATH_OK = 1;
     private static final int FLAG_UTIME_OMIT_OK = 1 << 2;
 
-    /** fuse_file_info bit-field flags. */
-    private static final int FI_DIRECT_IO = 1;
 
     /**
      * Dentry cache entries before the cache is reset: about 150 bytes of heap each, so at most
@@ -89,26 +85,53 @@ public class DaxFuse extends FuseStubFS {
         int call(long path, long buf, long size, long offset, long fi);
     }
 
-    /** flush and release, which need only {@code fi->fh}: raw for the same reason as {@link RawIo}. */
-    public interface RawFi {
+    /**
+     * A path and one address: getattr (struct stat), open, opendir, releasedir and release
+     * (struct fuse_file_info). Raw for the same reason as {@link RawIo}: these, with create,
+     * mkdir, mknod, unlink and rmdir below, are every callback of the metadata workloads
+     * (lookup is getattr in libfuse's high-level API), and jnr-fuse would build a FileStat or
+     * FuseFileInfo Struct of a dozen member objects for each.
+     */
+    public interface RawPathAddr {
         @Delegate
-        int call(long path, long fi);
+        int call(long path, long addr);
     }
 
-    private static final MemoryIO MEM = MemoryIO.getInstance();
-    /** Offset of {@code fh} in struct fuse_file_info (libfuse 2.9: 24 on LP64). */
-    private static final long FI_FH = FuseFileInfo.of(
-            Memory.allocateDirect(Runtime.getSystemRuntime(), 64)).fh.offset();
+    /** fgetattr: path, struct stat, struct fuse_file_info. */
+    public interface RawPathAddr2 {
+        @Delegate
+        int call(long path, long addr, long addr2);
+    }
 
-    private final RawIo rawRead = this::readRaw;
-    private final RawIo rawWrite = this::writeRaw;
-    private final RawFi rawFlush = (path, fi) -> 0;
-    private final RawFi rawRelease = this::releaseRaw;
-    /** The closure code pointers libfuse calls; referenced so they live as long as we do. */
-    private final Pointer rawReadPtr;
-    private final Pointer rawWritePtr;
-    private final Pointer rawFlushPtr;
-    private final Pointer rawReleasePtr;
+    /** unlink, rmdir. */
+    public interface RawPath {
+        @Delegate
+        int call(long path);
+    }
+
+    /** mkdir (path, mode_t). */
+    public interface RawPathMode {
+        @Delegate
+        int call(long path, int mode);
+    }
+
+    /** mknod (path, mode_t, dev_t). */
+    public interface RawMknod {
+        @Delegate
+        int call(long path, int mode, long rdev);
+    }
+
+    /** create (path, mode_t, struct fuse_file_info). */
+    public interface RawCreate {
+        @Delegate
+        int call(long path, int mode, long fi);
+    }
+
+    /**
+     * The raw closures and the code pointers libfuse calls; referenced from here so that they
+     * live as long as this object (jnr-ffi frees a closure whose Java object is collected).
+     */
+    private final List<Object> closureRoots = new java.util.ArrayList<>();
 
     private final Vfs vfs;
     private final boolean directIo;
@@ -137,17 +160,46 @@ public class DaxFuse extends FuseStubFS {
         Pointer mem = Struct.getMemory(fuseOperations);
         long off = StructOffsets.offsetOf(fuseOperations.flag_nullpath_ok);
         mem.putInt(off, mem.getInt(off) | FLAG_NULLPATH_OK | FLAG_UTIME_OMIT_OK);
-        // Replace jnr-fuse's read, write, flush and release entries of fuse_operations with the
-        // raw closures (the Java methods of the same names stay for direct callers and tests).
-        jnr.ffi.provider.ClosureManager closures = Runtime.getSystemRuntime().getClosureManager();
-        rawReadPtr = closures.getClosurePointer(RawIo.class, rawRead);
-        rawWritePtr = closures.getClosurePointer(RawIo.class, rawWrite);
-        rawFlushPtr = closures.getClosurePointer(RawFi.class, rawFlush);
-        rawReleasePtr = closures.getClosurePointer(RawFi.class, rawRelease);
-        mem.putAddress(StructOffsets.offsetOf(fuseOperations.read), rawReadPtr.address());
-        mem.putAddress(StructOffsets.offsetOf(fuseOperations.write), rawWritePtr.address());
-        mem.putAddress(StructOffsets.offsetOf(fuseOperations.flush), rawFlushPtr.address());
-        mem.putAddress(StructOffsets.offsetOf(fuseOperations.release), rawReleasePtr.address());
+        // No flush at all: close(2) has nothing to push (data is in the mapped device when write
+        // returns; the kernel still writes its dirty pages back before it would send FLUSH).
+        // With neither flush nor lock, libfuse answers FLUSH with ENOSYS, the kernel sets
+        // no_flush and stops sending it: one round trip less on every close.
+        mem.putAddress(StructOffsets.offsetOf(fuseOperations.flush), 0L);
+        // Replace jnr-fuse's entries of fuse_operations for the hot callbacks with raw closures
+        // (the jnr-typed Java methods of the same names stay, for direct callers).
+        install(mem, fuseOperations.read, RawIo.class, (RawIo) this::readRaw);
+        install(mem, fuseOperations.write, RawIo.class, (RawIo) this::writeRaw);
+        install(mem, fuseOperations.release, RawPathAddr.class, (RawPathAddr) this::releaseRaw);
+        install(mem, fuseOperations.getattr, RawPathAddr.class,
+                (RawPathAddr) (path, st) -> getattrAt(NativeAbi.path(path), st));
+        install(mem, fuseOperations.fgetattr, RawPathAddr2.class,
+                (RawPathAddr2) (path, st, fi) -> fgetattrAt(path, st, NativeAbi.fh(fi)));
+        install(mem, fuseOperations.open, RawPathAddr.class,
+                (RawPathAddr) (path, fi) -> openAt(NativeAbi.path(path), fi));
+        install(mem, fuseOperations.create, RawCreate.class,
+                (RawCreate) (path, mode, fi) -> createAt(NativeAbi.path(path), mode, fi));
+        install(mem, fuseOperations.opendir, RawPathAddr.class,
+                (RawPathAddr) (path, fi) -> opendirAt(NativeAbi.path(path), fi));
+        install(mem, fuseOperations.releasedir, RawPathAddr.class,
+                (RawPathAddr) (path, fi) -> releasedirAt(path, NativeAbi.fh(fi)));
+        install(mem, fuseOperations.unlink, RawPath.class,
+                (RawPath) path -> unlink(NativeAbi.path(path)));
+        install(mem, fuseOperations.rmdir, RawPath.class,
+                (RawPath) path -> rmdir(NativeAbi.path(path)));
+        install(mem, fuseOperations.mkdir, RawPathMode.class,
+                (RawPathMode) (path, mode) -> mkdirAs(NativeAbi.path(path), mode,
+                        NativeAbi.callerUid(), NativeAbi.callerGid()));
+        install(mem, fuseOperations.mknod, RawMknod.class,
+                (RawMknod) (path, mode, rdev) -> mknodAs(NativeAbi.path(path), mode, rdev,
+                        NativeAbi.callerUid(), NativeAbi.callerGid()));
+    }
+
+    /** Points one fuse_operations entry at a raw closure and keeps the closure alive. */
+    private <T> void install(Pointer ops, Object member, Class<T> type, T closure) {
+        Pointer code = Runtime.getSystemRuntime().getClosureManager().getClosurePointer(type, closure);
+        closureRoots.add(closure);
+        closureRoots.add(code);
+        ops.putAddress(StructOffsets.offsetOf(member), code.address());
     }
 
     /** argv[0] for libfuse; the fsname/subtype options make the mount show up as daxfs. */
@@ -192,8 +244,13 @@ public class DaxFuse extends FuseStubFS {
 
     @Override
     public int getattr(String path, FileStat stat) {
+        return getattrAt(path, addressOf(stat));
+    }
+
+    /** getattr, and so every LOOKUP in libfuse's high-level API: {@code st} is a zeroed struct stat. */
+    int getattrAt(String path, long st) {
         try {
-            fill(stat, vfs.getattr(dentries.resolve(path)));
+            NativeAbi.fillStat(st, vfs.getattr(dentries.resolve(path)));
             return 0;
         } catch (Throwable t) {
             return Errnos.toErrno(t, "getattr", path);
@@ -202,13 +259,22 @@ public class DaxFuse extends FuseStubFS {
 
     @Override
     public int fgetattr(String path, FileStat stat, FuseFileInfo fi) {
+        return fgetattrAt(0, addressOf(stat), fi.fh.get());
+    }
+
+    /** fgetattr through the open file {@code fh}; {@code path} (an address) only for messages. */
+    int fgetattrAt(long path, long st, long fh) {
         try {
             setattrFile.remove();
-            fill(stat, vfs.getattr(files.get(fi.fh.get()).ino()));
+            NativeAbi.fillStat(st, vfs.getattr(files.get(fh).ino()));
             return 0;
         } catch (Throwable t) {
-            return Errnos.toErrno(t, "fgetattr", path);
+            return Errnos.toErrno(t, "fgetattr", NativeAbi.path(path));
         }
+    }
+
+    private static long addressOf(Struct s) {
+        return Struct.getMemory(s).address();
     }
 
     @Override
@@ -335,10 +401,13 @@ public class DaxFuse extends FuseStubFS {
 
     @Override
     public int mknod(String path, @mode_t long mode, @dev_t long rdev) {
+        return mknodAs(path, (int) mode, rdev, NativeAbi.callerUid(), NativeAbi.callerGid());
+    }
+
+    int mknodAs(String path, int mode, long rdev, int uid, int gid) {
         try {
             DentryCache.Parent p = dentries.resolveParent(path);
-            FuseContext ctx = getContext();
-            Attr a = vfs.mknod(p.dir(), p.name(), (int) mode, rdev, (int) ctx.uid.get(), (int) ctx.gid.get());
+            Attr a = vfs.mknod(p.dir(), p.name(), mode, rdev, uid, gid);
             dentries.added(p.dir(), p.name(), a.ino());
             return 0;
         } catch (Throwable t) {
@@ -348,11 +417,13 @@ public class DaxFuse extends FuseStubFS {
 
     @Override
     public int mkdir(String path, @mode_t long mode) {
+        return mkdirAs(path, (int) mode, NativeAbi.callerUid(), NativeAbi.callerGid());
+    }
+
+    int mkdirAs(String path, int mode, int uid, int gid) {
         try {
             DentryCache.Parent p = dentries.resolveParent(path);
-            FuseContext ctx = getContext();
-            Attr a = vfs.mkdir(p.dir(), p.name(), (int) mode & Mode.PERM_MASK,
-                    (int) ctx.uid.get(), (int) ctx.gid.get());
+            Attr a = vfs.mkdir(p.dir(), p.name(), mode & Mode.PERM_MASK, uid, gid);
             dentries.added(p.dir(), p.name(), a.ino());
             return 0;
         } catch (Throwable t) {
@@ -364,8 +435,7 @@ public class DaxFuse extends FuseStubFS {
     public int symlink(String target, String linkPath) {
         try {
             DentryCache.Parent p = dentries.resolveParent(linkPath);
-            FuseContext ctx = getContext();
-            Attr a = vfs.symlink(p.dir(), p.name(), target, (int) ctx.uid.get(), (int) ctx.gid.get());
+            Attr a = vfs.symlink(p.dir(), p.name(), target, NativeAbi.callerUid(), NativeAbi.callerGid());
             dentries.added(p.dir(), p.name(), a.ino());
             return 0;
         } catch (Throwable t) {
@@ -449,9 +519,13 @@ public class DaxFuse extends FuseStubFS {
 
     @Override
     public int opendir(String path, FuseFileInfo fi) {
+        return opendirAt(path, addressOf(fi));
+    }
+
+    int opendirAt(String path, long fi) {
         try {
             // The kernel only opendirs directories; fs-core's readdir checks again.
-            fi.fh.set(dirs.add(dentries.resolve(path)));
+            NativeAbi.setFh(fi, dirs.add(dentries.resolve(path)));
             return 0;
         } catch (Throwable t) {
             return Errnos.toErrno(t, "opendir", path);
@@ -460,11 +534,15 @@ public class DaxFuse extends FuseStubFS {
 
     @Override
     public int releasedir(String path, FuseFileInfo fi) {
+        return releasedirAt(0, fi.fh.get());
+    }
+
+    int releasedirAt(long path, long fh) {
         try {
-            dirs.remove(fi.fh.get());
+            dirs.remove(fh);
             return 0;
         } catch (Throwable t) {
-            return Errnos.toErrno(t, "releasedir", path);
+            return Errnos.toErrno(t, "releasedir", NativeAbi.path(path));
         }
     }
 
@@ -518,14 +596,17 @@ public class DaxFuse extends FuseStubFS {
 
     @Override
     public int create(String path, @mode_t long mode, FuseFileInfo fi) {
+        return createAt(path, (int) mode, addressOf(fi));
+    }
+
+    int createAt(String path, int mode, long fi) {
         try {
             DentryCache.Parent p = dentries.resolveParent(path);
-            FuseContext ctx = getContext();
-            int flags = fi.flags.get();
+            int flags = NativeAbi.openFlags(fi);
             long ino;
             try {
-                Attr a = vfs.mknod(p.dir(), p.name(), Mode.S_IFREG | ((int) mode & Mode.PERM_MASK), 0,
-                        (int) ctx.uid.get(), (int) ctx.gid.get());
+                Attr a = vfs.mknod(p.dir(), p.name(), Mode.S_IFREG | (mode & Mode.PERM_MASK), 0,
+                        NativeAbi.callerUid(), NativeAbi.callerGid());
                 ino = a.ino();
             } catch (FsException e) {
                 // O_CREAT without O_EXCL on a name that appeared since the kernel's lookup.
@@ -546,36 +627,30 @@ public class DaxFuse extends FuseStubFS {
 
     @Override
     public int open(String path, FuseFileInfo fi) {
+        return openAt(path, addressOf(fi));
+    }
+
+    int openAt(String path, long fi) {
         try {
-            openInto(dentries.resolve(path), fi.flags.get(), fi);
+            openInto(dentries.resolve(path), NativeAbi.openFlags(fi), fi);
             return 0;
         } catch (Throwable t) {
             return Errnos.toErrno(t, "open", path);
         }
     }
 
-    private void openInto(long ino, int flags, FuseFileInfo fi) {
+    /** Opens {@code ino} into {@code fi} (an address): its handle, and direct_io if wanted. */
+    private void openInto(long ino, int flags, long fi) {
         OpenFile of = vfs.open(ino, flags);
         try {
-            fi.fh.set(files.add(of));
+            NativeAbi.setFh(fi, files.add(of));
         } catch (RuntimeException | Error e) {
             vfs.release(of);
             throw e;
         }
         if (directIo || (flags & OpenFlags.O_DIRECT) != 0) {
-            setDirectIo(fi);
+            NativeAbi.setDirectIo(fi);
         }
-    }
-
-    /**
-     * Sets {@code fi->direct_io}. jnr-fuse's FuseFileInfo lacks the {@code writepage} int, so
-     * its {@code direct_io} field points at the wrong byte; the bit-field word is the 4 bytes
-     * before {@code fh} (libfuse 2.9 fuse_common.h), with direct_io in bit 0.
-     */
-    static void setDirectIo(FuseFileInfo fi) {
-        Pointer mem = Struct.getMemory(fi);
-        long off = fi.fh.offset() - 4;
-        mem.putInt(off, mem.getInt(off) | FI_DIRECT_IO);
     }
 
     @Override
@@ -599,41 +674,29 @@ public class DaxFuse extends FuseStubFS {
     /** fuse_operations.read, called by libfuse; see {@link RawIo}. */
     int readRaw(long path, long buf, long size, long offset, long fi) {
         try {
-            return vfs.read(files.get(MEM.getLong(fi + FI_FH)), offset, buf, (int) size);
+            return vfs.read(files.get(NativeAbi.fh(fi)), offset, buf, (int) size);
         } catch (Throwable t) {
-            return Errnos.toErrno(t, "read", cString(path));
+            return Errnos.toErrno(t, "read", NativeAbi.path(path));
         }
     }
 
     /** fuse_operations.write, called by libfuse; see {@link RawIo}. */
     int writeRaw(long path, long buf, long size, long offset, long fi) {
         try {
-            return vfs.write(files.get(MEM.getLong(fi + FI_FH)), offset, buf, (int) size);
+            return vfs.write(files.get(NativeAbi.fh(fi)), offset, buf, (int) size);
         } catch (Throwable t) {
-            return Errnos.toErrno(t, "write", cString(path));
+            return Errnos.toErrno(t, "write", NativeAbi.path(path));
         }
     }
 
-    /** fuse_operations.release, called by libfuse; see {@link RawFi}. */
+    /** fuse_operations.release, called by libfuse; see {@link RawPathAddr}. */
     int releaseRaw(long path, long fi) {
         try {
-            vfs.release(files.remove(MEM.getLong(fi + FI_FH)));
+            vfs.release(files.remove(NativeAbi.fh(fi)));
             return 0;
         } catch (Throwable t) {
-            return Errnos.toErrno(t, "release", cString(path));
+            return Errnos.toErrno(t, "release", NativeAbi.path(path));
         }
-    }
-
-    /** A NUL-terminated path from libfuse, for messages; null for libfuse's null path. */
-    private static String cString(long addr) {
-        return addr == 0 ? null : new String(MEM.getZeroTerminatedByteArray(addr), StandardCharsets.UTF_8);
-    }
-
-    @Override
-    public int flush(String path, FuseFileInfo fi) {
-        // Data lives in the mapped device from the moment write() returned; close(2) has
-        // nothing to push. Durability is fsync's business.
-        return 0;
     }
 
     @Override
@@ -743,28 +806,6 @@ public class DaxFuse extends FuseStubFS {
         } catch (Throwable t) {
             return Errnos.toErrno(t, "removexattr", path);
         }
-    }
-
-    // ---- conversions -------------------------------------------------------------------
-
-    static void fill(FileStat st, Attr a) {
-        st.st_ino.set(a.ino());
-        st.st_mode.set(a.mode());
-        st.st_nlink.set(a.nlink());
-        st.st_uid.set(a.uid() & 0xFFFF_FFFFL);
-        st.st_gid.set(a.gid() & 0xFFFF_FFFFL);
-        st.st_rdev.set(a.rdev());
-        st.st_size.set(a.size());
-        st.st_blksize.set(Attr.BLKSIZE);
-        st.st_blocks.set(a.blocks());
-        setTime(st.st_atim, a.atimeNs());
-        setTime(st.st_mtim, a.mtimeNs());
-        setTime(st.st_ctim, a.ctimeNs());
-    }
-
-    private static void setTime(Timespec ts, long ns) {
-        ts.tv_sec.set(Math.floorDiv(ns, 1_000_000_000L));
-        ts.tv_nsec.set(Math.floorMod(ns, 1_000_000_000L));
     }
 
     @Override

@@ -32,7 +32,7 @@
  * {@link dev.daxfs.fuse.FuseLoop} serves libfuse's session on a fixed pool of Java threads (not
  * libfuse's own {@code fuse_loop_mt}, whose short-lived native threads jffi attached to and
  * detached from the JVM around every callback), so the adapter is called from several worker
- * threads at once. The hot callbacks (read, write, flush, release) are raw jnr-ffi closures that
+ * threads at once. The hot callbacks (read, write, release; flush is not implemented at all) are raw jnr-ffi closures that
  * take addresses as {@code long}s and allocate nothing. The adapter
  * keeps no lock of its own: ordering and atomicity are fs-core's (its inode locks), and the adapter's
  * two tables are thread-safe. The dentry cache is kept coherent with concurrent renames and unlinks
