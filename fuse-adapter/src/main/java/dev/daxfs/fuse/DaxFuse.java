@@ -59,7 +59,6 @@ public class DaxFuse extends FuseStubFS {
     private static final int FLAG_NULLPATH_OK = 1;
     private static final int FLAG_UTIME_OMIT_OK = 1 << 2;
 
-
     /**
      * Dentry cache entries before the cache is reset: about 150 bytes of heap each, so at most
      * ~40 MiB of the daemon's 256 MiB heap (docs/performance.md, "Memory"); a 100,000-entry
