@@ -64,8 +64,8 @@ final class MountDaemon {
             }
             PidFiles.write(pidFile, pid);
             Runtime.getRuntime().addShutdownHook(new Thread(this::onSignal, "daxfs-shutdown"));
-            LOG.info("mounting {} on {} (pid {}, options {}, fuse {})", image, mountPoint, pid,
-                    options.mount(), options.fuse());
+            LOG.info("mounting {} on {} (pid {}, options {}, fuse {}, {} worker threads)", image,
+                    mountPoint, pid, options.mount(), options.fuse(), options.threads());
             loopRunning = true;
             try {
                 fuse.serve(mountPoint, FuseOptions.args(options.fuse()), options.threads());
