@@ -133,23 +133,16 @@ def table(results):
         out.append(f"| {title} | {unit} | " + " | ".join(cells) + " |")
     out.append("")
 
-    notes_path = os.path.join(results, "notes.txt")
-    notes = open(notes_path).read().strip().splitlines() if os.path.exists(notes_path) else []
-    if notes:
-        out.append("Failures (n/a):")
-        out.append("")
-        for n in notes:
-            out.append(f"- {n}")
-        out.append("")
+    def bullet_list(name, heading):
+        """The lines of results/NAME as a markdown list under HEADING, if the file has any."""
+        path = os.path.join(results, name)
+        lines = open(path).read().strip().splitlines() if os.path.exists(path) else []
+        if lines:
+            out.extend([heading, ""] + [f"- {n}" for n in lines] + [""])
 
-    partial_path = os.path.join(results, "partial.txt")
-    partial = open(partial_path).read().strip().splitlines() if os.path.exists(partial_path) else []
-    if partial:
-        out.append("Partial measurements (a phase stopped at its time limit; the rate is over what it did):")
-        out.append("")
-        for n in partial:
-            out.append(f"- {n}")
-        out.append("")
+    bullet_list("notes.txt", "Failures (n/a):")
+    bullet_list("partial.txt",
+                "Partial measurements (a phase stopped at its time limit; the rate is over what it did):")
 
     rss_path = os.path.join(results, "rss.tsv")
     if os.path.exists(rss_path):

@@ -1,7 +1,7 @@
 package dev.daxfs.core;
 
-import dev.daxfs.pmem.BadBlocks;
 import dev.daxfs.pmem.PmemDevice;
+import dev.daxfs.pmem.record.ForwardingDevice;
 import org.junit.jupiter.api.Test;
 
 import java.util.Arrays;
@@ -26,15 +26,14 @@ class TruncateVsReadPinTest {
     private static final long HOLD_MS = 400;
 
     /** Delegates everything; copies on {@link #gatedThread} stop at the gate once. */
-    static final class GatedDevice implements PmemDevice {
-        final PmemDevice d;
+    static final class GatedDevice extends ForwardingDevice {
         volatile Thread gatedThread;
         volatile boolean gateCopyIn; // false: copyToNative (read), true: copyFromNative (write)
         final CountDownLatch entered = new CountDownLatch(1);
         final CountDownLatch open = new CountDownLatch(1);
 
         GatedDevice(PmemDevice d) {
-            this.d = d;
+            super(d);
         }
 
         private void gate(boolean copyIn) {
@@ -52,35 +51,17 @@ class TruncateVsReadPinTest {
             }
         }
 
-        @Override public long size() { return d.size(); }
-        @Override public String name() { return d.name(); }
-        @Override public byte getByte(long off) { return d.getByte(off); }
-        @Override public int getInt(long off) { return d.getInt(off); }
-        @Override public long getLong(long off) { return d.getLong(off); }
-        @Override public void putByte(long off, byte v) { d.putByte(off, v); }
-        @Override public void putInt(long off, int v) { d.putInt(off, v); }
-        @Override public void putLong(long off, long v) { d.putLong(off, v); }
-        @Override public void read(long off, byte[] dst, int dstOff, int len) { d.read(off, dst, dstOff, len); }
-        @Override public void write(long off, byte[] src, int srcOff, int len) { d.write(off, src, srcOff, len); }
-
         @Override
         public void copyToNative(long off, long dstAddress, long len) {
             gate(false);
-            d.copyToNative(off, dstAddress, len);
+            super.copyToNative(off, dstAddress, len);
         }
 
         @Override
         public void copyFromNative(long off, long srcAddress, long len) {
             gate(true);
-            d.copyFromNative(off, srcAddress, len);
+            super.copyFromNative(off, srcAddress, len);
         }
-
-        @Override public void copyWithin(long srcOff, long dstOff, long len) { d.copyWithin(srcOff, dstOff, len); }
-        @Override public void zero(long off, long len) { d.zero(off, len); }
-        @Override public void persist(long off, long len) { d.persist(off, len); }
-        @Override public void persistAll() { d.persistAll(); }
-        @Override public boolean isSynchronous() { return d.isSynchronous(); }
-        @Override public BadBlocks badBlocks() { return d.badBlocks(); }
 
         @Override
         public void close() {

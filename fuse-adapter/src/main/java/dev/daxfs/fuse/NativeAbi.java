@@ -6,6 +6,7 @@ import jnr.ffi.LibraryLoader;
 import jnr.ffi.Memory;
 import jnr.ffi.Pointer;
 import jnr.ffi.Runtime;
+import jnr.ffi.TypeAlias;
 import ru.serce.jnrfuse.struct.FileStat;
 import ru.serce.jnrfuse.struct.FuseContext;
 import ru.serce.jnrfuse.struct.FuseFileInfo;
@@ -43,7 +44,7 @@ final class NativeAbi {
     private static final long ST_ATIM;
     private static final long ST_MTIM;
     private static final long ST_CTIM;
-    /** Width of st_nlink and st_blksize, which differ between ABIs (8 and 8 on x86_64). */
+    /** Whether st_nlink and st_blksize are 64-bit (x86_64) or 32-bit (e.g. aarch64). */
     private static final boolean NLINK_64;
     private static final boolean BLKSIZE_64;
 
@@ -74,8 +75,8 @@ final class NativeAbi {
         ST_ATIM = st.st_atim.tv_sec.offset();
         ST_MTIM = st.st_mtim.tv_sec.offset();
         ST_CTIM = st.st_ctim.tv_sec.offset();
-        NLINK_64 = st.st_uid.offset() - st.st_nlink.offset() >= 8 && st.st_mode.offset() > st.st_nlink.offset();
-        BLKSIZE_64 = st.st_blocks.offset() - st.st_blksize.offset() >= 8;
+        NLINK_64 = rt.findType(TypeAlias.nlink_t).size() == 8;
+        BLKSIZE_64 = rt.findType(TypeAlias.blksize_t).size() == 8;
         FuseContext ctx = FuseContext.of(scratch);
         CTX_UID = ctx.uid.offset();
         CTX_GID = ctx.gid.offset();

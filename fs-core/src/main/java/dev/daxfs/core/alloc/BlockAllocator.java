@@ -92,9 +92,8 @@ public final class BlockAllocator {
         bm.set(layout.totalBlocks(), cap - layout.totalBlocks(), true);
     }
 
-    private long reserved;
-    /** What this thread's running transaction still has reserved; allocations draw it down. */
-    private final ThreadLocal<long[]> mine = ThreadLocal.withInitial(() -> new long[1]);
+    /** Blocks reserved by running transactions; guarded by {@link #lock}. */
+    private final Reservations reserved = new Reservations();
 
     /**
      * Reserves {@code n} allocatable blocks for one transaction (as XFS reserves at
@@ -106,12 +105,7 @@ public final class BlockAllocator {
         }
         lock.lockExclusive(); // reserved vs. free
         try {
-            if (free - reserved < n) {
-                return false;
-            }
-            reserved += n;
-            mine.get()[0] += n;
-            return true;
+            return reserved.tryReserve(n, free);
         } finally {
             lock.unlockExclusive();
         }
@@ -119,14 +113,12 @@ public final class BlockAllocator {
 
     /** Returns what this thread's transaction reserved and did not allocate. */
     public void unreserve() {
-        long[] m = mine.get();
-        if (m[0] == 0) {
+        if (!reserved.holdsAny()) {
             return;
         }
         lock.lockExclusive(); // reserved vs. free
         try {
-            reserved -= m[0];
-            m[0] = 0;
+            reserved.releaseMine();
         } finally {
             lock.unlockExclusive();
         }
@@ -136,7 +128,7 @@ public final class BlockAllocator {
     public long reservable() {
         lock.lockShared(); // reserved vs. free
         try {
-            return Math.max(0, free - reserved);
+            return Math.max(0, free - reserved.total());
         } finally {
             lock.unlockShared();
         }
@@ -153,7 +145,7 @@ public final class BlockAllocator {
 
     /** True if a commit would free enough busy blocks to satisfy {@code want}. */
     public boolean commitWouldHelp(long want) {
-        return free - reserved < want && busyBlocks > 0;
+        return free - reserved.total() < want && busyBlocks > 0;
     }
 
     /**
@@ -172,10 +164,7 @@ public final class BlockAllocator {
                     break;
                 }
                 takeFree(e.start(), e.len());
-                long[] m = mine.get();
-                long use = Math.min(m[0], e.len());
-                m[0] -= use;
-                reserved -= use;
+                reserved.consume(e.len());
                 bitmap.set(e.start(), e.len(), true);
                 out.add(e);
                 remaining -= e.len();

@@ -70,10 +70,7 @@ public final class InodeAllocator {
             }
             used.set(slot);
             usedCount++;
-            if (mine.get()[0] > 0) {
-                mine.get()[0]--;
-                reserved--;
-            }
+            reserved.consume(1);
             cursor = slot + 1;
             bitmap.set(slot, 1, true);
             return slot + 1L;
@@ -102,8 +99,8 @@ public final class InodeAllocator {
         }
     }
 
-    private long reserved;
-    private final ThreadLocal<int[]> mine = ThreadLocal.withInitial(() -> new int[1]);
+    /** Inodes reserved by running transactions; guarded by {@link #lock}. */
+    private final Reservations reserved = new Reservations();
 
     /** Reserves inodes for one transaction so allocation inside it cannot fail. */
     public boolean tryReserve(int n) {
@@ -112,12 +109,7 @@ public final class InodeAllocator {
         }
         lock.lockExclusive(); // reserved vs. used
         try {
-            if (layout.inodeCount() - usedCount - reserved < n) {
-                return false;
-            }
-            reserved += n;
-            mine.get()[0] += n;
-            return true;
+            return reserved.tryReserve(n, layout.inodeCount() - usedCount);
         } finally {
             lock.unlockExclusive();
         }
@@ -125,14 +117,12 @@ public final class InodeAllocator {
 
     /** Returns what this thread's transaction reserved and did not allocate. */
     public void unreserve() {
-        int[] m = mine.get();
-        if (m[0] == 0) {
+        if (!reserved.holdsAny()) {
             return;
         }
         lock.lockExclusive(); // reserved vs. used
         try {
-            reserved -= m[0];
-            m[0] = 0;
+            reserved.releaseMine();
         } finally {
             lock.unlockExclusive();
         }

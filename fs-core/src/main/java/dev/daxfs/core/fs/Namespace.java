@@ -220,14 +220,10 @@ final class Namespace {
         d.iolock.lockExclusive(); // entry changes in d
         try {
             Directory dd = dirOf(d);
-            Directory.Entry e = dd.get(name);
-            if (e == null) {
-                throw new FsException(Errno.ENOENT, name);
-            }
+            Directory.Entry e = existingEntry(d, dd, name);
             if (e.type() == Mode.S_IFDIR >>> 12) {
                 throw new FsException(Errno.EISDIR, name + " is a directory");
             }
-            checkNotSelf(d, e);
             Inode ip = fs.icache.get(e.ino());
             if (ip.isDir()) {
                 throw new FsException(Errno.EISDIR, name + " is a directory");
@@ -267,11 +263,7 @@ final class Namespace {
         d.iolock.lockExclusive(); // entry changes in d
         try {
             Directory dd = dirOf(d);
-            Directory.Entry e = dd.get(name);
-            if (e == null) {
-                throw new FsException(Errno.ENOENT, name);
-            }
-            checkNotSelf(d, e);
+            Directory.Entry e = existingEntry(d, dd, name);
             Inode ip = fs.icache.get(e.ino());
             if (!ip.isDir()) {
                 throw new FsException(Errno.ENOTDIR, name + " is not a directory");
@@ -503,6 +495,19 @@ final class Namespace {
      * An entry naming its own directory (or the root) exists only on a corrupt image; acting on it
      * would take the directory's lock twice.
      */
+    /**
+     * The entry {@code name} of directory {@code d} (listing {@code dd}), for removal: ENOENT if
+     * there is none, EUCLEAN if it points at {@code d} itself or the root. Caller holds d's IOLOCK.
+     */
+    private static Directory.Entry existingEntry(Inode d, Directory dd, String name) {
+        Directory.Entry e = dd.get(name);
+        if (e == null) {
+            throw new FsException(Errno.ENOENT, name);
+        }
+        checkNotSelf(d, e);
+        return e;
+    }
+
     private static void checkNotSelf(Inode d, Directory.Entry e) {
         if (e.ino() == d.ino || e.ino() == Vfs.ROOT_INO) {
             throw new FsException(Errno.EUCLEAN, "directory " + d.ino + ": entry " + e.name() + " points at inode "

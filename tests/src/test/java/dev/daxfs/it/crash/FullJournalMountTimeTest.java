@@ -9,6 +9,7 @@ import dev.daxfs.core.format.Layout;
 import dev.daxfs.core.format.Superblock;
 import dev.daxfs.core.journal.Journal;
 import dev.daxfs.pmem.PmemDevice;
+import dev.daxfs.pmem.record.ForwardingDevice;
 import dev.daxfs.pmem.record.HeapDevice;
 import org.apache.logging.log4j.Level;
 import org.apache.logging.log4j.core.config.Configurator;

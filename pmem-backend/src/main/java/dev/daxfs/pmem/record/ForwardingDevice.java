@@ -1,13 +1,17 @@
-package dev.daxfs.it.crash;
+package dev.daxfs.pmem.record;
 
 import dev.daxfs.pmem.BadBlocks;
 import dev.daxfs.pmem.PmemDevice;
 
-/** A device that forwards every call; tests override the calls they want to watch. */
-class ForwardingDevice implements PmemDevice {
+/**
+ * A device that forwards every call to another; tests override the calls they want to watch or
+ * hold (crash tests count persists, race tests stop a copy at a gate). {@link #persistAll} goes
+ * through {@link #persist}, so an override of persist sees every persist.
+ */
+public class ForwardingDevice implements PmemDevice {
     private final PmemDevice d;
 
-    ForwardingDevice(PmemDevice d) {
+    public ForwardingDevice(PmemDevice d) {
         this.d = d;
     }
 
