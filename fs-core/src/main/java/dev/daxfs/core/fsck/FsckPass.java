@@ -483,7 +483,9 @@ final class FsckPass {
         String who = inode(ip.ino);
         long next = ip.chainHead;
         long seen = 0;
-        long maxBlocks = (ip.count + (long) PER_CHAIN_BLOCK - 1) / PER_CHAIN_BLOCK;
+        // Leaves are not kept full (InodeStore splits and merges them), but each holds at least one.
+        long maxBlocks = ip.count;
+        long prevFb = -1;
         Set<Long> visited = new HashSet<>();
         while (seen < ip.count) {
             if (!inData(next)) {
@@ -518,6 +520,13 @@ final class FsckPass {
             ip.chain.add(next);
             own(ip, next, 1, "extent list block");
             for (int i = 0; i < n; i++) {
+                long fb = Bytes.getLong(c, C_FIRST + i * EXTENT_SIZE);
+                if (fb <= prevFb) {
+                    // The loader refuses it: leaves are keyed by their first extent.
+                    unsound(ip, who + ": extent list out of order at file block " + fb + " in " + at(next));
+                    return;
+                }
+                prevFb = fb;
                 addExtent(ip, c, C_FIRST + i * EXTENT_SIZE);
             }
             seen += n;

@@ -6,15 +6,26 @@ import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
 import java.util.Map;
+import java.util.NavigableMap;
 import java.util.TreeMap;
 
 /**
  * A file's block map: non-overlapping extents keyed by first file block. Adjacent extents that
  * continue each other on the device (and agree on unwritten-ness) are merged, so a file written
  * sequentially on a free device is one extent. Guarded by the owner's ILOCK.
+ *
+ * <p>Every change goes through {@link #put} and {@link #take}, which keep the count of mapped
+ * blocks (stat's st_blocks, without walking the map) and the range of first-block keys changed
+ * since the inode was last logged: {@link InodeStore#log} rewrites only the extent-list blocks
+ * whose keys fall in that range, so logging a file with thousands of extents after one write
+ * costs one block, not the whole list.
  */
 public final class ExtentMap {
     private final TreeMap<Long, FileExtent> map = new TreeMap<>();
+    private long mapped;
+    /** Keys added or removed since {@link #clean}: [dirtyLo, dirtyHi], empty when lo > hi. */
+    private long dirtyLo = Long.MAX_VALUE;
+    private long dirtyHi = Long.MIN_VALUE;
 
     /** The extent containing {@code fb}, or null for a hole. */
     public FileExtent find(long fb) {
@@ -45,11 +56,49 @@ public final class ExtentMap {
     }
 
     public long mappedBlocks() {
-        long n = 0;
-        for (FileExtent e : map.values()) {
-            n += e.len();
+        return mapped;
+    }
+
+    /** The extents whose first file block is in {@code [from, to)}; a live view. */
+    NavigableMap<Long, FileExtent> range(long from, long to) {
+        return map.subMap(from, true, to, false);
+    }
+
+    boolean dirty() {
+        return dirtyLo <= dirtyHi;
+    }
+
+    long dirtyFrom() {
+        return dirtyLo;
+    }
+
+    long dirtyTo() {
+        return dirtyHi;
+    }
+
+    /** The map as logged: nothing changed since. */
+    void clean() {
+        dirtyLo = Long.MAX_VALUE;
+        dirtyHi = Long.MIN_VALUE;
+    }
+
+    private void mark(long from, long to) {
+        dirtyLo = Math.min(dirtyLo, from);
+        dirtyHi = Math.max(dirtyHi, to);
+    }
+
+    private void put(FileExtent e) {
+        FileExtent old = map.put(e.fileBlock(), e);
+        mapped += e.len() - (old == null ? 0 : old.len());
+        mark(e.fileBlock(), e.fileBlock());
+    }
+
+    private void take(long key) {
+        FileExtent old = map.remove(key);
+        if (old != null) {
+            mapped -= old.len();
+            mark(key, key);
         }
-        return n;
     }
 
     /** Adds a mapping over a hole, merging with neighbours. */
@@ -59,16 +108,16 @@ public final class ExtentMap {
         if (pe != null) {
             FileExtent p = pe.getValue();
             if (p.fileEnd() == x.fileBlock() && p.devBlock() + p.len() == x.devBlock() && p.unwritten() == x.unwritten()) {
-                map.remove(p.fileBlock());
+                take(p.fileBlock());
                 x = new FileExtent(p.fileBlock(), p.devBlock(), p.len() + x.len(), x.unwritten());
             }
         }
         FileExtent n = map.get(x.fileEnd());
         if (n != null && x.devBlock() + x.len() == n.devBlock() && n.unwritten() == x.unwritten()) {
-            map.remove(n.fileBlock());
+            take(n.fileBlock());
             x = new FileExtent(x.fileBlock(), x.devBlock(), x.len() + n.len(), x.unwritten());
         }
-        map.put(x.fileBlock(), x);
+        put(x);
     }
 
     /** Removes every mapping in {@code [from, to)}; returns the device extents released. */
@@ -97,14 +146,14 @@ public final class ExtentMap {
      * mapped; returns the part taken.
      */
     private FileExtent carve(FileExtent e, long from, long to) {
-        map.remove(e.fileBlock());
+        take(e.fileBlock());
         long s = Math.max(from, e.fileBlock());
         long t = Math.min(to, e.fileEnd());
         if (e.fileBlock() < s) {
-            map.put(e.fileBlock(), e.slice(e.fileBlock(), s));
+            put(e.slice(e.fileBlock(), s));
         }
         if (t < e.fileEnd()) {
-            map.put(t, e.slice(t, e.fileEnd()));
+            put(e.slice(t, e.fileEnd()));
         }
         return e.slice(s, t);
     }
@@ -113,10 +162,10 @@ public final class ExtentMap {
     public void shift(long from, long delta) {
         List<FileExtent> moved = new ArrayList<>(map.tailMap(from, true).values());
         for (FileExtent e : moved) {
-            map.remove(e.fileBlock());
+            take(e.fileBlock());
         }
         for (FileExtent e : moved) {
-            map.put(e.fileBlock() + delta, new FileExtent(e.fileBlock() + delta, e.devBlock(), e.len(), e.unwritten()));
+            put(new FileExtent(e.fileBlock() + delta, e.devBlock(), e.len(), e.unwritten()));
         }
     }
 
@@ -124,8 +173,8 @@ public final class ExtentMap {
     public void splitAt(long fb) {
         FileExtent e = find(fb);
         if (e != null && e.fileBlock() < fb) {
-            map.put(e.fileBlock(), e.slice(e.fileBlock(), fb));
-            map.put(fb, e.slice(fb, e.fileEnd()));
+            put(e.slice(e.fileBlock(), fb));
+            put(e.slice(fb, e.fileEnd()));
         }
     }
 
@@ -147,9 +196,13 @@ public final class ExtentMap {
 
     void clear() {
         map.clear();
+        mapped = 0;
+        clean();
     }
 
+    /** Loading from the media: the map stays clean (it is what the media holds). */
     void putRaw(FileExtent e) {
-        map.put(e.fileBlock(), e);
+        FileExtent old = map.put(e.fileBlock(), e);
+        mapped += e.len() - (old == null ? 0 : old.len());
     }
 }

@@ -7,8 +7,6 @@ import dev.daxfs.core.layout.MappingIndex;
 import dev.daxfs.core.lock.LockClass;
 import dev.daxfs.core.lock.RwLock;
 
-import java.util.ArrayList;
-import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -42,8 +40,8 @@ public final class Inode {
     public long crtimeNs;
     public long rdev;
     public long xattrBlock;
-    /** Device blocks holding the spilled extent list, in chain order. */
-    public final List<Long> extentChain = new ArrayList<>();
+    /** The extent-list blocks, when the extents do not fit in the slot. */
+    public final ExtentChain extentChain = new ExtentChain();
     public final ExtentMap extents = new ExtentMap();
     /** Inline symlink target (short) — long targets live in the block of extent 0. */
     public String symlinkTarget;

@@ -12,7 +12,9 @@ import dev.daxfs.core.journal.Journal;
 
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 
 import static dev.daxfs.core.inode.InodeCodec.*;
 
@@ -87,35 +89,7 @@ public final class InodeStore {
                 addLoaded(ip, getExtent(img, off + O_INLINE + i * EXTENT_SIZE));
             }
         } else {
-            long next = Bytes.getLong(img, off + O_CHAIN);
-            int seen = 0;
-            long maxChain = ((long) count + PER_CHAIN_BLOCK - 1) / PER_CHAIN_BLOCK;
-            while (seen < count) {
-                if (next < layout.dataStart() || next >= layout.totalBlocks() - 1) {
-                    throw corrupt(ino, "extent chain points at block " + next);
-                }
-                if (ip.extentChain.size() >= maxChain || ip.extentChain.contains(next)) {
-                    throw corrupt(ino, "extent chain loops or is longer than " + count + " extents need");
-                }
-                byte[] c = journal.read(next);
-                BlockHeader.verify(c, Magic.EXTENTS, next, "extent list of inode " + ino);
-                if (Bytes.getLong(c, C_OWNER) != ino) {
-                    throw corrupt(ino, "extent block " + next + " belongs to inode " + Bytes.getLong(c, C_OWNER));
-                }
-                ip.extentChain.add(next);
-                int n = Bytes.getInt(c, C_COUNT);
-                if (n < 0 || n > PER_CHAIN_BLOCK) {
-                    throw corrupt(ino, "extent block " + next + " count " + n);
-                }
-                for (int i = 0; i < n; i++) {
-                    addLoaded(ip, getExtent(c, C_FIRST + i * EXTENT_SIZE));
-                }
-                seen += n;
-                next = Bytes.getLong(c, C_NEXT);
-                if (n == 0) {
-                    throw corrupt(ino, "extent block " + next + " is empty before the list's end");
-                }
-            }
+            loadChain(ip, Bytes.getLong(img, off + O_CHAIN), count);
         }
         if (ip.isDir()) {
             // A directory's blocks cover [0, size) exactly, without holes or unwritten extents.
@@ -131,6 +105,48 @@ public final class InodeStore {
             }
         }
         return ip;
+    }
+
+    /**
+     * Reads the extent list: leaves in list order, each holding 1..PER_CHAIN_BLOCK extents, the
+     * extents strictly ascending across the whole list (every leaf's range is keyed by its first
+     * extent, so an out-of-order list would put extents in the wrong leaf when it is next logged).
+     */
+    private void loadChain(Inode ip, long next, int count) {
+        long ino = ip.ino;
+        int seen = 0;
+        long prevFb = -1;
+        Set<Long> visited = new HashSet<>();
+        while (seen < count) {
+            if (next < layout.dataStart() || next >= layout.totalBlocks() - 1) {
+                throw corrupt(ino, "extent chain points at block " + next);
+            }
+            if (!visited.add(next) || visited.size() > count) {
+                throw corrupt(ino, "extent chain loops or is longer than " + count + " extents need");
+            }
+            byte[] c = journal.read(next);
+            BlockHeader.verify(c, Magic.EXTENTS, next, "extent list of inode " + ino);
+            if (Bytes.getLong(c, C_OWNER) != ino) {
+                throw corrupt(ino, "extent block " + next + " belongs to inode " + Bytes.getLong(c, C_OWNER));
+            }
+            int n = Bytes.getInt(c, C_COUNT);
+            if (n <= 0 || n > PER_CHAIN_BLOCK || seen + n > count) {
+                throw corrupt(ino, "extent block " + next + " count " + n);
+            }
+            for (int i = 0; i < n; i++) {
+                FileExtent e = getExtent(c, C_FIRST + i * EXTENT_SIZE);
+                if (e.fileBlock() <= prevFb) {
+                    throw corrupt(ino, "extent list out of order at file block " + e.fileBlock());
+                }
+                prevFb = e.fileBlock();
+                if (i == 0) {
+                    ip.extentChain.add(ip.extentChain.isEmpty() ? Long.MIN_VALUE : e.fileBlock(), next);
+                }
+                addLoaded(ip, e);
+            }
+            seen += n;
+            next = Bytes.getLong(c, C_NEXT);
+        }
     }
 
     private static boolean validType(int mode) {
@@ -170,21 +186,15 @@ public final class InodeStore {
      */
     public void log(Inode ip) {
         ip.lastModSeq = journal.runningSeq();
-        int count = ip.isSymlink() && ip.symlinkTarget != null ? 0 : ip.extents.count();
         boolean inlineSym = ip.isSymlink() && ip.symlinkTarget != null;
-        // Resize the extent chain first: it may allocate or free blocks (metaBlocks changes).
-        int chainNeeded = count <= INLINE_EXTENTS ? 0 : (count + PER_CHAIN_BLOCK - 1) / PER_CHAIN_BLOCK;
-        while (ip.extentChain.size() > chainNeeded) {
-            long b = ip.extentChain.remove(ip.extentChain.size() - 1);
-            alloc.free(b, 1);
-            ip.metaBlocks--;
+        int count = inlineSym ? 0 : ip.extents.count();
+        // The extent list first: it may allocate or free blocks, and the slot records metaBlocks.
+        if (count <= INLINE_EXTENTS) {
+            freeChain(ip);
+        } else {
+            logChain(ip);
         }
-        while (ip.extentChain.size() < chainNeeded) {
-            long goal = ip.extentChain.isEmpty() ? 0 : ip.extentChain.get(ip.extentChain.size() - 1) + 1;
-            List<Extent> got = alloc.allocate(goal, 1);
-            ip.extentChain.add(got.get(0).start());
-            ip.metaBlocks++;
-        }
+        ip.extents.clean();
         byte[] img = journal.modify(layout.inodeBlock(ip.ino));
         int off = slotOffset(ip.ino);
         java.util.Arrays.fill(img, off, off + Layout.INODE_SIZE, (byte) 0);
@@ -193,32 +203,117 @@ public final class InodeStore {
         Bytes.putInt(img, off + O_NEXT, count);
         if (inlineSym) {
             putInlineSymlink(img, off, ip.symlinkTarget);
-            return;
-        }
-        List<FileExtent> all = new ArrayList<>(ip.extents.all());
-        if (chainNeeded == 0) {
-            for (int i = 0; i < count; i++) {
-                putExtent(img, off + O_INLINE + i * EXTENT_SIZE, all.get(i));
+        } else if (count <= INLINE_EXTENTS) {
+            int i = 0;
+            for (FileExtent e : ip.extents.all()) {
+                putExtent(img, off + O_INLINE + i++ * EXTENT_SIZE, e);
             }
-            return;
+        } else {
+            Bytes.putLong(img, off + O_CHAIN, ip.extentChain.firstBlock());
         }
-        Bytes.putLong(img, off + O_CHAIN, ip.extentChain.get(0));
-        for (int c = 0; c < chainNeeded; c++) {
-            long self = ip.extentChain.get(c);
-            long next = c + 1 < chainNeeded ? ip.extentChain.get(c + 1) : 0;
-            int from = c * PER_CHAIN_BLOCK;
-            int n = Math.min(PER_CHAIN_BLOCK, count - from);
-            byte[] cb = journal.create(self);
-            initChainBlock(cb, self, ip.ino, next, n);
-            for (int i = 0; i < n; i++) {
-                putExtent(cb, C_FIRST + i * EXTENT_SIZE, all.get(from + i));
+    }
+
+    /** Fill of each part when a leaf is split (or the list first built): room for later inserts. */
+    static final int SPLIT_FILL = PER_CHAIN_BLOCK * 3 / 4;
+    /** A leaf this small is merged into its predecessor when both fit in {@link #SPLIT_FILL}. */
+    static final int MERGE_BELOW = PER_CHAIN_BLOCK / 4;
+
+    /**
+     * Brings the extent-list leaves up to date with the extent map, rewriting only the leaves
+     * whose key range holds a key the map added or removed since the last log (plus neighbours
+     * whose next pointer or range changed). Allocations here are covered by the transaction's
+     * reservation: an operation adds at most a few extents, so at most one leaf splits in two.
+     */
+    private void logChain(Inode ip) {
+        ExtentChain chain = ip.extentChain;
+        ExtentMap map = ip.extents;
+        List<ExtentChain.Leaf> touched;
+        if (chain.isEmpty()) {
+            // Out of the inline area: one leaf for everything, split below if too big.
+            touched = List.of(chain.add(Long.MIN_VALUE, allocLeaf(ip, 0)));
+        } else if (map.dirty()) {
+            touched = chain.overlapping(map.dirtyFrom(), map.dirtyTo());
+        } else {
+            return; // extents unchanged since the last log: the leaves on the media are current
+        }
+        List<ExtentChain.Leaf> write = new ArrayList<>();
+        for (ExtentChain.Leaf l : touched) {
+            if (!l.live) {
+                continue;
+            }
+            int n = map.range(l.key, chain.endOf(l)).size();
+            ExtentChain.Leaf pred = chain.predecessor(l);
+            if (n > PER_CHAIN_BLOCK) {
+                split(ip, l, n, write);
+            } else if (n == 0 || (pred != null && n < MERGE_BELOW
+                    && n + map.range(pred.key, l.key).size() <= SPLIT_FILL)) {
+                // Unlink: its extents (if any) fall into the predecessor's range, whose next
+                // pointer changes too; an empty first leaf hands MIN_VALUE to its successor.
+                chain.unlink(l);
+                alloc.free(l.block, 1);
+                ip.metaBlocks--;
+                if (pred != null) {
+                    write.add(pred);
+                }
+            } else {
+                write.add(l);
+            }
+        }
+        for (ExtentChain.Leaf l : write) {
+            if (l.live) {
+                writeLeaf(ip, l);
             }
         }
     }
 
+    /** Splits an overfull leaf into parts of about SPLIT_FILL extents; all parts are written. */
+    private void split(Inode ip, ExtentChain.Leaf l, int n, List<ExtentChain.Leaf> write) {
+        int parts = (n + SPLIT_FILL - 1) / SPLIT_FILL;
+        int per = (n + parts - 1) / parts;
+        List<Long> starts = new ArrayList<>();
+        int i = 0;
+        for (long key : ip.extents.range(l.key, ip.extentChain.endOf(l)).keySet()) {
+            if (i > 0 && i % per == 0) {
+                starts.add(key);
+            }
+            i++;
+        }
+        write.add(l);
+        long goal = l.block + 1;
+        for (long key : starts) {
+            ExtentChain.Leaf part = ip.extentChain.add(key, allocLeaf(ip, goal));
+            goal = part.block + 1;
+            write.add(part);
+        }
+    }
+
+    private long allocLeaf(Inode ip, long goal) {
+        List<Extent> got = alloc.allocate(goal, 1);
+        ip.metaBlocks++;
+        return got.get(0).start();
+    }
+
+    private void writeLeaf(Inode ip, ExtentChain.Leaf l) {
+        byte[] cb = journal.create(l.block);
+        initChainBlock(cb, l.block, ip.ino, ip.extentChain.nextBlock(l), 0);
+        int n = 0;
+        for (FileExtent e : ip.extents.range(l.key, ip.extentChain.endOf(l)).values()) {
+            putExtent(cb, C_FIRST + n++ * EXTENT_SIZE, e);
+        }
+        Bytes.putInt(cb, C_COUNT, n);
+    }
+
+    private void freeChain(Inode ip) {
+        for (long b : ip.extentChain.blocks()) {
+            alloc.free(b, 1);
+            ip.metaBlocks--;
+        }
+        ip.extentChain.clear();
+    }
+
     /** Clears the slot (keeping the generation for the next owner). Handle held. */
     public void clear(Inode ip) {
-        for (long b : ip.extentChain) {
+        for (long b : ip.extentChain.blocks()) {
             alloc.free(b, 1);
         }
         ip.extentChain.clear();
