@@ -107,7 +107,7 @@ done
 # The fio jobs in report order; any other tests/fio/*.fio follows in name order.
 FIO_JOBS=()
 for m in psync direct; do
-  for j in seqwrite-fresh seqwrite-over seqread randread-1j randread-2j randwrite; do FIO_JOBS+=("$j-$m"); done
+  for j in seqwrite-fresh seqwrite-over seqread randread-1j randread-2j randwrite randwrite-fresh; do FIO_JOBS+=("$j-$m"); done
 done
 FIO_JOBS+=(randread-libaio-qd16 randwrite-libaio-qd16 randread-mmap randwrite-mmap)
 for f in "$FIO_DIR"/*.fio; do
@@ -310,7 +310,7 @@ note_failure() {
 run_fio() {
   local round=$1 t=$2 job=$3 jf=$FIO_DIR/$3.fio out=$results/raw/$3.$2.$1
   rm -f "${DIR[$t]}/fio-fresh"
-  if [[ $job != seqwrite-fresh-* ]]; then
+  if [[ $job != *-fresh-* ]]; then
     # lays out fio-data if it is missing or has another size (not timed, before the cache drop)
     if ! bg fio_env "$t" fio --create_only=1 --output="$out.prep" "$jf" >"$out.prep.err" 2>&1; then
       cat "$out.prep.err" >>"$out.prep"; note_failure "$round" "$t" "$job" "$out.prep"; return 0

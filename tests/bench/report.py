@@ -67,6 +67,7 @@ def describe(metric, meta):
         "randread-1j": "rand read 4 KiB, 1 job",
         "randread-2j": "rand read 4 KiB, 2 jobs",
         "randwrite": "rand write 4 KiB",
+        "randwrite-fresh": "rand write 4 KiB into a new file",
         "randread-libaio-qd16": "rand read 4 KiB, libaio O_DIRECT qd16",
         "randwrite-libaio-qd16": "rand write 4 KiB, libaio O_DIRECT qd16",
         "randread-mmap": "rand read 4 KiB, mmap",

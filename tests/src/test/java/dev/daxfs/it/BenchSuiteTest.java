@@ -54,7 +54,7 @@ class BenchSuiteTest {
         }
         for (String mode : List.of("psync", "direct")) {
             for (String j : List.of("seqwrite-fresh", "seqwrite-over", "seqread", "randread-1j", "randread-2j",
-                    "randwrite")) {
+                    "randwrite", "randwrite-fresh")) {
                 assertTrue(Files.isRegularFile(FIO.resolve(j + "-" + mode + ".fio")), j + "-" + mode);
             }
         }
@@ -69,7 +69,7 @@ class BenchSuiteTest {
         try {
             String jar = Path.of(System.getProperty("daxfs.cliJar")).toAbsolutePath().normalize().toString();
             List<String> jobs = List.of("seqwrite-fresh-psync", "seqread-direct", "randread-libaio-qd16",
-                    "randwrite-mmap", "meta", "lookup");
+                    "randwrite-fresh-direct", "randwrite-mmap", "meta", "lookup");
             List<String> cmd = new ArrayList<>(List.of("env",
                     "DAXFS_CMD=" + Path.of(System.getProperty("java.home"), "bin", "java") + " -Dfile.encoding=UTF-8 -jar " + jar,
                     COMPARE.toString(), "--quick", "--targets", "daxfs", "--no-doc",
@@ -85,6 +85,7 @@ class BenchSuiteTest {
                     "seq write 1 MiB, new file, buffered psync", "MiB/s",
                     "seq read 1 MiB, O_DIRECT psync", "MiB/s",
                     "rand read 4 KiB, libaio O_DIRECT qd16", "IOPS",
+                    "rand write 4 KiB into a new file, O_DIRECT psync", "IOPS",
                     "rand write 4 KiB, shared mmap", "IOPS",
                     "create 300 files in an empty dir", "ops/s",
                     "unlink 300 files in an empty dir", "ops/s",
