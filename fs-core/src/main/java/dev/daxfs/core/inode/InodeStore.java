@@ -313,10 +313,7 @@ public final class InodeStore {
 
     /** Clears the slot (keeping the generation for the next owner). Handle held. */
     public void clear(Inode ip) {
-        for (long b : ip.extentChain.blocks()) {
-            alloc.free(b, 1);
-        }
-        ip.extentChain.clear();
+        freeChain(ip);
         byte[] img = journal.modify(layout.inodeBlock(ip.ino));
         int off = slotOffset(ip.ino);
         java.util.Arrays.fill(img, off, off + Layout.INODE_SIZE, (byte) 0);
