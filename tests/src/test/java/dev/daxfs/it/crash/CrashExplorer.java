@@ -27,8 +27,22 @@ import java.util.SplittableRandom;
  */
 final class CrashExplorer {
 
-    /** How much to explore; {@code imagesPerWorkload} is spread over the crash points. */
-    record Config(int imagesPerWorkload, double interiorCutRate, long seed) {
+    /**
+     * How much to explore; {@code imagesPerWorkload} is spread over the crash points. A replay
+     * ({@code point >= 0}) walks the same log with the same random choices but checks only the
+     * images at crash point {@code point} (only image number {@code image}, if that is not -1)
+     * and reports each in full, failing or not. {@code dumpDir}, if not null, receives a copy of
+     * every failing image (as it was before mount replayed its journal).
+     */
+    record Config(int imagesPerWorkload, double interiorCutRate, long seed, int point, int image,
+                  java.nio.file.Path dumpDir) {
+        Config(int imagesPerWorkload, double interiorCutRate, long seed) {
+            this(imagesPerWorkload, interiorCutRate, seed, -1, -1, null);
+        }
+
+        boolean replay() {
+            return point >= 0;
+        }
     }
 
     /** Totals over all workloads explored with one instance. */
@@ -44,15 +58,52 @@ final class CrashExplorer {
         int fsckRuns;
         long nanos;
         final List<String> failureReports = new ArrayList<>();
+        /** Full reports of replayed images (replay mode only). */
+        final List<String> replayReports = new ArrayList<>();
+        /** Workloads with at least one failing image. */
+        final List<String> failedWorkloads = new ArrayList<>();
+
+        /** Adds another instance's totals (workloads explored in parallel each have their own). */
+        synchronized void add(Stats o) {
+            workloads += o.workloads;
+            steps += o.steps;
+            barriers += o.barriers;
+            crashPoints += o.crashPoints;
+            images += o.images;
+            prefixImages += o.prefixImages;
+            sampledImages += o.sampledImages;
+            failures += o.failures;
+            fsckRuns += o.fsckRuns;
+            nanos += o.nanos;
+            failedWorkloads.addAll(o.failedWorkloads);
+            for (String r : o.failureReports) {
+                if (failureReports.size() < MAX_REPORTS) {
+                    failureReports.add(r);
+                }
+            }
+            replayReports.addAll(o.replayReports);
+        }
+
+        /** Wall time is what a run costs; {@code nanos} adds up the time of workloads run in parallel. */
+        String summary(double wallSeconds) {
+            return summary() + String.format(", %.1f s wall, %.0f images/s wall", wallSeconds,
+                    images / Math.max(wallSeconds, 1e-9));
+        }
 
         String summary() {
             double s = nanos / 1e9;
             return String.format("workloads %d, steps %d, persist barriers %d, crash points %d, images checked %d"
                             + " (%d prefix, %d sampled), fsck runs %d%s, failures %d, %.1f s, %.0f images/s",
                     workloads, steps, barriers, crashPoints, images, prefixImages, sampledImages, fsckRuns,
-                    FsckBridge.available() ? "" : " (fsck not in fs-core yet)", failures, s, images / Math.max(s, 1e-9));
+                    FsckBridge.available() ? "" : " (fsck not in fs-core yet)", failures, s, images / Math.max(s, 1e-9))
+                    .replace(" s, ", " s CPU in workloads, ").replace(" images/s", " images/s per thread");
         }
     }
+
+    /** Most failure report lines kept per run (the first images of each failing workload first). */
+    static final int MAX_REPORTS = 40;
+    /** Failure report lines kept per workload. */
+    private static final int REPORTS_PER_WORKLOAD = 3;
 
     private static final class Hist {
         long[] v = new long[4];
@@ -95,7 +146,9 @@ final class CrashExplorer {
     private int samplesPerPoint;
     private SplittableRandom rng;
     private int storesSincePrefix = 1;
-    private boolean workloadFailed;
+    private int reportsOfThisWorkload;
+    /** Images checked so far at the current crash point: the number a replay names. */
+    private int imageAtPoint;
 
     CrashExplorer(String workload, HeapDevice initial, OpLog log, Driver driver, Config cfg, Stats stats) {
         this.workload = workload;
@@ -181,11 +234,12 @@ final class CrashExplorer {
     /** Images for a crash before record {@code c}: the prefix (if new) and sampled subsets. */
     private void crashAt(int c, boolean prefix) {
         stats.crashPoints++;
+        imageAtPoint = 0;
         Oracle.Point pt = point(c);
         if (prefix && storesSincePrefix > 0) {
             storesSincePrefix = 0;
             stats.prefixImages++;
-            checkImage(c, pt, "prefix");
+            checkImage(c, pt, new Sample(-1, 0, 0));
         }
         if (pending.isEmpty()) {
             return;
@@ -196,51 +250,80 @@ final class CrashExplorer {
             keys[i++] = g;
         }
         Arrays.sort(keys);
+        pendingKeys = keys;
         for (int s = 0; s < samplesPerPoint; s++) {
             int mode = s == 0 ? 0 : 1 + rng.nextInt(3);
             long imageSeed = rng.nextLong();
             double p = new double[]{0.1, 0.5, 0.9}[rng.nextInt(3)];
-            SplittableRandom r = new SplittableRandom(imageSeed);
-            int reverted = 0;
-            boolean headerOld = mode == 0 || r.nextDouble() < p;
-            for (long g : keys) {
-                Hist h = pending.get(g);
-                if (h.n < 2) {
-                    continue; // stored the value it already had
-                }
-                boolean revert;
-                int version;
-                switch (mode) {
-                    case 0 -> { // nothing unpersisted reached the media
-                        revert = true;
-                        version = 0;
-                    }
-                    case 1 -> { // whole 4 KiB pages reached the media or not
-                        revert = unit(mix(g >>> 9, imageSeed)) < p;
-                        version = 0;
-                    }
-                    default -> { // each granule on its own, any prefix of its versions
-                        revert = r.nextDouble() < p;
-                        version = r.nextInt(h.n - 1);
-                    }
-                }
-                if (g >= headerLo && g < headerHi) { // the journal header: one unit (known bug above)
-                    revert = headerOld;
-                    version = 0;
-                }
-                if (revert) {
-                    overlay.putLong(g << 3, h.v[version]);
-                    reverted++;
-                }
-            }
-            if (reverted == 0) {
-                overlay.reset();
+            Sample sample = new Sample(mode, p, imageSeed);
+            if (build(sample) == 0) {
+                overlay.reset(); // every pending granule already held its newest value: the prefix
                 continue;
             }
             stats.sampledImages++;
-            checkImage(c, pt, "sample mode " + mode + " p=" + p + " seed " + imageSeed + " (" + reverted
-                    + " of " + keys.length + " pending granules older)");
+            checkImage(c, pt, sample);
         }
+    }
+
+    /**
+     * One sampled image: which non-durable granules fell back to an older version. {@code mode}
+     * -1 is the prefix image (every store reached the media).
+     */
+    private record Sample(int mode, double p, long seed) {
+        String describe(int reverted, int pending) {
+            return mode < 0 ? "prefix image (every store reached the media)"
+                    : String.format("sample mode %d p=%s seed %d (%d of %d pending granules older)", mode, p, seed,
+                    reverted, pending);
+        }
+    }
+
+    private long[] pendingKeys = new long[0];
+    private int lastReverted;
+
+    /**
+     * Builds {@code sample} on the overlay (deterministic in the sample and the pending set, so a
+     * failing image can be built again for its report); returns how many granules it reverted.
+     */
+    private int build(Sample sample) {
+        if (sample.mode() < 0) {
+            return lastReverted = 0;
+        }
+        SplittableRandom r = new SplittableRandom(sample.seed());
+        int mode = sample.mode();
+        double p = sample.p();
+        int reverted = 0;
+        boolean headerOld = mode == 0 || r.nextDouble() < p;
+        for (long g : pendingKeys) {
+            Hist h = pending.get(g);
+            if (h.n < 2) {
+                continue; // stored the value it already had
+            }
+            boolean revert;
+            int version;
+            switch (mode) {
+                case 0 -> { // nothing unpersisted reached the media
+                    revert = true;
+                    version = 0;
+                }
+                case 1 -> { // whole 4 KiB pages reached the media or not
+                    revert = unit(mix(g >>> 9, sample.seed())) < p;
+                    version = 0;
+                }
+                default -> { // each granule on its own, any prefix of its versions
+                    revert = r.nextDouble() < p;
+                    version = r.nextInt(h.n - 1);
+                }
+            }
+            if (g >= headerLo && g < headerHi) { // the journal header: one unit (known bug above)
+                revert = headerOld;
+                version = 0;
+            }
+            if (revert) {
+                overlay.putLong(g << 3, h.v[version]);
+                reverted++;
+            }
+        }
+        return lastReverted = reverted;
     }
 
     private static long mix(long x, long seed) {
@@ -288,8 +371,16 @@ final class CrashExplorer {
         return "after the last step";
     }
 
-    private void checkImage(int c, Oracle.Point pt, String kind) {
+    private void checkImage(int c, Oracle.Point pt, Sample sample) {
+        int number = imageAtPoint++;
+        boolean replayThis = cfg.replay() && c == cfg.point() && (cfg.image() < 0 || cfg.image() == number);
+        if (cfg.replay() && !replayThis) {
+            overlay.reset(); // a replay checks one crash point only; the walk and its choices stay the same
+            return;
+        }
         stats.images++;
+        int reverted = lastReverted;
+        String kind = sample.describe(reverted, pendingKeys.length);
         String why;
         try {
             why = mountAndCheck(pt);
@@ -298,21 +389,106 @@ final class CrashExplorer {
         } finally {
             overlay.reset();
         }
+        if (why == null && !replayThis) {
+            return;
+        }
         if (why != null) {
             stats.failures++;
-            if (!workloadFailed) {
-                workloadFailed = true;
-                StringBuilder sb = new StringBuilder(workload + " steps:");
-                for (Driver.Step s : driver.steps) {
-                    sb.append("\n  ").append(s.index()).append(": ").append(s.desc())
-                            .append(" [records ").append(s.start()).append(", ").append(s.end()).append(")");
+            if (reportsOfThisWorkload == 0) {
+                stats.failedWorkloads.add(workload);
+            }
+        }
+        if (why != null && reportsOfThisWorkload++ >= REPORTS_PER_WORKLOAD && !replayThis) {
+            return;
+        }
+        String report = report(c, pt, sample, number, kind, why);
+        if (replayThis) {
+            stats.replayReports.add(report);
+        }
+        if (why != null) {
+            stats.failureReports.add(report);
+        }
+    }
+
+    /**
+     * Everything needed to understand one image: the workload's steps with their log records,
+     * where the crash fell, the journal's transactions in this image against the newest image of
+     * the same crash point, the difference against every allowed state, and the one-line command
+     * that checks exactly this image again.
+     */
+    private String report(int c, Oracle.Point pt, Sample sample, int number, String kind, String why) {
+        StringBuilder sb = new StringBuilder();
+        sb.append(workload).append(": crash before record ").append(c).append(" of ").append(log.size())
+                .append(' ').append(stepAt(c)).append(", image ").append(number).append(": ").append(kind)
+                .append(", allowed states ").append(pt.d()).append("..").append(pt.k())
+                .append(why == null ? ": OK" : ": FAILED: " + why);
+        sb.append("\n  steps (state i+1 is the state after step i; records [start, end) of the device log):");
+        for (Driver.Step s : driver.steps) {
+            sb.append("\n    ").append(s.start() < c && c < s.end() ? "* " : "  ") // * the step the crash fell in
+                    .append(s.index()).append(": ").append(s.desc())
+                    .append(" [").append(s.start()).append(", ").append(s.end()).append(")")
+                    .append(s.end() <= c ? " done" : s.start() < c ? " in progress" : "")
+                    .append(s.sync() != Driver.Sync.NONE ? " promises state >= " + s.guarantee() : "");
+        }
+        // Build the image again (the check reset the overlay) to read what its journal holds.
+        build(sample);
+        try {
+            sb.append("\n  journal of this image:   ").append(JournalView.describe(overlay));
+            sb.append("\n  journal, every store in: ").append(JournalView.describe(cur))
+                    .append(JournalView.compare(overlay, cur));
+            if (why != null && cfg.dumpDir() != null) {
+                sb.append("\n  image written to ").append(dump(c, number));
+            }
+        } finally {
+            overlay.reset();
+        }
+        if (why != null) {
+            sb.append("\n  difference against every allowed state:");
+            try {
+                Vfs fs = DaxFs.mount(overlay, mountOpts);
+                try {
+                    var seen = oracle.walk(fs);
+                    for (int m = pt.k(); m >= pt.d(); m--) {
+                        sb.append("\n    state ").append(m).append(m == pt.k() ? " (newest possible)" : "")
+                                .append(m == pt.d() ? " (oldest allowed)" : "").append(": ")
+                                .append(String.join("; ", oracle.differences(seen, m, pt, 8)));
+                    }
+                } finally {
+                    fs.close();
                 }
-                stats.failureReports.add(sb.toString());
+            } catch (RuntimeException e) {
+                sb.append(" (mount or walk failed: ").append(e).append(")");
+            } finally {
+                overlay.reset();
             }
-            if (stats.failureReports.size() < 20) {
-                stats.failureReports.add(String.format("%s: crash before record %d of %d %s, %s, states %d..%d: %s",
-                        workload, c, log.size(), stepAt(c), kind, pt.d(), pt.k(), why));
+        }
+        sb.append("\n  replay: ").append(replayCommand(c, number));
+        return sb.toString();
+    }
+
+    private String replayCommand(int c, int number) {
+        return "mvn -o -q test -pl tests -Dtest=CrashConsistencyTest -Dsurefire.failIfNoSpecifiedTests=false"
+                + " -Ddaxfs.crash.workload=" + workload + " -Ddaxfs.crash.images=" + cfg.imagesPerWorkload()
+                + " -Ddaxfs.crash.seed=" + cfg.seed() + " -Ddaxfs.crash.point=" + c + " -Ddaxfs.crash.image=" + number
+                + (TEAR_JOURNAL_HEADER ? "" : " -Ddaxfs.crash.tearJournalHeader=false");
+    }
+
+    /** Writes the image on the overlay to {@code dumpDir}; {@code daxfs fsck} and mount take it. */
+    private String dump(int c, int number) {
+        java.nio.file.Path f = cfg.dumpDir().resolve(workload + "-r" + c + "-i" + number + ".img");
+        byte[] buf = new byte[1 << 20];
+        try {
+            java.nio.file.Files.createDirectories(cfg.dumpDir());
+            try (var out = java.nio.file.Files.newOutputStream(f)) {
+                for (long off = 0; off < overlay.size(); off += buf.length) {
+                    int n = (int) Math.min(buf.length, overlay.size() - off);
+                    overlay.read(off, buf, 0, n);
+                    out.write(buf, 0, n);
+                }
             }
+            return f.toString();
+        } catch (java.io.IOException e) {
+            return "(not written: " + e + ")";
         }
     }
 

@@ -22,8 +22,8 @@ final class CrashHarness {
         HeapDevice dev = new HeapDevice("daxfs-crash-" + w.name(), DEVICE_BYTES);
         DaxFs.format(dev, new FormatOptions("crash", 8192, JOURNAL_BYTES));
         RecordingDevice rec = new RecordingDevice(dev);
-        Vfs fs = DaxFs.mount(rec, mountOptions());
-        Driver d = new Driver(fs, rec.log());
+        Vfs fs = DaxFs.mount(rec, mountOptions().withSync(w.syncMount()));
+        Driver d = new Driver(fs, rec.log(), w.syncMount());
         w.setup().accept(d);
         fs.sync();
         fs.sync(); // the second persists the home blocks the first one's commit applied

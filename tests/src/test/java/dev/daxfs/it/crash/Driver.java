@@ -47,10 +47,19 @@ final class Driver {
     private final Map<Long, Integer> lastTouch = new HashMap<>();
     private long nextId = 1;
     private boolean recording;
+    /** Open handles by number, and the model id each one names. */
+    private final List<OpenFile> handles = new ArrayList<>();
+    private final List<Long> handleIds = new ArrayList<>();
+    /**
+     * A {@code sync} mount: every completed change is durable when it returns, so every step
+     * promises the state after it (metadata and data), as {@link Sync#ALL} does.
+     */
+    private final boolean syncMount;
 
-    Driver(Vfs fs, OpLog log) {
+    Driver(Vfs fs, OpLog log, boolean syncMount) {
         this.fs = fs;
         this.log = log;
+        this.syncMount = syncMount;
         State s = new State();
         s.paths.put("/", 0L);
         s.nodes.put(0L, new Node(0, Type.DIR));
@@ -102,6 +111,9 @@ final class Driver {
         states.add(next);
         for (long t : touched) {
             lastTouch.put(t, idx);
+        }
+        if (syncMount) {
+            sync = Sync.ALL;
         }
         int guarantee = switch (sync) {
             case NONE -> 0;
@@ -187,14 +199,15 @@ final class Driver {
     void rename(String src, String dst) {
         long sid = id(src);
         Long old = cur().paths.get(dst);
+        if (old != null && old == sid) {
+            renameSameInode(src, dst);
+            return;
+        }
         long[] touched = old == null ? new long[]{sid, parentId(src), parentId(dst)}
                 : new long[]{sid, parentId(src), parentId(dst), old};
         step("rename " + src + " " + dst,
                 () -> fs.rename(ino(Model.parent(src)), Model.name(src), ino(Model.parent(dst)), Model.name(dst)),
                 s -> {
-                    if (old != null && old == sid) {
-                        return; // two links to one inode: rename(2) does nothing
-                    }
                     // the source (and, for a directory, everything under it) moves; a target is replaced
                     List<String> moved = new ArrayList<>();
                     for (String p : s.paths.keySet()) {
@@ -208,6 +221,60 @@ final class Driver {
                     }
                     s.paths.putAll(add);
                 }, Sync.NONE, 0, touched);
+    }
+
+    /**
+     * rename(2) between two hard links of one inode does nothing and succeeds (POSIX; Linux's
+     * vfs_rename returns 0 before it calls the filesystem, so over FUSE the daemon never even
+     * sees it). Nothing changes — no name, no ctime, no mtime of either directory — so it touches
+     * no inode: a later fsync or fsyncdir promises nothing because of it (docs/crash-consistency.md,
+     * "The durability contract"). fs-core is still called, as a direct caller would, and must
+     * write nothing.
+     */
+    private void renameSameInode(String src, String dst) {
+        step("rename " + src + " " + dst + " (same inode: no-op)", () -> {
+            int before = log.size();
+            fs.rename(ino(Model.parent(src)), Model.name(src), ino(Model.parent(dst)), Model.name(dst));
+            if (log.size() != before) {
+                throw new IllegalStateException("rename between links of one inode wrote " + (log.size() - before)
+                        + " records: it must change nothing");
+            }
+        }, s -> { }, Sync.NONE, 0);
+    }
+
+    // ---- open files -------------------------------------------------------------------------
+
+    /** Opens {@code path} and keeps it open; the returned handle outlives unlink and rename. */
+    int open(String path) {
+        long nid = id(path);
+        int h = handles.size();
+        handles.add(null);
+        handleIds.add(nid);
+        step("open " + path + " as h" + h, () -> handles.set(h, fs.open(ino(path), OpenFlags.O_RDWR)),
+                s -> s.open.add(nid), Sync.NONE, 0);
+        return h;
+    }
+
+    /** Writes through an open handle (the file may have no name any more). */
+    void writeOpen(int h, long off, int len) {
+        long nid = handleIds.get(h);
+        byte[] data = pattern(states.size() * 17 + (int) nid, len);
+        int idx = states.size();
+        step("write h" + h + " " + off + "+" + len, () -> writeFully(handles.get(h), off, data),
+                s -> s.nodes.get(nid).write(off, data, idx), Sync.NONE, 0, nid);
+    }
+
+    /** fsync(2) of an open handle. */
+    void fsyncOpen(int h) {
+        long nid = handleIds.get(h);
+        step("fsync h" + h, () -> fs.fsync(handles.get(h).ino(), false), s -> { }, Sync.FILE, nid);
+    }
+
+    /** close(2): the last close of an unlinked file frees it. */
+    void close(int h) {
+        long nid = handleIds.get(h);
+        step("close h" + h, () -> fs.release(handles.get(h)), s -> s.open.remove(nid), Sync.NONE, 0);
+        handles.set(h, null);
     }
 
     // ---- data -------------------------------------------------------------------------------
@@ -226,19 +293,46 @@ final class Driver {
         byte[] data = pattern(states.size() * 17 + (int) nid, len);
         int idx = states.size();
         step("write " + path + " " + off + "+" + len, () -> {
-            long buf = IO.allocateMemory(Math.max(1, len), false);
             OpenFile of = fs.open(ino(path), OpenFlags.O_WRONLY);
             try {
-                IO.putByteArray(buf, data, 0, len);
-                int n = fs.write(of, off, buf, len);
-                if (n != len) {
-                    throw new IllegalStateException("short write " + n + " of " + len);
-                }
+                writeFully(of, off, data);
             } finally {
                 fs.release(of);
-                IO.freeMemory(buf);
             }
         }, s -> s.nodes.get(nid).write(off, data, idx), Sync.NONE, 0, nid);
+    }
+
+    /**
+     * write(2) on a file opened {@code O_DSYNC} (or {@code O_SYNC}): data and the metadata needed
+     * to read it back are durable when it returns, as fdatasync would make them.
+     */
+    void writeSync(String path, long off, int len, int syncFlag) {
+        long nid = id(path);
+        byte[] data = pattern(states.size() * 17 + (int) nid, len);
+        int idx = states.size();
+        String how = syncFlag == OpenFlags.O_SYNC ? "O_SYNC" : "O_DSYNC";
+        step("write " + how + " " + path + " " + off + "+" + len, () -> {
+            OpenFile of = fs.open(ino(path), OpenFlags.O_WRONLY | syncFlag);
+            try {
+                writeFully(of, off, data);
+            } finally {
+                fs.release(of);
+            }
+        }, s -> s.nodes.get(nid).write(off, data, idx), Sync.FILE, nid, nid);
+    }
+
+    private void writeFully(OpenFile of, long off, byte[] data) {
+        int len = data.length;
+        long buf = IO.allocateMemory(Math.max(1, len), false);
+        try {
+            IO.putByteArray(buf, data, 0, len);
+            int n = fs.write(of, off, buf, len);
+            if (n != len) {
+                throw new IllegalStateException("short write " + n + " of " + len);
+            }
+        } finally {
+            IO.freeMemory(buf);
+        }
     }
 
     void truncate(String path, long size) {

@@ -159,10 +159,13 @@ final class Model {
     static final class State {
         final TreeMap<String, Long> paths = new TreeMap<>();
         final HashMap<Long, Node> nodes = new HashMap<>();
+        /** Inodes an open handle keeps alive: an unlinked open file has no path but still exists. */
+        final java.util.HashSet<Long> open = new java.util.HashSet<>();
 
         State copy() {
             State s = new State();
             s.paths.putAll(paths);
+            s.open.addAll(open);
             for (Map.Entry<Long, Node> e : nodes.entrySet()) {
                 s.nodes.put(e.getKey(), e.getValue().copy());
             }
@@ -201,9 +204,11 @@ final class Model {
             return n;
         }
 
-        /** Drops inodes no path names any more. */
+        /** Drops inodes no path names and no handle holds open any more. */
         void gc() {
-            nodes.keySet().retainAll(new java.util.HashSet<>(paths.values()));
+            java.util.HashSet<Long> live = new java.util.HashSet<>(paths.values());
+            live.addAll(open);
+            nodes.keySet().retainAll(live);
         }
     }
 

@@ -137,7 +137,10 @@ final class Oracle {
         return null;
     }
 
-    /** Null if the image matches some state in [D, K]; otherwise why not (for K and for D). */
+    /**
+     * Null if the image matches some state in [D, K]; otherwise why not, for K and for D (the
+     * failure report lists the difference against every state in between: {@link #differences}).
+     */
     String check(Map<String, Seen> seen, Point pt) {
         String first = null;
         for (int m = pt.k(); m >= pt.d(); m--) {
@@ -154,14 +157,31 @@ final class Oracle {
         return first;
     }
 
+    /** Up to {@code limit} differences between the image and state {@code m}; ["same"] if none. */
+    List<String> differences(Map<String, Seen> seen, int m, Point pt, int limit) {
+        List<String> out = new ArrayList<>();
+        compare(seen, m, pt, out, limit);
+        return out.isEmpty() ? List.of("same") : out;
+    }
+
     private String compare(Map<String, Seen> seen, int m, Point pt) {
+        List<String> out = new ArrayList<>(1);
+        compare(seen, m, pt, out, 1);
+        return out.isEmpty() ? null : out.get(0);
+    }
+
+    /** Adds differences to {@code out} until it holds {@code limit}. */
+    private void compare(Map<String, Seen> seen, int m, Point pt, List<String> out, int limit) {
         State sm = states.get(m);
         if (!seen.keySet().equals(sm.paths.keySet())) {
             List<String> missing = new ArrayList<>(sm.paths.keySet());
             missing.removeAll(seen.keySet());
             List<String> extra = new ArrayList<>(seen.keySet());
             extra.removeAll(sm.paths.keySet());
-            return "paths differ: missing " + missing + ", unexpected " + extra;
+            out.add("paths differ: missing " + missing + ", unexpected " + extra);
+            if (out.size() >= limit) {
+                return;
+            }
         }
         Map<Long, Long> idToIno = new HashMap<>();
         Map<Long, Long> inoToId = new HashMap<>();
@@ -170,48 +190,62 @@ final class Oracle {
             long id = e.getValue();
             Node n = sm.nodes.get(id);
             Seen s = seen.get(path);
-            Long prevIno = idToIno.putIfAbsent(id, s.ino());
-            Long prevId = inoToId.putIfAbsent(s.ino(), id);
-            if ((prevIno != null && prevIno != s.ino()) || (prevId != null && prevId != id)) {
-                return path + ": hard links do not match (inode " + s.ino() + ")";
+            if (s == null) {
+                continue; // reported above as missing
             }
-            Attr a = s.attr();
-            switch (n.type) {
-                case DIR -> {
-                    if (!a.isDir()) {
-                        return path + ": not a directory";
-                    }
-                    int want = 2 + sm.subdirs(path);
-                    if (a.nlink() != want) {
-                        return path + ": nlink " + a.nlink() + ", expected " + want;
-                    }
-                }
-                case SYMLINK -> {
-                    if (!a.isSymlink() || !n.target.equals(s.target())) {
-                        return path + ": symlink " + s.target() + ", expected " + n.target;
-                    }
-                }
-                case FILE -> {
-                    if (!a.isRegular()) {
-                        return path + ": not a regular file";
-                    }
-                    int links = sm.links(id);
-                    if (a.nlink() != links) {
-                        return path + ": nlink " + a.nlink() + ", expected " + links;
-                    }
-                    if (a.size() != n.size()) {
-                        return path + ": size " + a.size() + ", expected " + n.size();
-                    }
-                    String d = data(path, id, n, s.data(), m, pt);
-                    if (d != null) {
-                        return d;
-                    }
+            String why = compareOne(path, id, n, s, sm, idToIno, inoToId, m, pt);
+            if (why != null) {
+                out.add(why);
+                if (out.size() >= limit) {
+                    return;
                 }
             }
-            if (!sameXattrs(n.xattrs, s.xattrs())) {
-                return path + ": xattrs " + s.xattrs().keySet() + ", expected " + n.xattrs.keySet()
-                        + " (or different values)";
+        }
+    }
+
+    private String compareOne(String path, long id, Node n, Seen s, State sm, Map<Long, Long> idToIno,
+                              Map<Long, Long> inoToId, int m, Point pt) {
+        Long prevIno = idToIno.putIfAbsent(id, s.ino());
+        Long prevId = inoToId.putIfAbsent(s.ino(), id);
+        if ((prevIno != null && prevIno != s.ino()) || (prevId != null && prevId != id)) {
+            return path + ": hard links do not match (inode " + s.ino() + ")";
+        }
+        Attr a = s.attr();
+        switch (n.type) {
+            case DIR -> {
+                if (!a.isDir()) {
+                    return path + ": not a directory";
+                }
+                int want = 2 + sm.subdirs(path);
+                if (a.nlink() != want) {
+                    return path + ": nlink " + a.nlink() + ", expected " + want;
+                }
             }
+            case SYMLINK -> {
+                if (!a.isSymlink() || !n.target.equals(s.target())) {
+                    return path + ": symlink " + s.target() + ", expected " + n.target;
+                }
+            }
+            case FILE -> {
+                if (!a.isRegular()) {
+                    return path + ": not a regular file";
+                }
+                int links = sm.links(id);
+                if (a.nlink() != links) {
+                    return path + ": nlink " + a.nlink() + ", expected " + links;
+                }
+                if (a.size() != n.size()) {
+                    return path + ": size " + a.size() + ", expected " + n.size();
+                }
+                String d = data(path, id, n, s.data(), m, pt);
+                if (d != null) {
+                    return d;
+                }
+            }
+        }
+        if (!sameXattrs(n.xattrs, s.xattrs())) {
+            return path + ": xattrs " + s.xattrs().keySet() + ", expected " + n.xattrs.keySet()
+                    + " (or different values)";
         }
         return null;
     }

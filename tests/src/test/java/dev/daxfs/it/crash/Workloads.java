@@ -11,8 +11,30 @@ import java.util.function.Consumer;
  * {@code body} is recorded, and a clean unmount is appended to it.
  */
 final class Workloads {
-    record Workload(String name, Consumer<Driver> setup, Consumer<Driver> body) {
+    /** {@code syncMount}: recorded on a {@code -o sync} mount, where every change is durable at once. */
+    record Workload(String name, Consumer<Driver> setup, Consumer<Driver> body, boolean syncMount) {
+        Workload(String name, Consumer<Driver> setup, Consumer<Driver> body) {
+            this(name, setup, body, false);
+        }
     }
+
+    /** Every named workload (classics and regressions), then {@code random-N} for any N. */
+    static Workload named(String name) {
+        List<Workload> all = new ArrayList<>(classics());
+        all.addAll(regressions());
+        for (Workload w : all) {
+            if (w.name().equals(name)) {
+                return w;
+            }
+        }
+        if (name.startsWith("random-")) {
+            return random(Long.parseLong(name.substring("random-".length())), RANDOM_STEPS);
+        }
+        throw new IllegalArgumentException("no crash workload named " + name);
+    }
+
+    /** Steps of a random workload. */
+    static final int RANDOM_STEPS = 30;
 
     private static final Consumer<Driver> NONE = d -> { };
 
@@ -158,6 +180,128 @@ final class Workloads {
             d.rename("/a/b/c/d", "/a/x");
             d.fsyncDir("/a");
         }));
+        // rename(2) between two names of one inode is a no-op: it must neither change anything
+        // nor make a later fsync/fsyncdir promise anything for it (the oracle once did: the
+        // random workloads in regressions() below).
+        w.add(new Workload("rename-same-inode", d -> {
+            d.mkdir("/d");
+            d.create("/a");
+            d.write("/a", 0, 5000);
+            d.link("/a", "/d/b");
+            d.create("/c");
+        }, d -> {
+            d.truncate("/c", 9000);
+            d.setxattr("/c", "user.k", 50);
+            d.rename("/d/b", "/a");
+            d.fsyncDir("/d");
+            d.rename("/a", "/d/b");
+            d.fsync("/a");
+            d.unlink("/c");
+            d.rename("/d/b", "/a");
+            d.fsyncDir("/");
+            d.link("/a", "/d/e");
+            d.rename("/d/e", "/d/b");
+            d.fsyncDir("/d");
+        }));
+        // rename over the last link of an inode frees it (also while it is open); the freed
+        // inode and blocks must never come back, the replaced name is atomically the new file.
+        w.add(new Workload("rename-over-last-link", d -> {
+            d.create("/a");
+            d.write("/a", 0, 9000);
+            d.create("/b");
+            d.write("/b", 0, 3000);
+            d.create("/c");
+            d.write("/c", 0, 5000);
+        }, d -> {
+            d.rename("/b", "/a");
+            d.fsyncDir("/");
+            int h = d.open("/c");
+            d.create("/x");
+            d.write("/x", 0, 7000);
+            d.rename("/x", "/c");
+            d.writeOpen(h, 4096, 8192);
+            d.fsyncOpen(h);
+            d.fsync("/c");
+            d.close(h);
+            d.create("/y");
+            d.fsyncDir("/");
+        }));
+        // unlink of an open file: it lives on without a name until the last close; a crash
+        // anywhere must leave no orphan (mount reclaims it) and the name gone once durable.
+        w.add(new Workload("unlink-open-file", d -> {
+            d.create("/f");
+            d.write("/f", 0, 12000);
+            d.mkdir("/d");
+        }, d -> {
+            int h = d.open("/f");
+            d.unlink("/f");
+            d.writeOpen(h, 12000, 9000);
+            d.fsyncOpen(h);
+            d.fsyncDir("/");
+            d.create("/d/g");
+            d.write("/d/g", 0, 4096);
+            d.fsync("/d/g");
+            d.close(h);
+            d.create("/h");
+            d.fsyncDir("/");
+        }));
+        // hard links and renames across directories: each directory's fsync covers its own
+        // entries; a file's fsync covers its names' creation.
+        w.add(new Workload("cross-dir-link-rename", d -> {
+            d.mkdir("/a");
+            d.mkdir("/b");
+            d.create("/a/f");
+            d.write("/a/f", 0, 6000);
+        }, d -> {
+            d.link("/a/f", "/b/g");
+            d.fsync("/a/f");
+            d.rename("/b/g", "/a/h");
+            d.fsyncDir("/a");
+            d.rename("/a/f", "/b/f");
+            d.fsyncDir("/b");
+            d.link("/b/f", "/b/k");
+            d.unlink("/a/h");
+            d.fsync("/b/k");
+            d.mkdir("/b/s");
+            d.rename("/b/k", "/b/s/k");
+            d.rename("/b/s", "/a/s");
+            d.fsyncDir("/a/s");
+            d.write("/a/s/k", 6000, 3000);
+            d.fsync("/b/f");
+        }));
+        // O_DSYNC and O_SYNC writes: durable when write returns, no fsync needed.
+        w.add(new Workload("osync-writes", d -> {
+            d.create("/f");
+            d.write("/f", 0, 8192);
+        }, d -> {
+            d.writeSync("/f", 1000, 3000, dev.daxfs.core.OpenFlags.O_DSYNC);
+            d.writeSync("/f", 8192, 6000, dev.daxfs.core.OpenFlags.O_DSYNC); // extends: allocates
+            d.create("/g");
+            d.writeSync("/g", 0, 5000, dev.daxfs.core.OpenFlags.O_SYNC);
+            d.write("/f", 0, 100);
+            d.writeSync("/g", 20000, 100, dev.daxfs.core.OpenFlags.O_SYNC); // past a hole
+        }));
+        // A sync mount: every change is durable when the call returns.
+        w.add(new Workload("sync-mount", d -> {
+            d.mkdir("/d");
+            d.create("/f");
+            d.write("/f", 0, 6000);
+        }, d -> {
+            d.create("/d/a");
+            d.write("/d/a", 0, 5000);
+            d.write("/f", 3000, 9000);
+            d.truncate("/f", 4000);
+            d.setxattr("/f", "user.s", 40);
+            d.link("/f", "/d/l");
+            d.rename("/d/a", "/b");
+            d.punch("/b", 0, 4096);
+            d.fallocate("/b", 8192, 8192, false);
+            d.zeroRange("/f", 0, 2000, true);
+            d.unlink("/f");
+            d.symlink("/d/s", "/b");
+            d.mkdir("/e");
+            d.rmdir("/e");
+        }, true));
         return w;
     }
 
@@ -170,7 +314,17 @@ final class Workloads {
         // still in the ring, then freed and reused as file data, was overwritten with its stale
         // image when a crash before the next checkpoint replayed that old transaction. Fixed by
         // holding such frees back until the next checkpoint (BlockAllocator.holdBackLogged).
-        return List.of(new Workload("metadata-block-reused-as-data", NONE, d -> {
+        //
+        // Were: the oracle promised what fs-core never wrote. Each of these renames one hard link
+        // of an inode onto another name of the same inode — a no-op — and then fsyncs a directory
+        // or file that rename "touched"; the old Driver counted the no-op as a change of both
+        // directories and the inode, so fsyncdir had to make everything before it durable. Found
+        // at -Ddaxfs.crash.random=150 with seeds 7, 4242, 31337 and 2026.
+        List<Workload> w = new ArrayList<>();
+        for (long seed : new long[]{85, 4371, 31404, 2149}) {
+            w.add(random(seed, RANDOM_STEPS));
+        }
+        w.add(new Workload("metadata-block-reused-as-data", NONE, d -> {
             d.create("/a");
             d.setxattr("/a", "user.k", 100);
             d.fsync("/a");
@@ -181,6 +335,7 @@ final class Workloads {
             d.fsync("/b");
             d.create("/c");
         }));
+        return w;
     }
 
     /** A seeded random workload over a small namespace: every kind of step, random durability points. */
