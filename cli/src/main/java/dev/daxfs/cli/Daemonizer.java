@@ -51,9 +51,22 @@ final class Daemonizer {
         return out;
     }
 
+    /**
+     * Where the daemon JVM writes a crash report ({@code hs_err}) or a heap dump: next to its
+     * log, not in its working directory "/" (and, under umask 077, readable by its user only).
+     */
+    static List<String> crashFileFlags(Path log) {
+        Path dir = log.toAbsolutePath().getParent();
+        return List.of("-XX:ErrorFile=" + dir.resolve("daxfs-hs_err_pid%p.log"), "-XX:HeapDumpPath=" + dir);
+    }
+
     static int start(Path image, Path mnt, Path log, String logLevel, List<String> options,
-                     boolean debugLocks, int timeoutSeconds) throws IOException {
+                     boolean debugLocks, boolean force, int timeoutSeconds) throws IOException {
         List<String> cmd = new ArrayList<>();
+        // umask 077: whatever the daemon itself creates (pid file, crash reports) is its user's
+        // alone. Files created through the mount get the modes the caller asked for: fs-core
+        // stores those, the daemon's umask never applies to them.
+        cmd.addAll(List.of("/bin/sh", "-c", "umask 077 && exec \"$@\"", "daxfs-daemon"));
         if (new File("/usr/bin/setsid").canExecute() || new File("/bin/setsid").canExecute()) {
             cmd.add("setsid");
         }
@@ -61,6 +74,7 @@ final class Daemonizer {
                 .orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString()));
         cmd.add("-Dfile.encoding=UTF-8");
         cmd.addAll(DAEMON_JVM_FLAGS);
+        cmd.addAll(crashFileFlags(log));
         cmd.addAll(userJvmFlags(System.getenv(JAVA_OPTS_ENV)));
         if (Boolean.getBoolean("daxfs.debugLocks")) {
             cmd.add("-Ddaxfs.debugLocks=true");
@@ -74,6 +88,9 @@ final class Daemonizer {
         if (debugLocks) {
             cmd.add("--debug-locks");
         }
+        if (force) {
+            cmd.add("--force");
+        }
         if (!options.isEmpty()) {
             cmd.add("-o");
             cmd.add(String.join(",", options));
@@ -82,14 +99,23 @@ final class Daemonizer {
         cmd.add(mnt.toString());
 
         Files.createDirectories(log.toAbsolutePath().getParent());
-        long logStart = Files.exists(log) ? Files.size(log) : 0;
+        // Opened here once, safely (no symlink, no FIFO, 0600 if new); the child's output is
+        // redirected to that open file and its error line read back from it, never by name.
+        try (RuntimeFiles.OpenLog openLog = RuntimeFiles.openLog(log)) {
+            return startAndWait(cmd, image, mnt, log, openLog.path(), timeoutSeconds);
+        }
+    }
+
+    private static int startAndWait(List<String> cmd, Path image, Path mnt, Path log, Path openLog,
+                                    int timeoutSeconds) throws IOException {
+        long logStart = Files.size(openLog);
         ProcessBuilder pb = new ProcessBuilder(cmd);
         // Every libfuse worker thread would otherwise get its own 64 MiB malloc arena.
         pb.environment().putIfAbsent("MALLOC_ARENA_MAX", "2");
         Process child = pb
                 .directory(new File("/"))
                 .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
-                .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
+                .redirectOutput(ProcessBuilder.Redirect.appendTo(openLog.toFile()))
                 .redirectErrorStream(true)
                 .start();
 
@@ -102,7 +128,7 @@ final class Daemonizer {
             }
             if (!child.isAlive()) {
                 int code = child.exitValue();
-                String line = lastErrorLine(log, logStart);
+                String line = lastErrorLine(openLog, logStart);
                 throw new CliException(code == 0 ? ExitCodes.RUNTIME : code,
                         line != null ? line : "the mount daemon exited with status " + code
                                 + " before mounting; see " + log);

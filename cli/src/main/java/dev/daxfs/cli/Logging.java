@@ -20,7 +20,11 @@ import java.nio.file.Path;
  */
 final class Logging {
 
-    static final String PATTERN = "%d{yyyy-MM-dd HH:mm:ss.SSS} %-5level [%t] %c{1} - %msg%n%throwable";
+    /**
+     * CR and LF in a message are escaped ({@code %enc{}{CRLF}}): names come from users, and a
+     * name with a newline must not be able to forge a log line.
+     */
+    static final String PATTERN = "%d{yyyy-MM-dd HH:mm:ss.SSS} %-5level [%t] %c{1} - %enc{%msg}{CRLF}%n%throwable";
 
     private Logging() {
     }

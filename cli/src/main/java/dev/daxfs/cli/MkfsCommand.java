@@ -17,7 +17,7 @@ import java.util.concurrent.Callable;
 /** {@code daxfs mkfs}: create (if needed) and format an image. */
 @Command(name = "mkfs", mixinStandardHelpOptions = true, versionProvider = Version.class,
         description = {"Format IMAGE as an empty daxfs filesystem.",
-                "IMAGE is an image file (created sparse with --size if it does not exist), "
+                "IMAGE is an image file (created sparse, mode 0600, with --size if it does not exist), "
                         + "a /dev/pmemN block device or a /dev/daxN.M character device.",
                 "Refuses an image that already holds a daxfs unless --force is given."})
 final class MkfsCommand implements Callable<Integer> {
@@ -78,6 +78,11 @@ final class MkfsCommand implements Callable<Integer> {
             checkMinimum(img, dev.size());
             if (!created && !force && DaxFs.looksLikeDaxfs(dev)) {
                 throw CliException.usage(img + " already holds a daxfs filesystem; use --force to overwrite it");
+            }
+            if (!created && Files.isRegularFile(img) && RuntimeFiles.othersCanRead(img)) {
+                // Kept as it is (it is the user's file), but every file's bytes will be in it.
+                System.err.println(Main.ERROR_PREFIX + "warning: other users can read " + img
+                        + " and so every file in it; chmod 600 " + img);
             }
             DaxFs.format(dev, opts);
             FsInfo info = DaxFs.info(dev);

@@ -63,6 +63,9 @@ final class MountCommand implements Callable<Integer> {
     @Option(names = "--debug-locks", description = "Run fs-core's lock-order validator.")
     boolean debugLocks;
 
+    @Option(names = "--force", description = "Mount even an image other users can write (logged).")
+    boolean force;
+
     @Option(names = "--timeout", paramLabel = "SECONDS", defaultValue = "60",
             description = "How long to wait for the daemon to mount (default ${DEFAULT-VALUE}).")
     int timeoutSeconds;
@@ -86,17 +89,29 @@ final class MountCommand implements Callable<Integer> {
         if (!Files.exists(img)) {
             throw CliException.usage(img + ": no such file or device");
         }
+        String writers = RuntimeFiles.othersCanWrite(img);
+        if (writers != null && !force) {
+            // Another user who can write the image can change any file under the mount, or
+            // truncate it and take the daemon down.
+            throw CliException.usage("refusing to mount " + img + ": " + writers
+                    + " (chmod go-w / chown it, or --force)");
+        }
         Path realMnt = checkMountPoint(mnt);
         Preflight.checkDevFuse();
         Preflight.checkLibFuse();
 
         if (foreground) {
             Main.daemonMode = true;
-            Logging.configure(level, logFile == null ? null : logFile.toAbsolutePath(), true);
+            // The log stays open for the daemon's life: Log4j writes through /proc/self/fd/N.
+            Logging.configure(level, logFile == null ? null : RuntimeFiles.openLog(logFile.toAbsolutePath()).path(), true);
+            if (writers != null) {
+                org.apache.logging.log4j.LogManager.getLogger(MountCommand.class)
+                        .warn("mounting {} with --force although {}", img, writers);
+            }
             return new MountDaemon(img, realMnt, opts).run();
         }
         Path log = (logFile != null ? logFile : Path.of(img + ".log")).toAbsolutePath();
-        return Daemonizer.start(img, realMnt, log, logLevel, options, debugLocks, timeoutSeconds);
+        return Daemonizer.start(img, realMnt, log, logLevel, options, debugLocks, force, timeoutSeconds);
     }
 
     private static void createDefaultImage(Path img) {

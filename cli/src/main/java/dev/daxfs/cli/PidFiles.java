@@ -10,33 +10,29 @@ import java.util.OptionalLong;
 /**
  * Where a mount daemon records its pid, so that {@code daxfs umount} can wait for it to exit (and
  * with it, for the filesystem to be flushed and the image unlocked): {@code /run/daxfs/} when it
- * is writable (root), else {@code $XDG_RUNTIME_DIR/daxfs/}, else {@code /tmp/daxfs-<user>/}. The
- * file is named after the absolute mountpoint, escaped.
+ * is writable (root), else {@code $XDG_RUNTIME_DIR/daxfs/}, else {@code /tmp/daxfs-<user>/}, each
+ * owned by the user and mode 0700. The file is named after the absolute mountpoint, escaped.
  */
 public final class PidFiles {
 
     private PidFiles() {
     }
 
+    /**
+     * The first usable candidate, made private to this user ({@link RuntimeFiles#privateDir}):
+     * a candidate that exists but is someone else's, or a symlink, is refused with one line, not
+     * skipped (another user must not be able to choose where our pid files go).
+     */
     static Path dir() {
-        Path run = Path.of("/run/daxfs");
-        if (writable(run)) {
-            return run;
+        if (Files.isWritable(Path.of("/run"))) {
+            return RuntimeFiles.privateDir(Path.of("/run/daxfs"));
         }
         String xdg = System.getenv("XDG_RUNTIME_DIR");
-        if (xdg != null && !xdg.isEmpty() && writable(Path.of(xdg, "daxfs"))) {
-            return Path.of(xdg, "daxfs");
+        if (xdg != null && !xdg.isEmpty() && Files.isDirectory(Path.of(xdg)) && Files.isWritable(Path.of(xdg))) {
+            return RuntimeFiles.privateDir(Path.of(xdg, "daxfs"));
         }
-        return Path.of(System.getProperty("java.io.tmpdir"), "daxfs-" + System.getProperty("user.name"));
-    }
-
-    private static boolean writable(Path dir) {
-        try {
-            Files.createDirectories(dir);
-            return Files.isWritable(dir);
-        } catch (IOException | SecurityException e) {
-            return false;
-        }
+        return RuntimeFiles.privateDir(Path.of(System.getProperty("java.io.tmpdir"),
+                "daxfs-" + System.getProperty("user.name")));
     }
 
     /** The pid file of the daemon serving {@code mountPoint} (absolute, real). */
@@ -58,11 +54,16 @@ public final class PidFiles {
         return b.toString();
     }
 
+    /** Written to a new file (O_EXCL: never through a planted name), then renamed into place. */
     static void write(Path file, long pid) throws IOException {
-        Files.createDirectories(file.getParent());
-        Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
-        Files.writeString(tmp, pid + "\n");
-        Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        Path tmp = Files.createTempFile(file.getParent(), ".pid-", ".tmp",
+                java.nio.file.attribute.PosixFilePermissions.asFileAttribute(RuntimeFiles.OWNER_ONLY_FILE));
+        try {
+            Files.writeString(tmp, pid + "\n");
+            Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        } finally {
+            Files.deleteIfExists(tmp);
+        }
     }
 
     public static OptionalLong read(Path file) {

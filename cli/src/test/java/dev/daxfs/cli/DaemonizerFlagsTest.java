@@ -19,6 +19,12 @@ class DaemonizerFlagsTest {
     }
 
     @Test
+    void crashReportsAndHeapDumpsGoNextToTheLog() {
+        assertEquals(List.of("-XX:ErrorFile=/var/log/x/daxfs-hs_err_pid%p.log", "-XX:HeapDumpPath=/var/log/x"),
+                Daemonizer.crashFileFlags(java.nio.file.Path.of("/var/log/x/img.log")));
+    }
+
+    @Test
     void theDaemonHeapIsBounded() {
         assertTrue(Daemonizer.DAEMON_JVM_FLAGS.stream().anyMatch(f -> f.startsWith("-Xmx")));
         assertTrue(Daemonizer.DAEMON_JVM_FLAGS.stream().anyMatch(f -> f.startsWith("-XX:MaxDirectMemorySize=")));

@@ -78,7 +78,7 @@ final class DeviceFile implements AutoCloseable {
             throw new IllegalArgumentException(path + ": image size must be positive, got " + size);
         }
         int fd = INSTANCE.open(path.toString(),
-                LibC.O_RDWR | LibC.O_CREAT | LibC.O_EXCL | LibC.O_CLOEXEC, 0666);
+                LibC.O_RDWR | LibC.O_CREAT | LibC.O_EXCL | LibC.O_CLOEXEC, 0600); // private: it holds every file's bytes
         if (fd < 0) {
             int err = LibC.errno();
             throw switch (err) {

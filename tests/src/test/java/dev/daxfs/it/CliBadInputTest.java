@@ -71,6 +71,55 @@ class CliBadInputTest {
     }
 
     @Test
+    void imagesAreCreatedPrivate() throws Exception {
+        Path img = dir.resolve("private.img");
+        Cli.Result r = Cli.run("mkfs", "--size", "32M", img.toString());
+        assertEquals(0, r.exit(), r.err());
+        assertEquals("rw-------", java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(img)));
+        // an existing file keeps its mode; mkfs says that others can read it
+        Path shared = zeroImage("shared.img", 32 << 20);
+        Files.setPosixFilePermissions(shared, java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
+        Cli.Result w = Cli.run("mkfs", shared.toString());
+        assertEquals(0, w.exit(), w.err());
+        assertTrue(w.err().contains("warning: other users can read"), w.err());
+        assertEquals("rw-r--r--", java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(shared)));
+    }
+
+    @Test
+    void anImageOthersCanWriteIsNotMounted() throws Exception {
+        Path img = dir.resolve("groupw.img");
+        assertEquals(0, Cli.run("mkfs", "--size", "32M", img.toString()).exit());
+        Files.setPosixFilePermissions(img, java.nio.file.attribute.PosixFilePermissions.fromString("rw-rw----"));
+        long modified = Files.getLastModifiedTime(img).toMillis();
+        CliAssert.oneLineError(Cli.run("mount", img.toString(), mnt()), 1, "lets its group write it");
+        CliAssert.oneLineError(Cli.run("mount", "--foreground", img.toString(), mnt()), 1, "--force");
+        assertEquals(modified, Files.getLastModifiedTime(img).toMillis());
+        // --force gets past this check (and stops at the next one here: a missing mountpoint)
+        CliAssert.oneLineError(Cli.run("mount", "--force", img.toString(), dir.resolve("nowhere").toString()), 1,
+                "does not exist");
+    }
+
+    @Test
+    void aLogPlantedAsSymlinkOrFifoIsRefusedAndNothingIsWrittenThroughIt() throws Exception {
+        Path img = dir.resolve("logged.img");
+        assertEquals(0, Cli.run("mkfs", "--size", "32M", img.toString()).exit());
+        Path victim = dir.resolve("victim");
+        Files.writeString(victim, "precious\n");
+        Path log = Path.of(img + ".log");
+        Files.createSymbolicLink(log, victim);
+        CliAssert.oneLineError(Cli.run("mount", img.toString(), mnt()), 1, "symbolic link");
+        assertEquals("precious\n", Files.readString(victim));
+        Files.delete(log);
+        assertEquals(0, new ProcessBuilder("mkfifo", log.toString()).start().waitFor());
+        long t0 = System.nanoTime();
+        CliAssert.oneLineError(Cli.run("mount", img.toString(), mnt()), 1, "FIFO");
+        assertTrue(System.nanoTime() - t0 < 30_000_000_000L, "mount hung on a FIFO log");
+        Files.delete(log);
+        assertTrue(!Files.readString(Path.of("/proc/self/mountinfo")).contains(dir.resolve("mnt").toString()),
+                "nothing may have been mounted");
+    }
+
+    @Test
     void imageThatIsNotDaxfs() throws Exception {
         Path img = zeroImage("zeros.img", 32 << 20);
         CliAssert.oneLineError(Cli.run("info", img.toString()), 1, "");

@@ -28,6 +28,13 @@ class CliDaemonMountTest {
                 OptionalLong pid = PidFiles.read(PidFiles.of(fs.mnt));
                 assertTrue(pid.isPresent());
                 assertTrue(ProcessHandle.of(pid.getAsLong()).map(ProcessHandle::isAlive).orElse(false));
+                // docs/security.md: the daemon's own files are private, its crash reports go next to its log
+                String status = Files.readString(Path.of("/proc/" + pid.getAsLong() + "/status"));
+                assertTrue(status.contains("Umask:\t0077"), status);
+                String cmdline = Files.readString(Path.of("/proc/" + pid.getAsLong() + "/cmdline")).replace('\0', ' ');
+                assertTrue(cmdline.contains("-XX:ErrorFile=" + fs.image.toAbsolutePath().getParent()), cmdline);
+                assertEquals("rw-------", java.nio.file.attribute.PosixFilePermissions.toString(
+                        Files.getPosixFilePermissions(PidFiles.of(fs.mnt))));
                 Files.writeString(fs.path("file"), "written through the daemon");
 
                 Cli.Result u = Cli.run("umount", fs.mnt.toString());
@@ -60,6 +67,8 @@ class CliDaemonMountTest {
             String out = new String(p.getInputStream().readAllBytes());
             assertEquals(0, p.waitFor(), out);
             assertTrue(Files.exists(cwd.resolve("daxfs.img")));
+            assertEquals("rw-------", java.nio.file.attribute.PosixFilePermissions.toString(
+                    Files.getPosixFilePermissions(cwd.resolve("daxfs.img"))));
             assertEquals(1L << 30, Files.size(cwd.resolve("daxfs.img")));
             assertTrue(MountTable.isDaxfsMount(cwd.resolve("mnt").toRealPath()), out);
             assertEquals(0, Cli.run("umount", cwd.resolve("mnt").toString()).exit());
