@@ -253,4 +253,43 @@ class LockValidatorTest {
         }
         assertEquals(0, LockValidator.heldCount());
     }
+
+    /** Lock preconditions as code: a "...Locked" method's assertion fails unless its caller holds what it says. */
+    @Test
+    void assertedLockStatesFailWhenTheCallerDoesNotHoldThem() throws Throwable {
+        dev.daxfs.core.inode.Inode ip = new dev.daxfs.core.inode.Inode(42, Mode.S_IFREG | 0644);
+        int layoutChange = dev.daxfs.core.inode.Inode.IOLOCK_EXCL | dev.daxfs.core.inode.Inode.MMAPLOCK_EXCL;
+        assertThrows(LockOrderViolation.class, () -> ip.assertLocked(layoutChange));
+        ip.iolock.lockExclusive();
+        try {
+            // IOLOCK alone is not enough for a layout change
+            assertThrows(LockOrderViolation.class, () -> ip.assertLocked(layoutChange));
+            ip.mmaplock.lockShared();
+            try {
+                // shared is not exclusive, but it satisfies a *_SHARED (either mode) assertion
+                assertThrows(LockOrderViolation.class, () -> ip.assertLocked(layoutChange));
+                ip.assertLocked(dev.daxfs.core.inode.Inode.IOLOCK_EXCL | dev.daxfs.core.inode.Inode.MMAPLOCK_SHARED);
+            } finally {
+                ip.mmaplock.unlockShared();
+            }
+            ip.mmaplock.lockExclusive();
+            try {
+                ip.assertLocked(layoutChange);
+                ip.assertLocked(dev.daxfs.core.inode.Inode.IOLOCK_SHARED); // exclusive satisfies "either mode"
+                // held by this thread, not by another one
+                onThread("other", () -> assertThrows(LockOrderViolation.class, () -> ip.assertLocked(layoutChange)));
+            } finally {
+                ip.mmaplock.unlockExclusive();
+            }
+        } finally {
+            ip.iolock.unlockExclusive();
+        }
+        assertThrows(LockOrderViolation.class, ip::attrLocked); // stat's snapshot needs ILOCK
+        ip.ilock.lockShared();
+        try {
+            assertEquals(42, ip.attrLocked().ino());
+        } finally {
+            ip.ilock.unlockShared();
+        }
+    }
 }

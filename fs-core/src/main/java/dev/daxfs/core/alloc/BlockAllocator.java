@@ -326,6 +326,7 @@ public final class BlockAllocator {
     }
 
     private void releaseUnpinnedLocked() {
+        lock.assertHeld(true); // pinned frees and free indexes
         LongPredicate p = pinned;
         List<Extent> still = new ArrayList<>();
         for (Extent e : pinnedFrees) {

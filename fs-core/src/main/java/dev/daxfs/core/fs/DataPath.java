@@ -341,6 +341,7 @@ final class DataPath {
 
     /** A write under IOLOCK exclusive: allocate, copy inside the handle, update size and times. */
     private int writeLocked(OpenFileImpl of, Inode ip, long off, long buf, int len) {
+        ip.assertLocked(Inode.IOLOCK_EXCL);
         long fb0 = off >>> Layout.BLOCK_SHIFT;
         long fb1 = (off + len - 1) >>> Layout.BLOCK_SHIFT;
         long holes = countUnmapped(ip, fb0, fb1 + 1);
@@ -532,6 +533,7 @@ final class DataPath {
 
     /** IOLOCK and MMAPLOCK exclusive held, layouts broken, no direct I/O in flight. */
     void truncateLocked(Inode ip, long newSize) {
+        ip.assertLocked(Inode.IOLOCK_EXCL | Inode.MMAPLOCK_EXCL);
         long old = sizeOf(ip);
         if (newSize == old) {
             return;
@@ -630,6 +632,7 @@ final class DataPath {
     }
 
     private void preallocLocked(Inode ip, long off, long len, boolean keepSize) {
+        ip.assertLocked(Inode.IOLOCK_EXCL | Inode.MMAPLOCK_EXCL);
         long fb0 = off >>> Layout.BLOCK_SHIFT;
         long fb1 = (off + len + BS - 1) >>> Layout.BLOCK_SHIFT;
         long holes = countUnmapped(ip, fb0, fb1);
@@ -674,6 +677,7 @@ final class DataPath {
     }
 
     private void punchLocked(Inode ip, long off, long len) {
+        ip.assertLocked(Inode.IOLOCK_EXCL | Inode.MMAPLOCK_EXCL);
         long size = sizeOf(ip);
         long end = Math.min(off + len, Math.max(size, off + len));
         long fullFrom = (off + BS - 1) >>> Layout.BLOCK_SHIFT;
@@ -696,6 +700,7 @@ final class DataPath {
     }
 
     private void zeroRangeLocked(Inode ip, long off, long len, boolean keepSize) {
+        ip.assertLocked(Inode.IOLOCK_EXCL | Inode.MMAPLOCK_EXCL);
         long end = off + len;
         long fullFrom = (off + BS - 1) >>> Layout.BLOCK_SHIFT;
         long fullTo = end >>> Layout.BLOCK_SHIFT;
@@ -732,6 +737,7 @@ final class DataPath {
      * before EOF (EINVAL), as on XFS. Layouts already broken from {@code off} to EOF.
      */
     private void collapseLocked(Inode ip, long off, long len) {
+        ip.assertLocked(Inode.IOLOCK_EXCL | Inode.MMAPLOCK_EXCL);
         long size = sizeOf(ip);
         if (off + len >= size) {
             throw new FsException(Errno.EINVAL, "collapse range reaches EOF (use truncate)");
@@ -760,6 +766,7 @@ final class DataPath {
      * and the new size within the limit (EFBIG). Layouts already broken from {@code off} to EOF.
      */
     private void insertLocked(Inode ip, long off, long len) {
+        ip.assertLocked(Inode.IOLOCK_EXCL | Inode.MMAPLOCK_EXCL);
         long size = sizeOf(ip);
         if (off >= size) {
             throw new FsException(Errno.EINVAL, "insert range at or past EOF");
@@ -846,6 +853,7 @@ final class DataPath {
 
     /** Persists the device blocks behind file bytes [from, to). ILOCK held (either mode). */
     private void persistRangeLocked(Inode ip, long from, long to) {
+        ip.assertLocked(Inode.ILOCK_SHARED);
         long fb0 = from >>> Layout.BLOCK_SHIFT;
         long fb1 = (to + BS - 1) >>> Layout.BLOCK_SHIFT;
         for (FileExtent e : ip.extents.overlapping(fb0, fb1)) {

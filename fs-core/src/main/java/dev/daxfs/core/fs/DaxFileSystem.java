@@ -542,7 +542,9 @@ public final class DaxFileSystem implements Vfs, DaxAccess {
         }
     }
 
+    /** The inode's xattrs, loaded on first use. ILOCK held (shared for reads, exclusive for changes). */
     private Xattrs xattrsLocked(Inode ip) {
+        ip.assertLocked(Inode.ILOCK_SHARED);
         synchronized (ip) { // lazy load under a shared ILOCK may race
             return Xattrs.of(ip, fs.journal);
         }

@@ -176,8 +176,9 @@ final class Namespace {
                     }
                     d.mtimeNs = d.ctimeNs = t;
                     fs.store.log(d);
+                    Attr made = ip.attrOfUnpublished(); // before the cache makes it reachable
                     fs.icache.put(ip);
-                    return ip.attrLocked();
+                    return made;
                 } finally {
                     d.ilock.unlockExclusive();
                 }
@@ -376,6 +377,8 @@ final class Namespace {
     }
 
     private void renameLocked(Inode od, String oldName, Inode nd, String newName, byte[] nb) {
+        od.assertLocked(Inode.IOLOCK_EXCL); // both directories' entries
+        nd.assertLocked(Inode.IOLOCK_EXCL);
         Directory odd = dirOf(od);
         Directory ndd = dirOf(nd);
         Directory.Entry se = odd.get(oldName);
@@ -520,6 +523,8 @@ final class Namespace {
      * and a handle held. Its blocks stay busy until this transaction is durable.
      */
     void freeInodeLocked(Inode ip) {
+        ip.assertLocked(Inode.ILOCK_EXCL);
+        fs.journal.assertInHandle();
         for (Extent x : ip.extents.remove(0, Long.MAX_VALUE / 2)) {
             fs.alloc.free(x.start(), x.len());
         }

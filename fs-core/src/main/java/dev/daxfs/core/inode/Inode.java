@@ -5,6 +5,7 @@ import dev.daxfs.core.Mode;
 import dev.daxfs.core.layout.LeaseSet;
 import dev.daxfs.core.layout.MappingIndex;
 import dev.daxfs.core.lock.LockClass;
+import dev.daxfs.core.lock.LockValidator;
 import dev.daxfs.core.lock.RwLock;
 
 import java.util.concurrent.atomic.AtomicInteger;
@@ -12,7 +13,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 /**
  * An in-memory inode: the core fields of its on-media copy, its block map and its three locks.
  *
- * <p>Lock order (written once, here): {@code iolock -> mmaplock -> ilock}.
+ * <p>Its three locks, taken in the order {@code iolock -> mmaplock -> ilock} (the whole order,
+ * with the journal and allocator locks, is written once, in {@link dev.daxfs.core.lock.LockClass}):
  * <ul>
  *   <li>{@link #iolock} (i_rwsem): I/O submission vs. truncate, punch and other layout changes;
  *       for directories, entry changes (exclusive) vs. lookup and readdir (shared).</li>
@@ -23,6 +25,14 @@ import java.util.concurrent.atomic.AtomicInteger;
  * Fields below are read and written under {@code ilock} unless noted.
  */
 public final class Inode {
+    /** Lock-state flags for {@link #assertLocked}, as XFS's {@code xfs_assert_ilocked}. */
+    public static final int IOLOCK_EXCL = 1;
+    public static final int IOLOCK_SHARED = 2;
+    public static final int MMAPLOCK_EXCL = 4;
+    public static final int MMAPLOCK_SHARED = 8;
+    public static final int ILOCK_EXCL = 16;
+    public static final int ILOCK_SHARED = 32;
+
     public final long ino;
     public final RwLock iolock;
     public final RwLock mmaplock;
@@ -124,11 +134,44 @@ public final class Inode {
         return Mode.isLnk(mode);
     }
 
+    /**
+     * A method's lock precondition, as code: fails unless this thread holds each lock named in
+     * {@code flags} ({@code *_SHARED}: in either mode; {@code *_EXCL}: exclusively). Checked by
+     * the lock validator wherever tests run; free when it is off.
+     */
+    public void assertLocked(int flags) {
+        if (!LockValidator.ENABLED) {
+            return;
+        }
+        if ((flags & (IOLOCK_EXCL | IOLOCK_SHARED)) != 0) {
+            iolock.assertHeld((flags & IOLOCK_EXCL) != 0);
+        }
+        if ((flags & (MMAPLOCK_EXCL | MMAPLOCK_SHARED)) != 0) {
+            mmaplock.assertHeld((flags & MMAPLOCK_EXCL) != 0);
+        }
+        if ((flags & (ILOCK_EXCL | ILOCK_SHARED)) != 0) {
+            ilock.assertHeld((flags & ILOCK_EXCL) != 0);
+        }
+    }
+
     /** Attributes as stat reports them. Caller holds ilock (shared is enough). */
     public Attr attrLocked() {
+        assertLocked(ILOCK_SHARED);
+        return snapshot();
+    }
+
+    private Attr snapshot() {
         long blocks = (extents.mappedBlocks() + metaBlocks) * 8;
         return new Attr(ino, mode, nlink, uid, gid, rdev, size, blocks, atimeNs, mtimeNs, ctimeNs,
                 crtimeNs, generation);
+    }
+
+    /**
+     * Attributes of an inode this thread has just made and not yet published (not in the inode
+     * cache, no directory entry visible to anyone): no other thread can reach it, so no lock.
+     */
+    public Attr attrOfUnpublished() {
+        return snapshot();
     }
 
     public Attr attr() {

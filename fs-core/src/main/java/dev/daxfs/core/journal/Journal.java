@@ -8,6 +8,8 @@ import dev.daxfs.core.format.Bytes;
 import dev.daxfs.core.format.Layout;
 import dev.daxfs.core.format.Magic;
 import dev.daxfs.core.lock.LockClass;
+import dev.daxfs.core.lock.LockOrderViolation;
+import dev.daxfs.core.lock.LockValidator;
 import dev.daxfs.core.lock.RwLock;
 import dev.daxfs.pmem.BadBlocks;
 import dev.daxfs.pmem.PmemDevice;
@@ -301,6 +303,13 @@ public final class Journal {
         }
         depth[0]++;
         return new Handle();
+    }
+
+    /** A method's precondition, as code: the caller is inside a handle (checked when the lock validator is on). */
+    public void assertInHandle() {
+        if (LockValidator.ENABLED && !inHandle()) {
+            throw new LockOrderViolation("not inside a journal handle, as the caller's contract requires");
+        }
     }
 
     public boolean inHandle() {

@@ -21,6 +21,18 @@ public final class RwLock {
         return cls;
     }
 
+    /**
+     * A method's lock precondition, as code: fails unless this thread holds the lock (exclusively,
+     * if {@code exclusive}). Checked by the validator, so it runs wherever tests run and costs
+     * nothing when the validator is off ({@link LockValidator#ENABLED} is a constant).
+     */
+    public void assertHeld(boolean exclusive) {
+        if (LockValidator.ENABLED && !LockValidator.holds(this, exclusive)) {
+            throw new LockOrderViolation(cls + " (key " + key + ") is not held" + (exclusive ? " exclusively" : "")
+                    + " by " + Thread.currentThread().getName() + ", as the caller's contract requires");
+        }
+    }
+
     public void lockShared() {
         if (LockValidator.ENABLED) {
             LockValidator.acquire(this, cls, key, false);
