@@ -352,8 +352,21 @@ public class DaxFuse extends FuseStubFS {
         if (nsec == UTIME_NOW) {
             return SetAttr.NOW;
         }
-        return Math.addExact(Math.multiplyExact(sec, 1_000_000_000L), nsec);
+        // daxfs stores signed 64-bit nanoseconds (1677-09-21 .. 2262-04-11). Like any Linux
+        // filesystem with a narrower range than the caller's (the VFS's timestamp_truncate with
+        // s_time_min/s_time_max), a time outside it is clamped to the nearest one it can store.
+        if (sec >= MAX_TIME_SEC) {
+            return Long.MAX_VALUE;
+        }
+        if (sec < MIN_TIME_SEC) {
+            return MIN_TIME_SEC * 1_000_000_000L; // not Long.MIN_VALUE: that is SetAttr.NOW
+        }
+        return sec * 1_000_000_000L + nsec; // inside the range: cannot overflow (nsec < 1e9, checked by the kernel)
     }
+
+    /** Seconds of the newest and oldest time daxfs stores (in ns since the epoch, a signed long). */
+    static final long MAX_TIME_SEC = Long.MAX_VALUE / 1_000_000_000L;
+    static final long MIN_TIME_SEC = Math.floorDiv(Long.MIN_VALUE, 1_000_000_000L) + 1;
 
     private long inoForSetattr(String path) {
         if (path == null) {

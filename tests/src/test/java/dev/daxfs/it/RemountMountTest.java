@@ -122,4 +122,33 @@ class RemountMountTest {
                     Files.readString(t0.resolve("sub/f1"), StandardCharsets.ISO_8859_1));
         }
     }
+
+    /** {@code -o ro} on a fresh image and after a SIGKILL (was: IllegalStateException from journal recovery). */
+    @Test
+    void readOnlyMountsOfACleanAndOfACrashedImage() throws Exception {
+        try (MountedDaxfs fs = MountedDaxfs.start(64L << 20, "ro")) {
+            assertTrue(Files.isDirectory(fs.mnt));
+            try {
+                Files.writeString(fs.path("x"), "no");
+                throw new AssertionError("a write on a read-only mount succeeded");
+            } catch (java.nio.file.FileSystemException e) {
+                assertTrue(String.valueOf(e.getReason()).contains("Read-only"), e.toString());
+            }
+            assertEquals(0, fs.unmount());
+            fs.mount();
+            Files.writeString(fs.path("f"), "kept by fsync");
+            try (var ch = java.nio.channels.FileChannel.open(fs.path("f"), java.nio.file.StandardOpenOption.WRITE)) {
+                ch.force(true);
+            }
+            byte[] before = Files.readAllBytes(fs.image);
+            fs.kill9(); // the journal now holds what the next mount must replay
+            fs.mount("ro");
+            assertEquals("kept by fsync", Files.readString(fs.path("f")));
+            assertEquals(0, fs.unmount());
+            assertTrue(java.util.Arrays.equals(before, Files.readAllBytes(fs.image)),
+                    "a read-only mount wrote to the image");
+            fs.mount(); // read-write: replays, and the file is still there
+            assertEquals("kept by fsync", Files.readString(fs.path("f")));
+        }
+    }
 }

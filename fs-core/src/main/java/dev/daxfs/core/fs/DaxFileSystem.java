@@ -74,7 +74,14 @@ public final class DaxFileSystem implements Vfs, DaxAccess {
         Journal.ReplayPlan plan = journal.scan(); // validates the log before any write
         validateBeforeReplay(dev, sb, plan, opts);
         boolean unclean = sb.state != Superblock.STATE_CLEAN || plan.transactions() > 0;
-        journal.recover(plan);
+        if (opts.readOnly()) {
+            // A read-only mount writes nothing, not even replay (the device may be mapped
+            // read-only): the committed transactions are served from memory, as fsck's check
+            // sees them, and the next read-write mount replays them.
+            journal.openOverlay(plan);
+        } else {
+            journal.recover(plan);
+        }
         FsContext ctx = new FsContext(dev, sb, journal, opts);
         try {
             ctx.alloc.load();
