@@ -77,6 +77,22 @@ public interface Vfs extends AutoCloseable {
     /** Writes {@code len} bytes from native memory at {@code off} (O_APPEND: at EOF). */
     int write(OpenFile file, long off, long bufAddress, int len);
 
+    /**
+     * True if a change of the file's data by an unprivileged caller must first clear set-id
+     * bits or file capabilities (the kernel's {@code file_remove_privs}): the file has
+     * {@code S_ISUID}, {@code S_ISGID} or a {@code security.capability} xattr. Cheap on the write
+     * path (a mode read, and a lookup only for files that have xattrs); may miss a chmod that
+     * races with it, as the kernel's own check may.
+     */
+    boolean needsKillPriv(long ino);
+
+    /**
+     * Clears {@code S_ISUID} (if {@code suid}) and {@code S_ISGID} (if {@code sgid}) and removes
+     * {@code security.capability}, in one transaction with a new ctime. Which bits the caller's
+     * credentials let it keep is the caller's decision (the VFS's {@code should_remove_suid}).
+     */
+    void killPriv(long ino, boolean suid, boolean sgid);
+
     /** fallocate(2) with {@link Fallocate} mode bits; EOPNOTSUPP for unknown combinations. */
     void fallocate(long ino, int mode, long off, long len);
 

@@ -308,7 +308,9 @@ public class DaxFuse extends FuseStubFS {
     @Override
     public int truncate(String path, @off_t long size) {
         try {
-            vfs.setattr(dentries.resolve(path), SetAttr.size(size));
+            long ino = dentries.resolve(path);
+            removePrivs(ino);
+            vfs.setattr(ino, SetAttr.size(size));
             return 0;
         } catch (Throwable t) {
             return Errnos.toErrno(t, "truncate", path);
@@ -320,6 +322,7 @@ public class DaxFuse extends FuseStubFS {
         try {
             OpenFile of = files.get(fi.fh.get());
             setattrFile.set(of);
+            removePrivs(of.ino());
             vfs.setattr(of.ino(), SetAttr.size(size));
             return 0;
         } catch (Throwable t) {
@@ -677,7 +680,9 @@ public class DaxFuse extends FuseStubFS {
     @Override
     public int write(String path, Pointer buf, @size_t long size, @off_t long offset, FuseFileInfo fi) {
         try {
-            return vfs.write(files.get(fi.fh.get()), offset, buf.address(), (int) size);
+            OpenFile of = files.get(fi.fh.get());
+            removePrivs(of);
+            return vfs.write(of, offset, buf.address(), (int) size);
         } catch (Throwable t) {
             return Errnos.toErrno(t, "write", path);
         }
@@ -695,10 +700,49 @@ public class DaxFuse extends FuseStubFS {
     /** fuse_operations.write, called by libfuse; see {@link RawIo}. */
     int writeRaw(long path, long buf, long size, long offset, long fi) {
         try {
-            return vfs.write(files.get(NativeAbi.fh(fi)), offset, buf, (int) size);
+            OpenFile of = files.get(NativeAbi.fh(fi));
+            removePrivs(of);
+            return vfs.write(of, offset, buf, (int) size);
         } catch (Throwable t) {
             return Errnos.toErrno(t, "write", NativeAbi.path(path));
         }
+    }
+
+    /**
+     * The kernel's {@code file_remove_privs} before a change of data, for the writes the kernel
+     * does not do it for: every write on a {@code direct_io} mount and every O_DIRECT write reach
+     * daxfs with the file's set-id bits and capabilities untouched (on the cached path the kernel
+     * has already cleared them with a SETATTR and a REMOVEXATTR, so the check below finds nothing).
+     * {@code S_ISUID} goes unless the writer has CAP_FSETID; {@code S_ISGID} too when group-exec is
+     * set or the writer is not in the file's group; {@code security.capability} always.
+     */
+    private void removePrivs(OpenFile of) {
+        if (!vfs.needsKillPriv(of.ino())) {
+            return; // the common case: one mode read
+        }
+        removePrivs(of.ino());
+    }
+
+    /**
+     * The slow half of {@link #removePrivs(OpenFile)}, also for truncate: the kernel's SETATTR
+     * for a truncate by another user clears S_ISUID and a group-executable S_ISGID, but not an
+     * S_ISGID without group-exec, which a local filesystem clears for a writer outside the group.
+     */
+    private void removePrivs(long ino) {
+        int pid = NativeAbi.callerPid();
+        if (pid == 0) {
+            return; // the kernel's own writeback: privileges were handled at write(2) time
+        }
+        Attr a = vfs.getattr(ino);
+        int mode = a.mode();
+        if ((mode & (Mode.S_ISUID | Mode.S_ISGID)) == 0 && !vfs.needsKillPriv(ino)) {
+            return; // nothing set-id, no file capabilities
+        }
+        boolean fsetid = Callers.hasCapFsetid(pid, NativeAbi.callerUid());
+        boolean suid = (mode & Mode.S_ISUID) != 0 && !fsetid;
+        boolean sgid = (mode & Mode.S_ISGID) != 0 && !fsetid
+                && ((mode & 0010) != 0 || !Callers.inGroup(pid, NativeAbi.callerGid(), a.gid()));
+        vfs.killPriv(ino, suid, sgid);
     }
 
     /** fuse_operations.release, called by libfuse; see {@link RawPathAddr}. */
@@ -734,7 +778,14 @@ public class DaxFuse extends FuseStubFS {
     @Override
     public int fallocate(String path, int mode, @off_t long off, @off_t long length, FuseFileInfo fi) {
         try {
-            long ino = fi != null && fi.fh.get() != 0 ? files.get(fi.fh.get()).ino() : dentries.resolve(path);
+            long ino;
+            if (fi != null && fi.fh.get() != 0) {
+                OpenFile of = files.get(fi.fh.get());
+                removePrivs(of); // fallocate changes the file's data too (file_modified)
+                ino = of.ino();
+            } else {
+                ino = dentries.resolve(path);
+            }
             vfs.fallocate(ino, mode, off, length);
             return 0;
         } catch (Throwable t) {

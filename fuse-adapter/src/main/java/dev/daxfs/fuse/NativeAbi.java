@@ -51,6 +51,7 @@ final class NativeAbi {
     /** fuse_context: uid and gid of the calling process. */
     private static final long CTX_UID;
     private static final long CTX_GID;
+    private static final long CTX_PID;
 
     static {
         Runtime rt = Runtime.getSystemRuntime();
@@ -80,6 +81,7 @@ final class NativeAbi {
         FuseContext ctx = FuseContext.of(scratch);
         CTX_UID = ctx.uid.offset();
         CTX_GID = ctx.gid.offset();
+        CTX_PID = ctx.pid.offset();
     }
 
     /** libfuse's per-request context, for the caller's uid and gid. */
@@ -158,6 +160,11 @@ final class NativeAbi {
     /** gid of the process that made the current request (valid inside a callback only). */
     static int callerGid() {
         return MEM.getInt(CTX.fuse_get_context() + CTX_GID);
+    }
+
+    /** pid of the process that made the current request; 0 for the kernel's own (writeback). */
+    static int callerPid() {
+        return MEM.getInt(CTX.fuse_get_context() + CTX_PID);
     }
 
     /** A NUL-terminated path from libfuse; null for libfuse's null path (unlinked open file). */

@@ -152,6 +152,16 @@ class FakeVfs implements Vfs {
     }
 
     @Override
+    public boolean needsKillPriv(long ino) {
+        return false;
+    }
+
+    @Override
+    public void killPriv(long ino, boolean suid, boolean sgid) {
+        throw new UnsupportedOperationException();
+    }
+
+    @Override
     public void fallocate(long ino, int mode, long off, long len) {
         throw new UnsupportedOperationException();
     }

@@ -191,6 +191,11 @@ public final class MountedDaxfs implements AutoCloseable {
         return p.exitValue();
     }
 
+    /** The -o options of the current (or last) mount. */
+    public List<String> options() {
+        return options;
+    }
+
     /** Unmounts (asserting a clean exit) and mounts again with the same options. */
     public void remount() {
         int code = unmount();

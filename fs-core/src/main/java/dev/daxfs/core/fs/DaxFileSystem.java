@@ -549,6 +549,60 @@ public final class DaxFileSystem implements Vfs, DaxAccess {
         }
     }
 
+    /** File capabilities: removed by every write, whoever writes (cap_inode_killpriv). */
+    private static final String CAPS_XATTR = "security.capability";
+
+    @Override
+    public boolean needsKillPriv(long ino) {
+        fs.ops.enter(); // an operation: the inode and its xattr block stay valid (eviction grace)
+        try {
+            Inode ip = fs.icache.get(ino);
+            if ((ip.mode & (Mode.S_ISUID | Mode.S_ISGID)) != 0) { // racy read: a prefilter, as the kernel's
+                return true;
+            }
+            if (ip.xattrBlock == 0) {
+                return false; // no xattrs at all: the common case
+            }
+            ip.ilock.lockShared(); // vs. a concurrent setxattr/removexattr
+            try {
+                return xattrsLocked(ip).has(CAPS_XATTR);
+            } finally {
+                ip.ilock.unlockShared();
+            }
+        } finally {
+            fs.ops.exit();
+        }
+    }
+
+    @Override
+    public void killPriv(long ino, boolean suid, boolean sgid) {
+        fs.ops.enter(); // an operation: inodes it reaches stay valid until exit (eviction grace)
+        try {
+            Inode ip = fs.icache.get(ino);
+            fs.transactVoid(0, 0, () -> {
+                ip.ilock.lockExclusive(); // mode, xattrs and ctime in this transaction
+                try {
+                    int kill = (suid ? Mode.S_ISUID : 0) | (sgid ? Mode.S_ISGID : 0);
+                    boolean changed = (ip.mode & kill) != 0;
+                    ip.mode &= ~kill;
+                    if (ip.xattrBlock != 0 && xattrsLocked(ip).has(CAPS_XATTR)) {
+                        xattrsLocked(ip).remove(ip, CAPS_XATTR, fs.journal, fs.alloc);
+                        changed = true;
+                    }
+                    if (changed) {
+                        ip.ctimeNs = FsContext.now();
+                        fs.store.log(ip);
+                    }
+                } finally {
+                    ip.ilock.unlockExclusive();
+                }
+            });
+            fs.syncIfNeeded(ip);
+        } finally {
+            fs.ops.exit();
+        }
+    }
+
     /** The inode's xattrs, loaded on first use. ILOCK held (shared for reads, exclusive for changes). */
     private Xattrs xattrsLocked(Inode ip) {
         ip.assertLocked(Inode.ILOCK_SHARED);

@@ -71,6 +71,10 @@ public final class Xattrs {
         return x;
     }
 
+    public boolean has(String name) {
+        return map.containsKey(name);
+    }
+
     public byte[] get(String name) {
         byte[] v = map.get(name);
         if (v == null) {

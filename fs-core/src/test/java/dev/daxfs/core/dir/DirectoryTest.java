@@ -1,0 +1,534 @@
+package dev.daxfs.core.dir;
+
+import dev.daxfs.core.DaxFs;
+import dev.daxfs.core.Errno;
+import dev.daxfs.core.FormatOptions;
+import dev.daxfs.core.FsException;
+import dev.daxfs.core.Mode;
+import dev.daxfs.core.alloc.BlockAllocator;
+import dev.daxfs.core.format.BlockHeader;
+import dev.daxfs.core.format.Bytes;
+import dev.daxfs.core.format.Layout;
+import dev.daxfs.core.format.Magic;
+import dev.daxfs.core.format.Superblock;
+import dev.daxfs.core.inode.FileExtent;
+import dev.daxfs.core.inode.Inode;
+import dev.daxfs.core.inode.InodeCodec;
+import dev.daxfs.core.journal.Journal;
+import dev.daxfs.core.journal.Sealer;
+import dev.daxfs.pmem.PmemDevice;
+import dev.daxfs.pmem.record.HeapDevice;
+import org.junit.jupiter.api.Test;
+
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.TreeMap;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+/**
+ * A directory's entries on a formatted in-memory device, with the real journal and block
+ * allocator: add/get/remove/replace, names up to 255 bytes, growth over several blocks, reuse of
+ * removed space, listing, and the on-device blocks decoding (independently, and through
+ * {@link Directory#load} on a fresh inode and a fresh journal) to the same entries.
+ *
+ * <p>Changes take the locks Directory documents, in the validator's order: the directory's IOLOCK
+ * exclusive, a journal handle, then its ILOCK exclusive (the allocator's lock comes below).
+ */
+class DirectoryTest {
+    private static final int BS = Layout.BLOCK_SIZE;
+    private static final long DEVICE_BYTES = 16L << 20;
+    private static final int DT_DIR = 4, DT_REG = 8, DT_LNK = 10;
+    private static final long DIR_INO = 2;
+
+    private HeapDevice dev;
+    private Layout layout;
+    private Journal journal;
+    private BlockAllocator alloc;
+    private Inode dirInode;
+    private Directory dir;
+
+    private void format() {
+        dev = new HeapDevice("dir-test", DEVICE_BYTES);
+        DaxFs.format(dev, FormatOptions.defaults());
+        layout = Superblock.read(dev).layout;
+        journal = new Journal(dev, layout, sealer(layout));
+        journal.recover(journal.scan());
+        alloc = new BlockAllocator(journal, layout);
+        alloc.load();
+        dirInode = new Inode(DIR_INO, Mode.S_IFDIR | 0755);
+        dir = Directory.empty(dirInode);
+    }
+
+    static Sealer sealer(Layout l) {
+        return (block, img) -> {
+            if (l.isInodeTableBlock(block)) {
+                InodeCodec.sealTableBlock(img);
+            } else {
+                BlockHeader.seal(img);
+            }
+        };
+    }
+
+    /** One directory change under IOLOCK excl -> handle -> ILOCK excl. */
+    private void change(Runnable body) {
+        dirInode.iolock.lockExclusive();
+        try (Journal.Handle h = journal.begin()) {
+            dirInode.ilock.lockExclusive();
+            try {
+                body.run();
+            } finally {
+                dirInode.ilock.unlockExclusive();
+            }
+        } finally {
+            dirInode.iolock.unlockExclusive();
+        }
+    }
+
+    private void add(String name, long ino, int type) {
+        change(() -> dir.add(name, name.getBytes(StandardCharsets.UTF_8), ino, type, journal, alloc));
+    }
+
+    private Directory.Entry remove(String name) {
+        Directory.Entry[] out = new Directory.Entry[1];
+        change(() -> out[0] = dir.remove(name, journal));
+        return out[0];
+    }
+
+    private void replace(String name, long ino, int type) {
+        change(() -> dir.replace(name, ino, type, journal));
+    }
+
+    /**
+     * Commits, then loads the directory from a copy of the device through a fresh journal and a
+     * fresh inode that knows only the directory's size and extents (what the inode on media holds).
+     */
+    private Directory reloadFromDevice() {
+        journal.commit();
+        return loadFrom(dev.copy("reloaded"), DIR_INO);
+    }
+
+    private Directory loadFrom(PmemDevice d, long ino) {
+        Journal j = new Journal(d, layout, sealer(layout));
+        j.recover(j.scan());
+        Inode fresh = new Inode(ino, Mode.S_IFDIR | 0755);
+        fresh.size = dirInode.size;
+        for (FileExtent e : dirInode.extents.all()) {
+            fresh.extents.insert(e);
+        }
+        fresh.iolock.lockShared();
+        try {
+            return Directory.load(fresh, j);
+        } finally {
+            fresh.iolock.unlockShared();
+        }
+    }
+
+    /** name -> {ino, mode} in list() order; fails on a name listed twice. */
+    private static LinkedHashMap<String, long[]> listing(Directory d) {
+        LinkedHashMap<String, long[]> out = new LinkedHashMap<>();
+        d.list((name, ino, mode) -> {
+            assertNull(out.put(name, new long[]{ino, mode}), "listed twice: " + name);
+            return false;
+        });
+        return out;
+    }
+
+    private static void assertSameEntries(Map<String, long[]> want, Directory d) {
+        LinkedHashMap<String, long[]> got = listing(d);
+        assertEquals(want.keySet(), got.keySet());
+        for (Map.Entry<String, long[]> e : want.entrySet()) {
+            assertArrayEquals(e.getValue(), got.get(e.getKey()), e.getKey());
+            Directory.Entry en = d.get(e.getKey());
+            assertNotNull(en, e.getKey());
+            assertEquals(e.getValue()[0], en.ino(), e.getKey());
+            assertEquals(e.getValue()[1], (long) en.type() << 12, e.getKey());
+        }
+        assertEquals(want.size(), d.size());
+        assertEquals(want.isEmpty(), d.isEmpty());
+    }
+
+    /**
+     * Decodes the directory's blocks straight from the device, without Directory: header
+     * verified (magic, self, CRC), owner, count and used bytes consistent; entries in block order.
+     */
+    private List<List<String>> decodeBlocks(PmemDevice d, List<Long> blocks, Map<String, long[]> into) {
+        List<List<String>> perBlock = new ArrayList<>();
+        for (long blk : blocks) {
+            byte[] img = new byte[BS];
+            d.read(Layout.offset(blk), img, 0, BS);
+            BlockHeader.verify(img, Magic.DIR, blk, "directory");
+            assertEquals(DIR_INO, Bytes.getLong(img, Directory.H_OWNER), "owner of block " + blk);
+            int count = Bytes.getShort(img, Directory.H_COUNT);
+            int used = Bytes.getShort(img, Directory.H_USED);
+            assertTrue(used <= Directory.CAPACITY, "block " + blk + " overfull: " + used);
+            List<String> names = new ArrayList<>();
+            int p = Directory.H_FIRST;
+            for (int i = 0; i < count; i++) {
+                long ino = Bytes.getLong(img, p);
+                int len = img[p + 8] & 0xff;
+                int type = img[p + 9] & 0xff;
+                String name = new String(img, p + Directory.ENTRY_FIXED, len, StandardCharsets.UTF_8);
+                names.add(name);
+                assertNull(into.put(name, new long[]{ino, (long) type << 12}), "on media twice: " + name);
+                p += Directory.ENTRY_FIXED + len;
+            }
+            assertEquals(used, p - Directory.H_FIRST, "used bytes of block " + blk);
+            for (int i = p; i < BS; i++) {
+                assertEquals(0, img[i], "junk after the entries of block " + blk);
+            }
+            perBlock.add(names);
+        }
+        return perBlock;
+    }
+
+    /** A name of exactly {@code bytes} bytes, distinct per {@code i}. */
+    private static String name(int i, int bytes) {
+        String s = String.format("n%05d", i);
+        return s + "x".repeat(bytes - s.length());
+    }
+
+    // ---- the basic operations --------------------------------------------------------------
+
+    @Test
+    void addGetRemoveReplaceRoundTrip() {
+        format();
+        assertTrue(dir.isEmpty());
+        assertEquals(0, dir.size());
+        assertNull(dir.get("a"));
+
+        add("a", 10, DT_REG);
+        add("sub", 11, DT_DIR);
+        add("link", 12, DT_LNK);
+        assertFalse(dir.isEmpty());
+        assertEquals(3, dir.size());
+        assertEquals(1, dir.subdirCount());
+        Directory.Entry a = dir.get("a");
+        assertEquals("a", a.name());
+        assertArrayEquals("a".getBytes(StandardCharsets.UTF_8), a.nameBytes());
+        assertEquals(10, a.ino());
+        assertEquals(DT_REG, a.type());
+        assertEquals(11, dir.get("sub").ino());
+        assertNull(dir.get("A"), "lookup is case-sensitive");
+
+        replace("a", 20, DT_DIR);
+        assertEquals(20, dir.get("a").ino());
+        assertEquals(DT_DIR, dir.get("a").type());
+        assertEquals(2, dir.subdirCount());
+        replace("sub", 21, DT_REG);
+        assertEquals(1, dir.subdirCount());
+        assertEquals(3, dir.size());
+
+        Directory.Entry gone = remove("link");
+        assertEquals(12, gone.ino());
+        assertEquals(DT_LNK, gone.type());
+        assertNull(dir.get("link"));
+        assertEquals(2, dir.size());
+        FsException e = assertThrows(FsException.class, () -> remove("link"));
+        assertEquals(Errno.ENOENT, e.errno());
+        remove("a");
+        assertEquals(0, dir.subdirCount());
+        remove("sub");
+        assertTrue(dir.isEmpty());
+        assertEquals(0, dir.size());
+
+        // The empty directory keeps its block, and it reloads empty.
+        assertEquals(1, dir.devBlocks().size());
+        Directory again = reloadFromDevice();
+        assertTrue(again.isEmpty());
+        assertEquals(dir.devBlocks(), again.devBlocks());
+    }
+
+    @Test
+    void changesReachTheDeviceOnlyWithTheirCommit() {
+        format();
+        add("a", 10, DT_REG);
+        journal.commit();
+        add("b", 11, DT_REG);
+        remove("a");
+        // Not committed: a copy of the device still holds the committed state.
+        Directory before = loadFrom(dev.copy("uncommitted"), DIR_INO);
+        assertNotNull(before.get("a"));
+        assertNull(before.get("b"));
+        Directory after = reloadFromDevice();
+        assertNull(after.get("a"));
+        assertEquals(11, after.get("b").ino());
+    }
+
+    @Test
+    void listReturnsEveryEntryExactlyOnceAndStopsWhenTheFillerIsFull() {
+        format();
+        Map<String, long[]> want = new TreeMap<>();
+        for (int i = 0; i < 300; i++) {
+            int type = i % 3 == 0 ? DT_DIR : DT_REG;
+            add("e" + i, 100 + i, type);
+            want.put("e" + i, new long[]{100 + i, (long) type << 12});
+        }
+        for (int i = 0; i < 300; i += 7) {
+            remove("e" + i);
+            want.remove("e" + i);
+        }
+        assertSameEntries(want, dir);
+        long dirs = want.values().stream().filter(v -> v[1] == (long) DT_DIR << 12).count();
+        assertEquals(dirs, dir.subdirCount());
+
+        List<String> seen = new ArrayList<>();
+        dir.list((name, ino, mode) -> {
+            seen.add(name);
+            return seen.size() == 5;
+        });
+        assertEquals(5, seen.size(), "list() went on after the filler asked to stop");
+        assertEquals(new ArrayList<>(listing(dir).keySet()).subList(0, 5), seen);
+    }
+
+    // ---- names -----------------------------------------------------------------------------
+
+    @Test
+    void namesUpTo255BytesRoundTripThroughTheDevice() {
+        format();
+        List<String> names = List.of(
+                "x",
+                "y".repeat(255),
+                "\u20ac".repeat(85),                    // 85 x 3 bytes
+                "\ud83d\ude00".repeat(63) + "abc",      // 63 x 4 bytes + 3
+                "with space, \u00e9 and \u00e8",
+                "z".repeat(254));
+        Map<String, long[]> want = new LinkedHashMap<>();
+        long ino = 50;
+        for (String n : names) {
+            assertTrue(n.getBytes(StandardCharsets.UTF_8).length <= 255, n);
+            add(n, ino, DT_REG);
+            want.put(n, new long[]{ino, (long) DT_REG << 12});
+            ino++;
+        }
+        assertEquals(255, names.get(1).getBytes(StandardCharsets.UTF_8).length);
+        assertEquals(255, names.get(2).getBytes(StandardCharsets.UTF_8).length);
+        assertEquals(255, names.get(3).getBytes(StandardCharsets.UTF_8).length);
+        assertSameEntries(want, dir);
+        Directory again = reloadFromDevice();
+        assertSameEntries(want, again);
+        for (String n : names) {
+            assertArrayEquals(n.getBytes(StandardCharsets.UTF_8), again.get(n).nameBytes(), n);
+        }
+        assertEquals(new ArrayList<>(want.keySet()), new ArrayList<>(listing(again).keySet()),
+                "on-media order changed across a reload");
+    }
+
+    // ---- growth and reuse ------------------------------------------------------------------
+
+    @Test
+    void manyEntriesSpanSeveralBlocksFilledInOrder() {
+        format();
+        int entry = 32; // 10 fixed + 22-byte name
+        int perBlock = Directory.CAPACITY / entry;
+        assertEquals(127, perBlock);
+        long freeBefore = alloc.allocatableBlocks();
+        Map<String, long[]> want = new LinkedHashMap<>();
+        for (int i = 0; i < 3 * perBlock; i++) {
+            String n = name(i, entry - Directory.ENTRY_FIXED);
+            add(n, 1000 + i, DT_REG);
+            want.put(n, new long[]{1000 + i, (long) DT_REG << 12});
+            assertEquals(i / perBlock, dir.get(n).block(), n);
+            if (i % 100 == 99) {
+                journal.commit();
+            }
+        }
+        assertEquals(3, dir.devBlocks().size(), "three exactly full blocks");
+        String one = name(3 * perBlock, entry - Directory.ENTRY_FIXED);
+        add(one, 5000, DT_REG);
+        want.put(one, new long[]{5000, (long) DT_REG << 12});
+        assertEquals(4, dir.devBlocks().size(), "one more entry needs a fourth block");
+        assertEquals(3, dir.get(one).block());
+
+        List<Long> blocks = dir.devBlocks();
+        assertEquals(4, new HashSet<>(blocks).size());
+        assertEquals(4L * BS, dirInode.size);
+        assertEquals(freeBefore - 4, alloc.allocatableBlocks(), "the directory allocated other than its blocks");
+        for (int fb = 0; fb < blocks.size(); fb++) {
+            long b = blocks.get(fb);
+            assertTrue(b >= layout.dataStart() && b < layout.backupSuperblock());
+            assertFalse(alloc.isFree(b));
+            assertEquals(b, dirInode.extents.find(fb).devFor(fb), "extent map vs. block " + fb);
+        }
+        assertSameEntries(want, dir);
+
+        Directory again = reloadFromDevice();
+        assertSameEntries(want, again);
+        assertEquals(blocks, again.devBlocks());
+        Map<String, long[]> decoded = new TreeMap<>();
+        List<List<String>> perBlk = decodeBlocks(dev, blocks, decoded);
+        assertEquals(List.of(perBlock, perBlock, perBlock, 1), perBlk.stream().map(List::size).toList());
+        assertEquals(want.keySet(), decoded.keySet());
+    }
+
+    @Test
+    void removedSpaceIsReusedBeforeTheDirectoryGrows() {
+        format();
+        int entry = 32;
+        int perBlock = Directory.CAPACITY / entry;
+        int len = entry - Directory.ENTRY_FIXED;
+        for (int i = 0; i < 3 * perBlock; i++) {
+            add(name(i, len), 1000 + i, DT_REG);
+        }
+        journal.commit();
+        List<Long> blocks = dir.devBlocks();
+        long free = alloc.allocatableBlocks();
+
+        remove(name(5, len));                 // block 0
+        remove(name(perBlock + 5, len));      // block 1
+        String r0 = name(10_000, len), r1 = name(10_001, len), grow = name(10_002, len);
+        add(r0, 1, DT_REG);
+        assertEquals(0, dir.get(r0).block(), "space freed in block 0 not reused");
+        add(r1, 2, DT_REG);
+        assertEquals(1, dir.get(r1).block(), "space freed in block 1 not reused");
+        assertEquals(blocks, dir.devBlocks(), "the directory grew with room left");
+        assertEquals(free, alloc.allocatableBlocks());
+        add(grow, 3, DT_REG);
+        assertEquals(3, dir.get(grow).block());
+        assertEquals(4, dir.devBlocks().size());
+
+        Directory again = reloadFromDevice();
+        assertEquals(0, again.get(r0).block());
+        assertEquals(1, again.get(r1).block());
+        assertEquals(3, again.get(grow).block());
+        assertNull(again.get(name(5, len)));
+        assertEquals(3 * perBlock + 1, again.size());
+
+        // A smaller entry fits in leftover space that a larger one did not.
+        String small = "s";
+        add(small, 4, DT_REG);
+        assertEquals(3, dir.get(small).block(), "the only block with room is the last");
+    }
+
+    @Test
+    void aDirectoryEmptiedOfEverythingKeepsItsBlocksAndRefillsThemFromTheStart() {
+        format();
+        int len = 22;
+        int n = 2 * (Directory.CAPACITY / 32) + 10; // three blocks
+        for (int i = 0; i < n; i++) {
+            add(name(i, len), i + 1, i % 2 == 0 ? DT_DIR : DT_REG);
+        }
+        List<Long> blocks = dir.devBlocks();
+        assertEquals(3, blocks.size());
+        for (int i = n - 1; i >= 0; i--) {
+            remove(name(i, len));
+        }
+        assertTrue(dir.isEmpty());
+        assertEquals(0, dir.subdirCount());
+        assertEquals(blocks, dir.devBlocks(), "directories do not shrink");
+        Directory again = reloadFromDevice();
+        assertTrue(again.isEmpty());
+        assertEquals(0, again.subdirCount());
+        Map<String, long[]> decoded = new TreeMap<>();
+        decodeBlocks(dev, blocks, decoded);
+        assertTrue(decoded.isEmpty(), "entries left on media: " + decoded.keySet());
+
+        add("first", 7, DT_REG);
+        assertEquals(0, dir.get("first").block(), "refill does not start at block 0");
+        assertEquals(blocks, dir.devBlocks());
+    }
+
+    // ---- on-media encoding -----------------------------------------------------------------
+
+    /**
+     * A random mix of adds, removes and replaces across several blocks: the blocks on the device
+     * decode (without Directory) to the in-memory entries, and a Directory loaded on a fresh inode
+     * from a fresh journal lists them in the same on-media order with the same block indexes.
+     */
+    @Test
+    void theOnDeviceBlocksDecodeBackToTheSameEntries() {
+        format();
+        Random rnd = new Random(99);
+        Map<String, long[]> want = new TreeMap<>();
+        List<String> present = new ArrayList<>();
+        int next = 0;
+        for (int step = 0; step < 1500; step++) {
+            int op = rnd.nextInt(10);
+            if (op < 6 || present.isEmpty()) {
+                String n = "f" + next++ + "-" + "q".repeat(rnd.nextInt(60));
+                int type = rnd.nextInt(4) == 0 ? DT_DIR : DT_REG;
+                long ino = 10 + rnd.nextInt(100_000);
+                add(n, ino, type);
+                want.put(n, new long[]{ino, (long) type << 12});
+                present.add(n);
+            } else if (op < 9) {
+                String n = present.remove(rnd.nextInt(present.size()));
+                remove(n);
+                want.remove(n);
+            } else {
+                String n = present.get(rnd.nextInt(present.size()));
+                int type = rnd.nextBoolean() ? DT_DIR : DT_REG;
+                long ino = 10 + rnd.nextInt(100_000);
+                replace(n, ino, type);
+                want.put(n, new long[]{ino, (long) type << 12});
+            }
+            if (step % 200 == 199) {
+                journal.commit();
+            }
+        }
+        assertTrue(dir.devBlocks().size() >= 3, "the workload did not span several blocks");
+        assertSameEntries(want, dir);
+        long dirs = want.values().stream().filter(v -> v[1] == (long) DT_DIR << 12).count();
+        assertEquals(dirs, dir.subdirCount());
+
+        journal.commit();
+        Map<String, long[]> decoded = new TreeMap<>();
+        List<List<String>> perBlock = decodeBlocks(dev, dir.devBlocks(), decoded);
+        assertEquals(want.keySet(), decoded.keySet());
+        for (String n : want.keySet()) {
+            assertArrayEquals(want.get(n), decoded.get(n), n);
+        }
+        for (int b = 0; b < perBlock.size(); b++) {
+            for (String n : perBlock.get(b)) {
+                assertEquals(b, dir.get(n).block(), "block index of " + n);
+            }
+        }
+
+        Directory again = reloadFromDevice();
+        assertSameEntries(want, again);
+        assertEquals(dirs, again.subdirCount());
+        assertEquals(new ArrayList<>(listing(dir).keySet()), new ArrayList<>(listing(again).keySet()),
+                "on-media order differs from the in-memory order");
+        for (String n : want.keySet()) {
+            assertEquals(dir.get(n).block(), again.get(n).block(), n);
+        }
+    }
+
+    @Test
+    void loadRejectsBlocksThatAreNotThisDirectorysOrAreCorrupt() {
+        format();
+        for (int i = 0; i < 200; i++) {
+            add(name(i, 30), i + 1, DT_REG);
+        }
+        journal.commit();
+        List<Long> blocks = dir.devBlocks();
+        assertEquals(2, blocks.size());
+
+        FsException other = assertThrows(FsException.class, () -> loadFrom(dev.copy("other-owner"), DIR_INO + 1));
+        assertEquals(Errno.EUCLEAN, other.errno());
+        assertTrue(other.getMessage().contains("belongs to inode " + DIR_INO), other.getMessage());
+
+        // Checkpointed first: otherwise recovery would replay the logged image over the damage.
+        journal.flushAll();
+        HeapDevice corrupt = dev.copy("corrupt");
+        long off = Layout.offset(blocks.get(1)) + 200;
+        corrupt.putByte(off, (byte) (corrupt.getByte(off) ^ 1));
+        FsException crc = assertThrows(FsException.class, () -> loadFrom(corrupt, DIR_INO));
+        assertEquals(Errno.EUCLEAN, crc.errno());
+
+        long size = dirInode.size;
+        dirInode.size = size + BS; // one block more than the extents map: a hole
+        try {
+            FsException hole = assertThrows(FsException.class, () -> loadFrom(dev.copy("hole"), DIR_INO));
+            assertEquals(Errno.EUCLEAN, hole.errno());
+        } finally {
+            dirInode.size = size;
+        }
+        assertEquals(200, loadFrom(dev.copy("intact"), DIR_INO).size(), "the control load failed");
+    }
+}

@@ -1,0 +1,69 @@
+package dev.daxfs.fuse;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/**
+ * What the kernel would know of the process behind a request and the FUSE header does not carry:
+ * its capabilities and supplementary groups, read from {@code /proc/PID/status}. Used only on the
+ * rare path where a write must decide whether to clear set-id bits (the VFS's
+ * {@code should_remove_suid}); never on the common write path.
+ */
+final class Callers {
+    /** CAP_FSETID: "don't clear set-user/group-id bits when a file is modified". */
+    static final int CAP_FSETID = 4;
+
+    private Callers() {
+    }
+
+    /**
+     * True if process {@code pid} has CAP_FSETID in its effective set. Falls back to
+     * {@code uid == 0} when its status cannot be read (it exited, or another pid namespace).
+     */
+    static boolean hasCapFsetid(int pid, int uid) {
+        String capEff = field(pid, "CapEff:");
+        if (capEff == null) {
+            return uid == 0;
+        }
+        try {
+            return (Long.parseUnsignedLong(capEff, 16) & (1L << CAP_FSETID)) != 0;
+        } catch (NumberFormatException e) {
+            return uid == 0;
+        }
+    }
+
+    /** True if {@code gid} is the caller's (fs)gid or one of its supplementary groups. */
+    static boolean inGroup(int pid, int callerGid, int gid) {
+        if (callerGid == gid) {
+            return true;
+        }
+        String groups = field(pid, "Groups:");
+        if (groups == null || groups.isEmpty()) {
+            return false;
+        }
+        for (String g : groups.split("\\s+")) {
+            if (g.equals(Integer.toString(gid))) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** The value of one "Name:\tvalue" line of /proc/PID/status, or null. */
+    static String field(int pid, String name) {
+        if (pid <= 0) {
+            return null;
+        }
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc", Integer.toString(pid), "status"))) {
+                if (line.startsWith(name)) {
+                    return line.substring(name.length()).trim();
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            // gone, or not ours to read: the caller falls back
+        }
+        return null;
+    }
+}
