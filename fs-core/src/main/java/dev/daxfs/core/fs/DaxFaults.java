@@ -60,11 +60,8 @@ final class DaxFaults {
     }
 
     DaxMapping fault(LeaseImpl l, long fileOff, boolean write) {
-        fs.ops.enter(); // an operation: the inode stays the cache's copy until exit
-        try {
+        try (OpEpochs.Op op = fs.ops.begin()) { // an operation: the inode stays the cache's copy until exit
             return faultOp(l, fileOff, write);
-        } finally {
-            fs.ops.exit();
         }
     }
 
@@ -183,11 +180,8 @@ final class DaxFaults {
     }
 
     int copyOut(LeaseImpl l, DaxMapping m, long fileOff, long buf, int len) {
-        fs.ops.enter(); // an operation: see OpEpochs
-        try {
+        try (OpEpochs.Op op = fs.ops.begin()) { // an operation: see OpEpochs
             return copyOutOp(l, m, fileOff, buf, len);
-        } finally {
-            fs.ops.exit();
         }
     }
 

@@ -37,8 +37,12 @@ public final class DaxFileSystem implements Vfs, DaxAccess {
     private static final Logger LOG = LogManager.getLogger(DaxFileSystem.class);
 
     private final FsContext fs;
-    private final DataPath data;
+    private final FileIo io;
+    private final FileSpace space;
+    private final Writeback writeback;
     private final Namespace ns;
+    private final XattrOps xattrs;
+    private final Attributes attributes;
     private final DaxFaults faults;
     private final ScheduledExecutorService committer;
     private volatile boolean closed;
@@ -46,10 +50,14 @@ public final class DaxFileSystem implements Vfs, DaxAccess {
     private DaxFileSystem(FsContext fs) {
         this.fs = fs;
         Layouts layouts = new Layouts(fs);
-        this.data = new DataPath(fs, layouts);
-        this.ns = new Namespace(fs, data);
+        this.writeback = new Writeback(fs);
+        this.io = new FileIo(fs, layouts, writeback);
+        this.space = new FileSpace(fs, layouts);
+        this.ns = new Namespace(fs);
+        this.xattrs = new XattrOps(fs);
+        this.attributes = new Attributes(fs, space, xattrs);
         this.faults = new DaxFaults(fs, layouts);
-        fs.icache.setWriteback(data::writebackForEviction);
+        fs.icache.setWriteback(writeback::writebackForEviction);
         this.committer = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "daxfs-commit");
             t.setDaemon(true);
@@ -100,11 +108,8 @@ public final class DaxFileSystem implements Vfs, DaxAccess {
             throw new CorruptImageException(dev.name() + ": root inode is not a directory");
         }
         if (unclean && !opts.readOnly()) {
-            ctx.ops.enter(); // the scan is an operation: inodes it loads may be evicted meanwhile
-            try {
+            try (OpEpochs.Op op = ctx.ops.begin()) { // the scan is an operation: inodes it loads may be evicted meanwhile
                 fsys.reclaimOrphans();
-            } finally {
-                ctx.ops.exit();
             }
         }
         if (!opts.readOnly()) {
@@ -199,11 +204,8 @@ public final class DaxFileSystem implements Vfs, DaxAccess {
         try {
             if (!closed && fs.journal.shutdownReason() == null) {
                 fs.journal.commit();
-                fs.ops.enter(); // eviction below is an operation's worth of cache access
-                try {
+                try (OpEpochs.Op op = fs.ops.begin()) { // eviction below is an operation's worth of cache access
                     fs.icache.shrinkIfOver(); // inodes this commit made clean may go now
-                } finally {
-                    fs.ops.exit();
                 }
             }
         } catch (RuntimeException e) {
@@ -223,166 +225,94 @@ public final class DaxFileSystem implements Vfs, DaxAccess {
 
     @Override
     public long lookup(long dir, String name) {
-        fs.ops.enter(); // an operation: inodes it reaches stay valid until exit (eviction grace)
-        try {
+        try (OpEpochs.Op op = fs.ops.begin()) { // inodes it reaches stay valid until it ends (eviction grace)
             return ns.lookup(dir, name);
-        } finally {
-            fs.ops.exit();
         }
     }
 
     @Override
     public Attr getattr(long ino) {
-        fs.ops.enter(); // an operation: inodes it reaches stay valid until exit (eviction grace)
-        try {
+        try (OpEpochs.Op op = fs.ops.begin()) { // inodes it reaches stay valid until it ends (eviction grace)
             return fs.icache.get(ino).attr();
-        } finally {
-            fs.ops.exit();
         }
     }
 
     @Override
     public Attr mknod(long dir, String name, int mode, long rdev, int uid, int gid) {
-        fs.ops.enter(); // an operation: inodes it reaches stay valid until exit (eviction grace)
-        try {
+        try (OpEpochs.Op op = fs.ops.begin()) { // inodes it reaches stay valid until it ends (eviction grace)
             if (Mode.isDir(mode) || Mode.isLnk(mode)) {
                 throw new FsException(Errno.EINVAL, "mknod of a directory or symlink");
             }
             return ns.create(dir, name, mode, rdev, uid, gid, null);
-        } finally {
-            fs.ops.exit();
         }
     }
 
     @Override
     public Attr mkdir(long dir, String name, int mode, int uid, int gid) {
-        fs.ops.enter(); // an operation: inodes it reaches stay valid until exit (eviction grace)
-        try {
+        try (OpEpochs.Op op = fs.ops.begin()) { // inodes it reaches stay valid until it ends (eviction grace)
             return ns.create(dir, name, Mode.S_IFDIR | (mode & Mode.PERM_MASK), 0, uid, gid, null);
-        } finally {
-            fs.ops.exit();
         }
     }
 
     @Override
     public Attr symlink(long dir, String name, String target, int uid, int gid) {
-        fs.ops.enter(); // an operation: inodes it reaches stay valid until exit (eviction grace)
-        try {
+        try (OpEpochs.Op op = fs.ops.begin()) { // inodes it reaches stay valid until it ends (eviction grace)
             return ns.create(dir, name, Mode.S_IFLNK | 0777, 0, uid, gid, target);
-        } finally {
-            fs.ops.exit();
         }
     }
 
     @Override
     public String readlink(long ino) {
-        fs.ops.enter(); // an operation: inodes it reaches stay valid until exit (eviction grace)
-        try {
+        try (OpEpochs.Op op = fs.ops.begin()) { // inodes it reaches stay valid until it ends (eviction grace)
             return ns.readlink(ino);
-        } finally {
-            fs.ops.exit();
         }
     }
 
     @Override
     public void unlink(long dir, String name) {
-        fs.ops.enter(); // an operation: inodes it reaches stay valid until exit (eviction grace)
-        try {
+        try (OpEpochs.Op op = fs.ops.begin()) { // inodes it reaches stay valid until it ends (eviction grace)
             ns.unlink(dir, name);
-        } finally {
-            fs.ops.exit();
         }
     }
 
     @Override
     public void rmdir(long dir, String name) {
-        fs.ops.enter(); // an operation: inodes it reaches stay valid until exit (eviction grace)
-        try {
+        try (OpEpochs.Op op = fs.ops.begin()) { // inodes it reaches stay valid until it ends (eviction grace)
             ns.rmdir(dir, name);
-        } finally {
-            fs.ops.exit();
         }
     }
 
     @Override
     public void rename(long oldDir, String oldName, long newDir, String newName) {
-        fs.ops.enter(); // an operation: inodes it reaches stay valid until exit (eviction grace)
-        try {
+        try (OpEpochs.Op op = fs.ops.begin()) { // inodes it reaches stay valid until it ends (eviction grace)
             ns.rename(oldDir, oldName, newDir, newName);
-        } finally {
-            fs.ops.exit();
         }
     }
 
     @Override
     public Attr link(long ino, long newDir, String newName) {
-        fs.ops.enter(); // an operation: inodes it reaches stay valid until exit (eviction grace)
-        try {
+        try (OpEpochs.Op op = fs.ops.begin()) { // inodes it reaches stay valid until it ends (eviction grace)
             return ns.link(ino, newDir, newName);
-        } finally {
-            fs.ops.exit();
         }
     }
 
     @Override
     public Attr setattr(long ino, SetAttr c) {
-        fs.ops.enter(); // an operation: inodes it reaches stay valid until exit (eviction grace)
-        try {
-            Inode ip = fs.icache.get(ino);
-            if (c.size != null) {
-                data.truncate(ip, c.size);
-            }
-            if (c.mode != null || c.uid != null || c.gid != null || c.atimeNs != null || c.mtimeNs != null) {
-                fs.transactVoid(0, 0, () -> {
-                    ip.ilock.lockExclusive(); // core fields in this transaction
-                    try {
-                        long t = FsContext.now();
-                        if (c.mode != null) {
-                            ip.mode = (ip.mode & Mode.S_IFMT) | (c.mode & Mode.PERM_MASK);
-                        }
-                        if (c.uid != null) {
-                            ip.uid = c.uid;
-                        }
-                        if (c.gid != null) {
-                            ip.gid = c.gid;
-                        }
-                        if ((c.uid != null || c.gid != null) && ip.isReg() && c.mode == null) {
-                            ip.mode &= ~(Mode.S_ISUID | ((ip.mode & 010) != 0 ? Mode.S_ISGID : 0));
-                        }
-                        if (c.atimeNs != null) {
-                            ip.atimeNs = c.atimeNs == SetAttr.NOW ? t : c.atimeNs;
-                        }
-                        if (c.mtimeNs != null) {
-                            ip.mtimeNs = c.mtimeNs == SetAttr.NOW ? t : c.mtimeNs;
-                        }
-                        ip.ctimeNs = t;
-                        fs.store.log(ip);
-                    } finally {
-                        ip.ilock.unlockExclusive();
-                    }
-                });
-                fs.syncIfNeeded(ip);
-            }
-            return ip.attr();
-        } finally {
-            fs.ops.exit();
+        try (OpEpochs.Op op = fs.ops.begin()) { // inodes it reaches stay valid until it ends (eviction grace)
+            return attributes.setattr(ino, c);
         }
     }
 
     @Override
     public void readdir(long dir, DirFiller filler) {
-        fs.ops.enter(); // an operation: inodes it reaches stay valid until exit (eviction grace)
-        try {
+        try (OpEpochs.Op op = fs.ops.begin()) { // inodes it reaches stay valid until it ends (eviction grace)
             ns.readdir(dir, filler);
-        } finally {
-            fs.ops.exit();
         }
     }
 
     @Override
     public OpenFile open(long ino, int flags) {
-        fs.ops.enter(); // an operation: inodes it reaches stay valid until exit (eviction grace)
-        try {
+        try (OpEpochs.Op op = fs.ops.begin()) { // inodes it reaches stay valid until it ends (eviction grace)
             Inode ip = fs.icache.get(ino);
             int acc = flags & OpenFlags.O_ACCMODE;
             if (ip.isDir() && acc != OpenFlags.O_RDONLY) {
@@ -403,22 +333,19 @@ public final class DaxFileSystem implements Vfs, DaxAccess {
             OpenFileImpl f = new OpenFileImpl(ip, flags);
             if ((flags & OpenFlags.O_TRUNC) != 0 && ip.isReg() && acc != OpenFlags.O_RDONLY) {
                 try {
-                    data.truncate(ip, 0);
+                    space.truncate(ip, 0);
                 } catch (RuntimeException e) {
                     release(f);
                     throw e;
                 }
             }
             return f;
-        } finally {
-            fs.ops.exit();
         }
     }
 
     @Override
     public void release(OpenFile file) {
-        fs.ops.enter(); // an operation: inodes it reaches stay valid until exit (eviction grace)
-        try {
+        try (OpEpochs.Op op = fs.ops.begin()) { // inodes it reaches stay valid until it ends (eviction grace)
             OpenFileImpl f = (OpenFileImpl) file;
             if (f.released) {
                 return;
@@ -443,233 +370,100 @@ public final class DaxFileSystem implements Vfs, DaxAccess {
             } finally {
                 ip.iolock.unlockExclusive();
             }
-        } finally {
-            fs.ops.exit();
         }
     }
 
     @Override
     public int read(OpenFile file, long off, long bufAddress, int len) {
-        fs.ops.enter(); // an operation: inodes it reaches stay valid until exit (eviction grace)
-        try {
-            return data.read(of(file), off, bufAddress, len);
-        } finally {
-            fs.ops.exit();
+        try (OpEpochs.Op op = fs.ops.begin()) { // inodes it reaches stay valid until it ends (eviction grace)
+            return io.read(of(file), off, bufAddress, len);
         }
     }
 
     @Override
     public int write(OpenFile file, long off, long bufAddress, int len) {
-        fs.ops.enter(); // an operation: inodes it reaches stay valid until exit (eviction grace)
-        try {
+        try (OpEpochs.Op op = fs.ops.begin()) { // inodes it reaches stay valid until it ends (eviction grace)
             OpenFileImpl f = of(file);
             if ((f.flags & OpenFlags.O_ACCMODE) == OpenFlags.O_RDONLY) {
                 throw new FsException(Errno.EBADF, "file not open for writing");
             }
-            return data.write(f, off, bufAddress, len);
-        } finally {
-            fs.ops.exit();
+            return io.write(f, off, bufAddress, len);
         }
     }
 
     @Override
     public void fallocate(long ino, int mode, long off, long len) {
-        fs.ops.enter(); // an operation: inodes it reaches stay valid until exit (eviction grace)
-        try {
-            data.fallocate(fs.icache.get(ino), mode, off, len);
-        } finally {
-            fs.ops.exit();
+        try (OpEpochs.Op op = fs.ops.begin()) { // inodes it reaches stay valid until it ends (eviction grace)
+            space.fallocate(fs.icache.get(ino), mode, off, len);
         }
     }
 
     @Override
     public void fsync(long ino, boolean dataOnly) {
-        fs.ops.enter(); // an operation: inodes it reaches stay valid until exit (eviction grace)
-        try {
-            data.fsync(fs.icache.get(ino), dataOnly);
-        } finally {
-            fs.ops.exit();
+        try (OpEpochs.Op op = fs.ops.begin()) { // inodes it reaches stay valid until it ends (eviction grace)
+            writeback.fsync(fs.icache.get(ino), dataOnly);
         }
     }
 
     @Override
     public void fsyncDir(long ino) {
-        fs.ops.enter(); // an operation: inodes it reaches stay valid until exit (eviction grace)
-        try {
+        try (OpEpochs.Op op = fs.ops.begin()) { // inodes it reaches stay valid until it ends (eviction grace)
             fs.journal.commitUpTo(fs.icache.get(ino).lastModSeq);
-        } finally {
-            fs.ops.exit();
         }
     }
 
     @Override
     public void sync() {
-        fs.ops.enter(); // an operation: inodes it reaches stay valid until exit (eviction grace)
-        try {
+        try (OpEpochs.Op op = fs.ops.begin()) { // inodes it reaches stay valid until it ends (eviction grace)
             // Clear the per-file dirty ranges first: a write racing with us marks its range again.
             fs.icache.forEach(Inode::takeDirty);
             fs.dev.persistAll();
             fs.journal.commit();
             fs.icache.shrinkIfOver(); // what the commit made clean may go now
-        } finally {
-            fs.ops.exit();
         }
     }
 
-    /**
-     * Namespaces daxfs stores. POSIX ACLs (system.posix_acl_*) are refused with EOPNOTSUPP, as
-     * a filesystem without ACL support does, so that cp -a and friends fall back to chmod.
-     */
-    private static void checkXattrName(String name) {
-        if (!(name.startsWith("user.") || name.startsWith("trusted.") || name.startsWith("security."))) {
-            throw new FsException(Errno.EOPNOTSUPP, "xattr namespace of " + name + " not supported");
-        }
-    }
 
     @Override
     public void setxattr(long ino, String name, byte[] value, int flags) {
-        fs.ops.enter(); // an operation: inodes it reaches stay valid until exit (eviction grace)
-        try {
-            checkXattrName(name);
-            Inode ip = fs.icache.get(ino);
-            fs.transactVoid(1, 0, () -> {
-                ip.ilock.lockExclusive(); // xattrs and ctime in this transaction
-                try {
-                    Xattrs x = xattrsLocked(ip);
-                    x.set(ip, name, value, flags, fs.journal, fs.alloc);
-                    ip.ctimeNs = FsContext.now();
-                    fs.store.log(ip);
-                } finally {
-                    ip.ilock.unlockExclusive();
-                }
-            });
-            fs.syncIfNeeded(ip);
-        } finally {
-            fs.ops.exit();
+        try (OpEpochs.Op op = fs.ops.begin()) { // inodes it reaches stay valid until it ends (eviction grace)
+            xattrs.setxattr(ino, name, value, flags);
         }
     }
 
-    /** File capabilities: removed by every write, whoever writes (cap_inode_killpriv). */
-    private static final String CAPS_XATTR = "security.capability";
-
     @Override
     public boolean needsKillPriv(long ino) {
-        fs.ops.enter(); // an operation: the inode and its xattr block stay valid (eviction grace)
-        try {
-            Inode ip = fs.icache.get(ino);
-            if ((ip.mode & (Mode.S_ISUID | Mode.S_ISGID)) != 0) { // racy read: a prefilter, as the kernel's
-                return true;
-            }
-            if (ip.xattrBlock == 0) {
-                return false; // no xattrs at all: the common case
-            }
-            ip.ilock.lockShared(); // vs. a concurrent setxattr/removexattr
-            try {
-                return xattrsLocked(ip).has(CAPS_XATTR);
-            } finally {
-                ip.ilock.unlockShared();
-            }
-        } finally {
-            fs.ops.exit();
+        try (OpEpochs.Op op = fs.ops.begin()) { // inodes it reaches stay valid until it ends (eviction grace)
+            return attributes.needsKillPriv(ino);
         }
     }
 
     @Override
     public void killPriv(long ino, boolean suid, boolean sgid) {
-        fs.ops.enter(); // an operation: inodes it reaches stay valid until exit (eviction grace)
-        try {
-            Inode ip = fs.icache.get(ino);
-            fs.transactVoid(0, 0, () -> {
-                ip.ilock.lockExclusive(); // mode, xattrs and ctime in this transaction
-                try {
-                    int kill = (suid ? Mode.S_ISUID : 0) | (sgid ? Mode.S_ISGID : 0);
-                    boolean changed = (ip.mode & kill) != 0;
-                    ip.mode &= ~kill;
-                    if (ip.xattrBlock != 0 && xattrsLocked(ip).has(CAPS_XATTR)) {
-                        xattrsLocked(ip).remove(ip, CAPS_XATTR, fs.journal, fs.alloc);
-                        changed = true;
-                    }
-                    if (changed) {
-                        ip.ctimeNs = FsContext.now();
-                        fs.store.log(ip);
-                    }
-                } finally {
-                    ip.ilock.unlockExclusive();
-                }
-            });
-            fs.syncIfNeeded(ip);
-        } finally {
-            fs.ops.exit();
+        try (OpEpochs.Op op = fs.ops.begin()) { // inodes it reaches stay valid until it ends (eviction grace)
+            attributes.killPriv(ino, suid, sgid);
         }
     }
 
-    /** The inode's xattrs, loaded on first use. ILOCK held (shared for reads, exclusive for changes). */
-    private Xattrs xattrsLocked(Inode ip) {
-        ip.assertLocked(Inode.ILOCK_SHARED);
-        synchronized (ip) { // lazy load under a shared ILOCK may race
-            return Xattrs.of(ip, fs.journal);
-        }
-    }
 
     @Override
     public byte[] getxattr(long ino, String name) {
-        fs.ops.enter(); // an operation: inodes it reaches stay valid until exit (eviction grace)
-        try {
-            if (name.startsWith("system.")) {
-                throw new FsException(Errno.ENODATA, name); // no ACLs stored: "none"
-            }
-            Inode ip = fs.icache.get(ino);
-            ip.ilock.lockShared(); // vs. a concurrent set/remove
-            try {
-                return xattrsLocked(ip).get(name).clone();
-            } finally {
-                ip.ilock.unlockShared();
-            }
-        } finally {
-            fs.ops.exit();
+        try (OpEpochs.Op op = fs.ops.begin()) { // inodes it reaches stay valid until it ends (eviction grace)
+            return xattrs.getxattr(ino, name);
         }
     }
 
     @Override
     public List<String> listxattr(long ino) {
-        fs.ops.enter(); // an operation: inodes it reaches stay valid until exit (eviction grace)
-        try {
-            Inode ip = fs.icache.get(ino);
-            ip.ilock.lockShared(); // vs. a concurrent set/remove
-            try {
-                return xattrsLocked(ip).names();
-            } finally {
-                ip.ilock.unlockShared();
-            }
-        } finally {
-            fs.ops.exit();
+        try (OpEpochs.Op op = fs.ops.begin()) { // inodes it reaches stay valid until it ends (eviction grace)
+            return xattrs.listxattr(ino);
         }
     }
 
     @Override
     public void removexattr(long ino, String name) {
-        fs.ops.enter(); // an operation: inodes it reaches stay valid until exit (eviction grace)
-        try {
-            Inode ip = fs.icache.get(ino);
-            ip.ilock.lockShared(); // existence check before reserving nothing
-            try {
-                xattrsLocked(ip).get(name);
-            } finally {
-                ip.ilock.unlockShared();
-            }
-            fs.transactVoid(0, 0, () -> {
-                ip.ilock.lockExclusive(); // xattrs and ctime in this transaction
-                try {
-                    xattrsLocked(ip).remove(ip, name, fs.journal, fs.alloc);
-                    ip.ctimeNs = FsContext.now();
-                    fs.store.log(ip);
-                } finally {
-                    ip.ilock.unlockExclusive();
-                }
-            });
-            fs.syncIfNeeded(ip);
-        } finally {
-            fs.ops.exit();
+        try (OpEpochs.Op op = fs.ops.begin()) { // inodes it reaches stay valid until it ends (eviction grace)
+            xattrs.removexattr(ino, name);
         }
     }
 
@@ -682,11 +476,8 @@ public final class DaxFileSystem implements Vfs, DaxAccess {
 
     @Override
     public LayoutLease acquireLease(long ino, long off, long len, LeaseBreaker breaker) {
-        fs.ops.enter(); // an operation: see OpEpochs
-        try {
+        try (OpEpochs.Op op = fs.ops.begin()) { // an operation: see OpEpochs
             return faults.acquire(fs.icache.get(ino), off, len, breaker);
-        } finally {
-            fs.ops.exit();
         }
     }
 

@@ -35,12 +35,10 @@ final class Namespace {
     static final int LINK_MAX = 65000;
 
     private final FsContext fs;
-    private final DataPath data;
     private final RwLock renameLock = new RwLock(LockClass.RENAME, 0);
 
-    Namespace(FsContext fs, DataPath data) {
+    Namespace(FsContext fs) {
         this.fs = fs;
-        this.data = data;
     }
 
     static byte[] checkName(String name) {
@@ -525,9 +523,7 @@ final class Namespace {
     void freeInodeLocked(Inode ip) {
         ip.assertLocked(Inode.ILOCK_EXCL);
         fs.journal.assertInHandle();
-        for (Extent x : ip.extents.remove(0, Long.MAX_VALUE / 2)) {
-            fs.alloc.free(x.start(), x.len());
-        }
+        FileMap.freeRange(fs, ip, 0, Long.MAX_VALUE / 2);
         Xattrs.drop(ip, fs.alloc);
         fs.store.clear(ip);
         fs.ialloc.free(ip.ino);

@@ -5,7 +5,7 @@ import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Grace periods for inode eviction (an RCU analog). Every entry point of fs-core brackets its
- * work with {@link #enter}/{@link #exit}; an in-memory inode is only reachable through the cache
+ * work with {@code try (Op op = ops.begin())}; an in-memory inode is only reachable through the cache
  * inside such an operation (or through an open file or a lease, which keep it busy). Eviction
  * takes an inode out of the cache and tags it with a new epoch; the object may be dropped once
  * every operation that was running at that moment has finished — until then, a lookup gets the
@@ -17,9 +17,25 @@ import java.util.concurrent.atomic.AtomicLong;
 final class OpEpochs {
     static final long IDLE = Long.MAX_VALUE;
 
-    private static final class Slot {
+    /**
+     * One operation's bracket, for try-with-resources: {@code try (Op op = fs.ops.begin()) {...}}.
+     * It is the calling thread's own slot, so entering and leaving allocate nothing.
+     */
+    interface Op extends AutoCloseable {
+        @Override
+        void close(); // ends the operation; on the thread that began it
+    }
+
+    private static final class Slot implements Op {
         volatile long start = IDLE;
         int depth; // owner thread only: nested entry points share one operation
+
+        @Override
+        public void close() {
+            if (--depth == 0) {
+                start = IDLE;
+            }
+        }
     }
 
     private final AtomicLong epoch = new AtomicLong(1);
@@ -30,18 +46,13 @@ final class OpEpochs {
         return s;
     });
 
-    void enter() {
+    /** Begins an operation (or joins the one this thread is in); close the result to end it. */
+    Op begin() {
         Slot s = mine.get();
         if (s.depth++ == 0) {
             s.start = epoch.get();
         }
-    }
-
-    void exit() {
-        Slot s = mine.get();
-        if (--s.depth == 0) {
-            s.start = IDLE;
-        }
+        return s;
     }
 
     /** A new epoch, for tagging what was just made unreachable. */

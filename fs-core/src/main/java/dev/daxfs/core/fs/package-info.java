@@ -1,7 +1,9 @@
 /**
  * The mounted filesystem: {@link dev.daxfs.core.fs.DaxFileSystem} implements
  * {@link dev.daxfs.core.Vfs} and hands each call to the class that implements its path —
- * {@code Namespace} (directories), {@code DataPath} (read, write, truncate, fallocate, fsync),
+ * {@code Namespace} (directories), {@code FileIo} (read, write), {@code FileSpace} (truncate,
+ * fallocate), {@code Writeback} (fsync, O_DSYNC, eviction's write-back), {@code FileMap} (block-map
+ * lookups and freeing a range),
  * {@code DaxFaults} (leases and mapping entries for direct access), {@code Layouts} (breaking
  * outside references) — over the shared parts in {@code FsContext}.
  *

@@ -126,9 +126,9 @@ final class Fixture implements AutoCloseable {
 
     @Override
     public void close() throws Exception {
-        DataPath.duringReadCopyForTests = null;
-        DataPath.duringDirectWriteCopyForTests = null;
-        DataPath.afterDirectWriteCopyForTests = null;
+        FileIo.duringReadCopyForTests = null;
+        FileIo.duringDirectWriteCopyForTests = null;
+        FileIo.afterDirectWriteCopyForTests = null;
         Layouts.onPinWaitForTests = null;
         Layouts.afterBreakForTests = null;
         dev.daxfs.core.inode.DioCounter.onWaitForTests = null;

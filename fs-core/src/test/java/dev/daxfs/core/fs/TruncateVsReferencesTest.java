@@ -41,7 +41,7 @@ class TruncateVsReferencesTest {
             CountDownLatch inCopy = new CountDownLatch(1);
             CountDownLatch letCopyFinish = new CountDownLatch(1);
             CountDownLatch truncateWaitsForPin = new CountDownLatch(1);
-            DataPath.duringReadCopyForTests = () -> {
+            FileIo.duringReadCopyForTests = () -> {
                 if (Thread.currentThread().getName().equals("reader")) {
                     inCopy.countDown();
                     await(letCopyFinish);
@@ -93,7 +93,7 @@ class TruncateVsReferencesTest {
             CountDownLatch copied = new CountDownLatch(1);
             CountDownLatch letComplete = new CountDownLatch(1);
             CountDownLatch truncateInDioWait = new CountDownLatch(1);
-            DataPath.afterDirectWriteCopyForTests = () -> {
+            FileIo.afterDirectWriteCopyForTests = () -> {
                 copied.countDown();
                 await(letComplete);
             };
@@ -128,7 +128,7 @@ class TruncateVsReferencesTest {
             CountDownLatch inCopy = new CountDownLatch(1);
             CountDownLatch letCopyFinish = new CountDownLatch(1);
             CountDownLatch punchWaitsForPin = new CountDownLatch(1);
-            DataPath.duringDirectWriteCopyForTests = () -> {
+            FileIo.duringDirectWriteCopyForTests = () -> {
                 inCopy.countDown();
                 await(letCopyFinish);
             };

@@ -1,0 +1,99 @@
+package dev.daxfs.core.fs;
+
+import dev.daxfs.core.Attr;
+import dev.daxfs.core.Mode;
+import dev.daxfs.core.SetAttr;
+import dev.daxfs.core.inode.Inode;
+
+/**
+ * Changing an inode's attributes (xfs_iops.c's setattr): size through {@link FileSpace#truncate}
+ * (IOLOCK and MMAPLOCK exclusive, layouts broken), mode, owner and times in one transaction under
+ * ILOCK exclusive; and the clearing of set-id bits and file capabilities that precedes a change
+ * of data by an unprivileged caller (file_remove_privs), whose caller decides which bits go.
+ */
+final class Attributes {
+    private final FsContext fs;
+    private final FileSpace space;
+    private final XattrOps xattrs;
+
+    Attributes(FsContext fs, FileSpace space, XattrOps xattrs) {
+        this.fs = fs;
+        this.space = space;
+        this.xattrs = xattrs;
+    }
+
+    Attr setattr(long ino, SetAttr c) {
+        Inode ip = fs.icache.get(ino);
+        if (c.size != null) {
+            space.truncate(ip, c.size);
+        }
+        if (c.mode != null || c.uid != null || c.gid != null || c.atimeNs != null || c.mtimeNs != null) {
+            fs.transactVoid(0, 0, () -> {
+                ip.ilock.lockExclusive(); // core fields in this transaction
+                try {
+                    long t = FsContext.now();
+                    if (c.mode != null) {
+                        ip.mode = (ip.mode & Mode.S_IFMT) | (c.mode & Mode.PERM_MASK);
+                    }
+                    if (c.uid != null) {
+                        ip.uid = c.uid;
+                    }
+                    if (c.gid != null) {
+                        ip.gid = c.gid;
+                    }
+                    if ((c.uid != null || c.gid != null) && ip.isReg() && c.mode == null) {
+                        ip.mode &= ~(Mode.S_ISUID | ((ip.mode & 010) != 0 ? Mode.S_ISGID : 0));
+                    }
+                    if (c.atimeNs != null) {
+                        ip.atimeNs = c.atimeNs == SetAttr.NOW ? t : c.atimeNs;
+                    }
+                    if (c.mtimeNs != null) {
+                        ip.mtimeNs = c.mtimeNs == SetAttr.NOW ? t : c.mtimeNs;
+                    }
+                    ip.ctimeNs = t;
+                    fs.store.log(ip);
+                } finally {
+                    ip.ilock.unlockExclusive();
+                }
+            });
+            fs.syncIfNeeded(ip);
+        }
+        return ip.attr();
+    }
+
+    boolean needsKillPriv(long ino) {
+        Inode ip = fs.icache.get(ino);
+        if ((ip.mode & (Mode.S_ISUID | Mode.S_ISGID)) != 0) { // racy read: a prefilter, as the kernel's
+            return true;
+        }
+        if (ip.xattrBlock == 0) {
+            return false; // no xattrs at all: the common case
+        }
+        ip.ilock.lockShared(); // vs. a concurrent setxattr/removexattr
+        try {
+            return xattrs.hasCapsLocked(ip);
+        } finally {
+            ip.ilock.unlockShared();
+        }
+    }
+
+    void killPriv(long ino, boolean suid, boolean sgid) {
+        Inode ip = fs.icache.get(ino);
+        fs.transactVoid(0, 0, () -> {
+            ip.ilock.lockExclusive(); // mode, xattrs and ctime in this transaction
+            try {
+                int kill = (suid ? Mode.S_ISUID : 0) | (sgid ? Mode.S_ISGID : 0);
+                boolean changed = (ip.mode & kill) != 0;
+                ip.mode &= ~kill;
+                changed |= xattrs.removeCapsLocked(ip);
+                if (changed) {
+                    ip.ctimeNs = FsContext.now();
+                    fs.store.log(ip);
+                }
+            } finally {
+                ip.ilock.unlockExclusive();
+            }
+        });
+        fs.syncIfNeeded(ip);
+    }
+}

@@ -1,0 +1,438 @@
+package dev.daxfs.core.fs;
+
+import com.kenai.jffi.MemoryIO;
+import dev.daxfs.core.Errno;
+import dev.daxfs.core.FsException;
+import dev.daxfs.core.OpenFlags;
+import dev.daxfs.core.alloc.Extent;
+import dev.daxfs.core.format.Layout;
+import dev.daxfs.core.inode.FileExtent;
+import dev.daxfs.core.inode.Inode;
+
+import java.util.List;
+
+/**
+ * Reading and writing regular files (xfs_file.c's read_iter/write_iter): buffered and direct
+ * writes, and reads, each copying natively between the mapped device and the caller's buffer
+ * under a pin of the device blocks. Locks per DESIGN.md: read takes IOLOCK shared; write IOLOCK
+ * exclusive (a direct write that is block-aligned and does not extend the file takes it shared,
+ * counted by inode_dio_begin/end).
+ */
+final class FileIo {
+    private static final int BS = Layout.BLOCK_SIZE;
+    private static final MemoryIO MEM = MemoryIO.getInstance();
+
+    private final FsContext fs;
+    private final Layouts layouts;
+    private final Writeback writeback;
+
+    FileIo(FsContext fs, Layouts layouts, Writeback writeback) {
+        this.fs = fs;
+        this.layouts = layouts;
+        this.writeback = writeback;
+    }
+
+    // ---- read -------------------------------------------------------------------------------
+
+    /** Per-thread scratch for the segments of one read: no allocation per call. */
+    private static final class Scratch {
+        long[] fileOff = new long[16];
+        long[] devOff = new long[16];
+        long[] len = new long[16];
+        int n;
+
+        void add(long f, long d, long l) {
+            if (n == fileOff.length) {
+                fileOff = java.util.Arrays.copyOf(fileOff, n * 2);
+                devOff = java.util.Arrays.copyOf(devOff, n * 2);
+                len = java.util.Arrays.copyOf(len, n * 2);
+            }
+            fileOff[n] = f;
+            devOff[n] = d;
+            len[n] = l;
+            n++;
+        }
+    }
+
+    private final ThreadLocal<Scratch> scratch = ThreadLocal.withInitial(Scratch::new);
+
+    int read(OpenFileImpl of, long off, long buf, int len) {
+        Inode ip = of.inode;
+        if (ip.isDir()) {
+            throw new FsException(Errno.EISDIR, "read of a directory");
+        }
+        if (off < 0 || len < 0) {
+            throw new FsException(Errno.EINVAL, "negative offset or length");
+        }
+        if (len == 0) {
+            return 0;
+        }
+        boolean direct = (of.flags & OpenFlags.O_DIRECT) != 0;
+        boolean ioLocked = true;
+        ip.iolock.lockShared(); // vs. truncate/punch/write changing the blocks we copy from
+        try {
+            Scratch s = scratch.get();
+            s.n = 0;
+            long n;
+            ip.ilock.lockShared(); // size and extent map lookup only
+            try {
+                if (off >= ip.size) {
+                    return 0;
+                }
+                n = Math.min(len, ip.size - off);
+                mapForRead(ip, off, n, s);
+            } finally {
+                ip.ilock.unlockShared();
+            }
+            if (direct) {
+                // start I/O -> map -> issue: a direct read is "submitted" once mapped. It counts
+                // itself in-flight, then drops IOLOCK for the copy, as XFS's DIO does: a truncate
+                // may now start, and must wait for our pins and then for dio_end.
+                fs.stats.directIoReads.increment();
+                ip.dio.begin();
+                ip.iolock.unlockShared(); // the copy runs under pins and the dio count only
+                ioLocked = false;
+                try {
+                    copySegments(ip, s, off, buf);
+                } finally {
+                    ip.dio.end();
+                }
+            } else {
+                copySegments(ip, s, off, buf); // buffered: IOLOCK shared across the copy
+            }
+            return (int) n;
+        } finally {
+            if (ioLocked) {
+                ip.iolock.unlockShared();
+            }
+        }
+    }
+
+    /** Test hook: runs inside a read's copy, with its blocks pinned (no inode lock for DIO). */
+    static volatile Runnable duringReadCopyForTests;
+
+    /** Copies the mapped segments out, each under a pin of its device blocks. */
+    private void copySegments(Inode ip, Scratch s, long off, long buf) {
+        for (int i = 0; i < s.n; i++) {
+            long dst = buf + (s.fileOff[i] - off);
+            if (s.devOff[i] < 0) {
+                MEM.setMemory(dst, s.len[i], (byte) 0);
+                continue;
+            }
+            long firstBlock = s.devOff[i] >>> Layout.BLOCK_SHIFT;
+            long lastBlock = (s.devOff[i] + s.len[i] - 1) >>> Layout.BLOCK_SHIFT;
+            fs.pins.pin(firstBlock, lastBlock - firstBlock + 1); // an outside reference for break_layouts
+            try {
+                Runnable hook = duringReadCopyForTests;
+                if (hook != null) {
+                    hook.run();
+                }
+                layouts.checkPoison(ip, s.devOff[i], s.len[i]);
+                fs.dev.copyToNative(s.devOff[i], dst, s.len[i]);
+            } finally {
+                fs.pins.unpin();
+            }
+        }
+    }
+
+    /** Splits {@code [off, off+n)} into device segments and zero segments. ILOCK held. */
+    private static void mapForRead(Inode ip, long off, long n, Scratch s) {
+        long pos = off;
+        long end = off + n;
+        while (pos < end) {
+            long fb = pos >>> Layout.BLOCK_SHIFT;
+            FileExtent e = ip.extents.find(fb);
+            if (e == null) {
+                long next = ip.extents.nextMapped(fb);
+                long holeEnd = next == Long.MAX_VALUE ? end : Math.min(end, next << Layout.BLOCK_SHIFT);
+                s.add(pos, -1, holeEnd - pos);
+                pos = holeEnd;
+                continue;
+            }
+            long segEnd = Math.min(end, e.fileEnd() << Layout.BLOCK_SHIFT);
+            long dev = (e.devFor(fb) << Layout.BLOCK_SHIFT) + (pos & (BS - 1));
+            s.add(pos, e.unwritten() ? -1 : dev, segEnd - pos);
+            pos = segEnd;
+        }
+    }
+
+    // ---- write ------------------------------------------------------------------------------
+
+    int write(OpenFileImpl of, long off, long buf, int len) {
+        Inode ip = of.inode;
+        if (ip.isDir()) {
+            throw new FsException(Errno.EISDIR, "write to a directory");
+        }
+        fs.checkWritable();
+        if (off < 0 || len < 0) {
+            throw new FsException(Errno.EINVAL, "negative offset or length");
+        }
+        if (len == 0) {
+            return 0;
+        }
+        boolean direct = (of.flags & OpenFlags.O_DIRECT) != 0;
+        boolean append = (of.flags & OpenFlags.O_APPEND) != 0;
+        boolean aligned = (off & (BS - 1)) == 0 && (len & (BS - 1)) == 0;
+        while (true) {
+            boolean shared = direct && aligned && !append && off + len <= FileMap.sizeOf(ip);
+            HeldLocks held = new HeldLocks(ip);
+            if (shared) {
+                ip.iolock.lockShared(); // aligned, non-extending direct writes run in parallel
+                held.iolock = HeldLocks.SHARED;
+                if (off + len > FileMap.sizeOf(ip)) { // raced with a truncate: retake exclusive
+                    held.unlockAll();
+                    shared = false;
+                }
+            }
+            if (!shared) {
+                ip.iolock.lockExclusive(); // serializes buffered/extending writes vs. all I/O and layout changes
+                held.iolock = HeldLocks.EXCL;
+            }
+            boolean ioHeld = true;
+            try {
+                long at = append ? FileMap.sizeOf(ip) : off;
+                if (at + len > FileSpace.MAX_FILE_SIZE) {
+                    throw new FsException(Errno.EFBIG, "write past the maximum file size");
+                }
+                // start I/O -> break layout leases -> map I/O -> issue I/O
+                if (layouts.breakLayouts(held, at, len, Layouts.Reason.WRITE).lease) {
+                    continue; // IOLOCK was dropped while a lease came back: decide again
+                }
+                if (!direct) {
+                    return writeLocked(of, ip, at, buf, len);
+                }
+                fs.stats.directIoWrites.increment();
+                if (shared) {
+                    ioHeld = false; // directWriteShared drops it once the I/O is mapped
+                    return directWriteShared(of, held, at, buf, len);
+                }
+                ip.dio.begin(); // inode_dio_begin: truncate's dioWait sees us until the copy ends
+                try {
+                    return writeLocked(of, ip, at, buf, len);
+                } finally {
+                    ip.dio.end();
+                }
+            } finally {
+                if (ioHeld) {
+                    held.unlockAll();
+                }
+            }
+        }
+    }
+
+    /** Test hook: runs inside a shared direct write's copy (no inode lock held, dio counted). */
+    static volatile Runnable duringDirectWriteCopyForTests;
+    /** Test hook: runs after a shared direct write's copy, before its completion (dio counted). */
+    static volatile Runnable afterDirectWriteCopyForTests;
+
+    /**
+     * An aligned, non-extending direct write under IOLOCK shared, as XFS does it: map the range
+     * (holes become unwritten extents, so a crash before completion exposes zeros, never stale
+     * blocks), count the I/O in flight, drop IOLOCK, copy under pins, and at completion convert
+     * the unwritten blocks and update the times in one transaction. A truncate or punch that
+     * starts meanwhile waits for the pins in break_layouts and then in dio-wait.
+     * Called with IOLOCK shared in {@code held}; returns with it released.
+     */
+    private int directWriteShared(OpenFileImpl of, HeldLocks held, long off, long buf, int len) {
+        Inode ip = held.ip;
+        long fb0 = off >>> Layout.BLOCK_SHIFT;
+        long fb1 = (off + len) >>> Layout.BLOCK_SHIFT; // exclusive: the range is block-aligned
+        boolean begun = false;
+        try {
+            long holes = FileMap.countUnmapped(ip, fb0, fb1);
+            if (holes > 0) {
+                fs.transactVoid(holes + 2, 0, () -> {
+                    ip.ilock.lockExclusive(); // extent map: concurrent shared writers serialize here
+                    try {
+                        FileMap.allocUnwritten(fs, ip, fb0, fb1);
+                        fs.store.log(ip);
+                    } finally {
+                        ip.ilock.unlockExclusive();
+                    }
+                });
+            }
+            ip.dio.begin(); // in flight from here to completion: dio-wait sees us
+            begun = true;
+        } finally {
+            held.unlockAll(); // drop IOLOCK: the copy needs only the pins and the dio count
+        }
+        try {
+            copyInPinned(ip, off, buf, len);
+            Runnable hook = afterDirectWriteCopyForTests;
+            if (hook != null) {
+                hook.run();
+            }
+            // Completion: unwritten -> written, times, in one transaction; the data are ordered
+            // before its commit record.
+            fs.transactVoid(2, 0, () -> {
+                ip.ilock.lockExclusive(); // extent map and times in this transaction
+                try {
+                    ip.extents.setUnwritten(fb0, fb1, false);
+                    ip.touchModified(FsContext.now());
+                    fs.store.log(ip);
+                } finally {
+                    ip.ilock.unlockExclusive();
+                }
+                for (FileExtent e : FileMap.extentsOf(ip, fb0, fb1)) {
+                    long s = Math.max(fb0, e.fileBlock());
+                    long t = Math.min(fb1, e.fileEnd());
+                    fs.journal.addOrderedData(Layout.offset(e.devFor(s)), (t - s) * BS);
+                }
+            });
+        } finally {
+            if (begun) {
+                ip.dio.end(); // inode_dio_end: completion done
+            }
+        }
+        ip.noteDirty(off, off + len);
+        if (fs.opts.sync() || (of.flags & OpenFlags.O_DSYNC) != 0) {
+            writeback.persistRange(ip, off, off + len);
+            fs.journal.commitUpTo(ip.lastModSeq);
+        }
+        return len;
+    }
+
+    /** Copies into the file's (already mapped) blocks, each segment under a pin. No inode lock. */
+    private void copyInPinned(Inode ip, long off, long buf, int n) {
+        long pos = off;
+        long end = off + n;
+        while (pos < end) {
+            FileExtent e = FileMap.findExtent(ip, pos >>> Layout.BLOCK_SHIFT);
+            if (e == null) {
+                throw new FsException(Errno.EIO, ip + ": direct write lost its mapping at " + pos);
+            }
+            long segEnd = Math.min(end, e.fileEnd() << Layout.BLOCK_SHIFT);
+            long dev = Layout.offset(e.devFor(pos >>> Layout.BLOCK_SHIFT)) + (pos & (BS - 1));
+            long first = dev >>> Layout.BLOCK_SHIFT;
+            long last = (dev + (segEnd - pos) - 1) >>> Layout.BLOCK_SHIFT;
+            fs.pins.pin(first, last - first + 1); // an outside reference for break_layouts
+            try {
+                Runnable hook = duringDirectWriteCopyForTests;
+                if (hook != null) {
+                    hook.run();
+                }
+                fs.dev.copyFromNative(dev, buf + (pos - off), segEnd - pos);
+                layouts.clearPoison(ip, dev, segEnd - pos);
+            } finally {
+                fs.pins.unpin();
+            }
+            pos = segEnd;
+        }
+    }
+
+    /** A write under IOLOCK exclusive: allocate, copy inside the handle, update size and times. */
+    private int writeLocked(OpenFileImpl of, Inode ip, long off, long buf, int len) {
+        ip.assertLocked(Inode.IOLOCK_EXCL);
+        long fb0 = off >>> Layout.BLOCK_SHIFT;
+        long fb1 = (off + len - 1) >>> Layout.BLOCK_SHIFT;
+        long holes = FileMap.countUnmapped(ip, fb0, fb1 + 1);
+        // Reserve what the holes need (+2 for extent-list blocks); near ENOSPC, write less.
+        long want = holes == 0 ? 0 : holes + 2;
+        long reservable = fs.alloc.reservable();
+        if (want > reservable && fs.alloc.commitWouldHelp(want)) {
+            fs.commitForSpace();
+            reservable = fs.alloc.reservable();
+        }
+        if (want > reservable) {
+            if (reservable <= 2) {
+                throw new FsException(Errno.ENOSPC, "no space to write");
+            }
+            long endFb = FileMap.shortenToHoles(ip, fb0, fb1 + 1, reservable - 2);
+            if (endFb <= fb0) {
+                throw new FsException(Errno.ENOSPC, "no space to write");
+            }
+            len = (int) Math.min(len, (endFb << Layout.BLOCK_SHIFT) - off);
+            fb1 = (off + len - 1) >>> Layout.BLOCK_SHIFT;
+            holes = FileMap.countUnmapped(ip, fb0, fb1 + 1);
+            want = holes + 2;
+        }
+        final int n = len;
+        final long end = off + n;
+        final long start = off;
+        final long lastFb = fb1;
+        fs.transactVoid(want, 0, () -> {
+            ip.ilock.lockExclusive(); // extent map, size and times in this transaction
+            try {
+                mapForWrite(ip, start, end, fb0, lastFb);
+                if (end > ip.size) {
+                    ip.size = end;
+                }
+                ip.touchModified(FsContext.now());
+                fs.store.log(ip);
+            } finally {
+                ip.ilock.unlockExclusive();
+            }
+            // The copy stays inside the handle: the commit that publishes new blocks must
+            // find the data in them when it persists the ordered ranges.
+            copyIn(ip, start, buf, n);
+        });
+        ip.noteDirty(start, end);
+        if (fs.opts.sync() || (of.flags & OpenFlags.O_DSYNC) != 0) {
+            writeback.persistRange(ip, start, end);
+            fs.journal.commitUpTo(ip.lastModSeq);
+        }
+        return n;
+    }
+
+    /** Allocates holes and converts unwritten blocks in [fb0, fb1]; zeroes what the write leaves. */
+    private void mapForWrite(Inode ip, long start, long end, long fb0, long fb1) {
+        long fb = fb0;
+        while (fb <= fb1) {
+            FileExtent e = ip.extents.find(fb);
+            if (e != null && !e.unwritten()) {
+                fb = e.fileEnd();
+                continue;
+            }
+            long runEnd;
+            if (e == null) {
+                runEnd = Math.min(fb1 + 1, ip.extents.nextMapped(fb));
+                FileExtent last = ip.extents.find(fb - 1);
+                long goal = last != null ? last.devFor(fb - 1) + 1 : 0;
+                long pos = fb;
+                while (pos < runEnd) {
+                    List<Extent> got = fs.alloc.allocate(goal, runEnd - pos);
+                    for (Extent x : got) {
+                        ip.extents.insert(new FileExtent(pos, x.start(), x.len(), false));
+                        zeroUncovered(pos, x.start(), x.len(), start, end);
+                        fs.journal.addOrderedData(Layout.offset(x.start()), x.len() * BS);
+                        pos += x.len();
+                        goal = x.end();
+                    }
+                }
+            } else {
+                runEnd = Math.min(fb1 + 1, e.fileEnd());
+                zeroUncovered(fb, e.devFor(fb), runEnd - fb, start, end);
+                ip.extents.setUnwritten(fb, runEnd, false);
+                fs.journal.addOrderedData(Layout.offset(e.devFor(fb)), (runEnd - fb) * BS);
+            }
+            fb = runEnd;
+        }
+    }
+
+    /** Zeroes the parts of blocks [fb, fb+n) (at device block dev) that [start, end) does not cover. */
+    private void zeroUncovered(long fb, long dev, long n, long start, long end) {
+        long blkStart = fb << Layout.BLOCK_SHIFT;
+        long blkEnd = (fb + n) << Layout.BLOCK_SHIFT;
+        long devStart = Layout.offset(dev);
+        if (start > blkStart) {
+            fs.dev.zero(devStart, Math.min(start, blkEnd) - blkStart);
+        }
+        if (end < blkEnd) {
+            long from = Math.max(end, blkStart);
+            fs.dev.zero(devStart + (from - blkStart), blkEnd - from);
+        }
+    }
+
+    private void copyIn(Inode ip, long off, long buf, int n) {
+        long pos = off;
+        long end = off + n;
+        while (pos < end) {
+            FileExtent e = FileMap.findExtent(ip, pos >>> Layout.BLOCK_SHIFT); // the copy runs without ILOCK
+            long segEnd = Math.min(end, e.fileEnd() << Layout.BLOCK_SHIFT);
+            long dev = Layout.offset(e.devFor(pos >>> Layout.BLOCK_SHIFT)) + (pos & (BS - 1));
+            fs.dev.copyFromNative(dev, buf + (pos - off), segEnd - pos);
+            layouts.clearPoison(ip, dev, segEnd - pos);
+            pos = segEnd;
+        }
+    }
+}
