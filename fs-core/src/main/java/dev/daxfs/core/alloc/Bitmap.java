@@ -1,12 +1,12 @@
 package dev.daxfs.core.alloc;
 
 import dev.daxfs.core.format.BlockHeader;
-import dev.daxfs.core.format.Layout;
+import dev.daxfs.core.format.Geometry;
 import dev.daxfs.core.journal.Journal;
 
 /**
  * A bitmap spread over metadata blocks, each with a {@link BlockHeader} and
- * {@link Layout#BITS_PER_BITMAP_BLOCK} bits. Changes go through journal handles.
+ * {@link Geometry#BITS_PER_BITMAP_BLOCK} bits. Changes go through journal handles.
  */
 final class Bitmap {
     private final Journal journal;
@@ -29,11 +29,11 @@ final class Bitmap {
         for (long b = 0; b < blocks && bit < nbits; b++) {
             byte[] img = journal.read(start + b);
             BlockHeader.verify(img, magic, start + b, what);
-            long base = b * Layout.BITS_PER_BITMAP_BLOCK;
-            long lim = Math.min(Layout.BITS_PER_BITMAP_BLOCK, nbits - base);
+            long base = b * Geometry.BITS_PER_BITMAP_BLOCK;
+            long lim = Math.min(Geometry.BITS_PER_BITMAP_BLOCK, nbits - base);
             long runStart = -1;
             for (long i = 0; i < lim; i++) {
-                boolean set = (img[Layout.BITMAP_HEADER + (int) (i >>> 3)] & (1 << (i & 7))) != 0;
+                boolean set = (img[Geometry.BITMAP_HEADER + (int) (i >>> 3)] & (1 << (i & 7))) != 0;
                 if (set && runStart < 0) {
                     runStart = i;
                 } else if (!set && runStart >= 0) {
@@ -57,9 +57,9 @@ final class Bitmap {
         long i = first;
         long end = first + len;
         while (i < end) {
-            long blk = i / Layout.BITS_PER_BITMAP_BLOCK;
-            long inBlk = i % Layout.BITS_PER_BITMAP_BLOCK;
-            long n = Math.min(end - i, Layout.BITS_PER_BITMAP_BLOCK - inBlk);
+            long blk = i / Geometry.BITS_PER_BITMAP_BLOCK;
+            long inBlk = i % Geometry.BITS_PER_BITMAP_BLOCK;
+            long n = Math.min(end - i, Geometry.BITS_PER_BITMAP_BLOCK - inBlk);
             byte[] img = journal.modify(start + blk);
             setBits(img, inBlk, n, value);
             i += n;
@@ -73,7 +73,7 @@ final class Bitmap {
             setBit(img, i++, value);
         }
         while (end - i >= 8) {
-            img[Layout.BITMAP_HEADER + (int) (i >>> 3)] = (byte) (value ? 0xff : 0);
+            img[Geometry.BITMAP_HEADER + (int) (i >>> 3)] = (byte) (value ? 0xff : 0);
             i += 8;
         }
         while (i < end) {
@@ -82,7 +82,7 @@ final class Bitmap {
     }
 
     private static void setBit(byte[] img, long i, boolean value) {
-        int idx = Layout.BITMAP_HEADER + (int) (i >>> 3);
+        int idx = Geometry.BITMAP_HEADER + (int) (i >>> 3);
         if (value) {
             img[idx] |= (byte) (1 << (i & 7));
         } else {
@@ -92,7 +92,7 @@ final class Bitmap {
 
     /** mkfs: writes fresh, empty bitmap images with the given runs set. */
     static byte[] freshBlock(int magic, long self) {
-        byte[] img = new byte[Layout.BLOCK_SIZE];
+        byte[] img = new byte[Geometry.BLOCK_SIZE];
         BlockHeader.init(img, magic, self);
         return img;
     }

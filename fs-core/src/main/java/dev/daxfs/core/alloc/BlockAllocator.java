@@ -2,7 +2,7 @@ package dev.daxfs.core.alloc;
 
 import dev.daxfs.core.Errno;
 import dev.daxfs.core.FsException;
-import dev.daxfs.core.format.Layout;
+import dev.daxfs.core.format.Geometry;
 import dev.daxfs.core.format.Magic;
 import dev.daxfs.core.journal.Journal;
 import dev.daxfs.core.lock.LockClass;
@@ -28,7 +28,7 @@ import java.util.function.LongPredicate;
  */
 public final class BlockAllocator {
     private final Journal journal;
-    private final Layout layout;
+    private final Geometry geometry;
     private final Bitmap bitmap;
     private final RwLock lock = new RwLock(LockClass.BLOCK_ALLOC, 0);
 
@@ -45,10 +45,10 @@ public final class BlockAllocator {
     private final List<Extent> logHeld = new ArrayList<>();
     private volatile LongPredicate pinned = b -> false;
 
-    public BlockAllocator(Journal journal, Layout layout) {
+    public BlockAllocator(Journal journal, Geometry geometry) {
         this.journal = journal;
-        this.layout = layout;
-        this.bitmap = new Bitmap(journal, layout.blockBitmapStart(), layout.blockBitmapBlocks(),
+        this.geometry = geometry;
+        this.bitmap = new Bitmap(journal, geometry.blockBitmapStart(), geometry.blockBitmapBlocks(),
                 Magic.BLOCK_BITMAP, "block bitmap");
         journal.addCommitListener(this::committed);
         journal.addCheckpointListener(this::checkpointed);
@@ -61,35 +61,35 @@ public final class BlockAllocator {
 
     /** Builds the free indexes from the on-media bitmap. */
     public void load() {
-        long[] cursor = {layout.dataStart()};
-        bitmap.load(layout.totalBlocks(), (start, len, set) -> {
+        long[] cursor = {geometry.dataStart()};
+        bitmap.load(geometry.totalBlocks(), (start, len, set) -> {
             // runs are of used blocks; the gaps between them are free
             addGap(cursor[0], start);
             cursor[0] = Math.max(cursor[0], start + len);
         });
-        addGap(cursor[0], layout.totalBlocks() - 1);
+        addGap(cursor[0], geometry.totalBlocks() - 1);
     }
 
     private void addGap(long from, long to) {
-        from = Math.max(from, layout.dataStart());
-        to = Math.min(to, layout.totalBlocks() - 1);
+        from = Math.max(from, geometry.dataStart());
+        to = Math.min(to, geometry.totalBlocks() - 1);
         if (to > from) {
             insertFree(from, to - from);
         }
     }
 
     /** mkfs: bitmap images with every block before the data area and the backup superblock used. */
-    public static void format(Journal journal, Layout layout) {
-        for (long b = 0; b < layout.blockBitmapBlocks(); b++) {
-            byte[] img = journal.create(layout.blockBitmapStart() + b);
-            System.arraycopy(Bitmap.freshBlock(Magic.BLOCK_BITMAP, layout.blockBitmapStart() + b), 0, img, 0, img.length);
+    public static void format(Journal journal, Geometry geometry) {
+        for (long b = 0; b < geometry.blockBitmapBlocks(); b++) {
+            byte[] img = journal.create(geometry.blockBitmapStart() + b);
+            System.arraycopy(Bitmap.freshBlock(Magic.BLOCK_BITMAP, geometry.blockBitmapStart() + b), 0, img, 0, img.length);
         }
-        Bitmap bm = new Bitmap(journal, layout.blockBitmapStart(), layout.blockBitmapBlocks(), Magic.BLOCK_BITMAP, "block bitmap");
-        bm.set(0, layout.dataStart(), true);
-        bm.set(layout.totalBlocks() - 1, 1, true);
+        Bitmap bm = new Bitmap(journal, geometry.blockBitmapStart(), geometry.blockBitmapBlocks(), Magic.BLOCK_BITMAP, "block bitmap");
+        bm.set(0, geometry.dataStart(), true);
+        bm.set(geometry.totalBlocks() - 1, 1, true);
         // bits past the end of the device stay set so nothing ever allocates them
-        long cap = layout.blockBitmapBlocks() * Layout.BITS_PER_BITMAP_BLOCK;
-        bm.set(layout.totalBlocks(), cap - layout.totalBlocks(), true);
+        long cap = geometry.blockBitmapBlocks() * Geometry.BITS_PER_BITMAP_BLOCK;
+        bm.set(geometry.totalBlocks(), cap - geometry.totalBlocks(), true);
     }
 
     /** Blocks reserved by running transactions; guarded by {@link #lock}. */
@@ -191,14 +191,14 @@ public final class BlockAllocator {
             Extent largest = bySize.isEmpty() ? null : bySize.last();
             return largest == null ? null : new Extent(largest.start(), Math.min(want, largest.len()));
         }
-        if (want >= Layout.HUGE_BLOCKS) {
+        if (want >= Geometry.HUGE_BLOCKS) {
             // Look for an extent that can hold the request 2 MiB-aligned.
             for (Extent e : bySize.tailSet(fit, true)) {
-                long aligned = (e.start() + Layout.HUGE_BLOCKS - 1) / Layout.HUGE_BLOCKS * Layout.HUGE_BLOCKS;
+                long aligned = (e.start() + Geometry.HUGE_BLOCKS - 1) / Geometry.HUGE_BLOCKS * Geometry.HUGE_BLOCKS;
                 if (aligned + want <= e.end()) {
                     return new Extent(aligned, want);
                 }
-                if (e.len() > want + 4 * Layout.HUGE_BLOCKS) {
+                if (e.len() > want + 4 * Geometry.HUGE_BLOCKS) {
                     break; // larger ones would only fragment more
                 }
             }
@@ -244,7 +244,7 @@ public final class BlockAllocator {
 
     /** Frees blocks in the running transaction; they stay busy until it is durable. */
     public void free(long start, long len) {
-        if (start < layout.dataStart() || start + len > layout.totalBlocks() - 1 || len <= 0) {
+        if (start < geometry.dataStart() || start + len > geometry.totalBlocks() - 1 || len <= 0) {
             throw new FsException(Errno.EUCLEAN, "freeing blocks outside the data area: " + start + "+" + len);
         }
         lock.lockExclusive(); // bitmap images and busy list vs. allocations

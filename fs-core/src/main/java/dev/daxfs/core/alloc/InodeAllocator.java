@@ -2,7 +2,7 @@ package dev.daxfs.core.alloc;
 
 import dev.daxfs.core.Errno;
 import dev.daxfs.core.FsException;
-import dev.daxfs.core.format.Layout;
+import dev.daxfs.core.format.Geometry;
 import dev.daxfs.core.format.Magic;
 import dev.daxfs.core.journal.Journal;
 import dev.daxfs.core.lock.LockClass;
@@ -15,31 +15,31 @@ import java.util.BitSet;
  * Inode numbers are slot + 1. Lock: {@code INODE_ALLOC}, below the journal handle.
  */
 public final class InodeAllocator {
-    private final Layout layout;
+    private final Geometry geometry;
     private final Bitmap bitmap;
     private final BitSet used = new BitSet();
     private final RwLock lock = new RwLock(LockClass.INODE_ALLOC, 0);
     private long cursor;
     private long usedCount;
 
-    public InodeAllocator(Journal journal, Layout layout) {
-        this.layout = layout;
-        this.bitmap = new Bitmap(journal, layout.inodeBitmapStart(), layout.inodeBitmapBlocks(),
+    public InodeAllocator(Journal journal, Geometry geometry) {
+        this.geometry = geometry;
+        this.bitmap = new Bitmap(journal, geometry.inodeBitmapStart(), geometry.inodeBitmapBlocks(),
                 Magic.INODE_BITMAP, "inode bitmap");
     }
 
-    public static void format(Journal journal, Layout layout) {
-        for (long b = 0; b < layout.inodeBitmapBlocks(); b++) {
-            byte[] img = journal.create(layout.inodeBitmapStart() + b);
-            System.arraycopy(Bitmap.freshBlock(Magic.INODE_BITMAP, layout.inodeBitmapStart() + b), 0, img, 0, img.length);
+    public static void format(Journal journal, Geometry geometry) {
+        for (long b = 0; b < geometry.inodeBitmapBlocks(); b++) {
+            byte[] img = journal.create(geometry.inodeBitmapStart() + b);
+            System.arraycopy(Bitmap.freshBlock(Magic.INODE_BITMAP, geometry.inodeBitmapStart() + b), 0, img, 0, img.length);
         }
-        long cap = layout.inodeBitmapBlocks() * Layout.BITS_PER_BITMAP_BLOCK;
-        new Bitmap(journal, layout.inodeBitmapStart(), layout.inodeBitmapBlocks(), Magic.INODE_BITMAP, "inode bitmap")
-                .set(layout.inodeCount(), cap - layout.inodeCount(), true);
+        long cap = geometry.inodeBitmapBlocks() * Geometry.BITS_PER_BITMAP_BLOCK;
+        new Bitmap(journal, geometry.inodeBitmapStart(), geometry.inodeBitmapBlocks(), Magic.INODE_BITMAP, "inode bitmap")
+                .set(geometry.inodeCount(), cap - geometry.inodeCount(), true);
     }
 
     public void load() {
-        bitmap.load(layout.inodeCount(), (start, len, set) -> {
+        bitmap.load(geometry.inodeCount(), (start, len, set) -> {
             used.set((int) start, (int) (start + len));
             usedCount += len;
         });
@@ -61,10 +61,10 @@ public final class InodeAllocator {
     public long allocate() {
         lock.lockExclusive(); // bitmap vs. concurrent alloc/free
         try {
-            int slot = used.nextClearBit((int) Math.min(cursor, layout.inodeCount()));
-            if (slot >= layout.inodeCount()) {
+            int slot = used.nextClearBit((int) Math.min(cursor, geometry.inodeCount()));
+            if (slot >= geometry.inodeCount()) {
                 slot = used.nextClearBit(0);
-                if (slot >= layout.inodeCount()) {
+                if (slot >= geometry.inodeCount()) {
                     throw new FsException(Errno.ENOSPC, "no free inodes");
                 }
             }
@@ -109,7 +109,7 @@ public final class InodeAllocator {
         }
         lock.lockExclusive(); // reserved vs. used
         try {
-            return reserved.tryReserve(n, layout.inodeCount() - usedCount);
+            return reserved.tryReserve(n, geometry.inodeCount() - usedCount);
         } finally {
             lock.unlockExclusive();
         }
@@ -133,6 +133,6 @@ public final class InodeAllocator {
     }
 
     public long total() {
-        return layout.inodeCount();
+        return geometry.inodeCount();
     }
 }

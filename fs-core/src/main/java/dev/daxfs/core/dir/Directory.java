@@ -7,7 +7,7 @@ import dev.daxfs.core.alloc.BlockAllocator;
 import dev.daxfs.core.alloc.Extent;
 import dev.daxfs.core.format.BlockHeader;
 import dev.daxfs.core.format.Bytes;
-import dev.daxfs.core.format.Layout;
+import dev.daxfs.core.format.Geometry;
 import dev.daxfs.core.format.Magic;
 import dev.daxfs.core.inode.FileExtent;
 import dev.daxfs.core.inode.Inode;
@@ -28,7 +28,7 @@ import java.util.List;
  */
 public final class Directory {
     public static final int H_OWNER = 16, H_COUNT = 24, H_USED = 26, H_FIRST = 32;
-    public static final int CAPACITY = Layout.BLOCK_SIZE - H_FIRST;
+    public static final int CAPACITY = Geometry.BLOCK_SIZE - H_FIRST;
     public static final int ENTRY_FIXED = 10;
 
     /** One directory entry. */
@@ -61,7 +61,7 @@ public final class Directory {
     /** Loads (and verifies) every block of {@code dir}. Caller holds the dir's IOLOCK. */
     public static Directory load(Inode dir, Journal journal) {
         Directory d = new Directory(dir);
-        long nblocks = dir.size / Layout.BLOCK_SIZE;
+        long nblocks = dir.size / Geometry.BLOCK_SIZE;
         for (long fb = 0; fb < nblocks; fb++) {
             FileExtent e = dir.extents.find(fb);
             if (e == null) {
@@ -82,13 +82,13 @@ public final class Directory {
             int count = Bytes.getShort(img, H_COUNT);
             int p = H_FIRST;
             for (int i = 0; i < count; i++) {
-                if (p + ENTRY_FIXED > Layout.BLOCK_SIZE) {
+                if (p + ENTRY_FIXED > Geometry.BLOCK_SIZE) {
                     throw new FsException(Errno.EUCLEAN, "directory block " + devBlock + ": entry past end");
                 }
                 long ino = Bytes.getLong(img, p);
                 int len = img[p + 8] & 0xff;
                 int type = img[p + 9] & 0xff;
-                if (len == 0 || p + ENTRY_FIXED + len > Layout.BLOCK_SIZE) {
+                if (len == 0 || p + ENTRY_FIXED + len > Geometry.BLOCK_SIZE) {
                     throw new FsException(Errno.EUCLEAN, "directory block " + devBlock + ": bad entry at " + p);
                 }
                 byte[] nb = new byte[len];
@@ -170,7 +170,7 @@ public final class Directory {
             Extent got = alloc.allocate(goal, 1).get(0);
             dir.extents.insert(new FileExtent(blocks.size(), got.start(), 1, false));
             blocks.add(new Block(got.start()));
-            dir.size = (long) blocks.size() * Layout.BLOCK_SIZE;
+            dir.size = (long) blocks.size() * Geometry.BLOCK_SIZE;
             bi = blocks.size() - 1;
         }
         spaceHint = bi;

@@ -20,7 +20,7 @@ public final class BlockHeader {
 
     /** Computes the CRC into the header; done once per block at journal commit. */
     public static void seal(byte[] img) {
-        Bytes.putInt(img, CRC, Crc.of(img, 0, Layout.BLOCK_SIZE, CRC));
+        Bytes.putInt(img, CRC, Crc.of(img, 0, Geometry.BLOCK_SIZE, CRC));
     }
 
     public static int magic(byte[] img) {
@@ -32,16 +32,16 @@ public final class BlockHeader {
         int m = Bytes.getInt(img, MAGIC);
         if (m != magic) {
             throw new CorruptImageException(String.format("%s block %d (offset 0x%x): bad magic 0x%08x, expected %s",
-                    what, self, Layout.offset(self), m, Magic.name(magic)));
+                    what, self, Geometry.offset(self), m, Magic.name(magic)));
         }
         if (Bytes.getLong(img, SELF) != self) {
             throw new CorruptImageException(String.format("%s block %d (offset 0x%x): header names block %d",
-                    what, self, Layout.offset(self), Bytes.getLong(img, SELF)));
+                    what, self, Geometry.offset(self), Bytes.getLong(img, SELF)));
         }
-        int crc = Crc.of(img, 0, Layout.BLOCK_SIZE, CRC);
+        int crc = Crc.of(img, 0, Geometry.BLOCK_SIZE, CRC);
         if (crc != Bytes.getInt(img, CRC)) {
             throw new CorruptImageException(String.format("%s block %d (offset 0x%x): CRC mismatch",
-                    what, self, Layout.offset(self)));
+                    what, self, Geometry.offset(self)));
         }
     }
 

@@ -22,7 +22,7 @@ public final class Superblock {
             O_DATA = 120, O_ROOT = 128, O_STATE = 136, O_MOUNTS = 144, O_FTIME = 152, O_MTIME = 160,
             O_LABEL = 168, LABEL_MAX = 32, O_DEVBYTES = 200;
 
-    public final Layout layout;
+    public final Geometry geometry;
     public final UUID uuid;
     public final String label;
     public int state;
@@ -30,9 +30,9 @@ public final class Superblock {
     public final long formatTimeNs;
     public long lastMountTimeNs;
 
-    public Superblock(Layout layout, UUID uuid, String label, int state, long mountCount,
+    public Superblock(Geometry geometry, UUID uuid, String label, int state, long mountCount,
                       long formatTimeNs, long lastMountTimeNs) {
-        this.layout = layout;
+        this.geometry = geometry;
         this.uuid = uuid;
         this.label = label;
         this.state = state;
@@ -42,13 +42,13 @@ public final class Superblock {
     }
 
     public byte[] encode(long deviceBytes) {
-        byte[] b = new byte[Layout.BLOCK_SIZE];
+        byte[] b = new byte[Geometry.BLOCK_SIZE];
         Bytes.putLong(b, O_MAGIC, Magic.SUPERBLOCK);
         Bytes.putInt(b, O_VERSION, VERSION);
         Bytes.putLong(b, O_UUID, uuid.getMostSignificantBits());
         Bytes.putLong(b, O_UUID + 8, uuid.getLeastSignificantBits());
-        Bytes.putInt(b, O_BSIZE, Layout.BLOCK_SIZE);
-        Layout l = layout;
+        Bytes.putInt(b, O_BSIZE, Geometry.BLOCK_SIZE);
+        Geometry l = geometry;
         Bytes.putLong(b, O_TOTAL, l.totalBlocks());
         Bytes.putLong(b, O_JSTART, l.journalStart());
         Bytes.putLong(b, O_JBLOCKS, l.journalBlocks());
@@ -68,13 +68,13 @@ public final class Superblock {
         byte[] lb = label.getBytes(StandardCharsets.UTF_8);
         System.arraycopy(lb, 0, b, O_LABEL, Math.min(lb.length, LABEL_MAX));
         Bytes.putLong(b, O_DEVBYTES, deviceBytes);
-        Bytes.putInt(b, O_CRC, Crc.of(b, 0, Layout.BLOCK_SIZE, O_CRC));
+        Bytes.putInt(b, O_CRC, Crc.of(b, 0, Geometry.BLOCK_SIZE, O_CRC));
         return b;
     }
 
     /** True if block 0 carries the daxfs magic, valid or not. */
     public static boolean hasMagic(PmemDevice dev) {
-        return dev.size() >= Layout.BLOCK_SIZE && dev.getLong(0) == Magic.SUPERBLOCK;
+        return dev.size() >= Geometry.BLOCK_SIZE && dev.getLong(0) == Magic.SUPERBLOCK;
     }
 
     /**
@@ -82,11 +82,11 @@ public final class Superblock {
      * {@link CorruptImageException} naming what is wrong; never writes.
      */
     public static Superblock read(PmemDevice dev) {
-        if (dev.size() < 2L * Layout.BLOCK_SIZE) {
+        if (dev.size() < 2L * Geometry.BLOCK_SIZE) {
             throw new CorruptImageException(dev.name() + ": too small to hold a daxfs superblock ("
                     + dev.size() + " bytes)");
         }
-        byte[] b = new byte[Layout.BLOCK_SIZE];
+        byte[] b = new byte[Geometry.BLOCK_SIZE];
         dev.read(0, b, 0, b.length);
         if (Bytes.getLong(b, O_MAGIC) != Magic.SUPERBLOCK) {
             throw new CorruptImageException(dev.name() + ": not a daxfs image (no superblock magic at offset 0)");
@@ -94,8 +94,8 @@ public final class Superblock {
         try {
             return decode(b, dev, 0);
         } catch (CorruptImageException primary) {
-            long backup = dev.size() / Layout.BLOCK_SIZE - 1;
-            dev.read(Layout.offset(backup), b, 0, b.length);
+            long backup = dev.size() / Geometry.BLOCK_SIZE - 1;
+            dev.read(Geometry.offset(backup), b, 0, b.length);
             try {
                 return decode(b, dev, backup);
             } catch (CorruptImageException ignored) {
@@ -109,38 +109,38 @@ public final class Superblock {
      * to the other; fsck checks both. Throws {@link CorruptImageException}; never writes.
      */
     public static Superblock readCopy(PmemDevice dev, long block) {
-        if (block < 0 || Layout.offset(block) + Layout.BLOCK_SIZE > dev.size()) {
+        if (block < 0 || Geometry.offset(block) + Geometry.BLOCK_SIZE > dev.size()) {
             throw new CorruptImageException(dev.name() + ": no superblock at block " + block + " (device too small)");
         }
-        byte[] b = new byte[Layout.BLOCK_SIZE];
-        dev.read(Layout.offset(block), b, 0, b.length);
+        byte[] b = new byte[Geometry.BLOCK_SIZE];
+        dev.read(Geometry.offset(block), b, 0, b.length);
         return decode(b, dev, block);
     }
 
     /** Encodes and writes this superblock into the backup block only (fsck repair). */
     public void writeBackup(PmemDevice dev) {
         byte[] b = encode(dev.size());
-        long off = Layout.offset(layout.backupSuperblock());
+        long off = Geometry.offset(geometry.backupSuperblock());
         dev.write(off, b, 0, b.length);
         dev.persist(off, b.length);
     }
 
     private static Superblock decode(byte[] b, PmemDevice dev, long at) {
-        String where = dev.name() + ": superblock at offset 0x" + Long.toHexString(Layout.offset(at));
+        String where = dev.name() + ": superblock at offset 0x" + Long.toHexString(Geometry.offset(at));
         if (Bytes.getLong(b, O_MAGIC) != Magic.SUPERBLOCK) {
             throw new CorruptImageException(where + ": bad magic");
         }
-        if (Crc.of(b, 0, Layout.BLOCK_SIZE, O_CRC) != Bytes.getInt(b, O_CRC)) {
+        if (Crc.of(b, 0, Geometry.BLOCK_SIZE, O_CRC) != Bytes.getInt(b, O_CRC)) {
             throw new CorruptImageException(where + ": CRC mismatch");
         }
         int version = Bytes.getInt(b, O_VERSION);
         if (version != VERSION) {
             throw new CorruptImageException(where + ": unsupported format version " + version);
         }
-        if (Bytes.getInt(b, O_BSIZE) != Layout.BLOCK_SIZE) {
+        if (Bytes.getInt(b, O_BSIZE) != Geometry.BLOCK_SIZE) {
             throw new CorruptImageException(where + ": unsupported block size " + Bytes.getInt(b, O_BSIZE));
         }
-        Layout l = new Layout(Bytes.getLong(b, O_TOTAL), Bytes.getLong(b, O_JSTART), Bytes.getLong(b, O_JBLOCKS),
+        Geometry l = new Geometry(Bytes.getLong(b, O_TOTAL), Bytes.getLong(b, O_JSTART), Bytes.getLong(b, O_JBLOCKS),
                 Bytes.getLong(b, O_IBSTART), Bytes.getLong(b, O_IBBLOCKS), Bytes.getLong(b, O_ITSTART),
                 Bytes.getLong(b, O_ITBLOCKS), Bytes.getLong(b, O_ICOUNT), Bytes.getLong(b, O_BBSTART),
                 Bytes.getLong(b, O_BBBLOCKS), Bytes.getLong(b, O_DATA));
@@ -157,8 +157,8 @@ public final class Superblock {
     }
 
     /** The geometry must fit the device and the regions must follow each other without overlap. */
-    private static void validate(Layout l, PmemDevice dev, String where) {
-        long devBlocks = dev.size() / Layout.BLOCK_SIZE;
+    private static void validate(Geometry l, PmemDevice dev, String where) {
+        long devBlocks = dev.size() / Geometry.BLOCK_SIZE;
         if (l.totalBlocks() <= 0 || l.totalBlocks() > devBlocks) {
             throw new CorruptImageException(where + ": claims " + l.totalBlocks() + " blocks but the device has "
                     + devBlocks + " (device smaller than the filesystem?)");
@@ -171,16 +171,16 @@ public final class Superblock {
                 throw new CorruptImageException(where + ": inconsistent region layout " + l);
             }
         }
-        if (l.inodeCount() <= 0 || l.inodeCount() > Integer.MAX_VALUE - Layout.INODES_PER_BLOCK) {
+        if (l.inodeCount() <= 0 || l.inodeCount() > Integer.MAX_VALUE - Geometry.INODES_PER_BLOCK) {
             throw new CorruptImageException(where + ": inode count " + l.inodeCount() + " out of range");
         }
         boolean ok = l.journalStart() == 1 && l.journalBlocks() >= 8
                 && l.inodeBitmapStart() == l.journalStart() + l.journalBlocks()
                 && l.inodeTableStart() == l.inodeBitmapStart() + l.inodeBitmapBlocks()
-                && l.inodeTableBlocks() * Layout.INODES_PER_BLOCK == l.inodeCount()
-                && l.inodeBitmapBlocks() * Layout.BITS_PER_BITMAP_BLOCK >= l.inodeCount()
+                && l.inodeTableBlocks() * Geometry.INODES_PER_BLOCK == l.inodeCount()
+                && l.inodeBitmapBlocks() * Geometry.BITS_PER_BITMAP_BLOCK >= l.inodeCount()
                 && l.blockBitmapStart() == l.inodeTableStart() + l.inodeTableBlocks()
-                && l.blockBitmapBlocks() * Layout.BITS_PER_BITMAP_BLOCK >= l.totalBlocks()
+                && l.blockBitmapBlocks() * Geometry.BITS_PER_BITMAP_BLOCK >= l.totalBlocks()
                 && l.dataStart() >= l.blockBitmapStart() + l.blockBitmapBlocks()
                 && l.dataStart() < l.totalBlocks() - 1
                 && l.inodeCount() > 0 && l.inodeCount() < (1L << 40);
@@ -194,7 +194,7 @@ public final class Superblock {
         dev.write(0, b, 0, b.length);
         dev.persist(0, b.length);
         if (backupToo) {
-            long off = Layout.offset(layout.backupSuperblock());
+            long off = Geometry.offset(geometry.backupSuperblock());
             dev.write(off, b, 0, b.length);
             dev.persist(off, b.length);
         }

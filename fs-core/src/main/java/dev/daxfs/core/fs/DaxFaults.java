@@ -6,7 +6,7 @@ import dev.daxfs.core.FsException;
 import dev.daxfs.core.LayoutLease;
 import dev.daxfs.core.LeaseBreaker;
 import dev.daxfs.core.alloc.Extent;
-import dev.daxfs.core.format.Layout;
+import dev.daxfs.core.format.Geometry;
 import dev.daxfs.core.inode.FileExtent;
 import dev.daxfs.core.inode.Inode;
 import dev.daxfs.core.layout.LeaseSet;
@@ -23,14 +23,14 @@ import java.util.List;
  * handle and ILOCK; a read fault takes ILOCK shared for the extent lookup only.
  */
 final class DaxFaults {
-    private static final int BS = Layout.BLOCK_SIZE;
+    private static final int BS = Geometry.BLOCK_SIZE;
     private static final com.kenai.jffi.MemoryIO MEM = com.kenai.jffi.MemoryIO.getInstance();
     private static final long HUGE_BLOCKS = 1L << MappingEntry.ORDER_2M;
 
     private final FsContext fs;
-    private final Layouts layouts;
+    private final BreakLayouts layouts;
 
-    DaxFaults(FsContext fs, Layouts layouts) {
+    DaxFaults(FsContext fs, BreakLayouts layouts) {
         this.fs = fs;
         this.layouts = layouts;
     }
@@ -71,7 +71,7 @@ final class DaxFaults {
         if (write) {
             fs.checkWritable();
         }
-        long fb = fileOff >>> Layout.BLOCK_SHIFT;
+        long fb = fileOff >>> Geometry.BLOCK_SHIFT;
         ip.mmaplock.lockShared(); // vs. truncate/punch invalidating entries (they hold it exclusive)
         try {
             checkUsable(l, fileOff, 1); // revalidate: a revoke may have happened while we waited
@@ -86,14 +86,14 @@ final class DaxFaults {
                 if (dev < 0) {
                     dev = mapBlocks(ip, e, fb, write);
                     if (dev < 0) { // read fault on a hole: nothing to map, reads as zeros
-                        return new DaxMapping(fb << Layout.BLOCK_SHIFT, -1, BS, MappingEntry.ORDER_4K);
+                        return new DaxMapping(fb << Geometry.BLOCK_SHIFT, -1, BS, MappingEntry.ORDER_4K);
                     }
                     ip.mapping.publish(e, dev - (fb - e.index()), write);
                     published = true;
                 }
                 fs.stats.mappingFaults.increment();
-                return new DaxMapping(e.index() << Layout.BLOCK_SHIFT,
-                        Layout.offset(e.devBlockFor(e.index())), e.blocks() * BS, e.order());
+                return new DaxMapping(e.index() << Geometry.BLOCK_SHIFT,
+                        Geometry.offset(e.devBlockFor(e.index())), e.blocks() * BS, e.order());
             } finally {
                 if (!published) {
                     ip.mapping.unlock(e); // an entry that got no block leaves the index
@@ -121,7 +121,7 @@ final class DaxFaults {
             FileExtent x = ip.extents.find(a);
             return x != null && !x.unwritten() && x.fileEnd() >= a + HUGE_BLOCKS
                     && (x.devFor(a) & (HUGE_BLOCKS - 1)) == 0
-                    && (a + HUGE_BLOCKS) << Layout.BLOCK_SHIFT <= ip.size;
+                    && (a + HUGE_BLOCKS) << Geometry.BLOCK_SHIFT <= ip.size;
         } finally {
             ip.ilock.unlockShared();
         }
@@ -135,7 +135,7 @@ final class DaxFaults {
     private long mapBlocks(Inode ip, MappingEntry e, long fb, boolean write) {
         ip.ilock.lockShared(); // size and extent lookup
         try {
-            if (fb << Layout.BLOCK_SHIFT >= ip.size) {
+            if (fb << Geometry.BLOCK_SHIFT >= ip.size) {
                 throw new FsException(Errno.ENXIO, "fault past EOF of " + ip);
             }
             FileExtent x = ip.extents.find(fb);
@@ -158,24 +158,24 @@ final class DaxFaults {
                     long goal = prev != null ? prev.devFor(fb - 1) + 1 : 0;
                     List<Extent> got = fs.alloc.allocate(goal, 1);
                     Extent b = got.get(0);
-                    fs.dev.zero(Layout.offset(b.start()), BS);
+                    fs.dev.zero(Geometry.offset(b.start()), BS);
                     ip.extents.insert(new FileExtent(fb, b.start(), 1, false));
                     dev[0] = b.start();
                 } else {
                     dev[0] = x.devFor(fb);
                     if (x.unwritten()) {
-                        fs.dev.zero(Layout.offset(dev[0]), BS);
+                        fs.dev.zero(Geometry.offset(dev[0]), BS);
                         ip.extents.setUnwritten(fb, fb + 1, false);
                     }
                 }
-                fs.journal.addOrderedData(Layout.offset(dev[0]), BS);
+                fs.journal.addOrderedData(Geometry.offset(dev[0]), BS);
                 ip.touchModified(FsContext.now());
                 fs.store.log(ip);
             } finally {
                 ip.ilock.unlockExclusive();
             }
         });
-        ip.noteDirty(fb << Layout.BLOCK_SHIFT, (fb + 1) << Layout.BLOCK_SHIFT);
+        ip.noteDirty(fb << Geometry.BLOCK_SHIFT, (fb + 1) << Geometry.BLOCK_SHIFT);
         return dev[0];
     }
 
@@ -195,14 +195,14 @@ final class DaxFaults {
             return len;
         }
         long dev = m.deviceOffset() + (fileOff - m.fileOffset());
-        long first = dev >>> Layout.BLOCK_SHIFT;
-        long last = (dev + Math.max(len, 1) - 1) >>> Layout.BLOCK_SHIFT;
+        long first = dev >>> Geometry.BLOCK_SHIFT;
+        long last = (dev + Math.max(len, 1) - 1) >>> Geometry.BLOCK_SHIFT;
         fs.pins.pin(first, last - first + 1); // an outside reference: break_layouts waits for it
         try {
             // Revalidate with the pin held: a lease revoked before this point may already have
             // lost its blocks; one revoked after it cannot, because the pin holds them.
             checkUsable(l, fileOff, len);
-            layouts.checkPoison(l.ip, dev, len);
+            MemoryFailure.checkPoison(fs, l.ip, dev, len);
             fs.dev.copyToNative(dev, buf, len);
             return len;
         } finally {

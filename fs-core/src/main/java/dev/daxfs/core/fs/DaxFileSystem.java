@@ -16,13 +16,12 @@ import dev.daxfs.core.SetAttr;
 import dev.daxfs.core.StatFs;
 import dev.daxfs.core.Vfs;
 import dev.daxfs.core.format.BlockHeader;
-import dev.daxfs.core.format.Layout;
+import dev.daxfs.core.format.Geometry;
 import dev.daxfs.core.format.Superblock;
 import dev.daxfs.core.inode.Inode;
 import dev.daxfs.core.inode.InodeCodec;
 import dev.daxfs.core.journal.Journal;
 import dev.daxfs.core.journal.Sealer;
-import dev.daxfs.core.xattr.Xattrs;
 import dev.daxfs.pmem.PmemDevice;
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
@@ -43,19 +42,21 @@ public final class DaxFileSystem implements Vfs, DaxAccess {
     private final Namespace ns;
     private final XattrOps xattrs;
     private final Attributes attributes;
+    private final OpenFiles openFiles;
     private final DaxFaults faults;
     private final ScheduledExecutorService committer;
     private volatile boolean closed;
 
     private DaxFileSystem(FsContext fs) {
         this.fs = fs;
-        Layouts layouts = new Layouts(fs);
+        BreakLayouts layouts = new BreakLayouts(fs);
         this.writeback = new Writeback(fs);
         this.io = new FileIo(fs, layouts, writeback);
         this.space = new FileSpace(fs, layouts);
         this.ns = new Namespace(fs);
         this.xattrs = new XattrOps(fs);
         this.attributes = new Attributes(fs, space, xattrs);
+        this.openFiles = new OpenFiles(fs, space, ns);
         this.faults = new DaxFaults(fs, layouts);
         fs.icache.setWriteback(writeback::writebackForEviction);
         this.committer = Executors.newSingleThreadScheduledExecutor(r -> {
@@ -65,9 +66,9 @@ public final class DaxFileSystem implements Vfs, DaxAccess {
         });
     }
 
-    static Sealer sealer(Layout layout) {
+    static Sealer sealer(Geometry geometry) {
         return (block, img) -> {
-            if (layout.isInodeTableBlock(block)) {
+            if (geometry.isInodeTableBlock(block)) {
                 InodeCodec.sealTableBlock(img);
             } else {
                 BlockHeader.seal(img);
@@ -78,9 +79,9 @@ public final class DaxFileSystem implements Vfs, DaxAccess {
     /** Validates the image, replays the journal, loads the allocators and the root. */
     public static DaxFileSystem mount(PmemDevice dev, MountOptions opts) {
         Superblock sb = Superblock.read(dev);
-        Journal journal = new Journal(dev, sb.layout, sealer(sb.layout));
+        Journal journal = new Journal(dev, sb.geometry, sealer(sb.geometry));
         Journal.ReplayPlan plan = journal.scan(); // validates the log before any write
-        validateBeforeReplay(dev, sb, plan, opts);
+        Recovery.validateBeforeReplay(dev, sb, plan, opts);
         boolean unclean = sb.state != Superblock.STATE_CLEAN || plan.transactions() > 0;
         if (opts.readOnly()) {
             // A read-only mount writes nothing, not even replay (the device may be mapped
@@ -109,7 +110,7 @@ public final class DaxFileSystem implements Vfs, DaxAccess {
         }
         if (unclean && !opts.readOnly()) {
             try (OpEpochs.Op op = ctx.ops.begin()) { // the scan is an operation: inodes it loads may be evicted meanwhile
-                fsys.reclaimOrphans();
+                Recovery.reclaimOrphans(ctx, fsys.ns);
             }
         }
         if (!opts.readOnly()) {
@@ -118,87 +119,20 @@ public final class DaxFileSystem implements Vfs, DaxAccess {
             sb.lastMountTimeNs = FsContext.now();
             sb.write(dev, false);
         }
-        dev.badBlocks().addListener(fsys::poisoned);
+        dev.badBlocks().addListener((off, len) -> {
+            if (!fsys.closed) {
+                MemoryFailure.poisoned(ctx, off, len);
+            }
+        });
         long every = Math.max(100, opts.commitIntervalMs());
         fsys.committer.scheduleWithFixedDelay(fsys::backgroundCommit, every, every, TimeUnit.MILLISECONDS);
-        LOG.info("{}: mounted ({} blocks, {} free, {} inodes used){}", dev.name(), sb.layout.totalBlocks(),
+        LOG.info("{}: mounted ({} blocks, {} free, {} inodes used){}", dev.name(), sb.geometry.totalBlocks(),
                 ctx.alloc.freeBlocks(), ctx.ialloc.usedCount(), unclean ? " after an unclean shutdown" : "");
         return fsys;
     }
 
-    /**
-     * Nothing is written to an image that did not validate: the bitmaps and the root inode are
-     * checked as the journal would leave them (an in-memory overlay of the committed
-     * transactions) before replay writes anything.
-     */
-    private static void validateBeforeReplay(PmemDevice dev, Superblock sb, Journal.ReplayPlan plan, MountOptions opts) {
-        Journal overlay = new Journal(dev, sb.layout, sealer(sb.layout));
-        overlay.openOverlay(plan);
-        FsContext v = new FsContext(dev, sb, overlay, opts.withReadOnly(true));
-        Inode root;
-        try {
-            v.alloc.load();
-            v.ialloc.load();
-            root = v.icache.get(ROOT_INO);
-        } catch (CorruptImageException e) {
-            throw e;
-        } catch (FsException e) {
-            throw new CorruptImageException(dev.name() + ": " + e.getMessage());
-        }
-        if (!root.isDir()) {
-            throw new CorruptImageException(dev.name() + ": root inode (offset 0x"
-                    + Long.toHexString(sb.layout.inodeOffset(ROOT_INO)) + ") is not a directory");
-        }
-    }
 
-    /**
-     * Bad-block listener: poison in the fixed metadata regions (superblock, journal, bitmaps,
-     * inode table) shuts the filesystem down read-only at once. Poison in data-area metadata
-     * (directory, extent-list, xattr blocks) is caught at its next use through the journal.
-     */
-    private void poisoned(long off, long len) {
-        if (closed || len <= 0) {
-            return;
-        }
-        Layout l = fs.layout;
-        long first = off >>> Layout.BLOCK_SHIFT;
-        long last = (off + len - 1) >>> Layout.BLOCK_SHIFT;
-        if (first < l.dataStart() || last >= l.backupSuperblock()) {
-            fs.journal.shutdown(String.format("media error (bad block) under fixed metadata at offset 0x%x+%d", off, len));
-        }
-    }
 
-    /** After a crash: inodes with no links were open when it happened; free them now. */
-    private void reclaimOrphans() {
-        int n = 0;
-        for (long ino = 1; ino <= fs.layout.inodeCount(); ino++) {
-            if (!fs.ialloc.isUsed(ino)) {
-                continue;
-            }
-            Inode ip;
-            try {
-                ip = fs.icache.get(ino);
-            } catch (FsException e) {
-                LOG.warn("{}: skipping unreadable inode {} while looking for orphans: {}", fs.dev.name(), ino,
-                        e.getMessage());
-                continue;
-            }
-            if (ip.nlink == 0) {
-                fs.transactVoid(0, 0, () -> {
-                    ip.ilock.lockExclusive(); // inode being freed
-                    try {
-                        ns.freeInodeLocked(ip);
-                    } finally {
-                        ip.ilock.unlockExclusive();
-                    }
-                });
-                n++;
-            }
-        }
-        if (n > 0) {
-            LOG.info("{}: freed {} orphaned inodes", fs.dev.name(), n);
-        }
-    }
 
     private void backgroundCommit() {
         try {
@@ -313,63 +247,14 @@ public final class DaxFileSystem implements Vfs, DaxAccess {
     @Override
     public OpenFile open(long ino, int flags) {
         try (OpEpochs.Op op = fs.ops.begin()) { // inodes it reaches stay valid until it ends (eviction grace)
-            Inode ip = fs.icache.get(ino);
-            int acc = flags & OpenFlags.O_ACCMODE;
-            if (ip.isDir() && acc != OpenFlags.O_RDONLY) {
-                throw new FsException(Errno.EISDIR, "directory opened for writing");
-            }
-            if (acc != OpenFlags.O_RDONLY || (flags & OpenFlags.O_TRUNC) != 0) {
-                fs.checkWritable();
-            }
-            ip.iolock.lockShared(); // vs. unlink freeing the inode: freed is stable while held
-            try {
-                if (ip.freed) {
-                    throw new FsException(Errno.ENOENT, "inode " + ino + " was removed");
-                }
-                ip.openCount.incrementAndGet();
-            } finally {
-                ip.iolock.unlockShared();
-            }
-            OpenFileImpl f = new OpenFileImpl(ip, flags);
-            if ((flags & OpenFlags.O_TRUNC) != 0 && ip.isReg() && acc != OpenFlags.O_RDONLY) {
-                try {
-                    space.truncate(ip, 0);
-                } catch (RuntimeException e) {
-                    release(f);
-                    throw e;
-                }
-            }
-            return f;
+            return openFiles.open(ino, flags);
         }
     }
 
     @Override
     public void release(OpenFile file) {
         try (OpEpochs.Op op = fs.ops.begin()) { // inodes it reaches stay valid until it ends (eviction grace)
-            OpenFileImpl f = (OpenFileImpl) file;
-            if (f.released) {
-                return;
-            }
-            f.released = true;
-            Inode ip = f.inode;
-            if (ip.openCount.decrementAndGet() > 0) {
-                return;
-            }
-            ip.iolock.lockExclusive(); // vs. a concurrent open of the same inode
-            try {
-                if (ip.nlink == 0 && ip.openCount.get() == 0 && !ip.freed) {
-                    fs.transactVoid(0, 0, () -> {
-                        ip.ilock.lockExclusive(); // inode being freed
-                        try {
-                            ns.freeInodeLocked(ip);
-                        } finally {
-                            ip.ilock.unlockExclusive();
-                        }
-                    });
-                }
-            } finally {
-                ip.iolock.unlockExclusive();
-            }
+            openFiles.release(file);
         }
     }
 
@@ -470,7 +355,7 @@ public final class DaxFileSystem implements Vfs, DaxAccess {
     @Override
     public StatFs statfs() {
         long free = fs.alloc.freeBlocks();
-        return new StatFs(Layout.BLOCK_SIZE, fs.layout.dataBlocks(), free, free,
+        return new StatFs(Geometry.BLOCK_SIZE, fs.geometry.dataBlocks(), free, free,
                 fs.ialloc.total(), fs.ialloc.total() - fs.ialloc.usedCount(), NAME_MAX);
     }
 

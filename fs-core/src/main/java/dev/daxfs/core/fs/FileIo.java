@@ -5,7 +5,7 @@ import dev.daxfs.core.Errno;
 import dev.daxfs.core.FsException;
 import dev.daxfs.core.OpenFlags;
 import dev.daxfs.core.alloc.Extent;
-import dev.daxfs.core.format.Layout;
+import dev.daxfs.core.format.Geometry;
 import dev.daxfs.core.inode.FileExtent;
 import dev.daxfs.core.inode.Inode;
 
@@ -19,14 +19,14 @@ import java.util.List;
  * counted by inode_dio_begin/end).
  */
 final class FileIo {
-    private static final int BS = Layout.BLOCK_SIZE;
+    private static final int BS = Geometry.BLOCK_SIZE;
     private static final MemoryIO MEM = MemoryIO.getInstance();
 
     private final FsContext fs;
-    private final Layouts layouts;
+    private final BreakLayouts layouts;
     private final Writeback writeback;
 
-    FileIo(FsContext fs, Layouts layouts, Writeback writeback) {
+    FileIo(FsContext fs, BreakLayouts layouts, Writeback writeback) {
         this.fs = fs;
         this.layouts = layouts;
         this.writeback = writeback;
@@ -119,15 +119,15 @@ final class FileIo {
                 MEM.setMemory(dst, s.len[i], (byte) 0);
                 continue;
             }
-            long firstBlock = s.devOff[i] >>> Layout.BLOCK_SHIFT;
-            long lastBlock = (s.devOff[i] + s.len[i] - 1) >>> Layout.BLOCK_SHIFT;
+            long firstBlock = s.devOff[i] >>> Geometry.BLOCK_SHIFT;
+            long lastBlock = (s.devOff[i] + s.len[i] - 1) >>> Geometry.BLOCK_SHIFT;
             fs.pins.pin(firstBlock, lastBlock - firstBlock + 1); // an outside reference for break_layouts
             try {
                 Runnable hook = duringReadCopyForTests;
                 if (hook != null) {
                     hook.run();
                 }
-                layouts.checkPoison(ip, s.devOff[i], s.len[i]);
+                MemoryFailure.checkPoison(fs, ip, s.devOff[i], s.len[i]);
                 fs.dev.copyToNative(s.devOff[i], dst, s.len[i]);
             } finally {
                 fs.pins.unpin();
@@ -140,17 +140,17 @@ final class FileIo {
         long pos = off;
         long end = off + n;
         while (pos < end) {
-            long fb = pos >>> Layout.BLOCK_SHIFT;
+            long fb = pos >>> Geometry.BLOCK_SHIFT;
             FileExtent e = ip.extents.find(fb);
             if (e == null) {
                 long next = ip.extents.nextMapped(fb);
-                long holeEnd = next == Long.MAX_VALUE ? end : Math.min(end, next << Layout.BLOCK_SHIFT);
+                long holeEnd = next == Long.MAX_VALUE ? end : Math.min(end, next << Geometry.BLOCK_SHIFT);
                 s.add(pos, -1, holeEnd - pos);
                 pos = holeEnd;
                 continue;
             }
-            long segEnd = Math.min(end, e.fileEnd() << Layout.BLOCK_SHIFT);
-            long dev = (e.devFor(fb) << Layout.BLOCK_SHIFT) + (pos & (BS - 1));
+            long segEnd = Math.min(end, e.fileEnd() << Geometry.BLOCK_SHIFT);
+            long dev = (e.devFor(fb) << Geometry.BLOCK_SHIFT) + (pos & (BS - 1));
             s.add(pos, e.unwritten() ? -1 : dev, segEnd - pos);
             pos = segEnd;
         }
@@ -195,7 +195,7 @@ final class FileIo {
                     throw new FsException(Errno.EFBIG, "write past the maximum file size");
                 }
                 // start I/O -> break layout leases -> map I/O -> issue I/O
-                if (layouts.breakLayouts(held, at, len, Layouts.Reason.WRITE).lease) {
+                if (layouts.breakLayouts(held, at, len, BreakLayouts.Reason.WRITE).lease) {
                     continue; // IOLOCK was dropped while a lease came back: decide again
                 }
                 if (!direct) {
@@ -235,8 +235,8 @@ final class FileIo {
      */
     private int directWriteShared(OpenFileImpl of, HeldLocks held, long off, long buf, int len) {
         Inode ip = held.ip;
-        long fb0 = off >>> Layout.BLOCK_SHIFT;
-        long fb1 = (off + len) >>> Layout.BLOCK_SHIFT; // exclusive: the range is block-aligned
+        long fb0 = off >>> Geometry.BLOCK_SHIFT;
+        long fb1 = (off + len) >>> Geometry.BLOCK_SHIFT; // exclusive: the range is block-aligned
         boolean begun = false;
         try {
             long holes = FileMap.countUnmapped(ip, fb0, fb1);
@@ -276,7 +276,7 @@ final class FileIo {
                 for (FileExtent e : FileMap.extentsOf(ip, fb0, fb1)) {
                     long s = Math.max(fb0, e.fileBlock());
                     long t = Math.min(fb1, e.fileEnd());
-                    fs.journal.addOrderedData(Layout.offset(e.devFor(s)), (t - s) * BS);
+                    fs.journal.addOrderedData(Geometry.offset(e.devFor(s)), (t - s) * BS);
                 }
             });
         } finally {
@@ -297,14 +297,14 @@ final class FileIo {
         long pos = off;
         long end = off + n;
         while (pos < end) {
-            FileExtent e = FileMap.findExtent(ip, pos >>> Layout.BLOCK_SHIFT);
+            FileExtent e = FileMap.findExtent(ip, pos >>> Geometry.BLOCK_SHIFT);
             if (e == null) {
                 throw new FsException(Errno.EIO, ip + ": direct write lost its mapping at " + pos);
             }
-            long segEnd = Math.min(end, e.fileEnd() << Layout.BLOCK_SHIFT);
-            long dev = Layout.offset(e.devFor(pos >>> Layout.BLOCK_SHIFT)) + (pos & (BS - 1));
-            long first = dev >>> Layout.BLOCK_SHIFT;
-            long last = (dev + (segEnd - pos) - 1) >>> Layout.BLOCK_SHIFT;
+            long segEnd = Math.min(end, e.fileEnd() << Geometry.BLOCK_SHIFT);
+            long dev = Geometry.offset(e.devFor(pos >>> Geometry.BLOCK_SHIFT)) + (pos & (BS - 1));
+            long first = dev >>> Geometry.BLOCK_SHIFT;
+            long last = (dev + (segEnd - pos) - 1) >>> Geometry.BLOCK_SHIFT;
             fs.pins.pin(first, last - first + 1); // an outside reference for break_layouts
             try {
                 Runnable hook = duringDirectWriteCopyForTests;
@@ -312,7 +312,7 @@ final class FileIo {
                     hook.run();
                 }
                 fs.dev.copyFromNative(dev, buf + (pos - off), segEnd - pos);
-                layouts.clearPoison(ip, dev, segEnd - pos);
+                MemoryFailure.clearPoison(fs, ip, dev, segEnd - pos);
             } finally {
                 fs.pins.unpin();
             }
@@ -323,8 +323,8 @@ final class FileIo {
     /** A write under IOLOCK exclusive: allocate, copy inside the handle, update size and times. */
     private int writeLocked(OpenFileImpl of, Inode ip, long off, long buf, int len) {
         ip.assertLocked(Inode.IOLOCK_EXCL);
-        long fb0 = off >>> Layout.BLOCK_SHIFT;
-        long fb1 = (off + len - 1) >>> Layout.BLOCK_SHIFT;
+        long fb0 = off >>> Geometry.BLOCK_SHIFT;
+        long fb1 = (off + len - 1) >>> Geometry.BLOCK_SHIFT;
         long holes = FileMap.countUnmapped(ip, fb0, fb1 + 1);
         // Reserve what the holes need (+2 for extent-list blocks); near ENOSPC, write less.
         long want = holes == 0 ? 0 : holes + 2;
@@ -341,8 +341,8 @@ final class FileIo {
             if (endFb <= fb0) {
                 throw new FsException(Errno.ENOSPC, "no space to write");
             }
-            len = (int) Math.min(len, (endFb << Layout.BLOCK_SHIFT) - off);
-            fb1 = (off + len - 1) >>> Layout.BLOCK_SHIFT;
+            len = (int) Math.min(len, (endFb << Geometry.BLOCK_SHIFT) - off);
+            fb1 = (off + len - 1) >>> Geometry.BLOCK_SHIFT;
             holes = FileMap.countUnmapped(ip, fb0, fb1 + 1);
             want = holes + 2;
         }
@@ -394,7 +394,7 @@ final class FileIo {
                     for (Extent x : got) {
                         ip.extents.insert(new FileExtent(pos, x.start(), x.len(), false));
                         zeroUncovered(pos, x.start(), x.len(), start, end);
-                        fs.journal.addOrderedData(Layout.offset(x.start()), x.len() * BS);
+                        fs.journal.addOrderedData(Geometry.offset(x.start()), x.len() * BS);
                         pos += x.len();
                         goal = x.end();
                     }
@@ -403,7 +403,7 @@ final class FileIo {
                 runEnd = Math.min(fb1 + 1, e.fileEnd());
                 zeroUncovered(fb, e.devFor(fb), runEnd - fb, start, end);
                 ip.extents.setUnwritten(fb, runEnd, false);
-                fs.journal.addOrderedData(Layout.offset(e.devFor(fb)), (runEnd - fb) * BS);
+                fs.journal.addOrderedData(Geometry.offset(e.devFor(fb)), (runEnd - fb) * BS);
             }
             fb = runEnd;
         }
@@ -411,9 +411,9 @@ final class FileIo {
 
     /** Zeroes the parts of blocks [fb, fb+n) (at device block dev) that [start, end) does not cover. */
     private void zeroUncovered(long fb, long dev, long n, long start, long end) {
-        long blkStart = fb << Layout.BLOCK_SHIFT;
-        long blkEnd = (fb + n) << Layout.BLOCK_SHIFT;
-        long devStart = Layout.offset(dev);
+        long blkStart = fb << Geometry.BLOCK_SHIFT;
+        long blkEnd = (fb + n) << Geometry.BLOCK_SHIFT;
+        long devStart = Geometry.offset(dev);
         if (start > blkStart) {
             fs.dev.zero(devStart, Math.min(start, blkEnd) - blkStart);
         }
@@ -427,11 +427,11 @@ final class FileIo {
         long pos = off;
         long end = off + n;
         while (pos < end) {
-            FileExtent e = FileMap.findExtent(ip, pos >>> Layout.BLOCK_SHIFT); // the copy runs without ILOCK
-            long segEnd = Math.min(end, e.fileEnd() << Layout.BLOCK_SHIFT);
-            long dev = Layout.offset(e.devFor(pos >>> Layout.BLOCK_SHIFT)) + (pos & (BS - 1));
+            FileExtent e = FileMap.findExtent(ip, pos >>> Geometry.BLOCK_SHIFT); // the copy runs without ILOCK
+            long segEnd = Math.min(end, e.fileEnd() << Geometry.BLOCK_SHIFT);
+            long dev = Geometry.offset(e.devFor(pos >>> Geometry.BLOCK_SHIFT)) + (pos & (BS - 1));
             fs.dev.copyFromNative(dev, buf + (pos - off), segEnd - pos);
-            layouts.clearPoison(ip, dev, segEnd - pos);
+            MemoryFailure.clearPoison(fs, ip, dev, segEnd - pos);
             pos = segEnd;
         }
     }

@@ -3,7 +3,7 @@ package dev.daxfs.core.fs;
 import dev.daxfs.core.Errno;
 import dev.daxfs.core.Fallocate;
 import dev.daxfs.core.FsException;
-import dev.daxfs.core.format.Layout;
+import dev.daxfs.core.format.Geometry;
 import dev.daxfs.core.inode.FileExtent;
 import dev.daxfs.core.inode.Inode;
 
@@ -17,12 +17,12 @@ import dev.daxfs.core.inode.Inode;
  */
 final class FileSpace {
     static final long MAX_FILE_SIZE = 1L << 43; // 8 TiB, ample for a pmem device
-    private static final int BS = Layout.BLOCK_SIZE;
+    private static final int BS = Geometry.BLOCK_SIZE;
 
     private final FsContext fs;
-    private final Layouts layouts;
+    private final BreakLayouts layouts;
 
-    FileSpace(FsContext fs, Layouts layouts) {
+    FileSpace(FsContext fs, BreakLayouts layouts) {
         this.fs = fs;
         this.layouts = layouts;
     }
@@ -63,7 +63,7 @@ final class FileSpace {
         if (newSize == old) {
             return;
         }
-        long firstFreed = (newSize + BS - 1) >>> Layout.BLOCK_SHIFT;
+        long firstFreed = (newSize + BS - 1) >>> Geometry.BLOCK_SHIFT;
         fs.transactVoid(2, 0, () -> {
             // Zero the tail of the block that straddles the smaller size: bytes past EOF in the
             // last block must read as zeros when the file grows again.
@@ -89,9 +89,9 @@ final class FileSpace {
         if (inBlock == 0) {
             return;
         }
-        FileExtent e = FileMap.findExtent(ip, size >>> Layout.BLOCK_SHIFT);
+        FileExtent e = FileMap.findExtent(ip, size >>> Geometry.BLOCK_SHIFT);
         if (e != null && !e.unwritten()) {
-            long dev = Layout.offset(e.devFor(size >>> Layout.BLOCK_SHIFT));
+            long dev = Geometry.offset(e.devFor(size >>> Geometry.BLOCK_SHIFT));
             fs.dev.zero(dev + inBlock, BS - inBlock);
             fs.journal.addOrderedData(dev, BS);
         }
@@ -156,8 +156,8 @@ final class FileSpace {
 
     private void preallocLocked(Inode ip, long off, long len, boolean keepSize) {
         ip.assertLocked(Inode.IOLOCK_EXCL | Inode.MMAPLOCK_EXCL);
-        long fb0 = off >>> Layout.BLOCK_SHIFT;
-        long fb1 = (off + len + BS - 1) >>> Layout.BLOCK_SHIFT;
+        long fb0 = off >>> Geometry.BLOCK_SHIFT;
+        long fb1 = (off + len + BS - 1) >>> Geometry.BLOCK_SHIFT;
         long holes = FileMap.countUnmapped(ip, fb0, fb1);
         fs.transactVoid(holes == 0 ? 0 : holes + 2, 0, () -> {
             ip.ilock.lockExclusive(); // extent map, size, times in one transaction
@@ -181,8 +181,8 @@ final class FileSpace {
         ip.assertLocked(Inode.IOLOCK_EXCL | Inode.MMAPLOCK_EXCL);
         long size = FileMap.sizeOf(ip);
         long end = Math.min(off + len, Math.max(size, off + len));
-        long fullFrom = (off + BS - 1) >>> Layout.BLOCK_SHIFT;
-        long fullTo = end >>> Layout.BLOCK_SHIFT;
+        long fullFrom = (off + BS - 1) >>> Geometry.BLOCK_SHIFT;
+        long fullTo = end >>> Geometry.BLOCK_SHIFT;
         fs.transactVoid(2, 0, () -> {
             zeroPartial(ip, off, end, fullFrom, fullTo);
             ip.ilock.lockExclusive(); // extent map and times in one transaction
@@ -201,16 +201,16 @@ final class FileSpace {
     private void zeroRangeLocked(Inode ip, long off, long len, boolean keepSize) {
         ip.assertLocked(Inode.IOLOCK_EXCL | Inode.MMAPLOCK_EXCL);
         long end = off + len;
-        long fullFrom = (off + BS - 1) >>> Layout.BLOCK_SHIFT;
-        long fullTo = end >>> Layout.BLOCK_SHIFT;
+        long fullFrom = (off + BS - 1) >>> Geometry.BLOCK_SHIFT;
+        long fullTo = end >>> Geometry.BLOCK_SHIFT;
         long holes = fullTo > fullFrom ? FileMap.countUnmapped(ip, fullFrom, fullTo) : 0;
         // The partial edge blocks are zeroed in place and may need allocating.
         long edges = 2;
         fs.transactVoid(holes + edges + 2, 0, () -> {
             ip.ilock.lockExclusive(); // extent map, size, times in one transaction
             try {
-                long fb0 = off >>> Layout.BLOCK_SHIFT;
-                long fb1 = (end - 1) >>> Layout.BLOCK_SHIFT;
+                long fb0 = off >>> Geometry.BLOCK_SHIFT;
+                long fb1 = (end - 1) >>> Geometry.BLOCK_SHIFT;
                 // Edge blocks that are holes get unwritten extents (they read as zeros).
                 FileMap.allocUnwritten(fs, ip, fb0, fb0 + 1);
                 FileMap.allocUnwritten(fs, ip, fb1, fb1 + 1);
@@ -241,8 +241,8 @@ final class FileSpace {
         if (off + len >= size) {
             throw new FsException(Errno.EINVAL, "collapse range reaches EOF (use truncate)");
         }
-        long fb0 = off >>> Layout.BLOCK_SHIFT;
-        long n = len >>> Layout.BLOCK_SHIFT;
+        long fb0 = off >>> Geometry.BLOCK_SHIFT;
+        long n = len >>> Geometry.BLOCK_SHIFT;
         fs.transactVoid(3, 0, () -> {
             ip.ilock.lockExclusive(); // extent map, size and times in one transaction
             try {
@@ -271,8 +271,8 @@ final class FileSpace {
         if (size + len > MAX_FILE_SIZE || size + len < 0) {
             throw new FsException(Errno.EFBIG, "insert range past the maximum file size");
         }
-        long fb0 = off >>> Layout.BLOCK_SHIFT;
-        long n = len >>> Layout.BLOCK_SHIFT;
+        long fb0 = off >>> Geometry.BLOCK_SHIFT;
+        long n = len >>> Geometry.BLOCK_SHIFT;
         fs.transactVoid(3, 0, () -> {
             ip.ilock.lockExclusive(); // extent map, size and times in one transaction
             try {
@@ -293,17 +293,17 @@ final class FileSpace {
             zeroBytes(ip, off, end);
             return;
         }
-        zeroBytes(ip, off, Math.min(end, fullFrom << Layout.BLOCK_SHIFT));
-        zeroBytes(ip, Math.max(off, fullTo << Layout.BLOCK_SHIFT), end);
+        zeroBytes(ip, off, Math.min(end, fullFrom << Geometry.BLOCK_SHIFT));
+        zeroBytes(ip, Math.max(off, fullTo << Geometry.BLOCK_SHIFT), end);
     }
 
     private void zeroBytes(Inode ip, long from, long to) {
         if (to <= from) {
             return;
         }
-        FileExtent e = FileMap.findExtent(ip, from >>> Layout.BLOCK_SHIFT);
+        FileExtent e = FileMap.findExtent(ip, from >>> Geometry.BLOCK_SHIFT);
         if (e != null && !e.unwritten()) {
-            long dev = Layout.offset(e.devFor(from >>> Layout.BLOCK_SHIFT)) + (from & (BS - 1));
+            long dev = Geometry.offset(e.devFor(from >>> Geometry.BLOCK_SHIFT)) + (from & (BS - 1));
             fs.dev.zero(dev, to - from);
             fs.journal.addOrderedData(dev, to - from);
         }

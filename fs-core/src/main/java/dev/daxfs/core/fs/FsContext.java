@@ -5,7 +5,7 @@ import dev.daxfs.core.FsException;
 import dev.daxfs.core.MountOptions;
 import dev.daxfs.core.alloc.BlockAllocator;
 import dev.daxfs.core.alloc.InodeAllocator;
-import dev.daxfs.core.format.Layout;
+import dev.daxfs.core.format.Geometry;
 import dev.daxfs.core.format.Superblock;
 import dev.daxfs.core.inode.Inode;
 import dev.daxfs.core.inode.InodeStore;
@@ -21,7 +21,7 @@ import java.util.function.Supplier;
 final class FsContext {
     final PmemDevice dev;
     final Superblock sb;
-    final Layout layout;
+    final Geometry geometry;
     final Journal journal;
     final BlockAllocator alloc;
     final InodeAllocator ialloc;
@@ -35,12 +35,12 @@ final class FsContext {
     FsContext(PmemDevice dev, Superblock sb, Journal journal, MountOptions opts) {
         this.dev = dev;
         this.sb = sb;
-        this.layout = sb.layout;
+        this.geometry = sb.geometry;
         this.journal = journal;
         this.opts = opts;
-        this.alloc = new BlockAllocator(journal, layout);
-        this.ialloc = new InodeAllocator(journal, layout);
-        this.store = new InodeStore(journal, layout, alloc);
+        this.alloc = new BlockAllocator(journal, geometry);
+        this.ialloc = new InodeAllocator(journal, geometry);
+        this.store = new InodeStore(journal, geometry, alloc);
         this.icache = new InodeCache(store, ialloc, journal, stats, ops, opts.inodeCacheSize());
         alloc.setPinnedPredicate(pins::isPinned);
         pins.setOnRelease(alloc::pinsReleased);

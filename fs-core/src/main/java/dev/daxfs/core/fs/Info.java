@@ -10,16 +10,16 @@ import dev.daxfs.pmem.PmemDevice;
 public final class Info {
     public static FsInfo read(PmemDevice dev) {
         Superblock sb = Superblock.read(dev);
-        Journal journal = new Journal(dev, sb.layout, DaxFileSystem.sealer(sb.layout));
+        Journal journal = new Journal(dev, sb.geometry, DaxFileSystem.sealer(sb.geometry));
         Journal.ReplayPlan plan = journal.scan();
         journal.openReadOnly(plan);
         FsContext ctx = new FsContext(dev, sb, journal, MountOptions.defaults().withReadOnly(true));
         ctx.alloc.load();
         ctx.ialloc.load();
         boolean clean = sb.state == Superblock.STATE_CLEAN && plan.transactions() == 0;
-        return new FsInfo(dev.name(), Superblock.VERSION, sb.uuid, sb.label, 4096, sb.layout.totalBlocks(),
-                ctx.alloc.freeBlocks(), sb.layout.dataBlocks(), sb.layout.inodeCount(), ctx.ialloc.usedCount(),
-                sb.layout.journalBlocks(), clean, sb.mountCount, sb.formatTimeNs, sb.lastMountTimeNs);
+        return new FsInfo(dev.name(), Superblock.VERSION, sb.uuid, sb.label, 4096, sb.geometry.totalBlocks(),
+                ctx.alloc.freeBlocks(), sb.geometry.dataBlocks(), sb.geometry.inodeCount(), ctx.ialloc.usedCount(),
+                sb.geometry.journalBlocks(), clean, sb.mountCount, sb.formatTimeNs, sb.lastMountTimeNs);
     }
 
     private Info() {

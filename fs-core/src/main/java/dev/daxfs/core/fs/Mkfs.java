@@ -7,7 +7,7 @@ import dev.daxfs.core.Mode;
 import dev.daxfs.core.alloc.BlockAllocator;
 import dev.daxfs.core.alloc.InodeAllocator;
 import dev.daxfs.core.dir.Directory;
-import dev.daxfs.core.format.Layout;
+import dev.daxfs.core.format.Geometry;
 import dev.daxfs.core.format.Superblock;
 import dev.daxfs.core.inode.Inode;
 import dev.daxfs.core.inode.InodeStore;
@@ -35,12 +35,12 @@ public final class Mkfs {
         if (opts.bytesPerInode() < 1024) {
             throw new FsException(Errno.EINVAL, "inode ratio below 1024 bytes");
         }
-        Layout l = Layout.compute(dev.size(), opts.bytesPerInode(), opts.journalBytes());
+        Geometry l = Geometry.compute(dev.size(), opts.bytesPerInode(), opts.journalBytes());
         if (l.dataStart() + 64 >= l.totalBlocks()) {
             throw new FsException(Errno.EINVAL, dev.name() + ": too small for its metadata");
         }
-        dev.zero(0, Layout.BLOCK_SIZE); // no valid superblock until the new one is complete
-        dev.persist(0, Layout.BLOCK_SIZE);
+        dev.zero(0, Geometry.BLOCK_SIZE); // no valid superblock until the new one is complete
+        dev.persist(0, Geometry.BLOCK_SIZE);
         Journal.format(dev, l);
         Journal journal = new Journal(dev, l, DaxFileSystem.sealer(l));
         journal.recover(journal.scan());

@@ -9,7 +9,7 @@ import dev.daxfs.core.Vfs;
 import dev.daxfs.core.alloc.Extent;
 import dev.daxfs.core.dir.Directory;
 import dev.daxfs.core.format.Crc;
-import dev.daxfs.core.format.Layout;
+import dev.daxfs.core.format.Geometry;
 import dev.daxfs.core.inode.FileExtent;
 import dev.daxfs.core.inode.Inode;
 import dev.daxfs.core.inode.InodeCodec;
@@ -157,10 +157,10 @@ final class Namespace {
                         ip.size = tb.length;
                         if (longLink) {
                             Extent x = fs.alloc.allocate(0, 1).get(0);
-                            byte[] blk = new byte[Layout.BLOCK_SIZE];
+                            byte[] blk = new byte[Geometry.BLOCK_SIZE];
                             System.arraycopy(tb, 0, blk, 0, tb.length);
-                            fs.dev.write(Layout.offset(x.start()), blk, 0, blk.length);
-                            fs.journal.addOrderedData(Layout.offset(x.start()), Layout.BLOCK_SIZE);
+                            fs.dev.write(Geometry.offset(x.start()), blk, 0, blk.length);
+                            fs.journal.addOrderedData(Geometry.offset(x.start()), Geometry.BLOCK_SIZE);
                             ip.extents.insert(new FileExtent(0, x.start(), 1, false));
                             ip.symlinkCrc = Crc.of(tb, 0, tb.length);
                         } else {
@@ -203,7 +203,7 @@ final class Namespace {
                 throw new FsException(Errno.EUCLEAN, "symlink inode " + ino + " has no target block");
             }
             byte[] b = new byte[(int) ip.size];
-            fs.dev.read(Layout.offset(e.devBlock()), b, 0, b.length);
+            fs.dev.read(Geometry.offset(e.devBlock()), b, 0, b.length);
             if (Crc.of(b, 0, b.length) != ip.symlinkCrc) {
                 throw new FsException(Errno.EUCLEAN, "symlink inode " + ino + ": target CRC mismatch");
             }
@@ -396,7 +396,7 @@ final class Namespace {
             // Moving a directory under itself would detach a loop.
             long steps = 0;
             for (long p = nd.ino; p != Vfs.ROOT_INO; ) {
-                if (++steps > fs.layout.inodeCount()) {
+                if (++steps > fs.geometry.inodeCount()) {
                     throw new FsException(Errno.EUCLEAN, "directory " + nd.ino + ": parent chain loops");
                 }
                 if (p == src.ino) {

@@ -1,6 +1,6 @@
 package dev.daxfs.core.fs;
 
-import dev.daxfs.core.format.Layout;
+import dev.daxfs.core.format.Geometry;
 import dev.daxfs.core.inode.FileExtent;
 import dev.daxfs.core.inode.Inode;
 
@@ -10,7 +10,7 @@ import dev.daxfs.core.inode.Inode;
  * committed up to the inode's last change), O_DSYNC writes, and eviction's write-back.
  */
 final class Writeback {
-    private static final int BS = Layout.BLOCK_SIZE;
+    private static final int BS = Geometry.BLOCK_SIZE;
 
     private final FsContext fs;
 
@@ -60,12 +60,12 @@ final class Writeback {
     /** Persists the device blocks behind file bytes [from, to). ILOCK held (either mode). */
     private void persistRangeLocked(Inode ip, long from, long to) {
         ip.assertLocked(Inode.ILOCK_SHARED);
-        long fb0 = from >>> Layout.BLOCK_SHIFT;
-        long fb1 = (to + BS - 1) >>> Layout.BLOCK_SHIFT;
+        long fb0 = from >>> Geometry.BLOCK_SHIFT;
+        long fb1 = (to + BS - 1) >>> Geometry.BLOCK_SHIFT;
         for (FileExtent e : ip.extents.overlapping(fb0, fb1)) {
             long s = Math.max(fb0, e.fileBlock());
             long t = Math.min(fb1, e.fileEnd());
-            fs.dev.persist(Layout.offset(e.devFor(s)), (t - s) * BS);
+            fs.dev.persist(Geometry.offset(e.devFor(s)), (t - s) * BS);
         }
     }
 }

@@ -4,7 +4,7 @@
  * {@code Namespace} (directories), {@code FileIo} (read, write), {@code FileSpace} (truncate,
  * fallocate), {@code Writeback} (fsync, O_DSYNC, eviction's write-back), {@code FileMap} (block-map
  * lookups and freeing a range),
- * {@code DaxFaults} (leases and mapping entries for direct access), {@code Layouts} (breaking
+ * {@code DaxFaults} (leases and mapping entries for direct access), {@code BreakLayouts} (breaking
  * outside references) — over the shared parts in {@code FsContext}.
  *
  * <p><b>Outside references</b> to a file's blocks are broken before the blocks leave the file:

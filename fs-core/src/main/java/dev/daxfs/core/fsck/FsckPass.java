@@ -8,7 +8,7 @@ import dev.daxfs.core.dir.Directory;
 import dev.daxfs.core.format.BlockHeader;
 import dev.daxfs.core.format.Bytes;
 import dev.daxfs.core.format.Crc;
-import dev.daxfs.core.format.Layout;
+import dev.daxfs.core.format.Geometry;
 import dev.daxfs.core.format.Magic;
 import dev.daxfs.core.format.Superblock;
 import dev.daxfs.core.inode.InodeCodec;
@@ -54,7 +54,7 @@ final class FsckPass {
     long inodes, files, dirs, blocksUsed, dataBlocks;
 
     private Superblock sb;
-    private Layout layout;
+    private Geometry geometry;
     private Journal journal;
     private boolean journalUsable;
     private boolean dirtyState;
@@ -138,11 +138,11 @@ final class FsckPass {
     }
 
     private String at(long block) {
-        return "block " + block + " (offset 0x" + Long.toHexString(Layout.offset(block)) + ")";
+        return "block " + block + " (offset 0x" + Long.toHexString(Geometry.offset(block)) + ")";
     }
 
     private String inode(long ino) {
-        return "inode " + ino + " (offset 0x" + Long.toHexString(layout.inodeOffset(ino)) + ")";
+        return "inode " + ino + " (offset 0x" + Long.toHexString(geometry.inodeOffset(ino)) + ")";
     }
 
     FsckReport report(int code, List<String> probs) {
@@ -165,18 +165,18 @@ final class FsckPass {
         compareBitmaps();
         checkBadBlocks();
         inodes = infos.size() + badInodes.size();
-        blocksUsed = owned.cardinality() - layout.dataStart() - 1;
-        dataBlocks = layout.dataBlocks();
+        blocksUsed = owned.cardinality() - geometry.dataStart() - 1;
+        dataBlocks = geometry.dataBlocks();
     }
 
     private boolean checkSuperblocks() {
         tick("superblock", 0, 1);
-        if (dev.size() < 2L * Layout.BLOCK_SIZE || dev.getLong(0) != Magic.SUPERBLOCK) {
+        if (dev.size() < 2L * Geometry.BLOCK_SIZE || dev.getLong(0) != Magic.SUPERBLOCK) {
             fatal = dev.name() + ": not a daxfs image (no superblock magic at offset 0)";
             fatalCode = FsckReport.OPERATIONAL;
             return false;
         }
-        long backupBlock = dev.size() / Layout.BLOCK_SIZE - 1;
+        long backupBlock = dev.size() / Geometry.BLOCK_SIZE - 1;
         Superblock primary = null, backup = null;
         String primaryErr = null, backupErr = null;
         try {
@@ -203,16 +203,16 @@ final class FsckPass {
             if (backup == null) {
                 problem("backup " + backupErr.substring(backupErr.indexOf("superblock")));
                 rewriteBackup = true;
-            } else if (!backup.layout.equals(primary.layout) || !backup.uuid.equals(primary.uuid)) {
-                problem(dev.name() + ": backup superblock at offset 0x" + Long.toHexString(Layout.offset(backupBlock))
+            } else if (!backup.geometry.equals(primary.geometry) || !backup.uuid.equals(primary.uuid)) {
+                problem(dev.name() + ": backup superblock at offset 0x" + Long.toHexString(Geometry.offset(backupBlock))
                         + " does not match the primary (geometry or UUID differ)");
                 rewriteBackup = true;
             }
         }
-        layout = sb.layout;
-        if (layout.totalBlocks() != dev.size() / Layout.BLOCK_SIZE) {
-            problem(dev.name() + ": superblock says " + layout.totalBlocks() + " blocks, the device has "
-                    + dev.size() / Layout.BLOCK_SIZE);
+        geometry = sb.geometry;
+        if (geometry.totalBlocks() != dev.size() / Geometry.BLOCK_SIZE) {
+            problem(dev.name() + ": superblock says " + geometry.totalBlocks() + " blocks, the device has "
+                    + dev.size() / Geometry.BLOCK_SIZE);
         }
         dirtyState = sb.state != Superblock.STATE_CLEAN;
         if (dirtyState) {
@@ -222,7 +222,7 @@ final class FsckPass {
     }
 
     private Sealer sealer() {
-        Layout l = layout;
+        Geometry l = geometry;
         return (block, img) -> {
             if (l.isInodeTableBlock(block)) {
                 InodeCodec.sealTableBlock(img);
@@ -234,7 +234,7 @@ final class FsckPass {
 
     private void openJournal() {
         tick("journal", 0, 1);
-        journal = new Journal(dev, layout, sealer());
+        journal = new Journal(dev, geometry, sealer());
         Journal.ReplayPlan plan;
         try {
             plan = journal.scan();
@@ -242,7 +242,7 @@ final class FsckPass {
         } catch (FsException e) {
             problem(e.getMessage());
             plan = new Journal.ReplayPlan(0, 1, 0, 1, List.of(), 0);
-            journal = new Journal(dev, layout, sealer());
+            journal = new Journal(dev, geometry, sealer());
             journal.openOverlay(plan);
             return;
         }
@@ -273,13 +273,13 @@ final class FsckPass {
     private void checkBitmaps() {
         ibm = new BitSet();
         bbm = new BitSet();
-        ibmBlockBad = new boolean[(int) layout.inodeBitmapBlocks()];
-        bbmBlockBad = new boolean[(int) layout.blockBitmapBlocks()];
-        loadBitmap(layout.inodeBitmapStart(), layout.inodeBitmapBlocks(), Magic.INODE_BITMAP, "inode bitmap", ibm, ibmBlockBad);
-        loadBitmap(layout.blockBitmapStart(), layout.blockBitmapBlocks(), Magic.BLOCK_BITMAP, "block bitmap", bbm, bbmBlockBad);
+        ibmBlockBad = new boolean[(int) geometry.inodeBitmapBlocks()];
+        bbmBlockBad = new boolean[(int) geometry.blockBitmapBlocks()];
+        loadBitmap(geometry.inodeBitmapStart(), geometry.inodeBitmapBlocks(), Magic.INODE_BITMAP, "inode bitmap", ibm, ibmBlockBad);
+        loadBitmap(geometry.blockBitmapStart(), geometry.blockBitmapBlocks(), Magic.BLOCK_BITMAP, "block bitmap", bbm, bbmBlockBad);
         owned = new BitSet();
-        owned.set(0, (int) layout.dataStart());
-        owned.set((int) layout.backupSuperblock());
+        owned.set(0, (int) geometry.dataStart());
+        owned.set((int) geometry.backupSuperblock());
     }
 
     private void loadBitmap(long start, long blocks, int magic, String what, BitSet into, boolean[] bad) {
@@ -297,8 +297,8 @@ final class FsckPass {
                 bad[b] = true;
                 continue;
             }
-            long base = b * Layout.BITS_PER_BITMAP_BLOCK;
-            BitSet bs = BitSet.valueOf(Arrays.copyOfRange(img, Layout.BITMAP_HEADER, Layout.BLOCK_SIZE));
+            long base = b * Geometry.BITS_PER_BITMAP_BLOCK;
+            BitSet bs = BitSet.valueOf(Arrays.copyOfRange(img, Geometry.BITMAP_HEADER, Geometry.BLOCK_SIZE));
             for (int i = bs.nextSetBit(0); i >= 0; i = bs.nextSetBit(i + 1)) {
                 into.set((int) (base + i));
             }
@@ -312,24 +312,24 @@ final class FsckPass {
     }
 
     private void checkInodes() {
-        long n = layout.inodeCount();
-        for (long tb = 0; tb < layout.inodeTableBlocks(); tb++) {
-            tick("inodes", tb, layout.inodeTableBlocks());
-            long blk = layout.inodeTableStart() + tb;
+        long n = geometry.inodeCount();
+        for (long tb = 0; tb < geometry.inodeTableBlocks(); tb++) {
+            tick("inodes", tb, geometry.inodeTableBlocks());
+            long blk = geometry.inodeTableStart() + tb;
             byte[] img = read(blk, "inode table");
             if (img == null) {
                 complete = false;
-                for (int s = 0; s < Layout.INODES_PER_BLOCK; s++) {
-                    badInodes.add(tb * Layout.INODES_PER_BLOCK + s + 1);
+                for (int s = 0; s < Geometry.INODES_PER_BLOCK; s++) {
+                    badInodes.add(tb * Geometry.INODES_PER_BLOCK + s + 1);
                 }
                 continue;
             }
-            for (int s = 0; s < Layout.INODES_PER_BLOCK; s++) {
-                long ino = tb * Layout.INODES_PER_BLOCK + s + 1;
+            for (int s = 0; s < Geometry.INODES_PER_BLOCK; s++) {
+                long ino = tb * Geometry.INODES_PER_BLOCK + s + 1;
                 if (ino > n) {
                     break;
                 }
-                checkSlot(ino, img, s * Layout.INODE_SIZE);
+                checkSlot(ino, img, s * Geometry.INODE_SIZE);
             }
         }
         Info root = infos.get(Vfs.ROOT_INO);
@@ -352,13 +352,13 @@ final class FsckPass {
      */
     private void checkSlot(long ino, byte[] img, int off) {
         int magic = Bytes.getInt(img, off + O_MAGIC);
-        boolean bitmapKnown = !ibmBlockBad[(int) ((ino - 1) / Layout.BITS_PER_BITMAP_BLOCK)];
+        boolean bitmapKnown = !ibmBlockBad[(int) ((ino - 1) / Geometry.BITS_PER_BITMAP_BLOCK)];
         if (bitmapKnown && !ibm.get((int) (ino - 1))) {
             return;
         }
         if (magic != Magic.INODE) {
             boolean zero = true;
-            for (int i = off; i < off + Layout.INODE_SIZE; i++) {
+            for (int i = off; i < off + Geometry.INODE_SIZE; i++) {
                 if (img[i] != 0 && (i < off + O_GEN || i >= off + O_GEN + 4)) {
                     zero = false;
                     break;
@@ -426,7 +426,7 @@ final class FsckPass {
             unsound(ip, who + ": xattr block " + ip.xattr + " outside the data area");
             ip.xattr = 0;
         }
-        if (ip.isDir() && (ip.parent < 1 || ip.parent > layout.inodeCount())) {
+        if (ip.isDir() && (ip.parent < 1 || ip.parent > geometry.inodeCount())) {
             unsound(ip, who + ": parent " + ip.parent + " out of range");
         }
         if (inlineSym) {
@@ -462,7 +462,7 @@ final class FsckPass {
     }
 
     private boolean inData(long b) {
-        return b >= layout.dataStart() && b < layout.totalBlocks() - 1;
+        return b >= geometry.dataStart() && b < geometry.totalBlocks() - 1;
     }
 
     private void addExtent(Info ip, byte[] b, int off) {
@@ -470,7 +470,7 @@ final class FsckPass {
         long db = Bytes.getLong(b, off + 8);
         long len = Integer.toUnsignedLong(Bytes.getInt(b, off + 16));
         int fl = Bytes.getInt(b, off + 20);
-        if (len == 0 || fb < 0 || fb >= MAX_FILE_BLOCK || !inData(db) || db + len > layout.totalBlocks() - 1
+        if (len == 0 || fb < 0 || fb >= MAX_FILE_BLOCK || !inData(db) || db + len > geometry.totalBlocks() - 1
                 || (fl & ~1) != 0) {
             unsound(ip, inode(ip.ino) + ": bad extent (file block " + fb + ", device block " + db + ", length "
                     + len + ", flags " + fl + ")");
@@ -570,7 +570,7 @@ final class FsckPass {
     }
 
     private String ownerOf(long block, long except) {
-        if (block < layout.dataStart() || block == layout.backupSuperblock()) {
+        if (block < geometry.dataStart() || block == geometry.backupSuperblock()) {
             return "the filesystem's own metadata";
         }
         for (Info o : infos.values()) {
@@ -623,13 +623,13 @@ final class FsckPass {
         int p = Xattrs.H_FIRST;
         Set<String> names = new HashSet<>();
         for (int i = 0; i < count; i++) {
-            if (p + 3 > Layout.BLOCK_SIZE) {
+            if (p + 3 > Geometry.BLOCK_SIZE) {
                 problem(who + ": entry " + i + " starts past the end of the block");
                 return;
             }
             int nl = img[p] & 0xff;
             int vl = Bytes.getShort(img, p + 1);
-            if (nl == 0 || p + 3 + nl + vl > Layout.BLOCK_SIZE) {
+            if (nl == 0 || p + 3 + nl + vl > Geometry.BLOCK_SIZE) {
                 problem(who + ": entry " + i + " at byte " + p + " has a bad name or value length");
                 return;
             }
@@ -659,11 +659,11 @@ final class FsckPass {
             return;
         }
         long b = ip.extents.get(0)[1];
-        if (dev.badBlocks().isBad(Layout.offset(b), Layout.BLOCK_SIZE)) {
+        if (dev.badBlocks().isBad(Geometry.offset(b), Geometry.BLOCK_SIZE)) {
             return; // reported with the bad blocks
         }
         byte[] t = new byte[(int) ip.size];
-        dev.read(Layout.offset(b), t, 0, t.length);
+        dev.read(Geometry.offset(b), t, 0, t.length);
         if (Crc.of(t, 0, t.length) != ip.symCrc) {
             problem(who + ": symlink target in " + at(b) + " does not match its CRC");
         }
@@ -680,12 +680,12 @@ final class FsckPass {
                 continue;
             }
             String who = "directory " + inode(d.ino);
-            if (d.size % Layout.BLOCK_SIZE != 0) {
+            if (d.size % Geometry.BLOCK_SIZE != 0) {
                 problem(who + ": size " + d.size + " is not a whole number of blocks");
                 complete = false;
                 continue;
             }
-            long nblocks = d.size / Layout.BLOCK_SIZE;
+            long nblocks = d.size / Geometry.BLOCK_SIZE;
             long covered = 0;
             boolean shapeOk = true;
             for (long[] e : d.extents) {
@@ -734,7 +734,7 @@ final class FsckPass {
         DirBlock keep = new DirBlock(blk, d.ino);
         boolean rewrite = false;
         for (int i = 0; i < count; i++) {
-            if (p + Directory.ENTRY_FIXED > Layout.BLOCK_SIZE) {
+            if (p + Directory.ENTRY_FIXED > Geometry.BLOCK_SIZE) {
                 problem(who + ": entry " + i + " starts past the end of the block");
                 complete = false;
                 return;
@@ -742,7 +742,7 @@ final class FsckPass {
             long ino = Bytes.getLong(img, p);
             int len = img[p + 8] & 0xff;
             int type = img[p + 9] & 0xff;
-            if (len == 0 || p + Directory.ENTRY_FIXED + len > Layout.BLOCK_SIZE) {
+            if (len == 0 || p + Directory.ENTRY_FIXED + len > Geometry.BLOCK_SIZE) {
                 problem(who + ": entry " + i + " at byte " + p + " has a bad name length " + len);
                 complete = false;
                 return;
@@ -759,7 +759,7 @@ final class FsckPass {
                 problem(ew + " appears twice in the directory");
                 complete = false;
             }
-            if (ino < 1 || ino > layout.inodeCount() || (!infos.containsKey(ino) && !badInodes.contains(ino))) {
+            if (ino < 1 || ino > geometry.inodeCount() || (!infos.containsKey(ino) && !badInodes.contains(ino))) {
                 problem(ew + " points at inode " + ino + ", which is not in use");
                 rewrite = true;
                 continue; // dropped on repair
@@ -887,13 +887,13 @@ final class FsckPass {
         for (long ino : badInodes) {
             haveI.set((int) (ino - 1));
         }
-        long icap = layout.inodeBitmapBlocks() * Layout.BITS_PER_BITMAP_BLOCK;
-        haveI.set((int) layout.inodeCount(), (int) icap);
+        long icap = geometry.inodeBitmapBlocks() * Geometry.BITS_PER_BITMAP_BLOCK;
+        haveI.set((int) geometry.inodeCount(), (int) icap);
         diff("inode bitmap", "inode", ibm, haveI, ibmBlockBad, 1);
         wantInodes = (BitSet) haveI.clone();
         BitSet nowB = (BitSet) owned.clone();
-        long cap = layout.blockBitmapBlocks() * Layout.BITS_PER_BITMAP_BLOCK;
-        nowB.set((int) layout.totalBlocks(), (int) cap);
+        long cap = geometry.blockBitmapBlocks() * Geometry.BITS_PER_BITMAP_BLOCK;
+        nowB.set((int) geometry.totalBlocks(), (int) cap);
         diff("block bitmap", "block", bbm, nowB, bbmBlockBad, 0);
         wantBlocks = (BitSet) nowB.clone();
         for (Info o : orphansToFree) {
@@ -917,8 +917,8 @@ final class FsckPass {
 
     private static boolean differs(BitSet have, BitSet want, boolean[] bad) {
         for (int b = 0; b < bad.length; b++) {
-            int from = (int) (b * Layout.BITS_PER_BITMAP_BLOCK);
-            int to = (int) ((b + 1) * Layout.BITS_PER_BITMAP_BLOCK);
+            int from = (int) (b * Geometry.BITS_PER_BITMAP_BLOCK);
+            int to = (int) ((b + 1) * Geometry.BITS_PER_BITMAP_BLOCK);
             if (bad[b] || !have.get(from, to).equals(want.get(from, to))) {
                 return true;
             }
@@ -934,8 +934,8 @@ final class FsckPass {
         missing.andNot(have);
         for (int b = 0; b < badBlocks.length; b++) {
             if (badBlocks[b]) {
-                int from = (int) (b * Layout.BITS_PER_BITMAP_BLOCK);
-                int to = (int) ((b + 1) * Layout.BITS_PER_BITMAP_BLOCK);
+                int from = (int) (b * Geometry.BITS_PER_BITMAP_BLOCK);
+                int to = (int) ((b + 1) * Geometry.BITS_PER_BITMAP_BLOCK);
                 extra.clear(from, to);
                 missing.clear(from, to);
             }
@@ -973,9 +973,9 @@ final class FsckPass {
     private void checkBadBlocks() {
         List<BadBlocks.Range> ranges = dev.badBlocks().list();
         for (BadBlocks.Range r : ranges) {
-            long first = r.offset() / Layout.BLOCK_SIZE;
-            long last = (r.end() - 1) / Layout.BLOCK_SIZE;
-            for (long b = first; b <= last && b < layout.totalBlocks() && b - first < 4096; b++) {
+            long first = r.offset() / Geometry.BLOCK_SIZE;
+            long last = (r.end() - 1) / Geometry.BLOCK_SIZE;
+            for (long b = first; b <= last && b < geometry.totalBlocks() && b - first < 4096; b++) {
                 String region = fixedRegion(b);
                 if (region != null) {
                     problem("bad block under metadata: " + at(b) + " is in the " + region);
@@ -989,7 +989,7 @@ final class FsckPass {
     }
 
     private String fixedRegion(long b) {
-        Layout l = layout;
+        Geometry l = geometry;
         if (b == 0) {
             return "superblock";
         }
@@ -1003,8 +1003,8 @@ final class FsckPass {
             return "inode bitmap";
         }
         if (b < l.blockBitmapStart()) {
-            return "inode table (inodes " + ((b - l.inodeTableStart()) * Layout.INODES_PER_BLOCK + 1) + "-"
-                    + ((b - l.inodeTableStart() + 1) * Layout.INODES_PER_BLOCK) + ")";
+            return "inode table (inodes " + ((b - l.inodeTableStart()) * Geometry.INODES_PER_BLOCK + 1) + "-"
+                    + ((b - l.inodeTableStart() + 1) * Geometry.INODES_PER_BLOCK) + ")";
         }
         if (b < l.blockBitmapStart() + l.blockBitmapBlocks()) {
             return "block bitmap";
@@ -1034,10 +1034,10 @@ final class FsckPass {
             }
             for (Info o : orphansToFree) {
                 try (Journal.Handle h = journal.begin()) {
-                    byte[] img = journal.modify(layout.inodeBlock(o.ino));
+                    byte[] img = journal.modify(geometry.inodeBlock(o.ino));
                     int off = slot(o.ino);
                     int gen = Bytes.getInt(img, off + O_GEN);
-                    Arrays.fill(img, off, off + Layout.INODE_SIZE, (byte) 0);
+                    Arrays.fill(img, off, off + Geometry.INODE_SIZE, (byte) 0);
                     Bytes.putInt(img, off + O_GEN, gen);
                 }
                 repairs.add("freed orphan inode " + o.ino);
@@ -1048,7 +1048,7 @@ final class FsckPass {
                     continue;
                 }
                 try (Journal.Handle h = journal.begin()) {
-                    byte[] img = journal.modify(layout.inodeBlock(ip.ino));
+                    byte[] img = journal.modify(geometry.inodeBlock(ip.ino));
                     int off = slot(ip.ino);
                     if (ip.newNlink != null) {
                         Bytes.putInt(img, off + O_NLINK, ip.newNlink);
@@ -1064,11 +1064,11 @@ final class FsckPass {
                 sinceCommit = commitEvery(sinceCommit);
             }
             if (ibmNeedsRewrite) {
-                sinceCommit = rewriteBitmap(layout.inodeBitmapStart(), layout.inodeBitmapBlocks(), Magic.INODE_BITMAP,
+                sinceCommit = rewriteBitmap(geometry.inodeBitmapStart(), geometry.inodeBitmapBlocks(), Magic.INODE_BITMAP,
                         ibm, wantInodes, ibmBlockBad, true, "inode bitmap", sinceCommit);
             }
             if (bbmNeedsRewrite) {
-                rewriteBitmap(layout.blockBitmapStart(), layout.blockBitmapBlocks(), Magic.BLOCK_BITMAP, bbm,
+                rewriteBitmap(geometry.blockBitmapStart(), geometry.blockBitmapBlocks(), Magic.BLOCK_BITMAP, bbm,
                         wantBlocks, bbmBlockBad, mayClearBlockBits, "block bitmap", sinceCommit);
             }
             journal.flushAll();
@@ -1102,7 +1102,7 @@ final class FsckPass {
     }
 
     private static int slot(long ino) {
-        return (int) (((ino - 1) % Layout.INODES_PER_BLOCK) * Layout.INODE_SIZE);
+        return (int) (((ino - 1) % Geometry.INODES_PER_BLOCK) * Geometry.INODE_SIZE);
     }
 
     private void writeDirBlock(DirBlock db) {
@@ -1131,8 +1131,8 @@ final class FsckPass {
                               boolean mayClear, String what, int sinceCommit) {
         int changed = 0;
         for (int b = 0; b < blocks; b++) {
-            int from = (int) (b * Layout.BITS_PER_BITMAP_BLOCK);
-            int to = (int) ((b + 1) * Layout.BITS_PER_BITMAP_BLOCK);
+            int from = (int) (b * Geometry.BITS_PER_BITMAP_BLOCK);
+            int to = (int) ((b + 1) * Geometry.BITS_PER_BITMAP_BLOCK);
             BitSet target = want.get(from, to);
             if (!mayClear) {
                 if (bad[b]) {
@@ -1147,7 +1147,7 @@ final class FsckPass {
                 byte[] img = journal.create(start + b);
                 BlockHeader.init(img, magic, start + b);
                 byte[] bits = target.toByteArray();
-                System.arraycopy(bits, 0, img, Layout.BITMAP_HEADER, Math.min(bits.length, Layout.BLOCK_SIZE - Layout.BITMAP_HEADER));
+                System.arraycopy(bits, 0, img, Geometry.BITMAP_HEADER, Math.min(bits.length, Geometry.BLOCK_SIZE - Geometry.BITMAP_HEADER));
             }
             changed++;
             sinceCommit = commitEvery(sinceCommit);

@@ -76,7 +76,7 @@ public final class Inode {
     public volatile boolean freed;
     /** Mapping entries handed to direct-access clients (own monitor + entry locks). */
     public final MappingIndex mapping;
-    /** Layout leases on this file (own monitor). */
+    /** Geometry leases on this file (own monitor). */
     public final LeaseSet leases = new LeaseSet();
     /** Eviction's clock bit: set on every cache hit, cleared by the clock hand. */
     public volatile boolean referenced = true;

@@ -3,7 +3,7 @@ package dev.daxfs.core.inode;
 import dev.daxfs.core.format.BlockHeader;
 import dev.daxfs.core.format.Bytes;
 import dev.daxfs.core.format.Crc;
-import dev.daxfs.core.format.Layout;
+import dev.daxfs.core.format.Geometry;
 import dev.daxfs.core.format.Magic;
 
 import java.nio.charset.StandardCharsets;
@@ -25,14 +25,14 @@ public final class InodeCodec {
             O_GID = 28, O_NLINK = 32, O_FLAGS = 36, O_SIZE = 40, O_ATIME = 48, O_MTIME = 56, O_CTIME = 64,
             O_CRTIME = 72, O_RDEV = 80, O_XATTR = 88, O_NEXT = 96, O_SYMCRC = 100, O_CHAIN = 104,
             O_META = 112, O_PARENT = 120, O_INLINE = 128;
-    public static final int INLINE_BYTES = Layout.INODE_SIZE - O_INLINE;
+    public static final int INLINE_BYTES = Geometry.INODE_SIZE - O_INLINE;
     public static final int EXTENT_SIZE = 24;
     public static final int INLINE_EXTENTS = INLINE_BYTES / EXTENT_SIZE;
     public static final int FLAG_SYMLINK_INLINE = 1;
 
     // extent chain block
     public static final int C_OWNER = 16, C_NEXT = 24, C_COUNT = 32, C_FIRST = 40;
-    public static final int PER_CHAIN_BLOCK = (Layout.BLOCK_SIZE - C_FIRST) / EXTENT_SIZE;
+    public static final int PER_CHAIN_BLOCK = (Geometry.BLOCK_SIZE - C_FIRST) / EXTENT_SIZE;
 
     /** Writes the core fields (not the extents) of {@code ip} into slot bytes at {@code off}. */
     static void encodeCore(Inode ip, byte[] b, int off) {
@@ -74,16 +74,16 @@ public final class InodeCodec {
 
     /** Seals every in-use inode of an inode-table block image. */
     public static void sealTableBlock(byte[] img) {
-        for (int off = 0; off < Layout.BLOCK_SIZE; off += Layout.INODE_SIZE) {
+        for (int off = 0; off < Geometry.BLOCK_SIZE; off += Geometry.INODE_SIZE) {
             if (Bytes.getInt(img, off + O_MAGIC) == Magic.INODE) {
-                Bytes.putInt(img, off + O_CRC, Crc.of(img, off, Layout.INODE_SIZE, off + O_CRC));
+                Bytes.putInt(img, off + O_CRC, Crc.of(img, off, Geometry.INODE_SIZE, off + O_CRC));
             }
         }
     }
 
     public static boolean verifySlot(byte[] img, int off) {
         return Bytes.getInt(img, off + O_MAGIC) == Magic.INODE
-                && Crc.of(img, off, Layout.INODE_SIZE, off + O_CRC) == Bytes.getInt(img, off + O_CRC);
+                && Crc.of(img, off, Geometry.INODE_SIZE, off + O_CRC) == Bytes.getInt(img, off + O_CRC);
     }
 
     static void initChainBlock(byte[] img, long self, long owner, long next, int count) {

@@ -6,7 +6,7 @@ import dev.daxfs.core.alloc.BlockAllocator;
 import dev.daxfs.core.alloc.Extent;
 import dev.daxfs.core.format.BlockHeader;
 import dev.daxfs.core.format.Bytes;
-import dev.daxfs.core.format.Layout;
+import dev.daxfs.core.format.Geometry;
 import dev.daxfs.core.format.Magic;
 import dev.daxfs.core.journal.Journal;
 
@@ -24,25 +24,25 @@ import static dev.daxfs.core.inode.InodeCodec.*;
  */
 public final class InodeStore {
     private final Journal journal;
-    private final Layout layout;
+    private final Geometry geometry;
     private final BlockAllocator alloc;
 
-    public InodeStore(Journal journal, Layout layout, BlockAllocator alloc) {
+    public InodeStore(Journal journal, Geometry geometry, BlockAllocator alloc) {
         this.journal = journal;
-        this.layout = layout;
+        this.geometry = geometry;
         this.alloc = alloc;
     }
 
     private int slotOffset(long ino) {
-        return (int) (((ino - 1) % Layout.INODES_PER_BLOCK) * Layout.INODE_SIZE);
+        return (int) (((ino - 1) % Geometry.INODES_PER_BLOCK) * Geometry.INODE_SIZE);
     }
 
     /** Loads and verifies inode {@code ino}; EUCLEAN when its checksum or fields are bad. */
     public Inode load(long ino) {
-        if (ino < 1 || ino > layout.inodeCount()) {
+        if (ino < 1 || ino > geometry.inodeCount()) {
             throw new FsException(Errno.ESTALE, "inode " + ino + " out of range");
         }
-        long blk = layout.inodeBlock(ino);
+        long blk = geometry.inodeBlock(ino);
         byte[] img = journal.read(blk);
         int off = slotOffset(ino);
         if (!verifySlot(img, off) || Bytes.getLong(img, off + O_INO) != ino) {
@@ -71,10 +71,10 @@ public final class InodeStore {
         if (!validType(ip.mode)) {
             throw corrupt(ino, "invalid file type in mode 0" + Integer.toOctalString(ip.mode));
         }
-        if (ip.xattrBlock != 0 && (ip.xattrBlock < layout.dataStart() || ip.xattrBlock >= layout.totalBlocks() - 1)) {
+        if (ip.xattrBlock != 0 && (ip.xattrBlock < geometry.dataStart() || ip.xattrBlock >= geometry.totalBlocks() - 1)) {
             throw corrupt(ino, "xattr block " + ip.xattrBlock + " outside the data area");
         }
-        if (ip.isDir() && (ip.parent < 1 || ip.parent > layout.inodeCount() || ip.size % Layout.BLOCK_SIZE != 0)) {
+        if (ip.isDir() && (ip.parent < 1 || ip.parent > geometry.inodeCount() || ip.size % Geometry.BLOCK_SIZE != 0)) {
             throw corrupt(ino, "directory with parent " + ip.parent + " and size " + ip.size);
         }
         if ((flags & FLAG_SYMLINK_INLINE) != 0) {
@@ -100,7 +100,7 @@ public final class InodeStore {
                 }
                 fb = e.fileEnd();
             }
-            if (fb != ip.size / Layout.BLOCK_SIZE) {
+            if (fb != ip.size / Geometry.BLOCK_SIZE) {
                 throw corrupt(ino, "directory of " + ip.size + " bytes maps " + fb + " blocks");
             }
         }
@@ -118,7 +118,7 @@ public final class InodeStore {
         long prevFb = -1;
         Set<Long> visited = new HashSet<>();
         while (seen < count) {
-            if (next < layout.dataStart() || next >= layout.totalBlocks() - 1) {
+            if (next < geometry.dataStart() || next >= geometry.totalBlocks() - 1) {
                 throw corrupt(ino, "extent chain points at block " + next);
             }
             if (!visited.add(next) || visited.size() > count) {
@@ -160,8 +160,8 @@ public final class InodeStore {
     private static final long MAX_FILE_BLOCK = 1L << 50;
 
     private void addLoaded(Inode ip, FileExtent e) {
-        if (e.len() <= 0 || e.devBlock() < layout.dataStart() || e.devBlock() >= layout.totalBlocks() - 1
-                || e.devBlock() + e.len() > layout.totalBlocks() - 1
+        if (e.len() <= 0 || e.devBlock() < geometry.dataStart() || e.devBlock() >= geometry.totalBlocks() - 1
+                || e.devBlock() + e.len() > geometry.totalBlocks() - 1
                 || e.fileBlock() < 0 || e.fileBlock() >= MAX_FILE_BLOCK
                 || ip.extents.find(e.fileBlock()) != null || ip.extents.nextMapped(e.fileBlock()) < e.fileEnd()) {
             throw corrupt(ip.ino, "bad extent " + e);
@@ -171,12 +171,12 @@ public final class InodeStore {
 
     private FsException corrupt(long ino, String why) {
         return new FsException(Errno.EUCLEAN, String.format("inode %d (offset 0x%x): %s", ino,
-                layout.inodeOffset(ino), why));
+                geometry.inodeOffset(ino), why));
     }
 
     /** Generation left in a free slot by the previous owner, so reuse gets a new one. */
     public int previousGeneration(long ino) {
-        byte[] img = journal.read(layout.inodeBlock(ino));
+        byte[] img = journal.read(geometry.inodeBlock(ino));
         return Bytes.getInt(img, slotOffset(ino) + O_GEN);
     }
 
@@ -195,9 +195,9 @@ public final class InodeStore {
             logChain(ip);
         }
         ip.extents.clean();
-        byte[] img = journal.modify(layout.inodeBlock(ip.ino));
+        byte[] img = journal.modify(geometry.inodeBlock(ip.ino));
         int off = slotOffset(ip.ino);
-        java.util.Arrays.fill(img, off, off + Layout.INODE_SIZE, (byte) 0);
+        java.util.Arrays.fill(img, off, off + Geometry.INODE_SIZE, (byte) 0);
         encodeCore(ip, img, off);
         Bytes.putInt(img, off + O_FLAGS, inlineSym ? FLAG_SYMLINK_INLINE : 0);
         Bytes.putInt(img, off + O_NEXT, count);
@@ -314,9 +314,9 @@ public final class InodeStore {
     /** Clears the slot (keeping the generation for the next owner). Handle held. */
     public void clear(Inode ip) {
         freeChain(ip);
-        byte[] img = journal.modify(layout.inodeBlock(ip.ino));
+        byte[] img = journal.modify(geometry.inodeBlock(ip.ino));
         int off = slotOffset(ip.ino);
-        java.util.Arrays.fill(img, off, off + Layout.INODE_SIZE, (byte) 0);
+        java.util.Arrays.fill(img, off, off + Geometry.INODE_SIZE, (byte) 0);
         Bytes.putInt(img, off + O_GEN, ip.generation);
         ip.lastModSeq = journal.runningSeq();
     }

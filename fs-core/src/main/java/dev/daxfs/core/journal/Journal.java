@@ -5,7 +5,7 @@ import dev.daxfs.core.Errno;
 import dev.daxfs.core.FsException;
 import dev.daxfs.core.format.BlockHeader;
 import dev.daxfs.core.format.Bytes;
-import dev.daxfs.core.format.Layout;
+import dev.daxfs.core.format.Geometry;
 import dev.daxfs.core.format.Magic;
 import dev.daxfs.core.lock.LockClass;
 import dev.daxfs.core.lock.LockOrderViolation;
@@ -42,7 +42,7 @@ public final class Journal {
     private static final Logger LOG = LogManager.getLogger(Journal.class);
 
     private final PmemDevice dev;
-    private final Layout layout;
+    private final Geometry geometry;
     private final Sealer sealer;
     private final long ringStart;
     private final long ringSize;
@@ -87,39 +87,39 @@ public final class Journal {
      */
     public static volatile boolean testOnlyWriteHomeBeforeLog;
 
-    public Journal(PmemDevice dev, Layout layout, Sealer sealer) {
+    public Journal(PmemDevice dev, Geometry geometry, Sealer sealer) {
         this.dev = dev;
-        this.layout = layout;
+        this.geometry = geometry;
         this.sealer = sealer;
-        this.ringStart = layout.journalStart() + 1;
-        this.ringSize = layout.journalBlocks() - 1;
+        this.ringStart = geometry.journalStart() + 1;
+        this.ringSize = geometry.journalBlocks() - 1;
     }
 
     // ---- format and recovery -------------------------------------------------------------
 
     /** Writes an empty journal (mkfs). */
-    public static void format(PmemDevice dev, Layout layout) {
-        byte[] h = new byte[Layout.BLOCK_SIZE];
-        BlockHeader.init(h, Magic.JOURNAL_HEADER, layout.journalStart());
+    public static void format(PmemDevice dev, Geometry geometry) {
+        byte[] h = new byte[Geometry.BLOCK_SIZE];
+        BlockHeader.init(h, Magic.JOURNAL_HEADER, geometry.journalStart());
         Bytes.putLong(h, JournalFormat.H_TAIL, 0);
         // A random first sequence number: records a previous filesystem left in the ring (mkfs
         // --force over a used image) can never pass for this journal's next transaction.
         Bytes.putLong(h, JournalFormat.H_TAILSEQ, 1 + (new java.security.SecureRandom().nextLong() >>> 2));
         BlockHeader.seal(h);
-        long off = Layout.offset(layout.journalStart());
+        long off = Geometry.offset(geometry.journalStart());
         dev.write(off, h, 0, h.length);
         // A zeroed first ring block so that no stale descriptor can match sequence 1.
-        dev.zero(Layout.offset(layout.journalStart() + 1), Layout.BLOCK_SIZE);
-        dev.persist(off, 2L * Layout.BLOCK_SIZE);
+        dev.zero(Geometry.offset(geometry.journalStart() + 1), Geometry.BLOCK_SIZE);
+        dev.persist(off, 2L * Geometry.BLOCK_SIZE);
     }
 
     /** Reads the journal header; returns {tail, tailSeq}. Never writes. */
     private long[] readHeader() {
-        byte[] h = readDevice(layout.journalStart());
+        byte[] h = readDevice(geometry.journalStart());
         long live = Bytes.getLong(h, JournalFormat.H_LIVE);
         Bytes.putLong(h, JournalFormat.H_LIVE, 0); // outside the CRC: it changes by atomic store
         try {
-            BlockHeader.verify(h, Magic.JOURNAL_HEADER, layout.journalStart(), "journal header");
+            BlockHeader.verify(h, Magic.JOURNAL_HEADER, geometry.journalStart(), "journal header");
         } catch (CorruptImageException e) {
             throw new CorruptImageException(dev.name() + ": " + e.getMessage());
         }
@@ -131,7 +131,7 @@ public final class Journal {
         }
         if (t < 0 || t >= ringSize || s < 1) {
             throw new CorruptImageException(dev.name() + ": journal header at offset 0x"
-                    + Long.toHexString(Layout.offset(layout.journalStart())) + ": tail " + t + " out of range");
+                    + Long.toHexString(Geometry.offset(geometry.journalStart())) + ": tail " + t + " out of range");
         }
         return new long[]{t, s};
     }
@@ -173,7 +173,7 @@ public final class Journal {
                 }
                 for (int i = 0; i < count; i++) {
                     long home = Bytes.getLong(d, JournalFormat.D_HOMES + 8 * i);
-                    if (home <= layout.journalStart() + layout.journalBlocks() - 1 || home >= layout.totalBlocks() - 1) {
+                    if (home <= geometry.journalStart() + geometry.journalBlocks() - 1 || home >= geometry.totalBlocks() - 1) {
                         throw new CorruptImageException(dev.name() + ": journal record at ring index " + p
                                 + " names home block " + home + " outside the metadata area");
                     }
@@ -219,7 +219,7 @@ public final class Journal {
      */
     public int recover(ReplayPlan plan) {
         for (Map.Entry<Long, byte[]> w : plan.writes()) {
-            dev.write(Layout.offset(w.getKey()), w.getValue(), 0, Layout.BLOCK_SIZE);
+            dev.write(Geometry.offset(w.getKey()), w.getValue(), 0, Geometry.BLOCK_SIZE);
         }
         dev.persistAll();
         this.head = plan.endIndex();
@@ -363,7 +363,7 @@ public final class Journal {
             java.util.Arrays.fill(img, (byte) 0);
             return img;
         }
-        img = new byte[Layout.BLOCK_SIZE];
+        img = new byte[Geometry.BLOCK_SIZE];
         running.images.put(block, img);
         return img;
     }
@@ -380,17 +380,17 @@ public final class Journal {
      * this caller, EROFS to later changes): never act on metadata that may be wrong.
      */
     private byte[] readDevice(long block) {
-        if (block < 0 || block >= layout.totalBlocks()) {
+        if (block < 0 || block >= geometry.totalBlocks()) {
             throw new CorruptImageException(dev.name() + ": metadata block " + block + " is outside the device");
         }
-        long off = Layout.offset(block);
-        if (dev.badBlocks().isBad(off, Layout.BLOCK_SIZE)) {
+        long off = Geometry.offset(block);
+        if (dev.badBlocks().isBad(off, Geometry.BLOCK_SIZE)) {
             String why = String.format("media error (bad block) in metadata block %d (offset 0x%x)", block, off);
             shutdown(why);
             throw new FsException(Errno.EIO, dev.name() + ": " + why);
         }
-        byte[] b = new byte[Layout.BLOCK_SIZE];
-        dev.read(Layout.offset(block), b, 0, b.length);
+        byte[] b = new byte[Geometry.BLOCK_SIZE];
+        dev.read(Geometry.offset(block), b, 0, b.length);
         return b;
     }
 
@@ -401,7 +401,7 @@ public final class Journal {
      */
     public void checkMedia(long block) {
         BadBlocks bb = dev.badBlocks();
-        if (bb.isBad(0, dev.size()) && bb.isBad(Layout.offset(block), Layout.BLOCK_SIZE)) {
+        if (bb.isBad(0, dev.size()) && bb.isBad(Geometry.offset(block), Geometry.BLOCK_SIZE)) {
             readDevice(block); // shuts down and throws
         }
     }
@@ -499,7 +499,7 @@ public final class Journal {
         if (n == 0) {
             return; // only ordered data: nothing to log
         }
-        long need = n + Layout.ceilDiv(n, JournalFormat.MAX_PER_DESC) + 1;
+        long need = n + Geometry.ceilDiv(n, JournalFormat.MAX_PER_DESC) + 1;
         if (need > ringSize - 1) {
             throw new IllegalStateException("transaction of " + n + " blocks exceeds the journal ("
                     + ringSize + " blocks)");
@@ -509,7 +509,7 @@ public final class Journal {
         }
         if (testOnlyWriteHomeBeforeLog) { // TEST ONLY: the broken ordering described at the field
             for (long b : homes) {
-                dev.write(Layout.offset(b), tx.images.get(b), 0, Layout.BLOCK_SIZE);
+                dev.write(Geometry.offset(b), tx.images.get(b), 0, Geometry.BLOCK_SIZE);
             }
         }
         long start = head;
@@ -517,7 +517,7 @@ public final class Journal {
         CRC32C crc = new CRC32C();
         for (int i = 0; i < n; i += JournalFormat.MAX_PER_DESC) {
             int cnt = Math.min(JournalFormat.MAX_PER_DESC, n - i);
-            byte[] d = new byte[Layout.BLOCK_SIZE];
+            byte[] d = new byte[Geometry.BLOCK_SIZE];
             BlockHeader.init(d, Magic.JOURNAL_DESC, ringStart + p);
             Bytes.putLong(d, JournalFormat.D_SEQ, tx.seq);
             Bytes.putInt(d, JournalFormat.D_COUNT, Math.max(cnt, 0));
@@ -535,7 +535,7 @@ public final class Journal {
                 p = next(p);
             }
         }
-        byte[] c = new byte[Layout.BLOCK_SIZE];
+        byte[] c = new byte[Geometry.BLOCK_SIZE];
         BlockHeader.init(c, Magic.JOURNAL_COMMIT, ringStart + p);
         Bytes.putLong(c, JournalFormat.C_SEQ, tx.seq);
         Bytes.putInt(c, JournalFormat.C_TOTAL, n);
@@ -553,7 +553,7 @@ public final class Journal {
         ringHomes.addAll(homes);
         // The log is durable: home copies may now reach the media in any order.
         for (long b : homes) {
-            dev.write(Layout.offset(b), tx.images.get(b), 0, Layout.BLOCK_SIZE);
+            dev.write(Geometry.offset(b), tx.images.get(b), 0, Geometry.BLOCK_SIZE);
             unpersistedHome.add(b);
         }
         if (used() > ringSize / 2) {
@@ -566,16 +566,16 @@ public final class Journal {
     }
 
     private void writeRing(long idx, byte[] b) {
-        dev.write(Layout.offset(ringStart + idx), b, 0, Layout.BLOCK_SIZE);
+        dev.write(Geometry.offset(ringStart + idx), b, 0, Geometry.BLOCK_SIZE);
     }
 
     private void persistRing(long from, long to) {
         if (to > from) {
-            dev.persist(Layout.offset(ringStart + from), (to - from) * Layout.BLOCK_SIZE);
+            dev.persist(Geometry.offset(ringStart + from), (to - from) * Geometry.BLOCK_SIZE);
         } else {
-            dev.persist(Layout.offset(ringStart + from), (ringSize - from) * Layout.BLOCK_SIZE);
+            dev.persist(Geometry.offset(ringStart + from), (ringSize - from) * Geometry.BLOCK_SIZE);
             if (to > 0) {
-                dev.persist(Layout.offset(ringStart), to * Layout.BLOCK_SIZE);
+                dev.persist(Geometry.offset(ringStart), to * Geometry.BLOCK_SIZE);
             }
         }
     }
@@ -586,14 +586,14 @@ public final class Journal {
         for (long b : unpersistedHome) {
             if (b != prev + 1) {
                 if (runStart >= 0) {
-                    dev.persist(Layout.offset(runStart), (prev + 1 - runStart) * Layout.BLOCK_SIZE);
+                    dev.persist(Geometry.offset(runStart), (prev + 1 - runStart) * Geometry.BLOCK_SIZE);
                 }
                 runStart = b;
             }
             prev = b;
         }
         if (runStart >= 0) {
-            dev.persist(Layout.offset(runStart), (prev + 1 - runStart) * Layout.BLOCK_SIZE);
+            dev.persist(Geometry.offset(runStart), (prev + 1 - runStart) * Geometry.BLOCK_SIZE);
         }
         unpersistedHome.clear();
         tail = head;
@@ -621,7 +621,7 @@ public final class Journal {
      */
     private void writeHeader() {
         assert ringSize < (1L << JournalFormat.LIVE_TAIL_BITS) && tailSeq >= 1;
-        long off = Layout.offset(layout.journalStart()) + JournalFormat.H_LIVE;
+        long off = Geometry.offset(geometry.journalStart()) + JournalFormat.H_LIVE;
         dev.putLong(off, (tailSeq << JournalFormat.LIVE_TAIL_BITS) | tail);
         dev.persist(off, 8);
     }

@@ -1,7 +1,7 @@
 package dev.daxfs.core.journal;
 
 import dev.daxfs.core.format.BlockHeader;
-import dev.daxfs.core.format.Layout;
+import dev.daxfs.core.format.Geometry;
 
 /**
  * On-media journal records. The journal region is a header block followed by a ring of log
@@ -26,7 +26,7 @@ final class JournalFormat {
     static final int D_COUNT = 24;    // u32 images following this descriptor
     static final int D_LAST = 28;     // u32 1 if the commit block follows these images
     static final int D_HOMES = 32;    // u64[count]
-    static final int MAX_PER_DESC = (Layout.BLOCK_SIZE - D_HOMES) / 8;
+    static final int MAX_PER_DESC = (Geometry.BLOCK_SIZE - D_HOMES) / 8;
 
     static final int C_SEQ = 16;      // u64
     static final int C_TOTAL = 24;    // u32 images in the transaction

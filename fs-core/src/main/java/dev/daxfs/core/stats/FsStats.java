@@ -12,7 +12,7 @@ import java.util.concurrent.atomic.LongAdder;
 public final class FsStats {
     /** Truncates and fallocate layout changes (punch, zero, collapse, insert, prealloc). */
     public final LongAdder layoutChanges = new LongAdder();
-    /** Layout changes that had to wait for at least one outside reference (any kind below). */
+    /** Geometry changes that had to wait for at least one outside reference (any kind below). */
     public final LongAdder layoutWaits = new LongAdder();
     /** ... of which waited for a pinned block (an in-flight copy) to go idle. */
     public final LongAdder layoutWaitsPin = new LongAdder();

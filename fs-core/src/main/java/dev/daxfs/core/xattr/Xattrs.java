@@ -5,7 +5,7 @@ import dev.daxfs.core.FsException;
 import dev.daxfs.core.alloc.BlockAllocator;
 import dev.daxfs.core.format.BlockHeader;
 import dev.daxfs.core.format.Bytes;
-import dev.daxfs.core.format.Layout;
+import dev.daxfs.core.format.Geometry;
 import dev.daxfs.core.format.Magic;
 import dev.daxfs.core.inode.Inode;
 import dev.daxfs.core.journal.Journal;
@@ -25,7 +25,7 @@ import java.util.Map;
  */
 public final class Xattrs {
     public static final int H_OWNER = 16, H_COUNT = 24, H_FIRST = 32;
-    public static final int CAPACITY = Layout.BLOCK_SIZE - H_FIRST;
+    public static final int CAPACITY = Geometry.BLOCK_SIZE - H_FIRST;
     public static final int NAME_MAX = 255;
 
     private final LinkedHashMap<String, byte[]> map = new LinkedHashMap<>();
@@ -52,12 +52,12 @@ public final class Xattrs {
             int count = Bytes.getShort(img, H_COUNT);
             int p = H_FIRST;
             for (int i = 0; i < count; i++) {
-                if (p + 3 > Layout.BLOCK_SIZE) {
+                if (p + 3 > Geometry.BLOCK_SIZE) {
                     throw new FsException(Errno.EUCLEAN, "xattr block " + ip.xattrBlock + ": entry past end");
                 }
                 int nl = img[p] & 0xff;
                 int vl = Bytes.getShort(img, p + 1);
-                if (nl == 0 || p + 3 + nl + vl > Layout.BLOCK_SIZE) {
+                if (nl == 0 || p + 3 + nl + vl > Geometry.BLOCK_SIZE) {
                     throw new FsException(Errno.EUCLEAN, "xattr block " + ip.xattrBlock + ": entry past end");
                 }
                 String name = new String(img, p + 3, nl, StandardCharsets.UTF_8);

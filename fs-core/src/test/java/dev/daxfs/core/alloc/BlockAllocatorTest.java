@@ -5,7 +5,7 @@ import dev.daxfs.core.Errno;
 import dev.daxfs.core.FormatOptions;
 import dev.daxfs.core.FsException;
 import dev.daxfs.core.format.BlockHeader;
-import dev.daxfs.core.format.Layout;
+import dev.daxfs.core.format.Geometry;
 import dev.daxfs.core.format.Magic;
 import dev.daxfs.core.format.Superblock;
 import dev.daxfs.core.inode.InodeCodec;
@@ -35,25 +35,25 @@ import static org.junit.jupiter.api.Assertions.*;
  * on-media bitmap.
  */
 class BlockAllocatorTest {
-    private static final int BS = Layout.BLOCK_SIZE;
+    private static final int BS = Geometry.BLOCK_SIZE;
     private static final long DEVICE_BYTES = 16L << 20;
 
     private HeapDevice dev;
-    private Layout layout;
+    private Geometry geometry;
     private Journal journal;
     private BlockAllocator alloc;
 
     private void format() {
         dev = new HeapDevice("alloc-test", DEVICE_BYTES);
         DaxFs.format(dev, FormatOptions.defaults());
-        layout = Superblock.read(dev).layout;
-        journal = new Journal(dev, layout, sealer(layout));
+        geometry = Superblock.read(dev).geometry;
+        journal = new Journal(dev, geometry, sealer(geometry));
         journal.recover(journal.scan());
-        alloc = new BlockAllocator(journal, layout);
+        alloc = new BlockAllocator(journal, geometry);
         alloc.load();
     }
 
-    static Sealer sealer(Layout l) {
+    static Sealer sealer(Geometry l) {
         return (block, img) -> {
             if (l.isInodeTableBlock(block)) {
                 InodeCodec.sealTableBlock(img);
@@ -66,9 +66,9 @@ class BlockAllocatorTest {
     /** An allocator loaded from a copy of the device as it is now (as a remount would see it). */
     private BlockAllocator reloadedCopy() {
         HeapDevice copy = dev.copy("reloaded");
-        Journal j = new Journal(copy, layout, sealer(layout));
+        Journal j = new Journal(copy, geometry, sealer(geometry));
         j.recover(j.scan());
-        BlockAllocator a = new BlockAllocator(j, layout);
+        BlockAllocator a = new BlockAllocator(j, geometry);
         a.load();
         return a;
     }
@@ -117,14 +117,14 @@ class BlockAllocatorTest {
     @Test
     void aFreshFilesystemHasTheWholeDataAreaFree() {
         format();
-        long data = layout.dataBlocks();
+        long data = geometry.dataBlocks();
         assertEquals(data, alloc.allocatableBlocks());
         assertEquals(data, alloc.freeBlocks());
         assertEquals(data, alloc.reservable());
-        assertFalse(alloc.isFree(layout.dataStart() - 1), "metadata area reported free");
-        assertTrue(alloc.isFree(layout.dataStart()));
-        assertTrue(alloc.isFree(layout.totalBlocks() - 2));
-        assertFalse(alloc.isFree(layout.backupSuperblock()), "backup superblock reported free");
+        assertFalse(alloc.isFree(geometry.dataStart() - 1), "metadata area reported free");
+        assertTrue(alloc.isFree(geometry.dataStart()));
+        assertTrue(alloc.isFree(geometry.totalBlocks() - 2));
+        assertFalse(alloc.isFree(geometry.backupSuperblock()), "backup superblock reported free");
         assertFalse(alloc.checkpointWouldHelp());
         assertFalse(alloc.commitWouldHelp(1));
     }
@@ -137,13 +137,13 @@ class BlockAllocatorTest {
         long count = 0;
         for (int i = 0; i < 120; i++) {
             long want = 1 + rnd.nextInt(30);
-            long goal = rnd.nextInt(4) == 0 ? layout.dataStart() + rnd.nextInt((int) layout.dataBlocks()) : 0;
+            long goal = rnd.nextInt(4) == 0 ? geometry.dataStart() + rnd.nextInt((int) geometry.dataBlocks()) : 0;
             List<Extent> got = allocate(goal, want);
             assertFalse(got.isEmpty());
             assertEquals(want, total(got), "short allocation with plenty of space");
             for (Extent e : got) {
                 assertTrue(e.len() > 0);
-                assertTrue(e.start() >= layout.dataStart() && e.end() <= layout.backupSuperblock(),
+                assertTrue(e.start() >= geometry.dataStart() && e.end() <= geometry.backupSuperblock(),
                         "extent " + e + " outside the data area");
                 for (long b = e.start(); b < e.end(); b++) {
                     assertFalse(used.get((int) b), "block " + b + " handed out twice");
@@ -156,14 +156,14 @@ class BlockAllocatorTest {
                 journal.commit();
             }
         }
-        assertEquals(layout.dataBlocks() - count, alloc.allocatableBlocks());
-        assertEquals(layout.dataBlocks() - count, alloc.freeBlocks());
+        assertEquals(geometry.dataBlocks() - count, alloc.allocatableBlocks());
+        assertEquals(geometry.dataBlocks() - count, alloc.freeBlocks());
 
         // Committed: the on-media bitmap says the same, block for block.
         journal.commit();
         BlockAllocator again = reloadedCopy();
         assertEquals(alloc.allocatableBlocks(), again.allocatableBlocks());
-        for (long b = layout.dataStart(); b < layout.backupSuperblock(); b++) {
+        for (long b = geometry.dataStart(); b < geometry.backupSuperblock(); b++) {
             assertEquals(!used.get((int) b), again.isFree(b), "block " + b + " after reload");
         }
     }
@@ -171,15 +171,15 @@ class BlockAllocatorTest {
     @Test
     void allocationsContinueAtTheGoalAndLargeOnesAre2MiBAligned() {
         format();
-        long ds = layout.dataStart();
-        assertEquals(0, ds % Layout.HUGE_BLOCKS, "data area not 2 MiB aligned");
+        long ds = geometry.dataStart();
+        assertEquals(0, ds % Geometry.HUGE_BLOCKS, "data area not 2 MiB aligned");
         assertEquals(List.of(new Extent(ds, 1)), allocate(0, 1));
         assertEquals(List.of(new Extent(ds + 1, 3)), allocate(ds + 1, 3), "did not grow in place at the goal");
         assertEquals(List.of(new Extent(ds + 10, 2)), allocate(ds + 10, 2), "free goal not honoured");
-        List<Extent> big = allocate(0, Layout.HUGE_BLOCKS);
+        List<Extent> big = allocate(0, Geometry.HUGE_BLOCKS);
         assertEquals(1, big.size());
-        assertEquals(Layout.HUGE_BLOCKS, big.get(0).len());
-        assertEquals(0, big.get(0).start() % Layout.HUGE_BLOCKS, "2 MiB request not aligned: " + big);
+        assertEquals(Geometry.HUGE_BLOCKS, big.get(0).len());
+        assertEquals(0, big.get(0).start() % Geometry.HUGE_BLOCKS, "2 MiB request not aligned: " + big);
         // A goal on a used block is not honoured: the request goes elsewhere.
         List<Extent> moved = allocate(ds + 2, 1);
         assertNotEquals(ds + 2, moved.get(0).start());
@@ -221,7 +221,7 @@ class BlockAllocatorTest {
         format();
         allocateAll();
         journal.commit();
-        long x = layout.dataStart() + 100, y = layout.dataStart() + 200;
+        long x = geometry.dataStart() + 100, y = geometry.dataStart() + 200;
         long seq;
         try (Journal.Handle h = journal.begin()) {
             seq = h.seq();
@@ -372,7 +372,7 @@ class BlockAllocatorTest {
         alloc.pinsReleased();
         assertTrue(alloc.isFree(s + 3));
         assertEquals(alloc.allocatableBlocks(), alloc.freeBlocks());
-        assertEquals(layout.dataBlocks(), alloc.freeBlocks());
+        assertEquals(geometry.dataBlocks(), alloc.freeBlocks());
     }
 
     @Test
@@ -380,12 +380,12 @@ class BlockAllocatorTest {
         format();
         long before = alloc.freeBlocks();
         long[][] bad = {
-                {layout.dataStart() - 1, 1},
-                {layout.dataStart() - 1, 2},
-                {layout.backupSuperblock(), 1},
-                {layout.backupSuperblock() - 1, 2},
-                {layout.dataStart(), 0},
-                {layout.dataStart(), -1},
+                {geometry.dataStart() - 1, 1},
+                {geometry.dataStart() - 1, 2},
+                {geometry.backupSuperblock(), 1},
+                {geometry.backupSuperblock() - 1, 2},
+                {geometry.dataStart(), 0},
+                {geometry.dataStart(), -1},
                 {0, 1},
         };
         for (long[] r : bad) {
@@ -482,7 +482,7 @@ class BlockAllocatorTest {
     void freeCountsAddUpThroughARandomWorkload() {
         format();
         Random rnd = new Random(1234);
-        long data = layout.dataBlocks();
+        long data = geometry.dataBlocks();
         BitSet used = new BitSet();
         BitSet busy = new BitSet(); // freed in the running transaction
         List<Extent> owned = new ArrayList<>();
@@ -494,7 +494,7 @@ class BlockAllocatorTest {
                 if (allocatable == 0) {
                     assertEnospc(want);
                 } else {
-                    List<Extent> got = allocate(rnd.nextBoolean() ? 0 : layout.dataStart() + rnd.nextInt((int) data), want);
+                    List<Extent> got = allocate(rnd.nextBoolean() ? 0 : geometry.dataStart() + rnd.nextInt((int) data), want);
                     assertEquals(Math.min(want, allocatable), total(got));
                     for (Extent e : got) {
                         for (long b = e.start(); b < e.end(); b++) {
@@ -531,7 +531,7 @@ class BlockAllocatorTest {
         assertEquals(alloc.freeBlocks(), alloc.allocatableBlocks());
         BlockAllocator again = reloadedCopy();
         assertEquals(data - used.cardinality(), again.allocatableBlocks());
-        for (long b = layout.dataStart(); b < layout.backupSuperblock(); b++) {
+        for (long b = geometry.dataStart(); b < geometry.backupSuperblock(); b++) {
             assertEquals(!used.get((int) b), alloc.isFree(b), "block " + b);
             assertEquals(!used.get((int) b), again.isFree(b), "block " + b + " after reload");
         }

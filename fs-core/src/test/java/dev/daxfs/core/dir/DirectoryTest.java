@@ -8,7 +8,7 @@ import dev.daxfs.core.Mode;
 import dev.daxfs.core.alloc.BlockAllocator;
 import dev.daxfs.core.format.BlockHeader;
 import dev.daxfs.core.format.Bytes;
-import dev.daxfs.core.format.Layout;
+import dev.daxfs.core.format.Geometry;
 import dev.daxfs.core.format.Magic;
 import dev.daxfs.core.format.Superblock;
 import dev.daxfs.core.inode.FileExtent;
@@ -41,13 +41,13 @@ import static org.junit.jupiter.api.Assertions.*;
  * exclusive, a journal handle, then its ILOCK exclusive (the allocator's lock comes below).
  */
 class DirectoryTest {
-    private static final int BS = Layout.BLOCK_SIZE;
+    private static final int BS = Geometry.BLOCK_SIZE;
     private static final long DEVICE_BYTES = 16L << 20;
     private static final int DT_DIR = 4, DT_REG = 8, DT_LNK = 10;
     private static final long DIR_INO = 2;
 
     private HeapDevice dev;
-    private Layout layout;
+    private Geometry geometry;
     private Journal journal;
     private BlockAllocator alloc;
     private Inode dirInode;
@@ -56,16 +56,16 @@ class DirectoryTest {
     private void format() {
         dev = new HeapDevice("dir-test", DEVICE_BYTES);
         DaxFs.format(dev, FormatOptions.defaults());
-        layout = Superblock.read(dev).layout;
-        journal = new Journal(dev, layout, sealer(layout));
+        geometry = Superblock.read(dev).geometry;
+        journal = new Journal(dev, geometry, sealer(geometry));
         journal.recover(journal.scan());
-        alloc = new BlockAllocator(journal, layout);
+        alloc = new BlockAllocator(journal, geometry);
         alloc.load();
         dirInode = new Inode(DIR_INO, Mode.S_IFDIR | 0755);
         dir = Directory.empty(dirInode);
     }
 
-    static Sealer sealer(Layout l) {
+    static Sealer sealer(Geometry l) {
         return (block, img) -> {
             if (l.isInodeTableBlock(block)) {
                 InodeCodec.sealTableBlock(img);
@@ -114,7 +114,7 @@ class DirectoryTest {
     }
 
     private Directory loadFrom(PmemDevice d, long ino) {
-        Journal j = new Journal(d, layout, sealer(layout));
+        Journal j = new Journal(d, geometry, sealer(geometry));
         j.recover(j.scan());
         Inode fresh = new Inode(ino, Mode.S_IFDIR | 0755);
         fresh.size = dirInode.size;
@@ -161,7 +161,7 @@ class DirectoryTest {
         List<List<String>> perBlock = new ArrayList<>();
         for (long blk : blocks) {
             byte[] img = new byte[BS];
-            d.read(Layout.offset(blk), img, 0, BS);
+            d.read(Geometry.offset(blk), img, 0, BS);
             BlockHeader.verify(img, Magic.DIR, blk, "directory");
             assertEquals(DIR_INO, Bytes.getLong(img, Directory.H_OWNER), "owner of block " + blk);
             int count = Bytes.getShort(img, Directory.H_COUNT);
@@ -351,7 +351,7 @@ class DirectoryTest {
         assertEquals(freeBefore - 4, alloc.allocatableBlocks(), "the directory allocated other than its blocks");
         for (int fb = 0; fb < blocks.size(); fb++) {
             long b = blocks.get(fb);
-            assertTrue(b >= layout.dataStart() && b < layout.backupSuperblock());
+            assertTrue(b >= geometry.dataStart() && b < geometry.backupSuperblock());
             assertFalse(alloc.isFree(b));
             assertEquals(b, dirInode.extents.find(fb).devFor(fb), "extent map vs. block " + fb);
         }
@@ -516,7 +516,7 @@ class DirectoryTest {
         // Checkpointed first: otherwise recovery would replay the logged image over the damage.
         journal.flushAll();
         HeapDevice corrupt = dev.copy("corrupt");
-        long off = Layout.offset(blocks.get(1)) + 200;
+        long off = Geometry.offset(blocks.get(1)) + 200;
         corrupt.putByte(off, (byte) (corrupt.getByte(off) ^ 1));
         FsException crc = assertThrows(FsException.class, () -> loadFrom(corrupt, DIR_INO));
         assertEquals(Errno.EUCLEAN, crc.errno());

@@ -8,7 +8,7 @@ import dev.daxfs.core.OpenFile;
 import dev.daxfs.core.OpenFlags;
 import dev.daxfs.core.TestImage;
 import dev.daxfs.core.Vfs;
-import dev.daxfs.core.format.Layout;
+import dev.daxfs.core.format.Geometry;
 import dev.daxfs.core.inode.FileExtent;
 import dev.daxfs.core.inode.Inode;
 
@@ -22,7 +22,7 @@ import static org.junit.jupiter.api.Assertions.*;
 
 /** A mounted test image with the package-private view the inode-layer tests need. */
 final class Fixture implements AutoCloseable {
-    static final int BS = Layout.BLOCK_SIZE;
+    static final int BS = Geometry.BLOCK_SIZE;
 
     final TestImage img;
     final DaxFileSystem fs;
@@ -129,8 +129,8 @@ final class Fixture implements AutoCloseable {
         FileIo.duringReadCopyForTests = null;
         FileIo.duringDirectWriteCopyForTests = null;
         FileIo.afterDirectWriteCopyForTests = null;
-        Layouts.onPinWaitForTests = null;
-        Layouts.afterBreakForTests = null;
+        BreakLayouts.onPinWaitForTests = null;
+        BreakLayouts.afterBreakForTests = null;
         dev.daxfs.core.inode.DioCounter.onWaitForTests = null;
         try {
             fs.close();

@@ -47,7 +47,7 @@ class TruncateVsReferencesTest {
                     await(letCopyFinish);
                 }
             };
-            Layouts.onPinWaitForTests = truncateWaitsForPin::countDown;
+            BreakLayouts.onPinWaitForTests = truncateWaitsForPin::countDown;
 
             OpenFile d = f.fs.open(ino, OpenFlags.O_RDONLY | OpenFlags.O_DIRECT);
             NativeBuf buf = new NativeBuf(LEN);
@@ -132,7 +132,7 @@ class TruncateVsReferencesTest {
                 inCopy.countDown();
                 await(letCopyFinish);
             };
-            Layouts.onPinWaitForTests = punchWaitsForPin::countDown;
+            BreakLayouts.onPinWaitForTests = punchWaitsForPin::countDown;
 
             Worker<Void> writer = Worker.run("dio-writer", () -> f.write(ino, 0, neu, OpenFlags.O_DIRECT));
             await(inCopy);
@@ -170,8 +170,8 @@ class TruncateVsReferencesTest {
             CountDownLatch pinned = new CountDownLatch(1);
             CountDownLatch unpin = new CountDownLatch(1);
             java.util.concurrent.atomic.AtomicReference<Worker<Void>> staleReader = new java.util.concurrent.atomic.AtomicReference<>();
-            Layouts.afterBreakForTests = () -> {
-                Layouts.afterBreakForTests = null;
+            BreakLayouts.afterBreakForTests = () -> {
+                BreakLayouts.afterBreakForTests = null;
                 staleReader.set(Worker.run("stale-reader", () -> {
                     f.ctx.pins.pin(stale, 1);
                     pinned.countDown();

@@ -14,7 +14,7 @@ import dev.daxfs.core.Vfs;
 import dev.daxfs.core.format.BlockHeader;
 import dev.daxfs.core.format.Bytes;
 import dev.daxfs.core.format.Crc;
-import dev.daxfs.core.format.Layout;
+import dev.daxfs.core.format.Geometry;
 import dev.daxfs.core.format.Magic;
 import dev.daxfs.core.format.Superblock;
 import dev.daxfs.core.inode.InodeCodec;
@@ -52,7 +52,7 @@ class CorruptImageFuzzTest {
             Vfs fs = base.mount();
             FsckTest.populate(fs);
             fs.close();
-            Layout l = Superblock.read(base.dev).layout;
+            Geometry l = Superblock.read(base.dev).geometry;
             List<Long> targets = metadataBlocks(base.dev, l);
             base.dev.close();
             base.dev = null;
@@ -80,16 +80,16 @@ class CorruptImageFuzzTest {
     }
 
     /** Every block that holds metadata: fixed regions in use, and data-area blocks with a header. */
-    static List<Long> metadataBlocks(MappedDevice dev, Layout l) {
+    static List<Long> metadataBlocks(MappedDevice dev, Geometry l) {
         List<Long> out = new ArrayList<>(List.of(0L, l.journalStart(), l.journalStart() + 1, l.inodeBitmapStart(),
                 l.blockBitmapStart(), l.backupSuperblock()));
         for (long b = l.inodeTableStart(); b < l.inodeTableStart() + 24; b++) {
             out.add(b);
         }
         for (long b = l.dataStart(); b < l.totalBlocks() - 1; b++) {
-            int magic = dev.getInt(Layout.offset(b));
+            int magic = dev.getInt(Geometry.offset(b));
             if ((magic == Magic.DIR || magic == Magic.EXTENTS || magic == Magic.XATTR)
-                    && dev.getLong(Layout.offset(b) + BlockHeader.SELF) == b) {
+                    && dev.getLong(Geometry.offset(b) + BlockHeader.SELF) == b) {
                 out.add(b);
             }
         }
@@ -100,7 +100,7 @@ class CorruptImageFuzzTest {
             Long.MAX_VALUE, Long.MIN_VALUE, 1L << 32, 1L << 40};
 
     /** Mutates, checks, mounts and uses one image; true if it mounted. */
-    static boolean oneImage(Path path, Layout l, List<Long> targets, long seed) {
+    static boolean oneImage(Path path, Geometry l, List<Long> targets, long seed) {
         Random r = new Random(seed);
         try (MappedDevice dev = MappedDevice.open(path, false)) {
             int n = 1 + r.nextInt(6);
@@ -109,10 +109,10 @@ class CorruptImageFuzzTest {
             for (int i = 0; i < n; i++) {
                 long blk = targets.get(r.nextInt(targets.size()));
                 touched.add(blk);
-                long base = Layout.offset(blk);
-                int off = r.nextInt(Layout.BLOCK_SIZE);
+                long base = Geometry.offset(blk);
+                int off = r.nextInt(Geometry.BLOCK_SIZE);
                 if (blk >= l.inodeTableStart() && blk < l.inodeTableStart() + l.inodeTableBlocks() && r.nextBoolean()) {
-                    off = (r.nextInt(Layout.INODES_PER_BLOCK) * Layout.INODE_SIZE) + 8 * r.nextInt(Layout.INODE_SIZE / 8);
+                    off = (r.nextInt(Geometry.INODES_PER_BLOCK) * Geometry.INODE_SIZE) + 8 * r.nextInt(Geometry.INODE_SIZE / 8);
                 } else if (r.nextInt(3) == 0) {
                     off = 8 * r.nextInt(64); // the header and the first fields
                 }
@@ -121,26 +121,26 @@ class CorruptImageFuzzTest {
                     case 1 -> dev.putByte(base + off, (byte) r.nextInt(256));
                     default -> {
                         long v = INTERESTING[r.nextInt(INTERESTING.length)];
-                        if (off + 8 <= Layout.BLOCK_SIZE && r.nextBoolean()) {
+                        if (off + 8 <= Geometry.BLOCK_SIZE && r.nextBoolean()) {
                             dev.putLong(base + (off & ~7), v);
                         } else {
-                            dev.putInt(base + (Math.min(off, Layout.BLOCK_SIZE - 4) & ~3), (int) v);
+                            dev.putInt(base + (Math.min(off, Geometry.BLOCK_SIZE - 4) & ~3), (int) v);
                         }
                     }
                 }
             }
             if (reseal) {
                 for (long blk : touched) {
-                    byte[] img = new byte[Layout.BLOCK_SIZE];
-                    dev.read(Layout.offset(blk), img, 0, img.length);
+                    byte[] img = new byte[Geometry.BLOCK_SIZE];
+                    dev.read(Geometry.offset(blk), img, 0, img.length);
                     if (blk == 0 || blk == l.backupSuperblock()) {
-                        Bytes.putInt(img, 8, Crc.of(img, 0, Layout.BLOCK_SIZE, 8));
+                        Bytes.putInt(img, 8, Crc.of(img, 0, Geometry.BLOCK_SIZE, 8));
                     } else if (blk >= l.inodeTableStart() && blk < l.inodeTableStart() + l.inodeTableBlocks()) {
                         InodeCodec.sealTableBlock(img);
                     } else {
                         BlockHeader.seal(img);
                     }
-                    dev.write(Layout.offset(blk), img, 0, img.length);
+                    dev.write(Geometry.offset(blk), img, 0, img.length);
                 }
             }
             FsckReport check = Fsck.run(dev, FsckOptions.check());

@@ -13,7 +13,7 @@ import dev.daxfs.core.TestImage;
 import dev.daxfs.core.Vfs;
 import dev.daxfs.core.format.BlockHeader;
 import dev.daxfs.core.format.Bytes;
-import dev.daxfs.core.format.Layout;
+import dev.daxfs.core.format.Geometry;
 import dev.daxfs.core.format.Superblock;
 import dev.daxfs.core.inode.InodeCodec;
 import dev.daxfs.pmem.MappedDevice;
@@ -57,23 +57,23 @@ class FsckTest {
         return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(Files.readAllBytes(p)));
     }
 
-    static Layout layout(PmemDevice dev) {
-        return Superblock.read(dev).layout;
+    static Geometry geometry(PmemDevice dev) {
+        return Superblock.read(dev).geometry;
     }
 
     /** Rewrites a block-header metadata block after a change, with a fresh CRC. */
     static void reseal(PmemDevice dev, long block) {
-        byte[] img = new byte[Layout.BLOCK_SIZE];
-        dev.read(Layout.offset(block), img, 0, img.length);
+        byte[] img = new byte[Geometry.BLOCK_SIZE];
+        dev.read(Geometry.offset(block), img, 0, img.length);
         BlockHeader.seal(img);
-        dev.write(Layout.offset(block), img, 0, img.length);
+        dev.write(Geometry.offset(block), img, 0, img.length);
     }
 
     static void resealInodes(PmemDevice dev, long block) {
-        byte[] img = new byte[Layout.BLOCK_SIZE];
-        dev.read(Layout.offset(block), img, 0, img.length);
+        byte[] img = new byte[Geometry.BLOCK_SIZE];
+        dev.read(Geometry.offset(block), img, 0, img.length);
         InodeCodec.sealTableBlock(img);
-        dev.write(Layout.offset(block), img, 0, img.length);
+        dev.write(Geometry.offset(block), img, 0, img.length);
     }
 
     static long inodeOf(PmemDevice dev, String... path) {
@@ -115,13 +115,13 @@ class FsckTest {
             fs.close();
             img.skipFsck("repaired by the test itself");
             PmemDevice dev = img.dev;
-            Layout l = layout(dev);
+            Geometry l = geometry(dev);
             long f = inodeOf(dev, "dir", "data");
             // leak: mark the block before the backup superblock used
             long leak = l.totalBlocks() - 2;
-            long bblk = l.blockBitmapStart() + leak / Layout.BITS_PER_BITMAP_BLOCK;
-            long bit = leak % Layout.BITS_PER_BITMAP_BLOCK;
-            long byteOff = Layout.offset(bblk) + Layout.BITMAP_HEADER + bit / 8;
+            long bblk = l.blockBitmapStart() + leak / Geometry.BITS_PER_BITMAP_BLOCK;
+            long bit = leak % Geometry.BITS_PER_BITMAP_BLOCK;
+            long byteOff = Geometry.offset(bblk) + Geometry.BITMAP_HEADER + bit / 8;
             dev.putByte(byteOff, (byte) (dev.getByte(byteOff) | (1 << (bit % 8))));
             reseal(dev, bblk);
             // link count: 2 names, claim 5
@@ -153,12 +153,12 @@ class FsckTest {
             populate(fs);
             fs.close();
             PmemDevice dev = img.dev;
-            Layout l = layout(dev);
+            Geometry l = geometry(dev);
             long victim = inodeOf(dev, "dir", "sub", "entry-with-a-longish-name-7");
             // free the slot (keep its generation) but leave its entry and bitmap bit
             long off = l.inodeOffset(victim);
             int gen = dev.getInt(off + InodeCodec.O_GEN);
-            dev.zero(off, Layout.INODE_SIZE);
+            dev.zero(off, Geometry.INODE_SIZE);
             dev.putInt(off + InodeCodec.O_GEN, gen);
             FsckReport r = Fsck.run(dev, FsckOptions.check());
             assertEquals(4, r.exitCode());
@@ -184,7 +184,7 @@ class FsckTest {
             fs.close();
             img.skipFsck("deliberately corrupt");
             PmemDevice dev = img.dev;
-            Layout l = layout(dev);
+            Geometry l = geometry(dev);
             long f = inodeOf(dev, "dir", "data");
             dev.putLong(l.inodeOffset(f) + InodeCodec.O_SIZE, 12345); // no reseal: CRC mismatch
             FsckReport r = Fsck.run(dev, FsckOptions.check());
@@ -278,8 +278,8 @@ class FsckTest {
         try (TestImage img = new TestImage(32L << 20)) {
             img.mount().close();
             img.skipFsck("bad block injected");
-            Layout l = layout(img.dev);
-            img.dev.badBlocks().inject(Layout.offset(l.inodeTableStart()), 4096);
+            Geometry l = geometry(img.dev);
+            img.dev.badBlocks().inject(Geometry.offset(l.inodeTableStart()), 4096);
             FsckReport r = Fsck.run(img.dev, FsckOptions.check());
             assertEquals(4, r.exitCode());
             String all = String.join("\n", r.problems());

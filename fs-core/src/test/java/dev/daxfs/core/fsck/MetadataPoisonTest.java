@@ -6,7 +6,7 @@ import dev.daxfs.core.Mode;
 import dev.daxfs.core.TestImage;
 import dev.daxfs.core.Vfs;
 import dev.daxfs.core.format.BlockHeader;
-import dev.daxfs.core.format.Layout;
+import dev.daxfs.core.format.Geometry;
 import dev.daxfs.core.format.Magic;
 import dev.daxfs.core.format.Superblock;
 import dev.daxfs.pmem.PmemDevice;
@@ -28,9 +28,9 @@ class MetadataPoisonTest {
     }
 
     /** The device block of directory {@code dir}'s first entry block. */
-    static long dirBlock(PmemDevice dev, Layout l, long dir) {
+    static long dirBlock(PmemDevice dev, Geometry l, long dir) {
         for (long b = l.dataStart(); b < l.totalBlocks() - 1; b++) {
-            long off = Layout.offset(b);
+            long off = Geometry.offset(b);
             if (dev.getInt(off) == Magic.DIR && dev.getLong(off + BlockHeader.SELF) == b && dev.getLong(off + 16) == dir) {
                 return b;
             }
@@ -47,9 +47,9 @@ class MetadataPoisonTest {
             long f = fs.mknod(d, "f", Mode.S_IFREG | 0644, 0, 0, 0).ino();
             assertEquals(f, fs.lookup(d, "f")); // the entries are cached in memory now
             fs.sync();
-            Layout l = Superblock.read(img.dev).layout;
+            Geometry l = Superblock.read(img.dev).geometry;
             long blk = dirBlock(img.dev, l, d);
-            img.dev.badBlocks().inject(Layout.offset(blk), Layout.BLOCK_SIZE);
+            img.dev.badBlocks().inject(Geometry.offset(blk), Geometry.BLOCK_SIZE);
 
             assertEquals(Errno.EIO, errno(() -> fs.lookup(d, "f")), "the cached entries must not be trusted");
             assertEquals(Errno.EIO, errno(() -> fs.readdir(d, (n, i, t) -> false)));
@@ -73,8 +73,8 @@ class MetadataPoisonTest {
             fs.close();
             img.reopen();
             Vfs fs2 = img.mount(); // only the root is cached
-            Layout l = Superblock.read(img.dev).layout;
-            img.dev.badBlocks().inject(Layout.offset(l.inodeBlock(f)), Layout.BLOCK_SIZE);
+            Geometry l = Superblock.read(img.dev).geometry;
+            img.dev.badBlocks().inject(Geometry.offset(l.inodeBlock(f)), Geometry.BLOCK_SIZE);
 
             assertEquals(Errno.EROFS, errno(() -> fs2.mknod(Vfs.ROOT_INO, "g", Mode.S_IFREG | 0644, 0, 0, 0)),
                     "poison in the inode table shuts the filesystem down at once");

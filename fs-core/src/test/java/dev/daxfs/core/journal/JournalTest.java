@@ -6,7 +6,7 @@ import dev.daxfs.core.FormatOptions;
 import dev.daxfs.core.FsException;
 import dev.daxfs.core.format.BlockHeader;
 import dev.daxfs.core.format.Bytes;
-import dev.daxfs.core.format.Layout;
+import dev.daxfs.core.format.Geometry;
 import dev.daxfs.core.format.Magic;
 import dev.daxfs.core.format.Superblock;
 import dev.daxfs.core.inode.InodeCodec;
@@ -37,13 +37,13 @@ import static org.junit.jupiter.api.Assertions.*;
  * journal does not care what a block holds, only that its home lies past the journal.
  */
 class JournalTest {
-    private static final int BS = Layout.BLOCK_SIZE;
+    private static final int BS = Geometry.BLOCK_SIZE;
     private static final long DEVICE_BYTES = 16L << 20;
     /** A 32-block journal: a 31-block ring that wraps after a handful of transactions. */
     private static final long SMALL_JOURNAL = 32L * BS;
 
     private HeapDevice dev;
-    private Layout layout;
+    private Geometry geometry;
     private Journal journal;
 
     // ---- fixture ---------------------------------------------------------------------------
@@ -52,24 +52,24 @@ class JournalTest {
     private void format(long journalBytes) {
         dev = new HeapDevice("journal-test", DEVICE_BYTES);
         DaxFs.format(dev, new FormatOptions("", 8192, journalBytes));
-        layout = Superblock.read(dev).layout;
+        geometry = Superblock.read(dev).geometry;
         journal = open(dev);
     }
 
     /** A journal on {@code d}, recovered the way mount does it. */
     private Journal open(PmemDevice d) {
-        Journal j = new Journal(d, layout, sealer(layout));
+        Journal j = new Journal(d, geometry, sealer(geometry));
         j.recover(j.scan());
         return j;
     }
 
     /** A journal object used only to scan {@code d} (scan never writes). */
     private Journal.ReplayPlan scan(PmemDevice d) {
-        return new Journal(d, layout, sealer(layout)).scan();
+        return new Journal(d, geometry, sealer(geometry)).scan();
     }
 
     /** The sealer mount installs (DaxFileSystem.sealer is package-private to fs). */
-    static Sealer sealer(Layout l) {
+    static Sealer sealer(Geometry l) {
         return (block, img) -> {
             if (l.isInodeTableBlock(block)) {
                 InodeCodec.sealTableBlock(img);
@@ -80,16 +80,16 @@ class JournalTest {
     }
 
     private long ringSize() {
-        return layout.journalBlocks() - 1;
+        return geometry.journalBlocks() - 1;
     }
 
     private long ringBlock(long idx) {
-        return layout.journalStart() + 1 + Math.floorMod(idx, ringSize());
+        return geometry.journalStart() + 1 + Math.floorMod(idx, ringSize());
     }
 
     /** The i-th test block (in the data area: past the journal, before the backup superblock). */
     private long blk(int i) {
-        return layout.dataStart() + i;
+        return geometry.dataStart() + i;
     }
 
     /** Fills {@code img} as block {@code block} carrying {@code seed}: header, seed, pattern. */
@@ -143,12 +143,12 @@ class JournalTest {
     /** The seed at {@code block}'s home on {@code d}; a non-zero home must be sealed. */
     private static int seedAt(PmemDevice d, long block) {
         byte[] b = new byte[BS];
-        d.read(Layout.offset(block), b, 0, BS);
+        d.read(Geometry.offset(block), b, 0, BS);
         return seedOf(b, block, true);
     }
 
     private static void zeroHome(PmemDevice d, long block) {
-        d.zero(Layout.offset(block), BS);
+        d.zero(Geometry.offset(block), BS);
     }
 
     private static List<Long> homes(Journal.ReplayPlan p) {
@@ -182,7 +182,7 @@ class JournalTest {
     }
 
     private static void flip(PmemDevice d, long block, int byteInBlock) {
-        long off = Layout.offset(block) + byteInBlock;
+        long off = Geometry.offset(block) + byteInBlock;
         d.putByte(off, (byte) (d.getByte(off) ^ 0x5a));
     }
 
@@ -223,7 +223,7 @@ class JournalTest {
         assertFalse(journal.inHandle());
         assertThrows(IllegalStateException.class, () -> journal.modify(a));
         assertThrows(IllegalStateException.class, () -> journal.create(a));
-        assertThrows(IllegalStateException.class, () -> journal.addOrderedData(Layout.offset(a), BS));
+        assertThrows(IllegalStateException.class, () -> journal.addOrderedData(Geometry.offset(a), BS));
         try (Journal.Handle outer = journal.begin()) {
             try (Journal.Handle inner = journal.begin()) {
                 assertEquals(outer.seq(), inner.seq(), "nested handles join one transaction");
@@ -271,7 +271,7 @@ class JournalTest {
             assertEquals(0, seedAt(copy, x), "the crash image was taken before home was written");
         }
 
-        Journal j2 = new Journal(copy, layout, sealer(layout));
+        Journal j2 = new Journal(copy, geometry, sealer(geometry));
         Journal.ReplayPlan plan = j2.scan();
         assertEquals(1, plan.transactions());
         assertEquals(seq + 1, plan.nextSeq());
@@ -309,7 +309,7 @@ class JournalTest {
         assertEquals(List.of(a), homes(plan));
         // Home lost (its write was never persisted) - replay brings it back.
         zeroHome(afterCommit, a);
-        Journal recovered = new Journal(afterCommit, layout, sealer(layout));
+        Journal recovered = new Journal(afterCommit, geometry, sealer(geometry));
         assertEquals(1, recovered.recover(recovered.scan()));
         assertEquals(8, seedAt(afterCommit, a));
 
@@ -331,7 +331,7 @@ class JournalTest {
         HeapDevice copy = crash[0];
         HeapDevice untouched = copy.copy("untouched");
 
-        Journal overlay = new Journal(copy, layout, sealer(layout));
+        Journal overlay = new Journal(copy, geometry, sealer(geometry));
         overlay.openOverlay(overlay.scan());
         assertEquals(9, seedOf(overlay.read(a), a, true));
         assertEquals(0, seedAt(copy, a));
@@ -363,16 +363,16 @@ class JournalTest {
         long commitIdx = full.endIndex() - 1;
         long commitBlock = ringBlock(commitIdx);
         byte[] cb = new byte[BS];
-        image.read(Layout.offset(commitBlock), cb, 0, BS);
+        image.read(Geometry.offset(commitBlock), cb, 0, BS);
         assertEquals(Magic.JOURNAL_COMMIT, BlockHeader.magic(cb), "not the commit record of tx 2");
         assertEquals(seq2, Bytes.getLong(cb, JournalFormat.C_SEQ));
         assertEquals(2, Bytes.getInt(cb, JournalFormat.C_TOTAL));
         byte[] db = new byte[BS];
-        image.read(Layout.offset(ringBlock(commitIdx - 3)), db, 0, BS);
+        image.read(Geometry.offset(ringBlock(commitIdx - 3)), db, 0, BS);
         assertEquals(Magic.JOURNAL_DESC, BlockHeader.magic(db), "tx 2 is not desc, a, b, commit");
         assertEquals(seq2, Bytes.getLong(db, JournalFormat.D_SEQ));
         HeapDevice control = image.copy("control");
-        Journal jc = new Journal(control, layout, sealer(layout));
+        Journal jc = new Journal(control, geometry, sealer(geometry));
         assertEquals(2, jc.recover(jc.scan()));
         assertEquals(2, seedAt(control, a));
         assertEquals(3, seedAt(control, b));
@@ -382,7 +382,7 @@ class JournalTest {
         flip(torn, commitBlock, 1000);
         broken.put("one byte of the commit record", torn);
         HeapDevice missing = image.copy("missing-commit");
-        missing.zero(Layout.offset(commitBlock), BS);
+        missing.zero(Geometry.offset(commitBlock), BS);
         broken.put("commit record missing", missing);
         HeapDevice tornImage = image.copy("torn-image");
         flip(tornImage, ringBlock(commitIdx - 1), 2000); // b's logged image: the data CRC fails
@@ -397,7 +397,7 @@ class JournalTest {
             assertEquals(1, plan.transactions(), e.getKey() + ": only tx 1 is complete");
             assertEquals(List.of(a), homes(plan), e.getKey());
             assertEquals(seq1 + 1, plan.nextSeq(), e.getKey());
-            Journal j = new Journal(d, layout, sealer(layout));
+            Journal j = new Journal(d, geometry, sealer(geometry));
             assertEquals(1, j.recover(plan), e.getKey());
             assertEquals(1, seedAt(d, a), e.getKey() + ": tx 1 replayed, tx 2's newer image not");
             assertEquals(0, seedAt(d, b), e.getKey() + ": tx 2 must not be replayed");
@@ -424,7 +424,7 @@ class JournalTest {
         assertEquals(4, plan.transactions());
         assertEquals(List.of(a, b, a, a, c, b), homes(plan));
         assertEquals(List.of(1, 1, 2, 3, 3, 4), seeds(plan));
-        new Journal(image, layout, sealer(layout)).recover(plan);
+        new Journal(image, geometry, sealer(geometry)).recover(plan);
         assertEquals(3, seedAt(image, a));
         assertEquals(4, seedAt(image, b));
         assertEquals(3, seedAt(image, c));
@@ -473,7 +473,7 @@ class JournalTest {
         RecordingDevice rec = new RecordingDevice(dev);
         Journal j = open(rec);
         long a = blk(0);
-        long dataOff = Layout.offset(blk(100));
+        long dataOff = Geometry.offset(blk(100));
         int start = rec.log().size();
         try (Journal.Handle h = j.begin()) {
             j.addOrderedData(dataOff, BS);
@@ -481,7 +481,7 @@ class JournalTest {
             write(j, a, 1);
         }
         j.commit();
-        long commitOff = Layout.offset(ringBlock(scan(rec).endIndex() - 1));
+        long commitOff = Geometry.offset(ringBlock(scan(rec).endIndex() - 1));
         int dataPersist = -1, commitStore = -1, homeStore = -1;
         OpLog.Cursor c = rec.log().cursor(start);
         while (c.next()) {
@@ -490,7 +490,7 @@ class JournalTest {
                 dataPersist = i;
             } else if (c.kind() == OpLog.STORE && c.offset() == commitOff && commitStore < 0) {
                 commitStore = i;
-            } else if (c.kind() == OpLog.STORE && c.offset() == Layout.offset(a) && homeStore < 0) {
+            } else if (c.kind() == OpLog.STORE && c.offset() == Geometry.offset(a) && homeStore < 0) {
                 homeStore = i;
             }
         }

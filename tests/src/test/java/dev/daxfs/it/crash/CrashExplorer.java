@@ -159,7 +159,7 @@ final class CrashExplorer {
         this.stats = stats;
         this.mountOpts = new MountOptions(false, false, true, 4096, 3_600_000);
         this.oracle = new Oracle(driver.states);
-        long hdr = dev.daxfs.core.format.Superblock.read(initial).layout.journalStart() << 12;
+        long hdr = dev.daxfs.core.format.Superblock.read(initial).geometry.journalStart() << 12;
         this.headerLo = TEAR_JOURNAL_HEADER ? -1 : hdr >>> 3;
         this.headerHi = TEAR_JOURNAL_HEADER ? -1 : (hdr + 4096) >>> 3;
     }

@@ -5,7 +5,7 @@ import dev.daxfs.core.FormatOptions;
 import dev.daxfs.core.Mode;
 import dev.daxfs.core.MountOptions;
 import dev.daxfs.core.Vfs;
-import dev.daxfs.core.format.Layout;
+import dev.daxfs.core.format.Geometry;
 import dev.daxfs.core.format.Superblock;
 import dev.daxfs.core.journal.Journal;
 import dev.daxfs.pmem.PmemDevice;
@@ -32,10 +32,10 @@ class FullJournalMountTimeTest {
         Configurator.setLevel("dev.daxfs", Level.WARN);
         HeapDevice heap = new HeapDevice("full-journal", SIZE);
         DaxFs.format(heap, FormatOptions.defaults());
-        Layout layout = Superblock.read(heap).layout;
+        Geometry geometry = Superblock.read(heap).geometry;
         // The journal publishes a checkpoint's new tail with one 8-byte store at byte 32 of its
         // header block (format.md: the live tail word).
-        long headerOff = Layout.offset(layout.journalStart()) + 32;
+        long headerOff = Geometry.offset(geometry.journalStart()) + 32;
         HeapDevice[] crash = new HeapDevice[1];
         // Snapshot the device at the first journal-header write after mount (the checkpoint).
         PmemDevice dev = new ForwardingDevice(heap) {
@@ -75,8 +75,8 @@ class FullJournalMountTimeTest {
         fs.close();
         assertTrue(crash[0] != null, "no checkpoint after " + created + " fsynced creates");
 
-        Journal.ReplayPlan plan = new Journal(crash[0], layout, (b, img) -> { }).scan();
-        long ringBlocks = layout.journalBlocks() - 1;
+        Journal.ReplayPlan plan = new Journal(crash[0], geometry, (b, img) -> { }).scan();
+        long ringBlocks = geometry.journalBlocks() - 1;
         long used = plan.endIndex() >= plan.tail() ? plan.endIndex() - plan.tail() : ringBlocks - plan.tail() + plan.endIndex();
         HeapDevice second = crash[0].copy("crashed-full-journal-2");
         long t0 = System.nanoTime();
@@ -109,7 +109,7 @@ class FullJournalMountTimeTest {
         System.out.printf("crash: full journal: %d MiB journal (%d ring blocks), %d in use (%.0f%%), "
                         + "%d transactions / %d block images replayed; mount after the crash %.0f ms (first in this JVM),"
                         + " %.0f ms (again, warm); clean mount %.0f ms (4 GiB image in memory)%n",
-                layout.journalBlocks() * Layout.BLOCK_SIZE >> 20, ringBlocks, used, 100.0 * used / ringBlocks,
+                geometry.journalBlocks() * Geometry.BLOCK_SIZE >> 20, ringBlocks, used, 100.0 * used / ringBlocks,
                 plan.transactions(), plan.writes().size(), coldNs / 1e6, warmNs / 1e6, cleanNs / 1e6);
         assertTrue(used > ringBlocks / 2, "ring only " + used + " of " + ringBlocks + " blocks full");
         assertTrue(plan.transactions() >= created, plan.transactions() + " transactions for " + created + " fsyncs");

@@ -17,7 +17,7 @@ final class JournalView {
     /** The transactions the image would replay, or null if its journal cannot be read. */
     static Journal.ReplayPlan scan(PmemDevice dev) {
         try {
-            return new Journal(dev, Superblock.read(dev).layout, (b, img) -> { }).scan();
+            return new Journal(dev, Superblock.read(dev).geometry, (b, img) -> { }).scan();
         } catch (RuntimeException e) {
             return null;
         }
@@ -38,7 +38,7 @@ final class JournalView {
 
     static String describe(PmemDevice dev) {
         try {
-            Journal.ReplayPlan plan = new Journal(dev, Superblock.read(dev).layout, (b, img) -> { }).scan();
+            Journal.ReplayPlan plan = new Journal(dev, Superblock.read(dev).geometry, (b, img) -> { }).scan();
             TreeSet<Long> homes = new TreeSet<>();
             for (Map.Entry<Long, byte[]> w : plan.writes()) {
                 homes.add(w.getKey());

@@ -14,7 +14,7 @@ package dev.daxfs.core.format;
  * last block              backup superblock
  * </pre>
  */
-public record Layout(long totalBlocks, long journalStart, long journalBlocks,
+public record Geometry(long totalBlocks, long journalStart, long journalBlocks,
                      long inodeBitmapStart, long inodeBitmapBlocks,
                      long inodeTableStart, long inodeTableBlocks, long inodeCount,
                      long blockBitmapStart, long blockBitmapBlocks, long dataStart) {
@@ -28,7 +28,7 @@ public record Layout(long totalBlocks, long journalStart, long journalBlocks,
     public static final long BITS_PER_BITMAP_BLOCK = (BLOCK_SIZE - BITMAP_HEADER) * 8L;
     public static final long HUGE_BLOCKS = (2L << 20) / BLOCK_SIZE; // 512 blocks = 2 MiB
 
-    public static Layout compute(long deviceBytes, long bytesPerInode, long journalBytes) {
+    public static Geometry compute(long deviceBytes, long bytesPerInode, long journalBytes) {
         long total = deviceBytes / BLOCK_SIZE;
         long journal = journalBytes > 0 ? journalBytes / BLOCK_SIZE
                 : Math.max(1024, Math.min(16384, total / 64)); // 4 MiB .. 64 MiB
@@ -42,7 +42,7 @@ public record Layout(long totalBlocks, long journalStart, long journalBlocks,
         long its = ibs + ibm;
         long bbs = its + itb;
         long data = ceilDiv(bbs + bbm, HUGE_BLOCKS) * HUGE_BLOCKS;
-        return new Layout(total, js, journal, ibs, ibm, its, itb, inodes, bbs, bbm, data);
+        return new Geometry(total, js, journal, ibs, ibm, its, itb, inodes, bbs, bbm, data);
     }
 
     public static long ceilDiv(long a, long b) {

@@ -2,11 +2,10 @@ package dev.daxfs.core.fs;
 
 import dev.daxfs.core.Errno;
 import dev.daxfs.core.FsException;
-import dev.daxfs.core.format.Layout;
+import dev.daxfs.core.format.Geometry;
 import dev.daxfs.core.inode.FileExtent;
 import dev.daxfs.core.inode.Inode;
 import dev.daxfs.core.layout.LeaseSet;
-import dev.daxfs.pmem.BadBlocks;
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
 
@@ -20,8 +19,8 @@ import java.util.concurrent.TimeUnit;
  * in-flight copies, and in-flight direct I/O (counted per inode, waited for by the caller after
  * this class is done). {@link #breakLayouts} is the one place that breaks the first two.
  */
-final class Layouts {
-    private static final Logger LOG = LogManager.getLogger(Layouts.class);
+final class BreakLayouts {
+    private static final Logger LOG = LogManager.getLogger(BreakLayouts.class);
     /** A pin never outlives its request; past this, something is wrong. */
     static final long PIN_WAIT_NS = TimeUnit.SECONDS.toNanos(30);
 
@@ -45,7 +44,7 @@ final class Layouts {
 
     private final FsContext fs;
 
-    Layouts(FsContext fs) {
+    BreakLayouts(FsContext fs) {
         this.fs = fs;
     }
 
@@ -134,7 +133,7 @@ final class Layouts {
         ip.ilock.lockShared(); // extent map walk
         try {
             long end = len > Long.MAX_VALUE - off ? Long.MAX_VALUE : off + len;
-            ext = ip.extents.overlapping(off >>> Layout.BLOCK_SHIFT, (end >>> Layout.BLOCK_SHIFT) + 1);
+            ext = ip.extents.overlapping(off >>> Geometry.BLOCK_SHIFT, (end >>> Geometry.BLOCK_SHIFT) + 1);
         } finally {
             ip.ilock.unlockShared();
         }
@@ -157,9 +156,9 @@ final class Layouts {
         fs.stats.layoutChanges.increment();
         Waits w = breakLayouts(held, off, len, Reason.UNMAP);
         boolean dio = held.ip.dio.waitIdle(); // inode_dio_wait: IOLOCK excl keeps new DIO out
-        long fromFb = off >>> Layout.BLOCK_SHIFT;
+        long fromFb = off >>> Geometry.BLOCK_SHIFT;
         long end = len > Long.MAX_VALUE - off ? Long.MAX_VALUE : off + len;
-        long toFb = end == Long.MAX_VALUE ? Long.MAX_VALUE : (end + Layout.BLOCK_SIZE - 1) >>> Layout.BLOCK_SHIFT;
+        long toFb = end == Long.MAX_VALUE ? Long.MAX_VALUE : (end + Geometry.BLOCK_SIZE - 1) >>> Geometry.BLOCK_SHIFT;
         dropMappingEntries(held.ip, fromFb, toFb);
         if (w.lease) {
             fs.stats.layoutWaitsLease.increment();
@@ -192,28 +191,6 @@ final class Layouts {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new FsException(Errno.EINTR, "interrupted while invalidating mapping entries");
-        }
-    }
-
-    /** Reads of poisoned device bytes fail with EIO: never return wrong data silently. */
-    void checkPoison(Inode ip, long devOff, long len) {
-        BadBlocks bb = fs.dev.badBlocks();
-        if (bb.isBad(devOff, len)) {
-            throw new FsException(Errno.EIO, ip + ": media error in device range 0x"
-                    + Long.toHexString(devOff) + "+" + len);
-        }
-    }
-
-    /** A full-block write over a poisoned block clears it, as on real pmem. */
-    void clearPoison(Inode ip, long devOff, long len) {
-        BadBlocks bb = fs.dev.badBlocks();
-        if (!bb.isBad(devOff, len)) {
-            return;
-        }
-        long first = (devOff + Layout.BLOCK_SIZE - 1) & ~(long) (Layout.BLOCK_SIZE - 1);
-        long last = (devOff + len) & ~(long) (Layout.BLOCK_SIZE - 1);
-        if (last > first) {
-            bb.clear(first, last - first);
         }
     }
 }

@@ -1,0 +1,58 @@
+package dev.daxfs.core.fs;
+
+import dev.daxfs.core.Errno;
+import dev.daxfs.core.FsException;
+import dev.daxfs.core.format.Geometry;
+import dev.daxfs.core.inode.Inode;
+import dev.daxfs.pmem.BadBlocks;
+
+/**
+ * What daxfs does when the device reports a bad block. Today only the end of the path DESIGN.md
+ * describes: poison under fixed metadata shuts the filesystem down read-only; reads of a poisoned
+ * data block fail with EIO (checked in the read path); poison in other metadata is caught when
+ * the journal next reads that block. Finding the owner through a reverse map, revalidating under
+ * the entry lock and telling lease holders and the kernel are still to come (issue 13).
+ */
+final class MemoryFailure {
+    private MemoryFailure() {
+    }
+
+    /**
+     * Bad-block listener: poison in the fixed metadata regions (superblock, journal, bitmaps,
+     * inode table) shuts the filesystem down read-only at once. Poison in data-area metadata
+     * (directory, extent-list, xattr blocks) is caught at its next use through the journal.
+     */
+    static void poisoned(FsContext fs, long off, long len) {
+        if (len <= 0) {
+            return;
+        }
+        Geometry l = fs.geometry;
+        long first = off >>> Geometry.BLOCK_SHIFT;
+        long last = (off + len - 1) >>> Geometry.BLOCK_SHIFT;
+        if (first < l.dataStart() || last >= l.backupSuperblock()) {
+            fs.journal.shutdown(String.format("media error (bad block) under fixed metadata at offset 0x%x+%d", off, len));
+        }
+    }
+
+    /** Reads of poisoned device bytes fail with EIO: never return wrong data silently. */
+    static void checkPoison(FsContext fs, Inode ip, long devOff, long len) {
+        BadBlocks bb = fs.dev.badBlocks();
+        if (bb.isBad(devOff, len)) {
+            throw new FsException(Errno.EIO, ip + ": media error in device range 0x"
+                    + Long.toHexString(devOff) + "+" + len);
+        }
+    }
+
+    /** A full-block write over a poisoned block clears it, as on real pmem. */
+    static void clearPoison(FsContext fs, Inode ip, long devOff, long len) {
+        BadBlocks bb = fs.dev.badBlocks();
+        if (!bb.isBad(devOff, len)) {
+            return;
+        }
+        long first = (devOff + Geometry.BLOCK_SIZE - 1) & ~(long) (Geometry.BLOCK_SIZE - 1);
+        long last = (devOff + len) & ~(long) (Geometry.BLOCK_SIZE - 1);
+        if (last > first) {
+            bb.clear(first, last - first);
+        }
+    }
+}
