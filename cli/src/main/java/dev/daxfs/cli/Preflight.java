@@ -27,6 +27,19 @@ final class Preflight {
         if (!Files.exists(dev)) {
             throw CliException.usage(dev + " not found: load the fuse module (modprobe fuse)");
         }
+        if (!Files.isReadable(dev) || !Files.isWritable(dev)) {
+            // libfuse 2 opens it itself before it would fall back to fusermount, and then says
+            // only "fuse_setup failed"
+            String mode;
+            try {
+                mode = String.format("mode %04o, owner uid %d", (Integer) Files.getAttribute(dev, "unix:mode") & 07777,
+                        (Integer) Files.getAttribute(dev, "unix:uid"));
+            } catch (java.io.IOException | RuntimeException e) {
+                mode = "mode unknown";
+            }
+            throw CliException.usage(dev + " is not readable and writable for you (uid " + RuntimeFiles.euid() + "; "
+                    + mode + "): mount as root, or let users open it (chmod 0666 " + dev + ", the usual mode)");
+        }
     }
 
     static void checkLibFuse() {

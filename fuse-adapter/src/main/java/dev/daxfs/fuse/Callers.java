@@ -6,13 +6,16 @@ import java.nio.file.Path;
 
 /**
  * What the kernel would know of the process behind a request and the FUSE header does not carry:
- * its capabilities and supplementary groups, read from {@code /proc/PID/status}. Used only on the
- * rare path where a write must decide whether to clear set-id bits (the VFS's
- * {@code should_remove_suid}); never on the common write path.
+ * its capabilities and supplementary groups, read from {@code /proc/PID/status}. Used only on rare
+ * paths: a write that must decide whether to clear set-id bits (the VFS's
+ * {@code should_remove_suid}), a listxattr that finds {@code trusted.*} names; never on the common
+ * write path.
  */
 final class Callers {
     /** CAP_FSETID: "don't clear set-user/group-id bits when a file is modified". */
     static final int CAP_FSETID = 4;
+    /** CAP_SYS_ADMIN: sees trusted.* xattrs. */
+    static final int CAP_SYS_ADMIN = 21;
 
     private Callers() {
     }
@@ -22,12 +25,20 @@ final class Callers {
      * {@code uid == 0} when its status cannot be read (it exited, or another pid namespace).
      */
     static boolean hasCapFsetid(int pid, int uid) {
+        return hasCap(pid, uid, CAP_FSETID);
+    }
+
+    /**
+     * True if process {@code pid} has capability {@code cap} in its effective set; falls back to
+     * {@code uid == 0} when its status cannot be read.
+     */
+    static boolean hasCap(int pid, int uid, int cap) {
         String capEff = field(pid, "CapEff:");
         if (capEff == null) {
             return uid == 0;
         }
         try {
-            return (Long.parseUnsignedLong(capEff, 16) & (1L << CAP_FSETID)) != 0;
+            return (Long.parseUnsignedLong(capEff, 16) & (1L << cap)) != 0;
         } catch (NumberFormatException e) {
             return uid == 0;
         }

@@ -826,11 +826,35 @@ public class DaxFuse extends FuseStubFS {
     public int listxattr(String path, Pointer list, @size_t long size) {
         try {
             List<String> names = vfs.listxattr(dentries.resolve(path));
-            return copyOut(joinNames(names), list, size);
+            return copyOut(joinNames(visibleNames(names)), list, size);
         } catch (Throwable t) {
             return Errnos.toErrno(t, "listxattr", path);
         }
     }
+
+    /**
+     * What the caller may see of an inode's xattr names: {@code trusted.*} only with
+     * CAP_SYS_ADMIN, as a local filesystem lists them (the kernel already refuses such a caller's
+     * get and set of them, but leaves listing to the filesystem).
+     */
+    private static List<String> visibleNames(List<String> names) {
+        boolean anyTrusted = false;
+        for (String n : names) {
+            anyTrusted |= n.startsWith(TRUSTED_PREFIX);
+        }
+        if (!anyTrusted || Callers.hasCap(NativeAbi.callerPid(), NativeAbi.callerUid(), Callers.CAP_SYS_ADMIN)) {
+            return names;
+        }
+        List<String> out = new java.util.ArrayList<>(names.size());
+        for (String n : names) {
+            if (!n.startsWith(TRUSTED_PREFIX)) {
+                out.add(n);
+            }
+        }
+        return out;
+    }
+
+    private static final String TRUSTED_PREFIX = "trusted.";
 
     /** listxattr(2)'s format: every name followed by a NUL. */
     static byte[] joinNames(List<String> names) {

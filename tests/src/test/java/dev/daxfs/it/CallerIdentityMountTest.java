@@ -59,4 +59,21 @@ class CallerIdentityMountTest {
         Files.writeString(fs.path("mine"), "y");
         assertEquals(0, Files.getAttribute(fs.path("mine"), "unix:uid", LinkOption.NOFOLLOW_LINKS));
     }
+
+    /** listxattr shows trusted.* only to CAP_SYS_ADMIN, as a local filesystem does. */
+    @Test
+    void trustedXattrNamesAreHiddenFromUnprivilegedCallers() throws Exception {
+        Path f = fs.path("with-xattrs");
+        Files.writeString(f, "x");
+        Files.setPosixFilePermissions(f, PosixFilePermissions.fromString("rw-r--r--"));
+        Cli.Result set = Cli.sh("python3", "-c", "import os; os.setxattr('" + f + "', 'trusted.t', b'1');"
+                + " os.setxattr('" + f + "', 'user.u', b'2')");
+        assertEquals(0, set.exit(), set.err());
+        String list = "import os; print(sorted(n for n in os.listxattr('" + f + "') if not n.startswith('security.')))";
+        Cli.Result asRoot = Cli.sh("python3", "-c", list);
+        assertEquals("['trusted.t', 'user.u']", asRoot.out().trim(), asRoot.err());
+        Cli.Result asNobody = Cli.sh("setpriv", "--reuid=" + NOBODY, "--regid=" + NOBODY, "--clear-groups",
+                "sh", "-c", "python3 -c \"" + list + "\"");
+        assertEquals("['user.u']", asNobody.out().trim(), asNobody.err());
+    }
 }

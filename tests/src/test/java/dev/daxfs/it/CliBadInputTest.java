@@ -160,6 +160,32 @@ class CliBadInputTest {
         assertEquals("daxfs: libfuse2 is not installed: apt-get install fuse libfuse2", line);
     }
 
+    /** A user who cannot open /dev/fuse is told so (libfuse 2 said only "fuse_setup failed"). */
+    @Test
+    void devFuseTheUserCannotOpen() throws Exception {
+        Path home = Files.createTempDirectory(Path.of("/dev/shm"), "daxfs-it-nobody");
+        try {
+            Files.setPosixFilePermissions(home, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
+            Path img = home.resolve("n.img");
+            assertEquals(0, Cli.run("mkfs", "--size", "32M", img.toString()).exit());
+            Path m = Files.createDirectory(home.resolve("mnt"));
+            for (Path p : List.of(img, m)) {
+                Files.setAttribute(p, "unix:uid", 65534);
+                Files.setAttribute(p, "unix:gid", 65534);
+            }
+            Path fuse = Files.writeString(home.resolve("fuse"), ""); // root's, mode 0600: like /dev/fuse here
+            Files.setPosixFilePermissions(fuse, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
+            List<String> cmd = new java.util.ArrayList<>(List.of("setpriv", "--reuid=65534", "--regid=65534",
+                    "--clear-groups"));
+            cmd.addAll(Cli.javaCommand("-Ddaxfs.devFuse=" + fuse));
+            cmd.addAll(List.of("dev.daxfs.cli.Main", "mount", "--foreground", img.toString(), m.toString()));
+            String line = CliAssert.oneLineError(Cli.exec(cmd, 120), 1, "is not readable and writable for you");
+            assertTrue(line.contains("uid 65534") && line.contains("mode 0600"), line);
+        } finally {
+            MountedDaxfs.deleteTree(home);
+        }
+    }
+
     @Test
     void usageErrors() {
         CliAssert.oneLineError(Cli.run("mount", "--no-such-option"), 1, "Unknown option");

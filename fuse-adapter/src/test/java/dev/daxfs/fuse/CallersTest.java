@@ -1,0 +1,53 @@
+package dev.daxfs.fuse;
+
+import org.junit.jupiter.api.Test;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** Credentials read from /proc/PID/status, and the fallbacks when they cannot be. */
+class CallersTest {
+
+    @Test
+    void capabilitiesOfALiveProcessComeFromItsStatus() throws Exception {
+        int me = (int) ProcessHandle.current().pid();
+        String capEff = Callers.field(me, "CapEff:");
+        long bits = Long.parseUnsignedLong(capEff, 16);
+        assertEquals((bits & (1L << Callers.CAP_FSETID)) != 0, Callers.hasCap(me, 12345, Callers.CAP_FSETID));
+        assertEquals((bits & (1L << Callers.CAP_SYS_ADMIN)) != 0, Callers.hasCap(me, 0, Callers.CAP_SYS_ADMIN));
+        // a process without capabilities: one started as another user
+        Process p = new ProcessBuilder("setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "sleep", "30")
+                .start();
+        try {
+            int pid = (int) p.pid();
+            long deadline = System.nanoTime() + 10_000_000_000L;
+            while (!"65534".equals(uidOf(pid))) { // setpriv changes its uid, then execs sleep
+                assertTrue(System.nanoTime() < deadline, "setpriv never became uid 65534");
+                Thread.onSpinWait();
+            }
+            assertFalse(Callers.hasCap(pid, 65534, Callers.CAP_FSETID));
+            assertFalse(Callers.hasCap(pid, 65534, Callers.CAP_SYS_ADMIN));
+            assertTrue(Callers.inGroup(pid, 65534, 65534));
+            assertFalse(Callers.inGroup(pid, 65534, 0), "--clear-groups leaves no supplementary group");
+        } finally {
+            p.destroyForcibly().waitFor();
+        }
+    }
+
+    @Test
+    void aProcessThatIsGoneFallsBackToTheUid() {
+        assertNull(Callers.field(0, "CapEff:"));
+        assertNull(Callers.field(Integer.MAX_VALUE, "CapEff:"));
+        assertTrue(Callers.hasCap(Integer.MAX_VALUE, 0, Callers.CAP_FSETID));
+        assertFalse(Callers.hasCap(Integer.MAX_VALUE, 1000, Callers.CAP_FSETID));
+        assertTrue(Callers.inGroup(Integer.MAX_VALUE, 7, 7));
+        assertFalse(Callers.inGroup(Integer.MAX_VALUE, 7, 8));
+    }
+
+    private static String uidOf(int pid) {
+        String uid = Callers.field(pid, "Uid:");
+        return uid == null ? null : uid.split("\\s+")[1];
+    }
+}
