@@ -15,13 +15,11 @@ import dev.daxfs.core.OpenFlags;
 import dev.daxfs.core.SetAttr;
 import dev.daxfs.core.StatFs;
 import dev.daxfs.core.Vfs;
-import dev.daxfs.core.format.BlockHeader;
 import dev.daxfs.core.format.Geometry;
 import dev.daxfs.core.format.Superblock;
 import dev.daxfs.core.inode.Inode;
 import dev.daxfs.core.inode.InodeCodec;
 import dev.daxfs.core.journal.Journal;
-import dev.daxfs.core.journal.Sealer;
 import dev.daxfs.pmem.PmemDevice;
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
@@ -66,20 +64,10 @@ public final class DaxFileSystem implements Vfs, DaxAccess {
         });
     }
 
-    static Sealer sealer(Geometry geometry) {
-        return (block, img) -> {
-            if (geometry.isInodeTableBlock(block)) {
-                InodeCodec.sealTableBlock(img);
-            } else {
-                BlockHeader.seal(img);
-            }
-        };
-    }
-
     /** Validates the image, replays the journal, loads the allocators and the root. */
     public static DaxFileSystem mount(PmemDevice dev, MountOptions opts) {
         Superblock sb = Superblock.read(dev);
-        Journal journal = new Journal(dev, sb.geometry, sealer(sb.geometry));
+        Journal journal = new Journal(dev, sb.geometry, InodeCodec.sealer(sb.geometry));
         Journal.ReplayPlan plan = journal.scan(); // validates the log before any write
         Recovery.validateBeforeReplay(dev, sb, plan, opts);
         boolean unclean = sb.state != Superblock.STATE_CLEAN || plan.transactions() > 0;

@@ -1,5 +1,6 @@
 package dev.daxfs.core.fs;
 
+import dev.daxfs.core.inode.InodeCodec;
 import dev.daxfs.core.FsInfo;
 import dev.daxfs.core.MountOptions;
 import dev.daxfs.core.format.Superblock;
@@ -10,7 +11,7 @@ import dev.daxfs.pmem.PmemDevice;
 public final class Info {
     public static FsInfo read(PmemDevice dev) {
         Superblock sb = Superblock.read(dev);
-        Journal journal = new Journal(dev, sb.geometry, DaxFileSystem.sealer(sb.geometry));
+        Journal journal = new Journal(dev, sb.geometry, InodeCodec.sealer(sb.geometry));
         Journal.ReplayPlan plan = journal.scan();
         journal.openReadOnly(plan);
         FsContext ctx = new FsContext(dev, sb, journal, MountOptions.defaults().withReadOnly(true));

@@ -1,5 +1,6 @@
 package dev.daxfs.core.fs;
 
+import dev.daxfs.core.inode.InodeCodec;
 import dev.daxfs.core.Errno;
 import dev.daxfs.core.FormatOptions;
 import dev.daxfs.core.FsException;
@@ -42,7 +43,7 @@ public final class Mkfs {
         dev.zero(0, Geometry.BLOCK_SIZE); // no valid superblock until the new one is complete
         dev.persist(0, Geometry.BLOCK_SIZE);
         Journal.format(dev, l);
-        Journal journal = new Journal(dev, l, DaxFileSystem.sealer(l));
+        Journal journal = new Journal(dev, l, InodeCodec.sealer(l));
         journal.recover(journal.scan());
         BlockAllocator alloc = new BlockAllocator(journal, l);
         InodeAllocator ialloc = new InodeAllocator(journal, l);

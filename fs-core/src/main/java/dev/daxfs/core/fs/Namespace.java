@@ -516,6 +516,18 @@ final class Namespace {
         }
     }
 
+    /** Frees an inode with no links and no opens, in a transaction of its own (last close, orphan reclaim). */
+    void freeInode(Inode ip) {
+        fs.transactVoid(0, 0, () -> {
+            ip.ilock.lockExclusive(); // inode being freed
+            try {
+                freeInodeLocked(ip);
+            } finally {
+                ip.ilock.unlockExclusive();
+            }
+        });
+    }
+
     /**
      * Frees an inode with no links and no opens: its blocks, xattrs, and slot. ILOCK exclusive
      * and a handle held. Its blocks stay busy until this transaction is durable.

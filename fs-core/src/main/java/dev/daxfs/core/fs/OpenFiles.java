@@ -65,14 +65,7 @@ final class OpenFiles {
         ip.iolock.lockExclusive(); // vs. a concurrent open of the same inode
         try {
             if (ip.nlink == 0 && ip.openCount.get() == 0 && !ip.freed) {
-                fs.transactVoid(0, 0, () -> {
-                    ip.ilock.lockExclusive(); // inode being freed
-                    try {
-                        ns.freeInodeLocked(ip);
-                    } finally {
-                        ip.ilock.unlockExclusive();
-                    }
-                });
+                ns.freeInode(ip);
             }
         } finally {
             ip.iolock.unlockExclusive();

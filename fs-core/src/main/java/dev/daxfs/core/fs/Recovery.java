@@ -1,5 +1,6 @@
 package dev.daxfs.core.fs;
 
+import dev.daxfs.core.inode.InodeCodec;
 import dev.daxfs.core.CorruptImageException;
 import dev.daxfs.core.FsException;
 import dev.daxfs.core.MountOptions;
@@ -28,7 +29,7 @@ final class Recovery {
      * transactions) before replay writes anything.
      */
     static void validateBeforeReplay(PmemDevice dev, Superblock sb, Journal.ReplayPlan plan, MountOptions opts) {
-        Journal overlay = new Journal(dev, sb.geometry, DaxFileSystem.sealer(sb.geometry));
+        Journal overlay = new Journal(dev, sb.geometry, InodeCodec.sealer(sb.geometry));
         overlay.openOverlay(plan);
         FsContext v = new FsContext(dev, sb, overlay, opts.withReadOnly(true));
         Inode root;
@@ -63,14 +64,7 @@ final class Recovery {
                 continue;
             }
             if (ip.nlink == 0) {
-                fs.transactVoid(0, 0, () -> {
-                    ip.ilock.lockExclusive(); // inode being freed
-                    try {
-                        ns.freeInodeLocked(ip);
-                    } finally {
-                        ip.ilock.unlockExclusive();
-                    }
-                });
+                ns.freeInode(ip);
                 n++;
             }
         }

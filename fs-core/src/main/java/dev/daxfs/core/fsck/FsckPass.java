@@ -13,7 +13,6 @@ import dev.daxfs.core.format.Magic;
 import dev.daxfs.core.format.Superblock;
 import dev.daxfs.core.inode.InodeCodec;
 import dev.daxfs.core.journal.Journal;
-import dev.daxfs.core.journal.Sealer;
 import dev.daxfs.core.xattr.Xattrs;
 import dev.daxfs.pmem.BadBlocks;
 import dev.daxfs.pmem.PmemDevice;
@@ -221,20 +220,9 @@ final class FsckPass {
         return true;
     }
 
-    private Sealer sealer() {
-        Geometry l = geometry;
-        return (block, img) -> {
-            if (l.isInodeTableBlock(block)) {
-                InodeCodec.sealTableBlock(img);
-            } else {
-                BlockHeader.seal(img);
-            }
-        };
-    }
-
     private void openJournal() {
         tick("journal", 0, 1);
-        journal = new Journal(dev, geometry, sealer());
+        journal = new Journal(dev, geometry, InodeCodec.sealer(geometry));
         Journal.ReplayPlan plan;
         try {
             plan = journal.scan();
@@ -242,7 +230,7 @@ final class FsckPass {
         } catch (FsException e) {
             problem(e.getMessage());
             plan = new Journal.ReplayPlan(0, 1, 0, 1, List.of(), 0);
-            journal = new Journal(dev, geometry, sealer());
+            journal = new Journal(dev, geometry, InodeCodec.sealer(geometry));
             journal.openOverlay(plan);
             return;
         }

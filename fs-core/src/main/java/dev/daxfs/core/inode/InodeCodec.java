@@ -95,4 +95,19 @@ public final class InodeCodec {
 
     private InodeCodec() {
     }
+
+    /**
+     * How the journal seals the metadata blocks of an image of this geometry just before it logs
+     * them: inode-table blocks slot by slot, every other block through its {@link BlockHeader}.
+     * The one sealer of daxfs (mount, mkfs, info, fsck and the tests share it).
+     */
+    public static dev.daxfs.core.journal.Sealer sealer(Geometry geometry) {
+        return (block, img) -> {
+            if (geometry.isInodeTableBlock(block)) {
+                sealTableBlock(img);
+            } else {
+                BlockHeader.seal(img);
+            }
+        };
+    }
 }

@@ -10,7 +10,6 @@ import dev.daxfs.core.format.Magic;
 import dev.daxfs.core.format.Superblock;
 import dev.daxfs.core.inode.InodeCodec;
 import dev.daxfs.core.journal.Journal;
-import dev.daxfs.core.journal.Sealer;
 import dev.daxfs.pmem.record.HeapDevice;
 import org.junit.jupiter.api.Test;
 
@@ -47,26 +46,17 @@ class BlockAllocatorTest {
         dev = new HeapDevice("alloc-test", DEVICE_BYTES);
         DaxFs.format(dev, FormatOptions.defaults());
         geometry = Superblock.read(dev).geometry;
-        journal = new Journal(dev, geometry, sealer(geometry));
+        journal = new Journal(dev, geometry, InodeCodec.sealer(geometry));
         journal.recover(journal.scan());
         alloc = new BlockAllocator(journal, geometry);
         alloc.load();
     }
 
-    static Sealer sealer(Geometry l) {
-        return (block, img) -> {
-            if (l.isInodeTableBlock(block)) {
-                InodeCodec.sealTableBlock(img);
-            } else {
-                BlockHeader.seal(img);
-            }
-        };
-    }
 
     /** An allocator loaded from a copy of the device as it is now (as a remount would see it). */
     private BlockAllocator reloadedCopy() {
         HeapDevice copy = dev.copy("reloaded");
-        Journal j = new Journal(copy, geometry, sealer(geometry));
+        Journal j = new Journal(copy, geometry, InodeCodec.sealer(geometry));
         j.recover(j.scan());
         BlockAllocator a = new BlockAllocator(j, geometry);
         a.load();

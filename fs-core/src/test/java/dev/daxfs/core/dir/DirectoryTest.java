@@ -15,7 +15,6 @@ import dev.daxfs.core.inode.FileExtent;
 import dev.daxfs.core.inode.Inode;
 import dev.daxfs.core.inode.InodeCodec;
 import dev.daxfs.core.journal.Journal;
-import dev.daxfs.core.journal.Sealer;
 import dev.daxfs.pmem.PmemDevice;
 import dev.daxfs.pmem.record.HeapDevice;
 import org.junit.jupiter.api.Test;
@@ -57,7 +56,7 @@ class DirectoryTest {
         dev = new HeapDevice("dir-test", DEVICE_BYTES);
         DaxFs.format(dev, FormatOptions.defaults());
         geometry = Superblock.read(dev).geometry;
-        journal = new Journal(dev, geometry, sealer(geometry));
+        journal = new Journal(dev, geometry, InodeCodec.sealer(geometry));
         journal.recover(journal.scan());
         alloc = new BlockAllocator(journal, geometry);
         alloc.load();
@@ -65,15 +64,6 @@ class DirectoryTest {
         dir = Directory.empty(dirInode);
     }
 
-    static Sealer sealer(Geometry l) {
-        return (block, img) -> {
-            if (l.isInodeTableBlock(block)) {
-                InodeCodec.sealTableBlock(img);
-            } else {
-                BlockHeader.seal(img);
-            }
-        };
-    }
 
     /** One directory change under IOLOCK excl -> handle -> ILOCK excl. */
     private void change(Runnable body) {
@@ -114,7 +104,7 @@ class DirectoryTest {
     }
 
     private Directory loadFrom(PmemDevice d, long ino) {
-        Journal j = new Journal(d, geometry, sealer(geometry));
+        Journal j = new Journal(d, geometry, InodeCodec.sealer(geometry));
         j.recover(j.scan());
         Inode fresh = new Inode(ino, Mode.S_IFDIR | 0755);
         fresh.size = dirInode.size;

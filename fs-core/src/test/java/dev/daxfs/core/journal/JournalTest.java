@@ -58,26 +58,16 @@ class JournalTest {
 
     /** A journal on {@code d}, recovered the way mount does it. */
     private Journal open(PmemDevice d) {
-        Journal j = new Journal(d, geometry, sealer(geometry));
+        Journal j = new Journal(d, geometry, InodeCodec.sealer(geometry));
         j.recover(j.scan());
         return j;
     }
 
     /** A journal object used only to scan {@code d} (scan never writes). */
     private Journal.ReplayPlan scan(PmemDevice d) {
-        return new Journal(d, geometry, sealer(geometry)).scan();
+        return new Journal(d, geometry, InodeCodec.sealer(geometry)).scan();
     }
 
-    /** The sealer mount installs (DaxFileSystem.sealer is package-private to fs). */
-    static Sealer sealer(Geometry l) {
-        return (block, img) -> {
-            if (l.isInodeTableBlock(block)) {
-                InodeCodec.sealTableBlock(img);
-            } else {
-                BlockHeader.seal(img);
-            }
-        };
-    }
 
     private long ringSize() {
         return geometry.journalBlocks() - 1;
@@ -271,7 +261,7 @@ class JournalTest {
             assertEquals(0, seedAt(copy, x), "the crash image was taken before home was written");
         }
 
-        Journal j2 = new Journal(copy, geometry, sealer(geometry));
+        Journal j2 = new Journal(copy, geometry, InodeCodec.sealer(geometry));
         Journal.ReplayPlan plan = j2.scan();
         assertEquals(1, plan.transactions());
         assertEquals(seq + 1, plan.nextSeq());
@@ -309,7 +299,7 @@ class JournalTest {
         assertEquals(List.of(a), homes(plan));
         // Home lost (its write was never persisted) - replay brings it back.
         zeroHome(afterCommit, a);
-        Journal recovered = new Journal(afterCommit, geometry, sealer(geometry));
+        Journal recovered = new Journal(afterCommit, geometry, InodeCodec.sealer(geometry));
         assertEquals(1, recovered.recover(recovered.scan()));
         assertEquals(8, seedAt(afterCommit, a));
 
@@ -331,7 +321,7 @@ class JournalTest {
         HeapDevice copy = crash[0];
         HeapDevice untouched = copy.copy("untouched");
 
-        Journal overlay = new Journal(copy, geometry, sealer(geometry));
+        Journal overlay = new Journal(copy, geometry, InodeCodec.sealer(geometry));
         overlay.openOverlay(overlay.scan());
         assertEquals(9, seedOf(overlay.read(a), a, true));
         assertEquals(0, seedAt(copy, a));
@@ -372,7 +362,7 @@ class JournalTest {
         assertEquals(Magic.JOURNAL_DESC, BlockHeader.magic(db), "tx 2 is not desc, a, b, commit");
         assertEquals(seq2, Bytes.getLong(db, JournalFormat.D_SEQ));
         HeapDevice control = image.copy("control");
-        Journal jc = new Journal(control, geometry, sealer(geometry));
+        Journal jc = new Journal(control, geometry, InodeCodec.sealer(geometry));
         assertEquals(2, jc.recover(jc.scan()));
         assertEquals(2, seedAt(control, a));
         assertEquals(3, seedAt(control, b));
@@ -397,7 +387,7 @@ class JournalTest {
             assertEquals(1, plan.transactions(), e.getKey() + ": only tx 1 is complete");
             assertEquals(List.of(a), homes(plan), e.getKey());
             assertEquals(seq1 + 1, plan.nextSeq(), e.getKey());
-            Journal j = new Journal(d, geometry, sealer(geometry));
+            Journal j = new Journal(d, geometry, InodeCodec.sealer(geometry));
             assertEquals(1, j.recover(plan), e.getKey());
             assertEquals(1, seedAt(d, a), e.getKey() + ": tx 1 replayed, tx 2's newer image not");
             assertEquals(0, seedAt(d, b), e.getKey() + ": tx 2 must not be replayed");
@@ -424,7 +414,7 @@ class JournalTest {
         assertEquals(4, plan.transactions());
         assertEquals(List.of(a, b, a, a, c, b), homes(plan));
         assertEquals(List.of(1, 1, 2, 3, 3, 4), seeds(plan));
-        new Journal(image, geometry, sealer(geometry)).recover(plan);
+        new Journal(image, geometry, InodeCodec.sealer(geometry)).recover(plan);
         assertEquals(3, seedAt(image, a));
         assertEquals(4, seedAt(image, b));
         assertEquals(3, seedAt(image, c));
