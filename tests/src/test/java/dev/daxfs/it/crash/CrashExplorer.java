@@ -90,13 +90,14 @@ final class CrashExplorer {
                     images / Math.max(wallSeconds, 1e-9));
         }
 
+        /** Times are the sum over workloads (CPU in workloads when they ran in parallel). */
         String summary() {
             double s = nanos / 1e9;
             return String.format("workloads %d, steps %d, persist barriers %d, crash points %d, images checked %d"
-                            + " (%d prefix, %d sampled), fsck runs %d%s, failures %d, %.1f s, %.0f images/s",
+                            + " (%d prefix, %d sampled), fsck runs %d%s, failures %d, %.1f s CPU in workloads,"
+                            + " %.0f images/s per thread",
                     workloads, steps, barriers, crashPoints, images, prefixImages, sampledImages, fsckRuns,
-                    FsckBridge.available() ? "" : " (fsck not in fs-core yet)", failures, s, images / Math.max(s, 1e-9))
-                    .replace(" s, ", " s CPU in workloads, ").replace(" images/s", " images/s per thread");
+                    FsckBridge.available() ? "" : " (fsck not in fs-core yet)", failures, s, images / Math.max(s, 1e-9));
         }
     }
 
