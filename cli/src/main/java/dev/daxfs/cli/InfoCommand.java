@@ -36,6 +36,7 @@ final class InfoCommand implements Callable<Integer> {
         StringBuilder b = new StringBuilder();
         line(b, "image", img.toString());
         line(b, "format version", Integer.toString(i.formatVersion()));
+        line(b, "features", i.features().isEmpty() ? "none" : String.join(", ", i.features()));
         line(b, "uuid", String.valueOf(i.uuid()));
         line(b, "label", i.label().isEmpty() ? "(none)" : i.label());
         line(b, "block size", bs + " bytes");

@@ -20,7 +20,8 @@ public final class Superblock {
             O_FLAGS = 36, O_TOTAL = 40, O_JSTART = 48, O_JBLOCKS = 56, O_IBSTART = 64, O_IBBLOCKS = 72,
             O_ITSTART = 80, O_ITBLOCKS = 88, O_ICOUNT = 96, O_BBSTART = 104, O_BBBLOCKS = 112,
             O_DATA = 120, O_ROOT = 128, O_STATE = 136, O_MOUNTS = 144, O_FTIME = 152, O_MTIME = 160,
-            O_LABEL = 168, LABEL_MAX = 32, O_DEVBYTES = 200;
+            O_LABEL = 168, LABEL_MAX = 32, O_DEVBYTES = 200, O_FEAT_COMPAT = 208, O_FEAT_RO_COMPAT = 216,
+            O_FEAT_INCOMPAT = 224;
 
     public final Geometry geometry;
     public final UUID uuid;
@@ -29,9 +30,12 @@ public final class Superblock {
     public long mountCount;
     public final long formatTimeNs;
     public long lastMountTimeNs;
+    /** Format features (see {@link Features}); kept as read, unknown bits included. */
+    public final Features features;
 
     public Superblock(Geometry geometry, UUID uuid, String label, int state, long mountCount,
-                      long formatTimeNs, long lastMountTimeNs) {
+                      long formatTimeNs, long lastMountTimeNs, Features features) {
+        this.features = features;
         this.geometry = geometry;
         this.uuid = uuid;
         this.label = label;
@@ -68,6 +72,9 @@ public final class Superblock {
         byte[] lb = label.getBytes(StandardCharsets.UTF_8);
         System.arraycopy(lb, 0, b, O_LABEL, Math.min(lb.length, LABEL_MAX));
         Bytes.putLong(b, O_DEVBYTES, deviceBytes);
+        Bytes.putLong(b, O_FEAT_COMPAT, features.compat());
+        Bytes.putLong(b, O_FEAT_RO_COMPAT, features.roCompat());
+        Bytes.putLong(b, O_FEAT_INCOMPAT, features.incompat());
         Bytes.putInt(b, O_CRC, Crc.of(b, 0, Geometry.BLOCK_SIZE, O_CRC));
         return b;
     }
@@ -153,7 +160,9 @@ public final class Superblock {
         }
         return new Superblock(l, new UUID(Bytes.getLong(b, O_UUID), Bytes.getLong(b, O_UUID + 8)),
                 new String(lb, 0, n, StandardCharsets.UTF_8), Bytes.getInt(b, O_STATE),
-                Bytes.getLong(b, O_MOUNTS), Bytes.getLong(b, O_FTIME), Bytes.getLong(b, O_MTIME));
+                Bytes.getLong(b, O_MOUNTS), Bytes.getLong(b, O_FTIME), Bytes.getLong(b, O_MTIME),
+                new Features(Bytes.getLong(b, O_FEAT_COMPAT), Bytes.getLong(b, O_FEAT_RO_COMPAT),
+                        Bytes.getLong(b, O_FEAT_INCOMPAT)));
     }
 
     /** The geometry must fit the device and the regions must follow each other without overlap. */
@@ -187,6 +196,28 @@ public final class Superblock {
         if (!ok) {
             throw new CorruptImageException(where + ": inconsistent region layout " + l);
         }
+    }
+
+    /** A copy with other features (a feature's first use; tests of unknown features). */
+    public Superblock withFeatures(Features f) {
+        return new Superblock(geometry, uuid, label, state, mountCount, formatTimeNs, lastMountTimeNs, f);
+    }
+
+    /**
+     * Why this daxfs must not mount the image (read-write if {@code readOnly} is false), or null:
+     * an unknown incompatible feature refuses every mount, an unknown read-only-compatible one a
+     * read-write mount.
+     */
+    public String featureRefusal(String device, boolean readOnly) {
+        if (features.unknownIncompat() != 0) {
+            return device + ": uses incompatible format features unknown to this daxfs (incompat 0x"
+                    + Long.toHexString(features.unknownIncompat()) + "): made by a newer daxfs; not mounted";
+        }
+        if (!readOnly && features.unknownRoCompat() != 0) {
+            return device + ": uses read-only-compatible format features unknown to this daxfs (ro_compat 0x"
+                    + Long.toHexString(features.unknownRoCompat()) + "): mount it read-only (-o ro)";
+        }
+        return null;
     }
 
     public void write(PmemDevice dev, boolean backupToo) {

@@ -67,6 +67,10 @@ public final class DaxFileSystem implements Vfs, DaxAccess {
     /** Validates the image, replays the journal, loads the allocators and the root. */
     public static DaxFileSystem mount(PmemDevice dev, MountOptions opts) {
         Superblock sb = Superblock.read(dev);
+        String refusal = sb.featureRefusal(dev.name(), opts.readOnly());
+        if (refusal != null) {
+            throw new CorruptImageException(refusal); // before anything reads further or writes
+        }
         Journal journal = new Journal(dev, sb.geometry, InodeCodec.sealer(sb.geometry));
         Journal.ReplayPlan plan = journal.scan(); // validates the log before any write
         Recovery.validateBeforeReplay(dev, sb, plan, opts);

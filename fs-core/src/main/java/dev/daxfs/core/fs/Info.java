@@ -20,7 +20,8 @@ public final class Info {
         boolean clean = sb.state == Superblock.STATE_CLEAN && plan.transactions() == 0;
         return new FsInfo(dev.name(), Superblock.VERSION, sb.uuid, sb.label, 4096, sb.geometry.totalBlocks(),
                 ctx.alloc.freeBlocks(), sb.geometry.dataBlocks(), sb.geometry.inodeCount(), ctx.ialloc.usedCount(),
-                sb.geometry.journalBlocks(), clean, sb.mountCount, sb.formatTimeNs, sb.lastMountTimeNs);
+                sb.geometry.journalBlocks(), clean, sb.mountCount, sb.formatTimeNs, sb.lastMountTimeNs,
+                sb.features.names());
     }
 
     private Info() {

@@ -8,6 +8,7 @@ import dev.daxfs.core.Mode;
 import dev.daxfs.core.alloc.BlockAllocator;
 import dev.daxfs.core.alloc.InodeAllocator;
 import dev.daxfs.core.dir.Directory;
+import dev.daxfs.core.format.Features;
 import dev.daxfs.core.format.Geometry;
 import dev.daxfs.core.format.Superblock;
 import dev.daxfs.core.inode.Inode;
@@ -61,7 +62,8 @@ public final class Mkfs {
             new InodeStore(journal, l, alloc).log(root);
         }
         journal.flushAll();
-        Superblock sb = new Superblock(l, UUID.randomUUID(), opts.label(), Superblock.STATE_CLEAN, 0, FsContext.now(), 0);
+        Superblock sb = new Superblock(l, UUID.randomUUID(), opts.label(), Superblock.STATE_CLEAN, 0, FsContext.now(), 0,
+                Features.NONE);
         sb.write(dev, true);
     }
 

@@ -202,11 +202,24 @@ final class FsckPass {
             if (backup == null) {
                 problem("backup " + backupErr.substring(backupErr.indexOf("superblock")));
                 rewriteBackup = true;
-            } else if (!backup.geometry.equals(primary.geometry) || !backup.uuid.equals(primary.uuid)) {
+            } else if (!backup.geometry.equals(primary.geometry) || !backup.uuid.equals(primary.uuid)
+                    || !backup.features.equals(primary.features)) {
                 problem(dev.name() + ": backup superblock at offset 0x" + Long.toHexString(Geometry.offset(backupBlock))
-                        + " does not match the primary (geometry or UUID differ)");
+                        + " does not match the primary (geometry, UUID or features differ)");
                 rewriteBackup = true;
             }
+        }
+        // Features this fsck does not know: an incompatible one means it cannot read the image
+        // correctly; a read-only-compatible one means it may check but must not repair.
+        String refusal = sb.featureRefusal(dev.name(), !repairMode);
+        if (refusal != null) {
+            fatal = refusal.replace("not mounted", "not checked").replace("mount it read-only (-o ro)",
+                    "check it without --repair");
+            fatalCode = FsckReport.OPERATIONAL;
+            return false;
+        }
+        if (!sb.features.names().isEmpty()) {
+            notes.add("format features: " + String.join(", ", sb.features.names()));
         }
         geometry = sb.geometry;
         if (geometry.totalBlocks() != dev.size() / Geometry.BLOCK_SIZE) {

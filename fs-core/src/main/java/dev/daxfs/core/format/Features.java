@@ -1,0 +1,60 @@
+package dev.daxfs.core.format;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The superblock's feature sets, as ext4 and XFS v5 have them: a format change sets a bit, and a
+ * daxfs that does not know the bit reacts by its set.
+ * <ul>
+ *   <li><b>compatible</b>: safe to ignore; mount and fsck go on (and keep the bit);</li>
+ *   <li><b>read-only compatible</b>: readable as before, but writing would break what the
+ *       feature maintains; only a read-only mount or a check-only fsck;</li>
+ *   <li><b>incompatible</b>: the image cannot be read correctly without the feature; mount and
+ *       fsck refuse it, naming the bits.</li>
+ * </ul>
+ * No feature is defined yet (every daxfs image so far has all three sets empty; images made before
+ * the sets existed read as empty, the bytes were zero). The first ones will be the format changes
+ * of the xfstests and security issues (wider timestamps, hashed directory blocks, multi-block
+ * xattrs).
+ *
+ * @param compat   compatible feature bits
+ * @param roCompat read-only-compatible feature bits
+ * @param incompat incompatible feature bits
+ */
+public record Features(long compat, long roCompat, long incompat) {
+    public static final Features NONE = new Features(0, 0, 0);
+
+    /** The bits of each set this daxfs knows (none yet). */
+    public static final long KNOWN_COMPAT = 0, KNOWN_RO_COMPAT = 0, KNOWN_INCOMPAT = 0;
+
+    public long unknownCompat() {
+        return compat & ~KNOWN_COMPAT;
+    }
+
+    public long unknownRoCompat() {
+        return roCompat & ~KNOWN_RO_COMPAT;
+    }
+
+    public long unknownIncompat() {
+        return incompat & ~KNOWN_INCOMPAT;
+    }
+
+    /** Each set bit by name, for {@code daxfs info} and fsck ("unknown incompat 0x4" for an unknown one). */
+    public List<String> names() {
+        List<String> out = new ArrayList<>();
+        add(out, "compat", compat, KNOWN_COMPAT);
+        add(out, "ro_compat", roCompat, KNOWN_RO_COMPAT);
+        add(out, "incompat", incompat, KNOWN_INCOMPAT);
+        return out;
+    }
+
+    private static void add(List<String> out, String set, long bits, long known) {
+        for (int i = 0; i < 64; i++) {
+            long bit = 1L << i;
+            if ((bits & bit) != 0) {
+                out.add(((known & bit) != 0 ? "" : "unknown ") + set + " 0x" + Long.toHexString(bit));
+            }
+        }
+    }
+}
