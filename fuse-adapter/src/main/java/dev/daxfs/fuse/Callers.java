@@ -14,6 +14,8 @@ import java.nio.file.Path;
 final class Callers {
     /** CAP_FSETID: "don't clear set-user/group-id bits when a file is modified". */
     static final int CAP_FSETID = 4;
+    /** CAP_DAC_OVERRIDE: bypasses read/write permission checks (CAP_DAC_READ_SEARCH only reads). */
+    static final int CAP_DAC_OVERRIDE = 1;
     /** CAP_SYS_ADMIN: sees trusted.* xattrs. */
     static final int CAP_SYS_ADMIN = 21;
 
@@ -76,5 +78,21 @@ final class Callers {
             // gone, or not ours to read: the caller falls back
         }
         return null;
+    }
+
+    /**
+     * generic_permission for opening a regular file: may a caller with these credentials open a
+     * file of {@code mode}, {@code uid}, {@code gid} for reading ({@code read}) and/or writing
+     * ({@code write})? Owner bits for the owner, else group bits for a member of the file's
+     * group, else the other bits; CAP_DAC_OVERRIDE opens anything (a file with no execute bit
+     * included, since opening does not execute).
+     */
+    static boolean mayOpen(int mode, int fileUid, int fileGid, int uid, boolean inGroup, boolean dacOverride,
+                           boolean read, boolean write) {
+        if (dacOverride) {
+            return true;
+        }
+        int bits = uid == fileUid ? (mode >> 6) & 7 : inGroup ? (mode >> 3) & 7 : mode & 7;
+        return (!read || (bits & 4) != 0) && (!write || (bits & 2) != 0);
     }
 }

@@ -629,6 +629,7 @@ public class DaxFuse extends FuseStubFS {
                     throw e;
                 }
                 ino = vfs.lookup(p.dir(), p.name());
+                checkOpenOfExisting(ino, flags);
             }
             dentries.added(p.dir(), p.name(), ino);
             openInto(ino, flags, fi);
@@ -639,6 +640,27 @@ public class DaxFuse extends FuseStubFS {
     }
 
     private static final int O_EXCL = 0200;
+
+    /**
+     * The kernel sent CREATE because it saw no such name, so it checked no permission on the file
+     * that appeared meanwhile: check what open(2) of an existing file would (default_permissions
+     * leaves it to the kernel everywhere else).
+     */
+    private void checkOpenOfExisting(long ino, int flags) {
+        Attr a = vfs.getattr(ino);
+        if (Mode.isDir(a.mode())) {
+            throw new FsException(Errno.EISDIR, "create found a directory");
+        }
+        int acc = flags & OpenFlags.O_ACCMODE;
+        boolean write = acc != OpenFlags.O_RDONLY || (flags & OpenFlags.O_TRUNC) != 0;
+        boolean read = acc != OpenFlags.O_WRONLY;
+        int pid = NativeAbi.callerPid();
+        int uid = NativeAbi.callerUid();
+        if (!Callers.mayOpen(a.mode(), a.uid(), a.gid(), uid, Callers.inGroup(pid, NativeAbi.callerGid(), a.gid()),
+                Callers.hasCap(pid, uid, Callers.CAP_DAC_OVERRIDE), read, write)) {
+            throw new FsException(Errno.EACCES, "create found an existing file the caller may not open");
+        }
+    }
 
     @Override
     public int open(String path, FuseFileInfo fi) {

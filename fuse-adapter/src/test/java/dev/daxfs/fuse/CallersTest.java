@@ -46,6 +46,23 @@ class CallersTest {
         assertFalse(Callers.inGroup(Integer.MAX_VALUE, 7, 8));
     }
 
+    /** The check a CREATE that finds an existing file makes (generic_permission for open). */
+    @Test
+    void openingAnExistingFileFollowsOwnerGroupOtherBits() {
+        int root = 0, alice = 1000, bob = 1001, staff = 50;
+        // 0640 alice:staff
+        assertTrue(Callers.mayOpen(0640, alice, staff, alice, false, false, true, true));
+        assertTrue(Callers.mayOpen(0640, alice, staff, bob, true, false, true, false));
+        assertFalse(Callers.mayOpen(0640, alice, staff, bob, true, false, true, true), "group may not write");
+        assertFalse(Callers.mayOpen(0640, alice, staff, bob, false, false, true, false), "others may not read");
+        // the owner's bits apply to the owner even when the group's would allow more
+        assertFalse(Callers.mayOpen(0460, alice, staff, alice, true, false, false, true));
+        // 0600 root:root opened for writing by an unprivileged user: refused; with CAP_DAC_OVERRIDE: allowed
+        assertFalse(Callers.mayOpen(0600, root, root, bob, false, false, false, true));
+        assertTrue(Callers.mayOpen(0600, alice, staff, root, false, true, true, true));
+        assertTrue(Callers.mayOpen(0000, alice, staff, root, false, true, true, true));
+    }
+
     private static String uidOf(int pid) {
         String uid = Callers.field(pid, "Uid:");
         return uid == null ? null : uid.split("\\s+")[1];
