@@ -239,7 +239,6 @@ final class CrashExplorer {
         Oracle.Point pt = point(c);
         if (prefix && storesSincePrefix > 0) {
             storesSincePrefix = 0;
-            stats.prefixImages++;
             checkImage(c, pt, new Sample(-1, 0, 0));
         }
         if (pending.isEmpty()) {
@@ -261,7 +260,6 @@ final class CrashExplorer {
                 overlay.reset(); // every pending granule already held its newest value: the prefix
                 continue;
             }
-            stats.sampledImages++;
             checkImage(c, pt, sample);
         }
     }
@@ -380,6 +378,11 @@ final class CrashExplorer {
             return;
         }
         stats.images++;
+        if (sample.mode() < 0) {
+            stats.prefixImages++;
+        } else {
+            stats.sampledImages++;
+        }
         int reverted = lastReverted;
         String kind = sample.describe(reverted, pendingKeys.length);
         String why;
