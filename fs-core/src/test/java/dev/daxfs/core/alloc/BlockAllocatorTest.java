@@ -1,14 +1,12 @@
 package dev.daxfs.core.alloc;
 
-import dev.daxfs.core.DaxFs;
+import dev.daxfs.core.MetaFixture;
 import dev.daxfs.core.Errno;
 import dev.daxfs.core.FormatOptions;
 import dev.daxfs.core.FsException;
 import dev.daxfs.core.format.BlockHeader;
 import dev.daxfs.core.format.Geometry;
 import dev.daxfs.core.format.Magic;
-import dev.daxfs.core.format.Superblock;
-import dev.daxfs.core.inode.InodeCodec;
 import dev.daxfs.core.journal.Journal;
 import dev.daxfs.pmem.record.HeapDevice;
 import org.junit.jupiter.api.Test;
@@ -44,23 +42,15 @@ class BlockAllocatorTest {
 
     private void format() {
         dev = new HeapDevice("alloc-test", DEVICE_BYTES);
-        DaxFs.format(dev, FormatOptions.defaults());
-        geometry = Superblock.read(dev).geometry;
-        journal = new Journal(dev, geometry, InodeCodec.sealer(geometry));
-        journal.recover(journal.scan());
-        alloc = new BlockAllocator(journal, geometry);
-        alloc.load();
+        geometry = MetaFixture.format(dev, FormatOptions.defaults());
+        journal = MetaFixture.recoveredJournal(dev, geometry);
+        alloc = MetaFixture.loadedAllocator(journal, geometry);
     }
-
 
     /** An allocator loaded from a copy of the device as it is now (as a remount would see it). */
     private BlockAllocator reloadedCopy() {
         HeapDevice copy = dev.copy("reloaded");
-        Journal j = new Journal(copy, geometry, InodeCodec.sealer(geometry));
-        j.recover(j.scan());
-        BlockAllocator a = new BlockAllocator(j, geometry);
-        a.load();
-        return a;
+        return MetaFixture.loadedAllocator(MetaFixture.recoveredJournal(copy, geometry), geometry);
     }
 
     private <T> T inHandle(Supplier<T> body) {

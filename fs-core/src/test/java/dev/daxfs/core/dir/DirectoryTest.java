@@ -1,6 +1,6 @@
 package dev.daxfs.core.dir;
 
-import dev.daxfs.core.DaxFs;
+import dev.daxfs.core.MetaFixture;
 import dev.daxfs.core.Errno;
 import dev.daxfs.core.FormatOptions;
 import dev.daxfs.core.FsException;
@@ -10,10 +10,8 @@ import dev.daxfs.core.format.BlockHeader;
 import dev.daxfs.core.format.Bytes;
 import dev.daxfs.core.format.Geometry;
 import dev.daxfs.core.format.Magic;
-import dev.daxfs.core.format.Superblock;
 import dev.daxfs.core.inode.FileExtent;
 import dev.daxfs.core.inode.Inode;
-import dev.daxfs.core.inode.InodeCodec;
 import dev.daxfs.core.journal.Journal;
 import dev.daxfs.pmem.PmemDevice;
 import dev.daxfs.pmem.record.HeapDevice;
@@ -54,16 +52,12 @@ class DirectoryTest {
 
     private void format() {
         dev = new HeapDevice("dir-test", DEVICE_BYTES);
-        DaxFs.format(dev, FormatOptions.defaults());
-        geometry = Superblock.read(dev).geometry;
-        journal = new Journal(dev, geometry, InodeCodec.sealer(geometry));
-        journal.recover(journal.scan());
-        alloc = new BlockAllocator(journal, geometry);
-        alloc.load();
+        geometry = MetaFixture.format(dev, FormatOptions.defaults());
+        journal = MetaFixture.recoveredJournal(dev, geometry);
+        alloc = MetaFixture.loadedAllocator(journal, geometry);
         dirInode = new Inode(DIR_INO, Mode.S_IFDIR | 0755);
         dir = Directory.empty(dirInode);
     }
-
 
     /** One directory change under IOLOCK excl -> handle -> ILOCK excl. */
     private void change(Runnable body) {
@@ -104,8 +98,7 @@ class DirectoryTest {
     }
 
     private Directory loadFrom(PmemDevice d, long ino) {
-        Journal j = new Journal(d, geometry, InodeCodec.sealer(geometry));
-        j.recover(j.scan());
+        Journal j = MetaFixture.recoveredJournal(d, geometry);
         Inode fresh = new Inode(ino, Mode.S_IFDIR | 0755);
         fresh.size = dirInode.size;
         for (FileExtent e : dirInode.extents.all()) {

@@ -1,6 +1,6 @@
 package dev.daxfs.core.journal;
 
-import dev.daxfs.core.DaxFs;
+import dev.daxfs.core.MetaFixture;
 import dev.daxfs.core.Errno;
 import dev.daxfs.core.FormatOptions;
 import dev.daxfs.core.FsException;
@@ -8,7 +8,6 @@ import dev.daxfs.core.format.BlockHeader;
 import dev.daxfs.core.format.Bytes;
 import dev.daxfs.core.format.Geometry;
 import dev.daxfs.core.format.Magic;
-import dev.daxfs.core.format.Superblock;
 import dev.daxfs.core.inode.InodeCodec;
 import dev.daxfs.pmem.PmemDevice;
 import dev.daxfs.pmem.record.HeapDevice;
@@ -51,16 +50,13 @@ class JournalTest {
     /** mkfs on a fresh heap device; journalBytes 0 picks the default (1024 blocks here). */
     private void format(long journalBytes) {
         dev = new HeapDevice("journal-test", DEVICE_BYTES);
-        DaxFs.format(dev, new FormatOptions("", 8192, journalBytes));
-        geometry = Superblock.read(dev).geometry;
+        geometry = MetaFixture.format(dev, new FormatOptions("", 8192, journalBytes));
         journal = open(dev);
     }
 
     /** A journal on {@code d}, recovered the way mount does it. */
     private Journal open(PmemDevice d) {
-        Journal j = new Journal(d, geometry, InodeCodec.sealer(geometry));
-        j.recover(j.scan());
-        return j;
+        return MetaFixture.recoveredJournal(d, geometry);
     }
 
     /** A journal object used only to scan {@code d} (scan never writes). */
