@@ -150,7 +150,7 @@ final class MountCommand implements Callable<Integer> {
     }
 
     /** The -o options split into what fs-core takes and what goes to libfuse. */
-    record Options(MountOptions mount, List<String> fuse, boolean directIo, int threads) {
+    record Options(MountOptions mount, List<String> fuse, boolean directIo, int threads, Binding binding) {
 
         /** Bounds of {@code -o threads=N}: FUSE worker threads of the daemon. */
         static final int MAX_THREADS = 64;
@@ -162,6 +162,7 @@ final class MountCommand implements Callable<Integer> {
             }
             List<String> fuse = new ArrayList<>();
             int threads = DaxFuse.DEFAULT_THREADS;
+            Binding binding = Binding.DEFAULT;
             for (String o : raw) {
                 String opt = o.trim();
                 if (opt.isEmpty()) {
@@ -189,6 +190,8 @@ final class MountCommand implements Callable<Integer> {
                     } catch (NumberFormatException e) {
                         throw CliException.usage("invalid -o inode_cache=" + v + ": a positive number of inodes");
                     }
+                } else if (opt.startsWith("binding=")) {
+                    binding = Binding.parse(opt.substring("binding=".length()));
                 } else if (opt.startsWith("threads=")) {
                     String v = opt.substring("threads=".length());
                     try {
@@ -206,7 +209,7 @@ final class MountCommand implements Callable<Integer> {
                     fuse.add(opt);
                 }
             }
-            return new Options(m, List.copyOf(fuse), fuse.contains("direct_io"), threads);
+            return new Options(m, List.copyOf(fuse), fuse.contains("direct_io"), threads, binding);
         }
     }
 }

@@ -4,6 +4,7 @@ import dev.daxfs.core.DaxFs;
 import dev.daxfs.core.Vfs;
 import dev.daxfs.fuse.DaxFuse;
 import dev.daxfs.fuse.FuseOptions;
+import dev.daxfs.fuse.kernel.KernelFuse;
 import dev.daxfs.pmem.PmemDevice;
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
@@ -56,27 +57,24 @@ final class MountDaemon {
         Vfs vfs = null;
         try {
             vfs = DaxFs.mount(dev, options.mount());
-            DaxFuse fuse;
-            try {
-                fuse = new DaxFuse(vfs, options.directIo());
-            } catch (LinkageError e) {
-                throw Preflight.libfuseMissing();
-            }
+            FuseServer fuse = server(vfs);
             PidFiles.write(pidFile, pid);
             Runtime.getRuntime().addShutdownHook(new Thread(this::onSignal, "daxfs-shutdown"));
-            LOG.info("mounting {} on {} (pid {}, options {}, fuse {}, {} worker threads)", image,
-                    mountPoint, pid, options.mount(), options.fuse(), options.threads());
+            LOG.info("mounting {} on {} (pid {}, options {}, fuse {}, binding {}, {} worker threads)", image,
+                    mountPoint, pid, options.mount(), options.fuse(), options.binding().optionName(),
+                    options.threads());
             loopRunning = true;
             try {
-                fuse.serve(mountPoint, FuseOptions.args(options.fuse()), options.threads());
-            } catch (RuntimeException e) {
+                fuse.serve();
+            } catch (RuntimeException | IOException e) {
                 throw CliException.runtime("cannot mount " + image + " on " + mountPoint
-                        + ": libfuse failed (" + rootMessage(e) + ")");
+                        + ": " + (options.binding() == Binding.LIBFUSE2 ? "libfuse failed (" + rootMessage(e) + ")"
+                        : rootMessage(e)));
             } finally {
                 loopRunning = false;
             }
             LOG.info("FUSE loop ended for {} ({} files still open); closing the filesystem",
-                    mountPoint, fuse.openFileCount());
+                    mountPoint, fuse.openFiles());
             Vfs v = vfs;
             vfs = null;
             v.close();
@@ -95,6 +93,47 @@ final class MountDaemon {
                 closed.countDown();
             }
         }
+    }
+
+    /** One binding's request loop, started by {@link #serve} and ended by the kernel. */
+    private interface FuseServer {
+        void serve() throws IOException;
+
+        int openFiles();
+    }
+
+    private FuseServer server(Vfs vfs) {
+        if (options.binding() == Binding.KERNEL) {
+            KernelFuse k = new KernelFuse(vfs, options.directIo());
+            return new FuseServer() {
+                @Override
+                public void serve() throws IOException {
+                    k.serve(mountPoint, options.fuse(), options.threads());
+                }
+
+                @Override
+                public int openFiles() {
+                    return k.openFileCount();
+                }
+            };
+        }
+        DaxFuse d;
+        try {
+            d = new DaxFuse(vfs, options.directIo());
+        } catch (LinkageError e) {
+            throw Preflight.libfuseMissing();
+        }
+        return new FuseServer() {
+            @Override
+            public void serve() {
+                d.serve(mountPoint, FuseOptions.args(options.fuse()), options.threads());
+            }
+
+            @Override
+            public int openFiles() {
+                return d.openFileCount();
+            }
+        };
     }
 
     private static String rootMessage(Throwable e) {

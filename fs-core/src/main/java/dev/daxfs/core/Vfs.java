@@ -26,7 +26,7 @@ public interface Vfs extends AutoCloseable {
 
     // ---- names -------------------------------------------------------------------------
 
-    /** The inode number of {@code name} in directory {@code dir}; ENOENT, ENOTDIR. */
+    /** The inode number of {@code name} in directory {@code dir} ("." is dir, ".." its parent, the root its own); ENOENT, ENOTDIR. */
     long lookup(long dir, String name);
 
     Attr getattr(long ino);

@@ -11,7 +11,7 @@ import java.nio.file.Path;
  * {@code should_remove_suid}), a listxattr that finds {@code trusted.*} names; never on the common
  * write path.
  */
-final class Callers {
+public final class Callers {
     /** CAP_FSETID: "don't clear set-user/group-id bits when a file is modified". */
     static final int CAP_FSETID = 4;
     /** CAP_DAC_OVERRIDE: bypasses read/write permission checks (CAP_DAC_READ_SEARCH only reads). */

@@ -52,8 +52,8 @@ public class DaxFuse extends FuseStubFS {
     private static final Logger LOG = LogManager.getLogger(DaxFuse.class);
 
     /** utimensat(2) special nanosecond values. */
-    static final long UTIME_NOW = (1L << 30) - 1;
-    static final long UTIME_OMIT = (1L << 30) - 2;
+    static final long UTIME_NOW = Times.UTIME_NOW;
+    static final long UTIME_OMIT = Times.UTIME_OMIT;
 
     /** fuse_operations bit-field flags (libfuse 2.9 fuse.h). */
     private static final int FLAG_NULLPATH_OK = 1;
@@ -69,7 +69,7 @@ public class DaxFuse extends FuseStubFS {
      * Read-only virtual xattr of the root directory: the filesystem's event counters as text
      * ({@code getfattr -n trusted.daxfs.stats --only-values MNT}); root only, as trusted.* is.
      */
-    static final String STATS_XATTR = "trusted.daxfs.stats";
+    public static final String STATS_XATTR = "trusted.daxfs.stats";
 
     /**
      * read and write as jnr-ffi closures over raw addresses. jnr-fuse's own read/write closures
@@ -349,27 +349,11 @@ public class DaxFuse extends FuseStubFS {
     }
 
     static Long time(long sec, long nsec) {
-        if (nsec == UTIME_OMIT) {
-            return null;
-        }
-        if (nsec == UTIME_NOW) {
-            return SetAttr.NOW;
-        }
-        // daxfs stores signed 64-bit nanoseconds (1677-09-21 .. 2262-04-11). Like any Linux
-        // filesystem with a narrower range than the caller's (the VFS's timestamp_truncate with
-        // s_time_min/s_time_max), a time outside it is clamped to the nearest one it can store.
-        if (sec >= MAX_TIME_SEC) {
-            return Long.MAX_VALUE;
-        }
-        if (sec < MIN_TIME_SEC) {
-            return MIN_TIME_SEC * 1_000_000_000L; // not Long.MIN_VALUE: that is SetAttr.NOW
-        }
-        return sec * 1_000_000_000L + nsec; // inside the range: cannot overflow (nsec < 1e9, checked by the kernel)
+        return Times.fromTimespec(sec, nsec);
     }
 
-    /** Seconds of the newest and oldest time daxfs stores (in ns since the epoch, a signed long). */
-    static final long MAX_TIME_SEC = Long.MAX_VALUE / 1_000_000_000L;
-    static final long MIN_TIME_SEC = Math.floorDiv(Long.MIN_VALUE, 1_000_000_000L) + 1;
+    static final long MAX_TIME_SEC = Times.MAX_TIME_SEC;
+    static final long MIN_TIME_SEC = Times.MIN_TIME_SEC;
 
     private long inoForSetattr(String path) {
         if (path == null) {
@@ -641,25 +625,10 @@ public class DaxFuse extends FuseStubFS {
 
     private static final int O_EXCL = 0200;
 
-    /**
-     * The kernel sent CREATE because it saw no such name, so it checked no permission on the file
-     * that appeared meanwhile: check what open(2) of an existing file would (default_permissions
-     * leaves it to the kernel everywhere else).
-     */
+    /** See {@link Privileges#checkOpenOfExisting}: the caller is libfuse's current context. */
     private void checkOpenOfExisting(long ino, int flags) {
-        Attr a = vfs.getattr(ino);
-        if (Mode.isDir(a.mode())) {
-            throw new FsException(Errno.EISDIR, "create found a directory");
-        }
-        int acc = flags & OpenFlags.O_ACCMODE;
-        boolean write = acc != OpenFlags.O_RDONLY || (flags & OpenFlags.O_TRUNC) != 0;
-        boolean read = acc != OpenFlags.O_WRONLY;
-        int pid = NativeAbi.callerPid();
-        int uid = NativeAbi.callerUid();
-        if (!Callers.mayOpen(a.mode(), a.uid(), a.gid(), uid, Callers.inGroup(pid, NativeAbi.callerGid(), a.gid()),
-                Callers.hasCap(pid, uid, Callers.CAP_DAC_OVERRIDE), read, write)) {
-            throw new FsException(Errno.EACCES, "create found an existing file the caller may not open");
-        }
+        Privileges.checkOpenOfExisting(vfs, ino, flags, NativeAbi.callerUid(), NativeAbi.callerGid(),
+                NativeAbi.callerPid());
     }
 
     @Override
@@ -730,41 +699,17 @@ public class DaxFuse extends FuseStubFS {
         }
     }
 
-    /**
-     * The kernel's {@code file_remove_privs} before a change of data, for the writes the kernel
-     * does not do it for: every write on a {@code direct_io} mount and every O_DIRECT write reach
-     * daxfs with the file's set-id bits and capabilities untouched (on the cached path the kernel
-     * has already cleared them with a SETATTR and a REMOVEXATTR, so the check below finds nothing).
-     * {@code S_ISUID} goes unless the writer has CAP_FSETID; {@code S_ISGID} too when group-exec is
-     * set or the writer is not in the file's group; {@code security.capability} always.
-     */
+    /** {@link Privileges#removeOnWrite} for libfuse's current caller. */
     private void removePrivs(OpenFile of) {
         if (!vfs.needsKillPriv(of.ino())) {
-            return; // the common case: one mode read
+            return; // the common case: one mode read, no context lookup
         }
         removePrivs(of.ino());
     }
 
-    /**
-     * The slow half of {@link #removePrivs(OpenFile)}, also for truncate: the kernel's SETATTR
-     * for a truncate by another user clears S_ISUID and a group-executable S_ISGID, but not an
-     * S_ISGID without group-exec, which a local filesystem clears for a writer outside the group.
-     */
+    /** {@link Privileges#remove} for libfuse's current caller (also for truncate). */
     private void removePrivs(long ino) {
-        int pid = NativeAbi.callerPid();
-        if (pid == 0) {
-            return; // the kernel's own writeback: privileges were handled at write(2) time
-        }
-        Attr a = vfs.getattr(ino);
-        int mode = a.mode();
-        if ((mode & (Mode.S_ISUID | Mode.S_ISGID)) == 0 && !vfs.needsKillPriv(ino)) {
-            return; // nothing set-id, no file capabilities
-        }
-        boolean fsetid = Callers.hasCapFsetid(pid, NativeAbi.callerUid());
-        boolean suid = (mode & Mode.S_ISUID) != 0 && !fsetid;
-        boolean sgid = (mode & Mode.S_ISGID) != 0 && !fsetid
-                && ((mode & 0010) != 0 || !Callers.inGroup(pid, NativeAbi.callerGid(), a.gid()));
-        vfs.killPriv(ino, suid, sgid);
+        Privileges.remove(vfs, ino, NativeAbi.callerUid(), NativeAbi.callerGid(), NativeAbi.callerPid());
     }
 
     /** fuse_operations.release, called by libfuse; see {@link RawPathAddr}. */
@@ -854,32 +799,12 @@ public class DaxFuse extends FuseStubFS {
         }
     }
 
-    /**
-     * What the caller may see of an inode's xattr names: {@code trusted.*} only with
-     * CAP_SYS_ADMIN, as a local filesystem lists them (the kernel already refuses such a caller's
-     * get and set of them, but leaves listing to the filesystem).
-     */
     private static List<String> visibleNames(List<String> names) {
-        boolean anyTrusted = false;
-        for (String n : names) {
-            anyTrusted |= n.startsWith(TRUSTED_PREFIX);
-        }
-        if (!anyTrusted || Callers.hasCap(NativeAbi.callerPid(), NativeAbi.callerUid(), Callers.CAP_SYS_ADMIN)) {
-            return names;
-        }
-        List<String> out = new java.util.ArrayList<>(names.size());
-        for (String n : names) {
-            if (!n.startsWith(TRUSTED_PREFIX)) {
-                out.add(n);
-            }
-        }
-        return out;
+        return Privileges.visibleXattrNames(names, NativeAbi.callerUid(), NativeAbi.callerPid());
     }
 
-    private static final String TRUSTED_PREFIX = "trusted.";
-
     /** listxattr(2)'s format: every name followed by a NUL. */
-    static byte[] joinNames(List<String> names) {
+    public static byte[] joinNames(List<String> names) {
         int len = 0;
         byte[][] enc = new byte[names.size()][];
         for (int i = 0; i < enc.length; i++) {

@@ -14,7 +14,7 @@ import org.apache.logging.log4j.Logger;
  * caller as EIO, never thrown back into libfuse (an exception escaping a jnr callback would be
  * lost and the request would hang or crash the daemon).
  */
-final class Errnos {
+public final class Errnos {
 
     private static final Logger LOG = LogManager.getLogger(Errnos.class);
 
@@ -24,7 +24,7 @@ final class Errnos {
     }
 
     /** Maps {@code t} to a negative errno, logging it if it is not an {@link FsException}. */
-    static int toErrno(Throwable t, String op, String path) {
+    public static int toErrno(Throwable t, String op, String path) {
         if (t instanceof FsException fe) {
             if (LOG.isTraceEnabled()) {
                 LOG.trace("{} {}: {}", op, path, fe.toString());

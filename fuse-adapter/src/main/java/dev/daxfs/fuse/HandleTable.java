@@ -13,7 +13,7 @@ import java.util.concurrent.atomic.AtomicReferenceArray;
  *
  * @param <T> what an open handle refers to (an {@code OpenFile}, or a directory's inode)
  */
-final class HandleTable<T> {
+public final class HandleTable<T> {
 
     private static final class Slot<T> {
         final T value;
@@ -32,7 +32,7 @@ final class HandleTable<T> {
     private int open;
 
     /** Stores {@code value} and returns its handle (never 0). */
-    synchronized long add(T value) {
+    public synchronized long add(T value) {
         int slot;
         if (!free.isEmpty()) {
             slot = free.pop();
@@ -49,7 +49,7 @@ final class HandleTable<T> {
     }
 
     /** The value of an open handle; EBADF if the handle is unknown or released. */
-    T get(long fh) {
+    public T get(long fh) {
         int slot = (int) fh - 1;
         AtomicReferenceArray<Slot<T>> s = slots;
         if (slot < 0 || slot >= s.length()) {
@@ -63,7 +63,7 @@ final class HandleTable<T> {
     }
 
     /** Releases a handle and returns what it held; EBADF if it is not open. */
-    synchronized T remove(long fh) {
+    public synchronized T remove(long fh) {
         T value = get(fh);
         int slot = (int) fh - 1;
         slots.set(slot, null);
@@ -72,7 +72,7 @@ final class HandleTable<T> {
         return value;
     }
 
-    synchronized int openCount() {
+    public synchronized int openCount() {
         return open;
     }
 

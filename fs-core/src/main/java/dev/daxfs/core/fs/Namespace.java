@@ -78,8 +78,16 @@ final class Namespace {
             throw new FsException(Errno.ENAMETOOLONG, "name too long");
         }
         Inode d = dirInode(dir);
-        d.iolock.lockShared(); // entries vs. concurrent create/unlink/rename in d
+        d.iolock.lockShared(); // entries vs. concurrent create/unlink/rename in d (and its ".." vs. rename)
         try {
+            // "." and "..": the kernel asks for them when it reconnects a file handle to the
+            // tree (EXPORT_SUPPORT) and for a directory listing's "..".
+            if (name.equals(".")) {
+                return d.ino;
+            }
+            if (name.equals("..")) {
+                return d.ino == Vfs.ROOT_INO ? Vfs.ROOT_INO : d.parent;
+            }
             Directory.Entry e = dirOf(d).get(name);
             if (e == null) {
                 throw new FsException(Errno.ENOENT, name);

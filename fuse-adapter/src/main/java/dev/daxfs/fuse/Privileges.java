@@ -1,0 +1,104 @@
+package dev.daxfs.fuse;
+
+import dev.daxfs.core.Attr;
+import dev.daxfs.core.Errno;
+import dev.daxfs.core.FsException;
+import dev.daxfs.core.Mode;
+import dev.daxfs.core.OpenFlags;
+import dev.daxfs.core.Vfs;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * What both bindings decide from the caller's credentials (uid, gid and pid of the process that
+ * made the request: libfuse's {@code fuse_get_context} or the kernel's request header) that the
+ * kernel leaves to the filesystem: clearing set-id bits and capabilities on a change of data,
+ * the permission check of a create that finds the name taken, and which xattr names a caller
+ * may list. Capabilities and supplementary groups come from {@code /proc/PID/status}
+ * ({@link Callers}), only on the slow paths.
+ */
+public final class Privileges {
+
+    private static final String TRUSTED_PREFIX = "trusted.";
+
+    private Privileges() {
+    }
+
+    /**
+     * The kernel's {@code file_remove_privs} before a change of data, for the writes the kernel
+     * does not do it for: every write on a {@code direct_io} mount and every O_DIRECT write reach
+     * daxfs with the file's set-id bits and capabilities untouched (on the cached path the kernel
+     * has already cleared them with a SETATTR and a REMOVEXATTR, so the check finds nothing).
+     * One mode read in the common case.
+     */
+    public static void removeOnWrite(Vfs vfs, long ino, int uid, int gid, int pid) {
+        if (vfs.needsKillPriv(ino)) {
+            remove(vfs, ino, uid, gid, pid);
+        }
+    }
+
+    /**
+     * {@code S_ISUID} goes unless the writer has CAP_FSETID; {@code S_ISGID} too when group-exec
+     * is set or the writer is not in the file's group; {@code security.capability} always. Also
+     * for truncate: the kernel's SETATTR for a truncate by another user clears S_ISUID and a
+     * group-executable S_ISGID, but not an S_ISGID without group-exec, which a local filesystem
+     * clears for a writer outside the group.
+     */
+    public static void remove(Vfs vfs, long ino, int uid, int gid, int pid) {
+        if (pid == 0) {
+            return; // the kernel's own writeback: privileges were handled at write(2) time
+        }
+        Attr a = vfs.getattr(ino);
+        int mode = a.mode();
+        if ((mode & (Mode.S_ISUID | Mode.S_ISGID)) == 0 && !vfs.needsKillPriv(ino)) {
+            return; // nothing set-id, no file capabilities
+        }
+        boolean fsetid = Callers.hasCapFsetid(pid, uid);
+        boolean suid = (mode & Mode.S_ISUID) != 0 && !fsetid;
+        boolean sgid = (mode & Mode.S_ISGID) != 0 && !fsetid
+                && ((mode & 0010) != 0 || !Callers.inGroup(pid, gid, a.gid()));
+        vfs.killPriv(ino, suid, sgid);
+    }
+
+    /**
+     * A create that found the name taken (the kernel sent CREATE because it saw no such name, so
+     * it checked no permission on the file that appeared meanwhile): checks what open(2) of an
+     * existing file would. EISDIR for a directory, EACCES if the mode bits refuse.
+     */
+    public static void checkOpenOfExisting(Vfs vfs, long ino, int flags, int uid, int gid, int pid) {
+        Attr a = vfs.getattr(ino);
+        if (Mode.isDir(a.mode())) {
+            throw new FsException(Errno.EISDIR, "create found a directory");
+        }
+        int acc = flags & OpenFlags.O_ACCMODE;
+        boolean write = acc != OpenFlags.O_RDONLY || (flags & OpenFlags.O_TRUNC) != 0;
+        boolean read = acc != OpenFlags.O_WRONLY;
+        if (!Callers.mayOpen(a.mode(), a.uid(), a.gid(), uid, Callers.inGroup(pid, gid, a.gid()),
+                Callers.hasCap(pid, uid, Callers.CAP_DAC_OVERRIDE), read, write)) {
+            throw new FsException(Errno.EACCES, "create found an existing file the caller may not open");
+        }
+    }
+
+    /**
+     * What the caller may see of an inode's xattr names: {@code trusted.*} only with
+     * CAP_SYS_ADMIN, as a local filesystem lists them (the kernel already refuses such a caller's
+     * get and set of them, but leaves listing to the filesystem).
+     */
+    public static List<String> visibleXattrNames(List<String> names, int uid, int pid) {
+        boolean anyTrusted = false;
+        for (String n : names) {
+            anyTrusted |= n.startsWith(TRUSTED_PREFIX);
+        }
+        if (!anyTrusted || Callers.hasCap(pid, uid, Callers.CAP_SYS_ADMIN)) {
+            return names;
+        }
+        List<String> out = new ArrayList<>(names.size());
+        for (String n : names) {
+            if (!n.startsWith(TRUSTED_PREFIX)) {
+                out.add(n);
+            }
+        }
+        return out;
+    }
+}

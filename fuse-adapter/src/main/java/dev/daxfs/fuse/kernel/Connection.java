@@ -1,0 +1,49 @@
+package dev.daxfs.fuse.kernel;
+
+import dev.daxfs.core.OpenFile;
+import dev.daxfs.core.Vfs;
+import dev.daxfs.fuse.HandleTable;
+
+/**
+ * What every worker of one mount shares: the filesystem, the open files and directories the
+ * kernel holds handles to, the node lookup counts, and what INIT negotiated. Thread-safe: the
+ * tables are, and the negotiated values are written once by the INIT reply before the kernel sends
+ * any other request.
+ */
+final class Connection {
+
+    /** Seconds the kernel may cache a name and an inode's attributes without asking again. */
+    static final long ENTRY_VALID = 1;
+    static final long ATTR_VALID = 1;
+
+    /** Largest READ and WRITE daxfs asks for: 1 MiB (256 pages of 4 KiB). */
+    static final int MAX_WRITE = 1 << 20;
+    static final int MAX_PAGES = MAX_WRITE / 4096;
+    /** Request buffer: the largest WRITE plus its headers (the kernel wants at least this). */
+    static final int IN_BUFFER = MAX_WRITE + 4096;
+    /** Reply buffer: the largest READ plus the out header, with room to spare. */
+    static final int OUT_BUFFER = MAX_WRITE + 4096;
+
+    final Vfs vfs;
+    /** Mount option direct_io: every open file bypasses the kernel page cache. */
+    final boolean directIo;
+    final HandleTable<OpenFile> files = new HandleTable<>();
+    final HandleTable<DirStream> dirs = new HandleTable<>();
+    final NodeTable nodes = new NodeTable();
+
+    /** Set by INIT. */
+    volatile boolean initialized;
+    volatile int kernelMinor;
+    volatile long flags;
+    /** Set by DESTROY: the kernel is done with this connection. */
+    volatile boolean destroyed;
+
+    Connection(Vfs vfs, boolean directIo) {
+        this.vfs = vfs;
+        this.directIo = directIo;
+    }
+
+    boolean negotiated(long flag) {
+        return (flags & flag) != 0;
+    }
+}

@@ -1,0 +1,130 @@
+package dev.daxfs.fuse.kernel;
+
+import dev.daxfs.core.Attr;
+import dev.daxfs.core.Errno;
+import dev.daxfs.core.FsException;
+import dev.daxfs.core.Mode;
+
+/**
+ * Directories: OPENDIR, READDIR, READDIRPLUS, RELEASEDIR, FSYNCDIR.
+ *
+ * <p>A listing is a sequence of fuse_dirent records (ino, off, namelen, type, name padded to 8
+ * bytes); {@code off} is the position to resume after that entry, which the kernel passes back
+ * as the next READDIR's offset and {@code telldir} returns. Positions index the {@link DirStream}'s
+ * listing. READDIRPLUS puts a fuse_entry_out before each record, which the kernel treats as a
+ * LOOKUP of that entry (one reference counted) — except for "." and "..", which it skips.
+ */
+final class DirRequests {
+
+    /** fuse_dirent's fixed part: ino, off, namelen, type. */
+    private static final int DIRENT = 24;
+
+    private DirRequests() {
+    }
+
+    static void opendir(Connection c, Request rq, Reply rp) {
+        if (!Mode.isDir(c.vfs.getattr(rq.nodeid).mode())) {
+            throw new FsException(Errno.ENOTDIR, "opendir of a non-directory");
+        }
+        long fh = c.dirs.add(new DirStream(rq.nodeid));
+        Reply.MEM.putLong(rp.body, fh);
+        Reply.MEM.putInt(rp.body + 8, 0);
+        Reply.MEM.putInt(rp.body + 12, 0);
+        rp.ok(16);
+    }
+
+    static void releasedir(Connection c, Request rq, Reply rp) {
+        rq.need(8);
+        c.dirs.remove(rq.u64(0));
+        rp.ok(0);
+    }
+
+    static void fsyncdir(Connection c, Request rq, Reply rp) {
+        c.vfs.fsyncDir(rq.nodeid);
+        rp.ok(0);
+    }
+
+    /** READDIR and READDIRPLUS: fuse_read_in (fh 0, offset 8, size 16). */
+    static void readdir(Connection c, Request rq, Reply rp, boolean plus) {
+        rq.need(24);
+        DirStream ds = c.dirs.get(rq.u64(0));
+        long offset = rq.u64(8);
+        int size = Math.min(rq.u32(16), rp.bodyCapacity());
+        int used = 0;
+        synchronized (ds) { // one reader per stream at a time (the kernel serialises them too)
+            if (offset == 0) {
+                ds.snapshot(c.vfs);
+            }
+            long total = 2L + ds.count();
+            for (long pos = Math.max(0, offset); pos < total; pos++) {
+                byte[] name;
+                long ino;
+                int mode;
+                if (pos == 0) {
+                    name = DOT;
+                    ino = ds.ino;
+                    mode = Mode.S_IFDIR;
+                } else if (pos == 1) {
+                    name = DOTDOT;
+                    ino = parentOf(c, ds.ino);
+                    mode = Mode.S_IFDIR;
+                } else {
+                    int i = (int) (pos - 2);
+                    name = ds.name(i);
+                    ino = ds.ino(i);
+                    mode = ds.mode(i);
+                }
+                int rec = align8((plus ? Abi.ENTRY_OUT : 0) + DIRENT + name.length);
+                if (used + rec > size) {
+                    break;
+                }
+                long at = rp.body + used;
+                if (plus) {
+                    if (pos < 2 || !entryPlus(c, at, ino)) {
+                        Reply.MEM.setMemory(at, Abi.ENTRY_OUT, (byte) 0); // no entry: a plain dirent
+                    }
+                    at += Abi.ENTRY_OUT;
+                }
+                Reply.MEM.putLong(at, ino);
+                Reply.MEM.putLong(at + 8, pos + 1);
+                Reply.MEM.putInt(at + 16, name.length);
+                Reply.MEM.putInt(at + 20, (mode & Mode.S_IFMT) >>> 12);
+                Reply.MEM.putByteArray(at + DIRENT, name, 0, name.length);
+                int pad = rec - (int) (at + DIRENT + name.length - (rp.body + used));
+                if (pad > 0) {
+                    Reply.MEM.setMemory(at + DIRENT + name.length, pad, (byte) 0);
+                }
+                used += rec;
+            }
+        }
+        rp.ok(used);
+    }
+
+    /** The entry of {@code ino} at {@code at}; false if the inode went away since the snapshot. */
+    private static boolean entryPlus(Connection c, long at, long ino) {
+        Attr a;
+        try {
+            a = c.vfs.getattr(ino);
+        } catch (FsException e) {
+            return false;
+        }
+        Reply.putEntry(at, a, Connection.ENTRY_VALID, Connection.ATTR_VALID);
+        c.nodes.ref(ino);
+        return true;
+    }
+
+    private static long parentOf(Connection c, long dir) {
+        try {
+            return c.vfs.lookup(dir, "..");
+        } catch (FsException e) {
+            return dir;
+        }
+    }
+
+    private static int align8(int n) {
+        return (n + 7) & ~7;
+    }
+
+    private static final byte[] DOT = {'.'};
+    private static final byte[] DOTDOT = {'.', '.'};
+}

@@ -1,0 +1,108 @@
+package dev.daxfs.fuse.kernel;
+
+import dev.daxfs.core.Errno;
+import dev.daxfs.fuse.Errnos;
+
+/**
+ * Hands one request to the code that serves its opcode and makes sure it is answered exactly
+ * once: a failure becomes the errno of its {@link dev.daxfs.core.FsException}, a malformed request
+ * EIO (logged), anything else EIO with its stack trace in the log; opcodes daxfs does not serve get
+ * ENOSYS, which the kernel remembers for most of them (it stops sending FLUSH, ACCESS, INTERRUPT,
+ * LSEEK, COPY_FILE_RANGE... after the first). FORGET and BATCH_FORGET are never answered.
+ * Nothing a request contains can kill the worker.
+ */
+final class Dispatcher {
+
+    private final Connection c;
+
+    Dispatcher(Connection c) {
+        this.c = c;
+    }
+
+    /**
+     * Serves the request of {@code length} bytes at {@code buf}, parsing it into {@code rq} and
+     * answering through {@code rp}.
+     */
+    void dispatch(long buf, int length, Request rq, Reply rp) {
+        try {
+            rq.parse(buf, length);
+        } catch (Request.Malformed e) {
+            Session.LOG.warn("malformed request dropped: {}", e.getMessage());
+            if (rq.unique != 0) {
+                rp.begin(rq.unique);
+                rp.error(Errno.EIO.code);
+            }
+            return;
+        }
+        rp.begin(rq.unique);
+        try {
+            serve(rq, rp);
+        } catch (Request.Malformed e) {
+            Session.LOG.warn("malformed {}: {}", rq, e.getMessage());
+            if (!rp.sent) {
+                rp.error(Errno.EIO.code);
+            }
+        } catch (Throwable t) {
+            int errno = Errnos.toErrno(t, Abi.opName(rq.opcode), "node " + rq.nodeid);
+            if (!rp.sent) {
+                rp.error(errno);
+            }
+        }
+        if (!rp.sent) {
+            Session.LOG.error("{} was not answered; answering EIO", rq);
+            rp.error(Errno.EIO.code);
+        }
+    }
+
+    private void serve(Request rq, Reply rp) {
+        if (!c.initialized && rq.opcode != Abi.INIT) {
+            throw new Request.Malformed(Abi.opName(rq.opcode) + " before INIT");
+        }
+        switch (rq.opcode) {
+            case Abi.INIT -> InitRequests.init(c, rq, rp);
+            case Abi.DESTROY -> {
+                c.destroyed = true;
+                rp.ok(0);
+            }
+            case Abi.LOOKUP -> EntryRequests.lookup(c, rq, rp);
+            case Abi.FORGET -> EntryRequests.forget(c, rq, rp);
+            case Abi.BATCH_FORGET -> EntryRequests.batchForget(c, rq, rp);
+            case Abi.GETATTR -> EntryRequests.getattr(c, rq, rp);
+            case Abi.SETATTR -> EntryRequests.setattr(c, rq, rp);
+            case Abi.READLINK -> EntryRequests.readlink(c, rq, rp);
+            case Abi.SYMLINK -> EntryRequests.symlink(c, rq, rp);
+            case Abi.MKNOD -> EntryRequests.mknod(c, rq, rp);
+            case Abi.MKDIR -> EntryRequests.mkdir(c, rq, rp);
+            case Abi.UNLINK -> EntryRequests.unlink(c, rq, rp);
+            case Abi.RMDIR -> EntryRequests.rmdir(c, rq, rp);
+            case Abi.RENAME -> EntryRequests.rename(c, rq, rp);
+            case Abi.RENAME2 -> EntryRequests.rename2(c, rq, rp);
+            case Abi.LINK -> EntryRequests.link(c, rq, rp);
+            case Abi.STATFS -> EntryRequests.statfs(c, rq, rp);
+            case Abi.OPEN -> FileRequests.open(c, rq, rp);
+            case Abi.CREATE -> FileRequests.create(c, rq, rp);
+            case Abi.READ -> FileRequests.read(c, rq, rp);
+            case Abi.WRITE -> FileRequests.write(c, rq, rp);
+            case Abi.RELEASE -> FileRequests.release(c, rq, rp);
+            case Abi.FSYNC -> FileRequests.fsync(c, rq, rp);
+            case Abi.FALLOCATE -> FileRequests.fallocate(c, rq, rp);
+            case Abi.OPENDIR -> DirRequests.opendir(c, rq, rp);
+            case Abi.READDIR -> DirRequests.readdir(c, rq, rp, false);
+            case Abi.READDIRPLUS -> DirRequests.readdir(c, rq, rp, true);
+            case Abi.RELEASEDIR -> DirRequests.releasedir(c, rq, rp);
+            case Abi.FSYNCDIR -> DirRequests.fsyncdir(c, rq, rp);
+            case Abi.SETXATTR -> XattrRequests.setxattr(c, rq, rp);
+            case Abi.GETXATTR -> XattrRequests.getxattr(c, rq, rp);
+            case Abi.LISTXATTR -> XattrRequests.listxattr(c, rq, rp);
+            case Abi.REMOVEXATTR -> XattrRequests.removexattr(c, rq, rp);
+            case Abi.SYNCFS -> {
+                c.vfs.sync();
+                rp.ok(0);
+            }
+            case Abi.NOTIFY_REPLY -> rp.none(); // we never ask the kernel to retrieve data
+            // FLUSH: data is in the device when WRITE returns, nothing to push at close(2).
+            // INTERRUPT: requests are short; the interrupted one is answered normally.
+            default -> rp.error(Errno.ENOSYS.code);
+        }
+    }
+}

@@ -1,0 +1,191 @@
+package dev.daxfs.fuse.kernel;
+
+import dev.daxfs.core.Attr;
+import dev.daxfs.core.Errno;
+import dev.daxfs.core.FsException;
+import dev.daxfs.core.Mode;
+import dev.daxfs.core.SetAttr;
+import dev.daxfs.core.StatFs;
+import dev.daxfs.core.Vfs;
+import dev.daxfs.fuse.Privileges;
+import dev.daxfs.fuse.Times;
+
+import java.nio.charset.StandardCharsets;
+
+/**
+ * Names and attributes in inode terms: LOOKUP and FORGET, GETATTR and SETATTR, the creating
+ * opcodes, UNLINK, RMDIR, RENAME, LINK, READLINK and STATFS. The request's node id is the
+ * directory (or the inode itself for GETATTR, SETATTR, READLINK); a reply that names an inode
+ * (fuse_entry_out) hands the kernel a reference, counted in the {@link NodeTable}.
+ */
+final class EntryRequests {
+
+    private EntryRequests() {
+    }
+
+    /** Replies with the entry of {@code a} and counts the kernel's new reference. */
+    static void entry(Connection c, Reply rp, Attr a) {
+        Reply.putEntry(rp.body, a, Connection.ENTRY_VALID, Connection.ATTR_VALID);
+        c.nodes.ref(a.ino());
+        rp.ok(Abi.ENTRY_OUT);
+    }
+
+    static void lookup(Connection c, Request rq, Reply rp) {
+        String name = rq.name(0);
+        long ino = c.vfs.lookup(rq.nodeid, name);
+        entry(c, rp, c.vfs.getattr(ino));
+    }
+
+    static void forget(Connection c, Request rq, Reply rp) {
+        rp.none(); // FORGET has no reply, whatever happens
+        rq.need(8);
+        c.nodes.forget(rq.nodeid, rq.u64(0));
+    }
+
+    static void batchForget(Connection c, Request rq, Reply rp) {
+        rp.none();
+        rq.need(8);
+        long count = rq.u32(0) & 0xffff_ffffL;
+        rq.need((int) Math.min(Integer.MAX_VALUE, 8 + 16 * count));
+        for (int i = 0; i < count; i++) {
+            c.nodes.forget(rq.u64(8 + 16 * i), rq.u64(16 + 16 * i));
+        }
+    }
+
+    static void getattr(Connection c, Request rq, Reply rp) {
+        long ino = rq.nodeid;
+        // fuse_getattr_in (7.9+): flags, dummy, fh. With GETATTR_FH the kernel asks through an
+        // open file — the only way to stat a file unlinked while open, which must work.
+        if (rq.bodyLen >= 16 && (rq.u32(0) & Abi.GETATTR_FH) != 0) {
+            ino = c.files.get(rq.u64(8)).ino();
+        }
+        Reply.putAttrOut(rp.body, c.vfs.getattr(ino), Connection.ATTR_VALID);
+        rp.ok(Abi.ATTR_OUT);
+    }
+
+    /**
+     * fuse_setattr_in: valid 0, fh 8, size 16, atime 32, mtime 40, atimensec 56, mtimensec 60,
+     * mode 68, uid 76, gid 80. Applied as libfuse applies a setattr: mode, owner, size, times, so
+     * that the daemon behaves as it did behind libfuse.
+     */
+    static void setattr(Connection c, Request rq, Reply rp) {
+        rq.need(88);
+        int valid = rq.u32(0);
+        long ino = rq.nodeid;
+        Vfs vfs = c.vfs;
+        if ((valid & Abi.FATTR_MODE) != 0) {
+            vfs.setattr(ino, SetAttr.mode(rq.u32(68) & Mode.PERM_MASK));
+        }
+        if ((valid & (Abi.FATTR_UID | Abi.FATTR_GID)) != 0) {
+            Integer u = (valid & Abi.FATTR_UID) != 0 ? rq.u32(76) : null;
+            Integer g = (valid & Abi.FATTR_GID) != 0 ? rq.u32(80) : null;
+            vfs.setattr(ino, SetAttr.owner(u, g));
+        }
+        if ((valid & Abi.FATTR_SIZE) != 0) {
+            long size = rq.u64(16);
+            if (size < 0) {
+                throw new FsException(Errno.EINVAL, "negative size");
+            }
+            Privileges.remove(vfs, ino, rq.uid, rq.gid, rq.pid);
+            vfs.setattr(ino, SetAttr.size(size));
+        }
+        if ((valid & (Abi.FATTR_ATIME | Abi.FATTR_MTIME)) != 0) {
+            Long at = (valid & Abi.FATTR_ATIME) == 0 ? null
+                    : (valid & Abi.FATTR_ATIME_NOW) != 0 ? SetAttr.NOW : Times.fromTimespec(rq.u64(32), rq.u32(56));
+            Long mt = (valid & Abi.FATTR_MTIME) == 0 ? null
+                    : (valid & Abi.FATTR_MTIME_NOW) != 0 ? SetAttr.NOW : Times.fromTimespec(rq.u64(40), rq.u32(60));
+            vfs.setattr(ino, SetAttr.times(at, mt));
+        }
+        Reply.putAttrOut(rp.body, vfs.getattr(ino), Connection.ATTR_VALID);
+        rp.ok(Abi.ATTR_OUT);
+    }
+
+    static void readlink(Connection c, Request rq, Reply rp) {
+        byte[] target = c.vfs.readlink(rq.nodeid).getBytes(StandardCharsets.UTF_8);
+        if (target.length > rp.bodyCapacity()) {
+            throw new FsException(Errno.ENAMETOOLONG, "symlink target of " + target.length + " bytes");
+        }
+        Reply.MEM.putByteArray(rp.body, target, 0, target.length);
+        rp.ok(target.length);
+    }
+
+    /** SYMLINK: the new name, then the target, both NUL-terminated. */
+    static void symlink(Connection c, Request rq, Reply rp) {
+        int end = rq.stringEnd(0);
+        String name = rq.name(0);
+        String target = rq.name(end);
+        entry(c, rp, c.vfs.symlink(rq.nodeid, name, target, rq.uid, rq.gid));
+    }
+
+    /** fuse_mknod_in: mode, rdev, umask, padding; then the name. The kernel applied the umask. */
+    static void mknod(Connection c, Request rq, Reply rp) {
+        rq.need(16);
+        int mode = rq.u32(0);
+        long rdev = rq.u32(4) & 0xffff_ffffL;
+        entry(c, rp, c.vfs.mknod(rq.nodeid, rq.name(16), mode, rdev, rq.uid, rq.gid));
+    }
+
+    /** fuse_mkdir_in: mode, umask; then the name. */
+    static void mkdir(Connection c, Request rq, Reply rp) {
+        rq.need(8);
+        int mode = rq.u32(0);
+        entry(c, rp, c.vfs.mkdir(rq.nodeid, rq.name(8), mode & Mode.PERM_MASK, rq.uid, rq.gid));
+    }
+
+    static void unlink(Connection c, Request rq, Reply rp) {
+        c.vfs.unlink(rq.nodeid, rq.name(0));
+        rp.ok(0);
+    }
+
+    static void rmdir(Connection c, Request rq, Reply rp) {
+        c.vfs.rmdir(rq.nodeid, rq.name(0));
+        rp.ok(0);
+    }
+
+    /** RENAME: newdir u64, then old and new name. */
+    static void rename(Connection c, Request rq, Reply rp) {
+        rq.need(8);
+        long newDir = rq.u64(0);
+        int end = rq.stringEnd(8);
+        c.vfs.rename(rq.nodeid, rq.name(8), newDir, rq.name(end));
+        rp.ok(0);
+    }
+
+    /** RENAME2: newdir u64, flags u32, padding; then old and new name. */
+    static void rename2(Connection c, Request rq, Reply rp) {
+        rq.need(16);
+        long newDir = rq.u64(0);
+        int flags = rq.u32(8);
+        int end = rq.stringEnd(16);
+        String from = rq.name(16);
+        String to = rq.name(end);
+        if (flags != 0) {
+            throw new FsException(Errno.EINVAL, "rename flags " + flags + " are not supported yet");
+        }
+        c.vfs.rename(rq.nodeid, from, newDir, to);
+        rp.ok(0);
+    }
+
+    /** LINK: the inode to link (oldnodeid), then the new name in the request's directory. */
+    static void link(Connection c, Request rq, Reply rp) {
+        rq.need(8);
+        long ino = rq.u64(0);
+        entry(c, rp, c.vfs.link(ino, rq.nodeid, rq.name(8)));
+    }
+
+    /** fuse_kstatfs: blocks, bfree, bavail, files, ffree, then bsize, namelen, frsize. */
+    static void statfs(Connection c, Request rq, Reply rp) {
+        StatFs s = c.vfs.statfs();
+        long b = rp.body;
+        Reply.MEM.setMemory(b, 80, (byte) 0);
+        Reply.MEM.putLong(b, s.totalBlocks());
+        Reply.MEM.putLong(b + 8, s.freeBlocks());
+        Reply.MEM.putLong(b + 16, s.availBlocks());
+        Reply.MEM.putLong(b + 24, s.totalInodes());
+        Reply.MEM.putLong(b + 32, s.freeInodes());
+        Reply.MEM.putInt(b + 40, (int) s.blockSize());
+        Reply.MEM.putInt(b + 44, s.nameMax());
+        Reply.MEM.putInt(b + 48, (int) s.blockSize());
+        rp.ok(80);
+    }
+}

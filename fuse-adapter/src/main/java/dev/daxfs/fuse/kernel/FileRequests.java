@@ -1,0 +1,152 @@
+package dev.daxfs.fuse.kernel;
+
+import dev.daxfs.core.Attr;
+import dev.daxfs.core.Errno;
+import dev.daxfs.core.FsException;
+import dev.daxfs.core.Mode;
+import dev.daxfs.core.OpenFile;
+import dev.daxfs.core.OpenFlags;
+import dev.daxfs.fuse.Privileges;
+
+/**
+ * Open files: OPEN, CREATE, READ, WRITE, RELEASE, FSYNC, FALLOCATE. The handle the kernel keeps
+ * ({@code fh}) indexes the connection's table of fs-core {@link OpenFile}s, so I/O needs no name
+ * and keeps working on a file unlinked while open.
+ *
+ * <p>Data is copied once each way, natively: a READ's bytes go from the mapped device straight
+ * into the reply buffer, a WRITE's from the request buffer straight into the device (fs-core's
+ * {@code read}/{@code write} take native addresses). Neither allocates.
+ */
+final class FileRequests {
+
+    private static final int O_EXCL = 0200;
+
+    private FileRequests() {
+    }
+
+    /** fuse_open_out: fh, open_flags, padding. */
+    private static void putOpenOut(long at, long fh, int openFlags) {
+        Reply.MEM.putLong(at, fh);
+        Reply.MEM.putInt(at + 8, openFlags);
+        Reply.MEM.putInt(at + 12, 0);
+    }
+
+    /** FOPEN_ flags for a file opened with {@code flags}: direct I/O on a direct_io mount or O_DIRECT. */
+    private static int openFlags(Connection c, int flags) {
+        if (c.directIo || (flags & OpenFlags.O_DIRECT) != 0) {
+            // fs-core serialises what must be: the kernel need not hold the inode lock for them.
+            return Abi.FOPEN_DIRECT_IO | Abi.FOPEN_PARALLEL_DIRECT_WRITES;
+        }
+        return 0;
+    }
+
+    /** Opens {@code ino} and registers the handle; releases the fs-core file if that fails. */
+    private static long register(Connection c, long ino, int flags) {
+        OpenFile of = c.vfs.open(ino, flags);
+        try {
+            return c.files.add(of);
+        } catch (RuntimeException | Error e) {
+            c.vfs.release(of);
+            throw e;
+        }
+    }
+
+    /** fuse_open_in: flags, open_flags. O_TRUNC arrives here (ATOMIC_O_TRUNC): it is a truncate. */
+    static void open(Connection c, Request rq, Reply rp) {
+        rq.need(8);
+        int flags = rq.u32(0);
+        if ((flags & OpenFlags.O_TRUNC) != 0 && (flags & OpenFlags.O_ACCMODE) != OpenFlags.O_RDONLY) {
+            Privileges.remove(c.vfs, rq.nodeid, rq.uid, rq.gid, rq.pid);
+        }
+        long fh = register(c, rq.nodeid, flags);
+        putOpenOut(rp.body, fh, openFlags(c, flags));
+        rp.ok(16);
+    }
+
+    /**
+     * fuse_create_in: flags, mode, umask, open_flags; then the name. The reply is an entry
+     * followed by an open_out. A name that appeared since the kernel's lookup is opened, if the
+     * caller may, unless O_EXCL.
+     */
+    static void create(Connection c, Request rq, Reply rp) {
+        rq.need(16);
+        int flags = rq.u32(0);
+        int mode = rq.u32(4);
+        String name = rq.name(16);
+        Attr a;
+        try {
+            a = c.vfs.mknod(rq.nodeid, name, Mode.S_IFREG | (mode & Mode.PERM_MASK), 0, rq.uid, rq.gid);
+        } catch (FsException e) {
+            if (e.errno() != Errno.EEXIST || (flags & O_EXCL) != 0) {
+                throw e;
+            }
+            long ino = c.vfs.lookup(rq.nodeid, name);
+            Privileges.checkOpenOfExisting(c.vfs, ino, flags, rq.uid, rq.gid, rq.pid);
+            a = c.vfs.getattr(ino);
+        }
+        long fh = register(c, a.ino(), flags);
+        if (a.size() != 0 && (flags & OpenFlags.O_TRUNC) != 0) {
+            a = c.vfs.getattr(a.ino()); // truncated by the open
+        }
+        Reply.putEntry(rp.body, a, Connection.ENTRY_VALID, Connection.ATTR_VALID);
+        putOpenOut(rp.body + Abi.ENTRY_OUT, fh, openFlags(c, flags));
+        c.nodes.ref(a.ino());
+        rp.ok(Abi.ENTRY_OUT + 16);
+    }
+
+    /** fuse_read_in: fh 0, offset 8, size 16. */
+    static void read(Connection c, Request rq, Reply rp) {
+        rq.need(24);
+        OpenFile of = c.files.get(rq.u64(0));
+        long off = rq.u64(8);
+        int size = Math.min(rq.u32(16), rp.bodyCapacity());
+        if (off < 0 || size < 0) {
+            throw new FsException(Errno.EINVAL, "read at " + off + " of " + size);
+        }
+        int n = c.vfs.read(of, off, rp.body, size);
+        rp.ok(n);
+    }
+
+    /** fuse_write_in (40 bytes: fh 0, offset 8, size 16, write_flags 20, ...) then the data. */
+    static void write(Connection c, Request rq, Reply rp) {
+        rq.need(40);
+        OpenFile of = c.files.get(rq.u64(0));
+        long off = rq.u64(8);
+        int size = rq.u32(16);
+        long data = rq.address(40, size); // Malformed if the data is not all there
+        if (off < 0) {
+            throw new FsException(Errno.EINVAL, "write at " + off);
+        }
+        Privileges.removeOnWrite(c.vfs, of.ino(), rq.uid, rq.gid, rq.pid);
+        int n = c.vfs.write(of, off, data, size);
+        Reply.MEM.putInt(rp.body, n);
+        Reply.MEM.putInt(rp.body + 4, 0);
+        rp.ok(8);
+    }
+
+    /** fuse_release_in: fh, flags, release_flags, lock_owner. */
+    static void release(Connection c, Request rq, Reply rp) {
+        rq.need(8);
+        c.vfs.release(c.files.remove(rq.u64(0)));
+        rp.ok(0);
+    }
+
+    /** fuse_fsync_in: fh, fsync_flags (FDATASYNC), padding. */
+    static void fsync(Connection c, Request rq, Reply rp) {
+        rq.need(16);
+        c.vfs.fsync(rq.nodeid, (rq.u32(8) & Abi.FSYNC_FDATASYNC) != 0);
+        rp.ok(0);
+    }
+
+    /** fuse_fallocate_in: fh, offset, length, mode. */
+    static void fallocate(Connection c, Request rq, Reply rp) {
+        rq.need(32);
+        OpenFile of = c.files.get(rq.u64(0));
+        long off = rq.u64(8);
+        long len = rq.u64(16);
+        int mode = rq.u32(24);
+        Privileges.removeOnWrite(c.vfs, of.ino(), rq.uid, rq.gid, rq.pid); // file_modified
+        c.vfs.fallocate(of.ino(), mode, off, len);
+        rp.ok(0);
+    }
+}

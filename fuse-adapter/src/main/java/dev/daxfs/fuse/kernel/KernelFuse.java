@@ -1,0 +1,87 @@
+package dev.daxfs.fuse.kernel;
+
+import dev.daxfs.core.Vfs;
+import org.apache.logging.log4j.Logger;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/**
+ * The kernel binding: daxfs speaking the FUSE protocol over {@code /dev/fuse} itself, no libfuse.
+ * Mounts with {@code mount(2)}, serves requests on a fixed pool of worker threads (one cloned
+ * descriptor each) until the kernel ends the connection, then returns; the caller closes the
+ * filesystem.
+ */
+public final class KernelFuse {
+
+    private static final Logger LOG = Session.LOG;
+
+    private final Connection conn;
+    private final AtomicBoolean served = new AtomicBoolean();
+
+    /**
+     * @param vfs      the mounted filesystem; the caller closes it after {@link #serve} returned
+     * @param directIo true if every open file bypasses the kernel page cache (mount -o direct_io)
+     */
+    public KernelFuse(Vfs vfs, boolean directIo) {
+        this.conn = new Connection(vfs, directIo);
+    }
+
+    /**
+     * Mounts on {@code mountPoint} with {@code options} and serves on {@code threads} threads
+     * (the caller's among them) until unmounted. Throws IOException if the mount fails (nothing is
+     * mounted then) and IllegalArgumentException for an option this binding does not know.
+     */
+    public void serve(Path mountPoint, List<String> options, int threads) throws IOException {
+        if (!served.compareAndSet(false, true)) {
+            throw new IllegalStateException("a KernelFuse serves one mount");
+        }
+        DevFuse master = DevFuse.open();
+        List<DevFuse> fds = new ArrayList<>();
+        fds.add(master);
+        try {
+            KernelMount.Spec spec = KernelMount.spec(master.fd, options, LibC.C.getuid(), LibC.C.getgid());
+            KernelMount.mount(mountPoint, spec);
+            String device = MountInfo.deviceOf(mountPoint);
+            try {
+                // A descriptor can be cloned only once it belongs to a connection: after mount(2).
+                for (int i = 1; i < threads; i++) {
+                    fds.add(master.cloneFd());
+                }
+            } catch (IOException | RuntimeException e) {
+                KernelMount.detach(mountPoint);
+                throw e;
+            }
+            LOG.info("mounted {} (flags {}, {}) with the kernel binding, {} workers", mountPoint,
+                    Long.toHexString(spec.flags()), spec.data(), threads);
+            new Session(conn).run(fds, "daxfs-fuse");
+            if (device != null && device.equals(MountInfo.deviceOf(mountPoint))) {
+                // Our mount is still there although its connection ended: it was aborted
+                // (/sys/fs/fuse/connections/N/abort). Left alone it would answer ENOTCONN to
+                // everyone until someone unmounts it. (After an unmount the kernel ends the
+                // connection and the mount is gone already; a mount that replaced ours on the
+                // same path has another device and is not touched.)
+                int e = KernelMount.detach(mountPoint);
+                LOG.warn("the FUSE connection of {} was aborted; detached the mount{}", mountPoint,
+                        e == 0 ? "" : " failed: " + LibC.describe(e));
+            }
+        } finally {
+            for (DevFuse f : fds) {
+                f.close();
+            }
+        }
+    }
+
+    /** Open regular files right now (for tests and the log at unmount). */
+    public int openFileCount() {
+        return conn.files.openCount();
+    }
+
+    /** Inodes the kernel holds references to. */
+    public int referencedNodes() {
+        return conn.nodes.size();
+    }
+}

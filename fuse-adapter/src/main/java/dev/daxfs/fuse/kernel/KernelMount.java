@@ -1,0 +1,103 @@
+package dev.daxfs.fuse.kernel;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.util.List;
+
+/**
+ * {@code mount(2)} of a FUSE filesystem on an open {@code /dev/fuse} descriptor, as root: what
+ * libfuse's {@code fuse_mount_sys} does. The filesystem-independent options become mount flags;
+ * the FUSE ones go into the data string the kernel's fuse module parses ({@code fd}, {@code
+ * rootmode}, {@code user_id}, {@code group_id}, {@code default_permissions}, {@code allow_other}).
+ * As for libfuse, {@code nosuid} and {@code nodev} are the default.
+ */
+final class KernelMount {
+
+    static final long MS_RDONLY = 1;
+    static final long MS_NOSUID = 2;
+    static final long MS_NODEV = 4;
+    static final long MS_NOEXEC = 8;
+    static final long MS_SYNCHRONOUS = 16;
+    static final long MS_DIRSYNC = 128;
+    static final long MS_NOATIME = 1024;
+    static final long MS_NODIRATIME = 2048;
+    static final long MS_RELATIME = 1L << 21;
+    static final long MS_STRICTATIME = 1L << 24;
+    static final long MS_LAZYTIME = 1L << 25;
+
+    /** Flags and data for one mount. */
+    record Spec(long flags, String data, boolean allowOther) {
+    }
+
+    private KernelMount() {
+    }
+
+    /**
+     * The mount(2) flags and data for {@code options} (the user's {@code -o} list as the CLI
+     * passes it to the binding: daxfs's own options already taken out). Throws
+     * IllegalArgumentException naming the first option the kernel binding does not know.
+     */
+    static Spec spec(int fd, List<String> options, int uid, int gid) {
+        long flags = MS_NOSUID | MS_NODEV;
+        boolean allowOther = false;
+        StringBuilder extra = new StringBuilder();
+        for (String o : options) {
+            switch (o) {
+                case "ro" -> flags |= MS_RDONLY;
+                case "rw" -> flags &= ~MS_RDONLY;
+                case "suid" -> flags &= ~MS_NOSUID;
+                case "nosuid" -> flags |= MS_NOSUID;
+                case "dev" -> flags &= ~MS_NODEV;
+                case "nodev" -> flags |= MS_NODEV;
+                case "exec" -> flags &= ~MS_NOEXEC;
+                case "noexec" -> flags |= MS_NOEXEC;
+                case "sync" -> flags |= MS_SYNCHRONOUS;
+                case "async" -> flags &= ~MS_SYNCHRONOUS;
+                case "dirsync" -> flags |= MS_DIRSYNC;
+                case "atime" -> flags &= ~MS_NOATIME;
+                case "noatime" -> flags |= MS_NOATIME;
+                case "diratime" -> flags &= ~MS_NODIRATIME;
+                case "nodiratime" -> flags |= MS_NODIRATIME;
+                case "relatime" -> flags |= MS_RELATIME;
+                case "norelatime" -> flags &= ~MS_RELATIME;
+                case "strictatime" -> flags |= MS_STRICTATIME;
+                case "lazytime" -> flags |= MS_LAZYTIME;
+                case "allow_other" -> allowOther = true;
+                // Served by the binding itself, or what the kernel binding always does.
+                case "direct_io", "default_permissions", "hard_remove", "use_ino" -> { }
+                default -> {
+                    if (o.startsWith("max_read=")) {
+                        extra.append(',').append(o);
+                    } else {
+                        throw new IllegalArgumentException("unknown mount option '" + o + "'");
+                    }
+                }
+            }
+        }
+        String data = "fd=" + fd + ",rootmode=40000,user_id=" + uid + ",group_id=" + gid
+                + ",default_permissions" + (allowOther ? ",allow_other" : "") + extra;
+        return new Spec(flags, data, allowOther);
+    }
+
+    /** Mounts {@code fd}'s connection on {@code mountPoint} as {@code fuse.daxfs}. */
+    static void mount(Path mountPoint, Spec spec) throws IOException {
+        if (!Files.isDirectory(mountPoint, LinkOption.NOFOLLOW_LINKS)) {
+            throw new IOException(mountPoint + " is not a directory");
+        }
+        if (LibC.C.mount("daxfs", mountPoint.toString(), "fuse.daxfs", spec.flags(), spec.data()) != 0) {
+            int e = LibC.errno();
+            if (e == 1) { // EPERM
+                throw new IOException("mount(2) of " + mountPoint + " refused: " + LibC.describe(e)
+                        + "; the kernel binding mounts as root only so far (use -o binding=libfuse2)");
+            }
+            throw new IOException("mount(2) of " + mountPoint + ": " + LibC.describe(e));
+        }
+    }
+
+    /** Detaches the mount (umount2 MNT_DETACH); 0 or an errno. */
+    static int detach(Path mountPoint) {
+        return LibC.C.umount2(mountPoint.toString(), LibC.MNT_DETACH) == 0 ? 0 : LibC.errno();
+    }
+}

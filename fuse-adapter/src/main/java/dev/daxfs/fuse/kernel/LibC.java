@@ -1,0 +1,67 @@
+package dev.daxfs.fuse.kernel;
+
+import jnr.ffi.LibraryLoader;
+import jnr.ffi.Runtime;
+import jnr.ffi.annotations.SaveError;
+
+/**
+ * The C library calls the kernel binding makes: opening and cloning {@code /dev/fuse},
+ * {@code mount(2)} and {@code umount2(2)}, and the request loop's {@code read} and
+ * {@code write}/{@code writev}. Buffers are passed as raw addresses ({@code long}), so a call
+ * allocates nothing on the Java heap; on LP64 (x86_64, aarch64) a pointer argument and a 64-bit
+ * integer argument travel in the same register.
+ */
+final class LibC {
+
+    /** The functions, bound once by jnr-ffi. Every call saves errno for {@link #errno()}. */
+    @SaveError
+    public interface Api {
+        int open(String path, int flags);
+
+        int close(int fd);
+
+        long read(int fd, long buf, long count);
+
+        long write(int fd, long buf, long count);
+
+        long writev(int fd, long iov, int iovcnt);
+
+        int ioctl(int fd, long request, long arg);
+
+        int mount(String source, String target, String fstype, long flags, String data);
+
+        int umount2(String target, int flags);
+
+        String strerror(int errnum);
+
+        int getuid();
+
+        int getgid();
+    }
+
+    static final Api C = LibraryLoader.create(Api.class).failImmediately().load("c");
+    private static final Runtime RT = Runtime.getRuntime(C);
+
+    static final int O_RDWR = 02;
+    static final int O_CLOEXEC = 02000000;
+    static final int MNT_DETACH = 2;
+
+    static final int EINTR = 4;
+    static final int ENOENT = 2;
+    static final int EAGAIN = 11;
+    static final int ENODEV = 19;
+    static final int ECONNABORTED = 103;
+
+    private LibC() {
+    }
+
+    /** "No such device (errno 19)". */
+    static String describe(int errno) {
+        return C.strerror(errno) + " (errno " + errno + ")";
+    }
+
+    /** errno of the last call on this thread. */
+    static int errno() {
+        return RT.getLastError();
+    }
+}

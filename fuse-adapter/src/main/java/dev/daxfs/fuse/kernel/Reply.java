@@ -1,0 +1,111 @@
+package dev.daxfs.fuse.kernel;
+
+import com.kenai.jffi.MemoryIO;
+import dev.daxfs.core.Attr;
+
+/**
+ * A worker's reply buffer: the out header followed by the opcode's structure, filled in place and
+ * sent with one {@code write} (the kernel takes a reply only whole). One instance per worker,
+ * reused; {@link #body} is where the opcode's structure goes.
+ */
+final class Reply {
+
+    static final MemoryIO MEM = MemoryIO.getInstance();
+
+    final long buf;
+    final int capacity;
+    /** Address of the body, just after the out header. */
+    final long body;
+    private final Transport transport;
+    /** Whether the current request has been answered (or needs no answer). */
+    boolean sent;
+    long unique;
+
+    Reply(Transport transport, long buf, int capacity) {
+        this.transport = transport;
+        this.buf = buf;
+        this.capacity = capacity;
+        this.body = buf + Abi.OUT_HEADER;
+    }
+
+    /** Starts the reply to the request {@code unique}. */
+    void begin(long unique) {
+        this.unique = unique;
+        this.sent = false;
+    }
+
+    /** Bytes available for the body. */
+    int bodyCapacity() {
+        return capacity - Abi.OUT_HEADER;
+    }
+
+    /** Sends the body's first {@code len} bytes as a successful answer. */
+    void ok(int len) {
+        send(0, len);
+    }
+
+    /** Answers with {@code -errno} (a positive errno is accepted too). */
+    void error(int errno) {
+        send(-Math.abs(errno), 0);
+    }
+
+    /** No answer is due (FORGET, BATCH_FORGET, an INTERRUPT we do not act on). */
+    void none() {
+        sent = true;
+    }
+
+    private void send(int error, int len) {
+        MEM.putInt(buf, Abi.OUT_HEADER + len);
+        MEM.putInt(buf + 4, error);
+        MEM.putLong(buf + 8, unique);
+        sent = true;
+        int r = transport.write(buf, Abi.OUT_HEADER + len);
+        if (r < 0 && r != -LibC.ENOENT) {
+            // ENOENT: the request was interrupted and its caller is gone. Anything else is a reply
+            // the kernel refused (EINVAL: malformed by us) — a bug worth a loud line.
+            Session.LOG.error("reply to unique {} ({} bytes, error {}) refused by the kernel: {}",
+                    unique, Abi.OUT_HEADER + len, error, LibC.describe(-r));
+        }
+    }
+
+    // ---- encoders of the structures replies carry --------------------------------------------
+
+    /** fuse_attr at {@code at}. */
+    static void putAttr(long at, Attr a) {
+        MEM.putLong(at, a.ino());
+        MEM.putLong(at + 8, a.size());
+        MEM.putLong(at + 16, a.blocks());
+        MEM.putLong(at + 24, Math.floorDiv(a.atimeNs(), 1_000_000_000L));
+        MEM.putLong(at + 32, Math.floorDiv(a.mtimeNs(), 1_000_000_000L));
+        MEM.putLong(at + 40, Math.floorDiv(a.ctimeNs(), 1_000_000_000L));
+        MEM.putInt(at + 48, (int) Math.floorMod(a.atimeNs(), 1_000_000_000L));
+        MEM.putInt(at + 52, (int) Math.floorMod(a.mtimeNs(), 1_000_000_000L));
+        MEM.putInt(at + 56, (int) Math.floorMod(a.ctimeNs(), 1_000_000_000L));
+        MEM.putInt(at + 60, a.mode());
+        MEM.putInt(at + 64, a.nlink());
+        MEM.putInt(at + 68, a.uid());
+        MEM.putInt(at + 72, a.gid());
+        MEM.putInt(at + 76, (int) a.rdev());
+        MEM.putInt(at + 80, Attr.BLKSIZE);
+        MEM.putInt(at + 84, 0);
+    }
+
+    /** fuse_entry_out at {@code at}: the node is the inode; timeouts in whole seconds. */
+    static void putEntry(long at, Attr a, long entryValidSec, long attrValidSec) {
+        MEM.putLong(at, a.ino());
+        MEM.putLong(at + 8, a.generation() & 0xffff_ffffL);
+        MEM.putLong(at + 16, entryValidSec);
+        MEM.putLong(at + 24, attrValidSec);
+        MEM.putInt(at + 32, 0);
+        MEM.putInt(at + 36, 0);
+        putAttr(at + 40, a);
+    }
+
+    /** fuse_attr_out at {@code at}. */
+    static void putAttrOut(long at, Attr a, long attrValidSec) {
+        MEM.putLong(at, attrValidSec);
+        MEM.putInt(at + 8, 0);
+        MEM.putInt(at + 12, 0);
+        putAttr(at + 16, a);
+    }
+}

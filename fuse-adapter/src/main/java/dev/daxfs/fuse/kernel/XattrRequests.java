@@ -1,0 +1,76 @@
+package dev.daxfs.fuse.kernel;
+
+import dev.daxfs.core.Errno;
+import dev.daxfs.core.FsException;
+import dev.daxfs.core.Vfs;
+import dev.daxfs.core.stats.FsStats;
+import dev.daxfs.fuse.DaxFuse;
+import dev.daxfs.fuse.Privileges;
+
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+
+/**
+ * Extended attributes: SETXATTR, GETXATTR, LISTXATTR, REMOVEXATTR. GETXATTR and LISTXATTR follow
+ * the size-probe protocol of getxattr(2): a request of size 0 asks for the length (answered in a
+ * fuse_getxattr_out), a buffer too small is ERANGE.
+ */
+final class XattrRequests {
+
+    private XattrRequests() {
+    }
+
+    /** fuse_setxattr_in (8 bytes without SETXATTR_EXT): size, flags; then the name, then the value. */
+    static void setxattr(Connection c, Request rq, Reply rp) {
+        rq.need(8);
+        int size = rq.u32(0);
+        int flags = rq.u32(4);
+        int end = rq.stringEnd(8);
+        String name = rq.name(8);
+        long at = rq.address(end, size);
+        byte[] value = new byte[size];
+        Reply.MEM.getByteArray(at, value, 0, size);
+        c.vfs.setxattr(rq.nodeid, name, value, flags);
+        rp.ok(0);
+    }
+
+    /** fuse_getxattr_in: size, padding; then the name. */
+    static void getxattr(Connection c, Request rq, Reply rp) {
+        rq.need(8);
+        int size = rq.u32(0);
+        String name = rq.name(8);
+        byte[] v = rq.nodeid == Vfs.ROOT_INO && DaxFuse.STATS_XATTR.equals(name)
+                ? FsStats.format(c.vfs.stats()).getBytes(StandardCharsets.US_ASCII)
+                : c.vfs.getxattr(rq.nodeid, name);
+        sized(rp, v, size);
+    }
+
+    static void listxattr(Connection c, Request rq, Reply rp) {
+        rq.need(8);
+        int size = rq.u32(0);
+        List<String> names = Privileges.visibleXattrNames(c.vfs.listxattr(rq.nodeid), rq.uid, rq.pid);
+        sized(rp, DaxFuse.joinNames(names), size);
+    }
+
+    static void removexattr(Connection c, Request rq, Reply rp) {
+        c.vfs.removexattr(rq.nodeid, rq.name(0));
+        rp.ok(0);
+    }
+
+    private static void sized(Reply rp, byte[] v, int size) {
+        if (size == 0) {
+            Reply.MEM.putInt(rp.body, v.length);
+            Reply.MEM.putInt(rp.body + 4, 0);
+            rp.ok(8);
+            return;
+        }
+        if (size < v.length) {
+            throw new FsException(Errno.ERANGE, "xattr of " + v.length + " bytes, buffer of " + size);
+        }
+        if (v.length > rp.bodyCapacity()) {
+            throw new FsException(Errno.E2BIG, "xattr of " + v.length + " bytes");
+        }
+        Reply.MEM.putByteArray(rp.body, v, 0, v.length);
+        rp.ok(v.length);
+    }
+}
