@@ -117,9 +117,14 @@ public final class MountedDaxfs implements AutoCloseable {
         cmd.add("mount");
         cmd.add("--foreground");
         cmd.add("--log-level=INFO");
-        if (!options.isEmpty()) {
+        List<String> all = new ArrayList<>(options);
+        String binding = System.getProperty("daxfs.binding", "");
+        if (!binding.isEmpty() && options.stream().noneMatch(o -> o.startsWith("binding="))) {
+            all.add("binding=" + binding); // -Ddaxfs.binding=kernel: every mount test on that binding
+        }
+        if (!all.isEmpty()) {
             cmd.add("-o");
-            cmd.add(String.join(",", options));
+            cmd.add(String.join(",", all));
         }
         cmd.add(image.toString());
         cmd.add(mnt.toString());
