@@ -53,7 +53,20 @@ public interface Vfs extends AutoCloseable {
      * Renames, replacing an existing target atomically (a directory target must be empty and the
      * source a directory too: ENOTEMPTY, EISDIR, ENOTDIR; moving a directory under itself: EINVAL).
      */
-    void rename(long oldDir, String oldName, long newDir, String newName);
+    default void rename(long oldDir, String oldName, long newDir, String newName) {
+        rename(oldDir, oldName, newDir, newName, 0);
+    }
+
+    /** renameat2(2) flag: fail with EEXIST if the new name exists. */
+    int RENAME_NOREPLACE = 1;
+    /** renameat2(2) flag: swap the two names, both of which must exist. */
+    int RENAME_EXCHANGE = 2;
+
+    /**
+     * rename with renameat2(2)'s flags (0, {@link #RENAME_NOREPLACE} or {@link #RENAME_EXCHANGE};
+     * anything else EINVAL). An exchange may swap a directory and a file.
+     */
+    void rename(long oldDir, String oldName, long newDir, String newName, int flags);
 
     /** Hard link; EPERM for directories, EMLINK past the link limit. */
     Attr link(long ino, long newDir, String newName);
@@ -95,6 +108,17 @@ public interface Vfs extends AutoCloseable {
 
     /** fallocate(2) with {@link Fallocate} mode bits; EOPNOTSUPP for unknown combinations. */
     void fallocate(long ino, int mode, long off, long len);
+
+    /** lseek(2) whence values this filesystem answers itself. */
+    int SEEK_DATA = 3;
+    int SEEK_HOLE = 4;
+
+    /**
+     * lseek(2) with {@link #SEEK_DATA} or {@link #SEEK_HOLE}: the next data or hole at or after
+     * {@code off} from the block map (unwritten extents read as holes; the end of the file is a
+     * hole). ENXIO at or past the end of the file, or for SEEK_DATA with no data after off.
+     */
+    long seekDataHole(long ino, long off, int whence);
 
     /** Persists the file's data (and, unless {@code dataOnly} is enough, its metadata). */
     void fsync(long ino, boolean dataOnly);

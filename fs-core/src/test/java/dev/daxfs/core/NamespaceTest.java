@@ -90,6 +90,71 @@ class NamespaceTest {
     }
 
     @Test
+    void renameFlags() {
+        long d = fs.mkdir(R, "d", 0755, 0, 0).ino();
+        long sub = fs.mkdir(d, "sub", 0755, 0, 0).ino();
+        long f = file(R, "f");
+        long g = file(d, "g");
+        assertErrno(Errno.EEXIST, () -> fs.rename(R, "f", d, "g", Vfs.RENAME_NOREPLACE));
+        assertErrno(Errno.ENOENT, () -> fs.rename(R, "f", d, "none", Vfs.RENAME_EXCHANGE));
+        assertErrno(Errno.EINVAL, () -> fs.rename(R, "f", d, "g", Vfs.RENAME_EXCHANGE | Vfs.RENAME_NOREPLACE));
+        assertErrno(Errno.EINVAL, () -> fs.rename(R, "f", d, "g", 4)); // RENAME_WHITEOUT
+        fs.rename(R, "f", d, "new", Vfs.RENAME_NOREPLACE);
+        assertEquals(f, fs.lookup(d, "new"));
+        assertErrno(Errno.ENOENT, () -> fs.lookup(R, "f"));
+
+        // A directory in d swapped with a file in the root: names, parents and link counts follow.
+        long rootLinks = fs.getattr(R).nlink();
+        long h = file(R, "h");
+        fs.rename(d, "sub", R, "h", Vfs.RENAME_EXCHANGE);
+        assertEquals(sub, fs.lookup(R, "h"));
+        assertEquals(h, fs.lookup(d, "sub"));
+        assertEquals(R, fs.lookup(sub, ".."));
+        assertEquals(rootLinks + 1, fs.getattr(R).nlink());
+        assertEquals(2, fs.getattr(d).nlink());
+        // Same-directory exchange of two files.
+        fs.rename(d, "g", d, "new", Vfs.RENAME_EXCHANGE);
+        assertEquals(g, fs.lookup(d, "new"));
+        assertEquals(f, fs.lookup(d, "g"));
+        // A directory exchanged with an ancestor of the other name's directory would detach a loop.
+        long deep = fs.mkdir(sub, "deep", 0755, 0, 0).ino();
+        file(deep, "leaf");
+        assertErrno(Errno.EINVAL, () -> fs.rename(R, "h", deep, "leaf", Vfs.RENAME_EXCHANGE));
+    }
+
+    @Test
+    void seekDataAndHoleFollowTheBlockMap() throws Exception {
+        long f = file(R, "sparse");
+        OpenFile of = fs.open(f, OpenFlags.O_RDWR);
+        int bs = 4096;
+        try (NativeBuf b = new NativeBuf(bs)) {
+            fs.write(of, 0, b.addr, bs);          // data: block 0
+            fs.write(of, 4L * bs, b.addr, 100);   // data: block 4 (partly)
+        }
+        fs.fallocate(f, 0, 6L * bs, 2L * bs);     // unwritten: blocks 6-7, reads as zeros
+        fs.setattr(f, SetAttr.size(10L * bs));    // hole up to the end
+        fs.release(of);
+        assertEquals(0, fs.seekDataHole(f, 0, Vfs.SEEK_DATA));
+        assertEquals(bs, fs.seekDataHole(f, 0, Vfs.SEEK_HOLE));
+        assertEquals(4L * bs, fs.seekDataHole(f, bs, Vfs.SEEK_DATA));
+        assertEquals(4L * bs + 7, fs.seekDataHole(f, 4L * bs + 7, Vfs.SEEK_DATA));
+        assertEquals(5L * bs, fs.seekDataHole(f, 4L * bs, Vfs.SEEK_HOLE));
+        assertEquals(3L * bs, fs.seekDataHole(f, 3L * bs, Vfs.SEEK_HOLE));
+        assertErrno(Errno.ENXIO, () -> fs.seekDataHole(f, 5L * bs, Vfs.SEEK_DATA)); // unwritten and holes only
+        assertEquals(6L * bs, fs.seekDataHole(f, 6L * bs, Vfs.SEEK_HOLE));
+        assertErrno(Errno.ENXIO, () -> fs.seekDataHole(f, 10L * bs, Vfs.SEEK_HOLE));
+        assertErrno(Errno.ENXIO, () -> fs.seekDataHole(f, 10L * bs, Vfs.SEEK_DATA));
+        assertErrno(Errno.EINVAL, () -> fs.seekDataHole(f, 0, 2));
+        long full = file(R, "full");
+        OpenFile of2 = fs.open(full, OpenFlags.O_RDWR);
+        try (NativeBuf b = new NativeBuf(3 * bs)) {
+            fs.write(of2, 0, b.addr, 3 * bs - 10);
+        }
+        fs.release(of2);
+        assertEquals(3L * bs - 10, fs.seekDataHole(full, 5, Vfs.SEEK_HOLE)); // only the end is a hole
+    }
+
+    @Test
     void unlinkedOpenFileLivesUntilRelease() throws Exception {
         long f = file(R, "f");
         OpenFile of = fs.open(f, OpenFlags.O_RDWR);

@@ -110,7 +110,7 @@ class FakeVfs implements Vfs {
     }
 
     @Override
-    public synchronized void rename(long oldDir, String oldName, long newDir, String newName) {
+    public synchronized void rename(long oldDir, String oldName, long newDir, String newName, int flags) {
         long ino = lookup(oldDir, oldName);
         dirs.get(oldDir).remove(oldName);
         dirs.get(newDir).put(newName, ino);
@@ -210,5 +210,10 @@ class FakeVfs implements Vfs {
 
     @Override
     public void close() {
+    }
+
+    @Override
+    public long seekDataHole(long ino, long off, int whence) {
+        throw new FsException(Errno.ENOSYS, "not in the fake");
     }
 }

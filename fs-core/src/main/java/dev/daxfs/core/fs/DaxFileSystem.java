@@ -38,6 +38,7 @@ public final class DaxFileSystem implements Vfs, DaxAccess {
     private final FileSpace space;
     private final Writeback writeback;
     private final Namespace ns;
+    private final Rename renames;
     private final XattrOps xattrs;
     private final Attributes attributes;
     private final OpenFiles openFiles;
@@ -52,6 +53,7 @@ public final class DaxFileSystem implements Vfs, DaxAccess {
         this.io = new FileIo(fs, layouts, writeback);
         this.space = new FileSpace(fs, layouts);
         this.ns = new Namespace(fs);
+        this.renames = new Rename(fs, ns);
         this.xattrs = new XattrOps(fs);
         this.attributes = new Attributes(fs, space, xattrs);
         this.openFiles = new OpenFiles(fs, space, ns);
@@ -157,6 +159,20 @@ public final class DaxFileSystem implements Vfs, DaxAccess {
     }
 
     @Override
+    public long seekDataHole(long ino, long off, int whence) {
+        if (whence != SEEK_DATA && whence != SEEK_HOLE) {
+            throw new FsException(Errno.EINVAL, "whence " + whence);
+        }
+        try (OpEpochs.Op op = fs.ops.begin()) { // inodes it reaches stay valid until it ends (eviction grace)
+            Inode ip = fs.icache.get(ino);
+            if (!ip.isReg()) {
+                throw new FsException(Errno.EINVAL, "lseek data/hole on a non-regular file");
+            }
+            return FileMap.seekDataHole(ip, off, whence == SEEK_HOLE);
+        }
+    }
+
+    @Override
     public Attr getattr(long ino) {
         try (OpEpochs.Op op = fs.ops.begin()) { // inodes it reaches stay valid until it ends (eviction grace)
             return fs.icache.get(ino).attr();
@@ -209,9 +225,9 @@ public final class DaxFileSystem implements Vfs, DaxAccess {
     }
 
     @Override
-    public void rename(long oldDir, String oldName, long newDir, String newName) {
+    public void rename(long oldDir, String oldName, long newDir, String newName, int flags) {
         try (OpEpochs.Op op = fs.ops.begin()) { // inodes it reaches stay valid until it ends (eviction grace)
-            ns.rename(oldDir, oldName, newDir, newName);
+            renames.rename(oldDir, oldName, newDir, newName, flags);
         }
     }
 

@@ -1,6 +1,9 @@
 package dev.daxfs.core.fs;
 
+import dev.daxfs.core.Errno;
+import dev.daxfs.core.FsException;
 import dev.daxfs.core.alloc.Extent;
+import dev.daxfs.core.format.Geometry;
 import dev.daxfs.core.inode.FileExtent;
 import dev.daxfs.core.inode.Inode;
 
@@ -28,6 +31,57 @@ final class FileMap {
         ip.ilock.lockShared(); // consistent 64-bit size
         try {
             return ip.size;
+        } finally {
+            ip.ilock.unlockShared();
+        }
+    }
+
+    /**
+     * lseek(2)'s SEEK_DATA ({@code hole} false) and SEEK_HOLE from {@code off}: the first byte at
+     * or after it that is data (a written extent), or that is not (a hole, an unwritten extent, or
+     * the end of the file). ENXIO at or past the end of the file, and for SEEK_DATA with no data
+     * after {@code off}. Under ILOCK shared: size and map seen together.
+     */
+    static long seekDataHole(Inode ip, long off, boolean hole) {
+        if (off < 0) {
+            throw new FsException(Errno.ENXIO, "negative offset");
+        }
+        ip.ilock.lockShared(); // size and extent map walk
+        try {
+            long size = ip.size;
+            if (off >= size) {
+                throw new FsException(Errno.ENXIO, "offset " + off + " at or past the end (" + size + ")");
+            }
+            long bs = Geometry.BLOCK_SIZE;
+            long pos = off;
+            for (FileExtent e : ip.extents.overlapping(off / bs, Long.MAX_VALUE)) {
+                if (e.unwritten()) {
+                    continue; // reads as zeros: a hole for lseek
+                }
+                long start = e.fileBlock() * bs;
+                long end = e.fileEnd() * bs;
+                if (end <= pos) {
+                    continue;
+                }
+                if (!hole) {
+                    long data = Math.max(pos, start);
+                    if (data >= size) {
+                        break;
+                    }
+                    return data;
+                }
+                if (start > pos) {
+                    return pos; // a gap before this extent
+                }
+                pos = end;
+                if (pos >= size) {
+                    break;
+                }
+            }
+            if (!hole) {
+                throw new FsException(Errno.ENXIO, "no data after " + off);
+            }
+            return Math.min(pos, size); // the implicit hole at the end of the file
         } finally {
             ip.ilock.unlockShared();
         }

@@ -13,8 +13,6 @@ import dev.daxfs.core.format.Geometry;
 import dev.daxfs.core.inode.FileExtent;
 import dev.daxfs.core.inode.Inode;
 import dev.daxfs.core.inode.InodeCodec;
-import dev.daxfs.core.lock.LockClass;
-import dev.daxfs.core.lock.RwLock;
 import dev.daxfs.core.xattr.Xattrs;
 
 import java.nio.charset.StandardCharsets;
@@ -24,7 +22,8 @@ import java.util.List;
 
 /**
  * Directory operations: lookup, create (files, nodes, directories, symlinks), unlink, rmdir,
- * rename, link, readdir, and freeing inodes whose last link and last open reference are gone.
+ * link, readdir, and freeing inodes whose last link and last open reference are gone (rename is
+ * {@link Rename}).
  *
  * <p>A directory's IOLOCK (i_rwsem) is taken exclusive to change its entries and shared to read
  * them. A child directory's IOLOCK is taken nested under its parent's. Several inodes' ILOCKs
@@ -35,7 +34,6 @@ final class Namespace {
     static final int LINK_MAX = 65000;
 
     private final FsContext fs;
-    private final RwLock renameLock = new RwLock(LockClass.RENAME, 0);
 
     Namespace(FsContext fs) {
         this.fs = fs;
@@ -347,159 +345,6 @@ final class Namespace {
         }
     }
 
-    void rename(long oldDir, String oldName, long newDir, String newName) {
-        checkName(oldName);
-        byte[] nb = checkName(newName);
-        Inode od = dirInode(oldDir);
-        Inode nd = dirInode(newDir);
-        boolean cross = od != nd;
-        if (cross) {
-            renameLock.lockExclusive(); // no concurrent cross-dir rename can build a loop
-        }
-        try {
-            // Both directories' entries, in inode order.
-            Inode first = cross && nd.ino < od.ino ? nd : od;
-            Inode second = cross ? (first == od ? nd : od) : null;
-            first.iolock.lockExclusive(); // entries of the lower-numbered directory
-            try {
-                if (second != null) {
-                    second.iolock.lockExclusive(); // entries of the other directory
-                }
-                try {
-                    renameLocked(od, oldName, nd, newName, nb);
-                } finally {
-                    if (second != null) {
-                        second.iolock.unlockExclusive();
-                    }
-                }
-            } finally {
-                first.iolock.unlockExclusive();
-            }
-        } finally {
-            if (cross) {
-                renameLock.unlockExclusive();
-            }
-        }
-    }
-
-    private void renameLocked(Inode od, String oldName, Inode nd, String newName, byte[] nb) {
-        od.assertLocked(Inode.IOLOCK_EXCL); // both directories' entries
-        nd.assertLocked(Inode.IOLOCK_EXCL);
-        Directory odd = dirOf(od);
-        Directory ndd = dirOf(nd);
-        Directory.Entry se = odd.get(oldName);
-        if (se == null) {
-            throw new FsException(Errno.ENOENT, oldName);
-        }
-        if (nd.nlink == 0) {
-            throw new FsException(Errno.ENOENT, "target directory was removed");
-        }
-        checkNotSelf(od, se);
-        Inode src = fs.icache.get(se.ino());
-        Directory.Entry te = ndd.get(newName);
-        if (te != null && te.ino() == src.ino) {
-            return; // same inode: POSIX says do nothing
-        }
-        if (src.isDir() && od != nd) {
-            // Moving a directory under itself would detach a loop.
-            long steps = 0;
-            for (long p = nd.ino; p != Vfs.ROOT_INO; ) {
-                if (++steps > fs.geometry.inodeCount()) {
-                    throw new FsException(Errno.EUCLEAN, "directory " + nd.ino + ": parent chain loops");
-                }
-                if (p == src.ino) {
-                    throw new FsException(Errno.EINVAL, "cannot move a directory under itself");
-                }
-                Inode pi = fs.icache.get(p);
-                p = pi.parent;
-                if (p == 0) {
-                    break;
-                }
-            }
-        }
-        Inode tgt = te == null ? null : fs.icache.get(te.ino());
-        if (tgt != null) {
-            if (src.isDir() && !tgt.isDir()) {
-                throw new FsException(Errno.ENOTDIR, newName + " is not a directory");
-            }
-            if (!src.isDir() && tgt.isDir()) {
-                throw new FsException(Errno.EISDIR, newName + " is a directory");
-            }
-        }
-        if (src.isDir() && tgt == null && od != nd && nd.nlink >= LINK_MAX) {
-            throw new FsException(Errno.EMLINK, "too many subdirectories");
-        }
-        if (tgt != null && (tgt == od || tgt == nd)) {
-            // The target holds the source (or, on a corrupt image, itself): never empty, and
-            // locking it again would deadlock.
-            throw new FsException(Errno.ENOTEMPTY, newName);
-        }
-        if (tgt != null) {
-            if (tgt.isDir()) {
-                tgt.iolock.lockExclusiveNested(); // target dir's entries: must stay empty
-            } else {
-                tgt.iolock.lockExclusive(); // vs. open/IO on the target whose last link may go
-            }
-        }
-        try {
-            if (tgt != null && tgt.isDir() && !dirOf(tgt).isEmpty()) {
-                throw new FsException(Errno.ENOTEMPTY, newName);
-            }
-            fs.transactVoid(2, 0, () -> {
-                List<Inode> all = new ArrayList<>(List.of(od, nd, src));
-                if (tgt != null) {
-                    all.add(tgt);
-                }
-                lockIlocks(all.toArray(new Inode[0])); // every changed inode in one transaction
-                try {
-                    long t = FsContext.now();
-                    if (tgt != null) {
-                        ndd.replace(newName, src.ino, Mode.dtype(src.mode), fs.journal);
-                    } else {
-                        ndd.add(newName, nb, src.ino, Mode.dtype(src.mode), fs.journal, fs.alloc);
-                    }
-                    odd.remove(oldName, fs.journal);
-                    if (src.isDir() && od != nd) {
-                        od.nlink--;
-                        nd.nlink++;
-                        src.parent = nd.ino;
-                    }
-                    src.ctimeNs = t;
-                    od.mtimeNs = od.ctimeNs = t;
-                    nd.mtimeNs = nd.ctimeNs = t;
-                    if (tgt != null) {
-                        tgt.ctimeNs = t;
-                        if (tgt.isDir()) {
-                            tgt.nlink = 0;
-                            nd.nlink--;
-                        } else {
-                            tgt.nlink--;
-                        }
-                    }
-                    fs.store.log(src);
-                    fs.store.log(od);
-                    if (nd != od) {
-                        fs.store.log(nd);
-                    }
-                    if (tgt != null) {
-                        if (tgt.nlink == 0 && (tgt.isDir() || tgt.openCount.get() == 0)) {
-                            freeInodeLocked(tgt);
-                        } else {
-                            fs.store.log(tgt);
-                        }
-                    }
-                } finally {
-                    unlockIlocks(all.toArray(new Inode[0]));
-                }
-            });
-            fs.syncIfNeeded(nd);
-        } finally {
-            if (tgt != null) {
-                tgt.iolock.unlockExclusive();
-            }
-        }
-    }
-
     /**
      * An entry naming its own directory (or the root) exists only on a corrupt image; acting on it
      * would take the directory's lock twice.
@@ -517,7 +362,7 @@ final class Namespace {
         return e;
     }
 
-    private static void checkNotSelf(Inode d, Directory.Entry e) {
+    static void checkNotSelf(Inode d, Directory.Entry e) {
         if (e.ino() == d.ino || e.ino() == Vfs.ROOT_INO) {
             throw new FsException(Errno.EUCLEAN, "directory " + d.ino + ": entry " + e.name() + " points at inode "
                     + e.ino());

@@ -86,6 +86,7 @@ final class Dispatcher {
             case Abi.RELEASE -> FileRequests.release(c, rq, rp);
             case Abi.FSYNC -> FileRequests.fsync(c, rq, rp);
             case Abi.FALLOCATE -> FileRequests.fallocate(c, rq, rp);
+            case Abi.LSEEK -> FileRequests.lseek(c, rq, rp);
             case Abi.OPENDIR -> DirRequests.opendir(c, rq, rp);
             case Abi.READDIR -> DirRequests.readdir(c, rq, rp, false);
             case Abi.READDIRPLUS -> DirRequests.readdir(c, rq, rp, true);

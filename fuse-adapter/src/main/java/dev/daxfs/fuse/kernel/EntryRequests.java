@@ -30,9 +30,15 @@ final class EntryRequests {
         rp.ok(Abi.ENTRY_OUT);
     }
 
+    /**
+     * LOOKUP of a name in the directory {@code nodeid}. With EXPORT_SUPPORT the kernel also looks
+     * up "." of any inode (to revive a file handle whose inode it no longer caches: the node id is
+     * the inode number, the generation in the reply tells it whether the number was reused) and
+     * ".." of a directory (to reconnect it to the tree).
+     */
     static void lookup(Connection c, Request rq, Reply rp) {
         String name = rq.name(0);
-        long ino = c.vfs.lookup(rq.nodeid, name);
+        long ino = name.equals(".") ? rq.nodeid : c.vfs.lookup(rq.nodeid, name);
         entry(c, rp, c.vfs.getattr(ino));
     }
 
@@ -159,10 +165,7 @@ final class EntryRequests {
         int end = rq.stringEnd(16);
         String from = rq.name(16);
         String to = rq.name(end);
-        if (flags != 0) {
-            throw new FsException(Errno.EINVAL, "rename flags " + flags + " are not supported yet");
-        }
-        c.vfs.rename(rq.nodeid, from, newDir, to);
+        c.vfs.rename(rq.nodeid, from, newDir, to, flags); // RENAME_WHITEOUT: EINVAL (no overlayfs upper)
         rp.ok(0);
     }
 

@@ -138,6 +138,15 @@ final class FileRequests {
         rp.ok(0);
     }
 
+    /** fuse_lseek_in: fh, offset, whence (only SEEK_DATA and SEEK_HOLE reach the daemon). */
+    static void lseek(Connection c, Request rq, Reply rp) {
+        rq.need(20);
+        OpenFile of = c.files.get(rq.u64(0));
+        long pos = c.vfs.seekDataHole(of.ino(), rq.u64(8), rq.u32(16));
+        Reply.MEM.putLong(rp.body, pos);
+        rp.ok(8);
+    }
+
     /** fuse_fallocate_in: fh, offset, length, mode. */
     static void fallocate(Connection c, Request rq, Reply rp) {
         rq.need(32);
