@@ -6,6 +6,7 @@ public final class OpenFlags {
     public static final int O_RDONLY = 0;
     public static final int O_WRONLY = 01;
     public static final int O_RDWR = 02;
+    public static final int O_EXCL = 0200;
     public static final int O_TRUNC = 01000;
     public static final int O_APPEND = 02000;
     public static final int O_DSYNC = 010000;

@@ -84,6 +84,13 @@ public interface Vfs extends AutoCloseable {
 
     void release(OpenFile file);
 
+    /**
+     * open(2) with O_TMPFILE: a new regular file without a name in directory {@code dir}, opened
+     * with {@code flags}; freed at its last close unless linkat(2) gives it a name ({@link #link}
+     * of an inode with no links works for it, unless it was opened O_EXCL).
+     */
+    OpenFile tmpfile(long dir, int mode, int flags, int uid, int gid);
+
     /** Reads up to {@code len} bytes at {@code off} into native memory; returns bytes read. */
     int read(OpenFile file, long off, long bufAddress, int len);
 

@@ -155,6 +155,40 @@ class NamespaceTest {
     }
 
     @Test
+    void tmpfileIsFreedAtCloseUnlessLinked() throws Exception {
+        long d = fs.mkdir(R, "d", 0755, 0, 0).ino();
+        long freeBefore = fs.statfs().freeBlocks();
+        long inodesBefore = fs.statfs().freeInodes();
+        OpenFile t = fs.tmpfile(d, 0600, OpenFlags.O_RDWR, 7, 8);
+        assertEquals(0, fs.getattr(t.ino()).nlink());
+        try (NativeBuf b = new NativeBuf(8192)) {
+            fs.write(t, 0, b.addr, 8192);
+        }
+        fs.release(t);
+        assertErrno(Errno.ENOENT, () -> fs.getattr(t.ino()));
+        fs.sync();
+        assertEquals(freeBefore, fs.statfs().freeBlocks());
+        assertEquals(inodesBefore, fs.statfs().freeInodes());
+
+        OpenFile named = fs.tmpfile(d, 0640, OpenFlags.O_RDWR, 7, 8);
+        try (NativeBuf b = new NativeBuf(100)) {
+            fs.write(named, 0, b.addr, 100);
+        }
+        Attr a = fs.link(named.ino(), R, "named");
+        assertEquals(1, a.nlink());
+        assertEquals(7, a.uid());
+        fs.release(named);
+        assertEquals(100, fs.getattr(fs.lookup(R, "named")).size());
+
+        OpenFile excl = fs.tmpfile(d, 0600, OpenFlags.O_RDWR | OpenFlags.O_EXCL, 0, 0);
+        assertErrno(Errno.ENOENT, () -> fs.link(excl.ino(), R, "never"));
+        fs.release(excl);
+        assertErrno(Errno.EINVAL, () -> fs.tmpfile(d, 0600, OpenFlags.O_RDONLY, 0, 0));
+        fs.rmdir(R, "d");
+        assertErrno(Errno.ENOENT, () -> fs.tmpfile(d, 0600, OpenFlags.O_RDWR, 0, 0));
+    }
+
+    @Test
     void unlinkedOpenFileLivesUntilRelease() throws Exception {
         long f = file(R, "f");
         OpenFile of = fs.open(f, OpenFlags.O_RDWR);

@@ -216,4 +216,9 @@ class FakeVfs implements Vfs {
     public long seekDataHole(long ino, long off, int whence) {
         throw new FsException(Errno.ENOSYS, "not in the fake");
     }
+
+    @Override
+    public OpenFile tmpfile(long dir, int mode, int flags, int uid, int gid) {
+        throw new FsException(Errno.ENOSYS, "not in the fake");
+    }
 }

@@ -260,6 +260,17 @@ public final class DaxFileSystem implements Vfs, DaxAccess {
     }
 
     @Override
+    public OpenFile tmpfile(long dir, int mode, int flags, int uid, int gid) {
+        try (OpEpochs.Op op = fs.ops.begin()) { // the new inode stays cached until it is open (eviction grace)
+            if ((flags & OpenFlags.O_ACCMODE) == OpenFlags.O_RDONLY) {
+                throw new FsException(Errno.EINVAL, "O_TMPFILE without write access");
+            }
+            long ino = ns.tmpfile(dir, mode, uid, gid, (flags & OpenFlags.O_EXCL) == 0);
+            return openFiles.open(ino, flags & ~OpenFlags.O_TRUNC);
+        }
+    }
+
+    @Override
     public void release(OpenFile file) {
         try (OpEpochs.Op op = fs.ops.begin()) { // inodes it reaches stay valid until it ends (eviction grace)
             openFiles.release(file);

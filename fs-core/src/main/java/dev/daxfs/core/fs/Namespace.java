@@ -106,6 +106,44 @@ final class Namespace {
         }
     }
 
+    /**
+     * O_TMPFILE: a regular file with no name in {@code dir} (which gives it its group and must
+     * still exist). Born an orphan — nlink 0, freed at its last close or, after a crash, at the
+     * next mount — unless linkat(2) names it ({@code linkable}). Returns its inode number; the
+     * caller opens it in the same operation.
+     */
+    long tmpfile(long dir, int mode, int uid, int gid, boolean linkable) {
+        int fmode = Mode.S_IFREG | (mode & Mode.PERM_MASK);
+        Inode d = dirInode(dir);
+        d.iolock.lockShared(); // d's existence (nlink) vs. a concurrent rmdir
+        try {
+            if (d.nlink == 0) {
+                throw new FsException(Errno.ENOENT, "directory was removed");
+            }
+            return fs.transact(1, 1, () -> {
+                long ino = fs.ialloc.allocate();
+                Inode ip = new Inode(ino, fmode);
+                ip.ilock.lockExclusive(); // the new inode's fields in this transaction
+                try {
+                    long t = FsContext.now();
+                    ip.generation = fs.store.previousGeneration(ino) + 1;
+                    ip.uid = uid;
+                    ip.gid = (d.mode & Mode.S_ISGID) != 0 ? d.gid : gid; // BSD group semantics under setgid dirs
+                    ip.nlink = 0;
+                    ip.linkable = linkable;
+                    ip.atimeNs = ip.mtimeNs = ip.ctimeNs = ip.crtimeNs = t;
+                    fs.store.log(ip);
+                    fs.icache.put(ip);
+                    return ino;
+                } finally {
+                    ip.ilock.unlockExclusive();
+                }
+            });
+        } finally {
+            d.iolock.unlockShared();
+        }
+    }
+
     /** Creates any kind of inode; {@code target} is the symlink target for symlinks. */
     Attr create(long dir, String name, int mode, long rdev, int uid, int gid, String target) {
         byte[] nb = checkName(name);
@@ -320,9 +358,10 @@ final class Namespace {
             Attr a = fs.transact(2, 0, () -> {
                 lockIlocks(d, ip); // entry and nlink in one transaction
                 try {
-                    if (ip.nlink == 0) {
+                    if (ip.nlink == 0 && !ip.linkable) {
                         throw new FsException(Errno.ENOENT, "inode was unlinked");
                     }
+                    ip.linkable = false; // an O_TMPFILE gets its first name once
                     if (ip.nlink >= LINK_MAX) {
                         throw new FsException(Errno.EMLINK, "too many links");
                     }

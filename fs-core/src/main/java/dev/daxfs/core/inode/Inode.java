@@ -66,6 +66,13 @@ public final class Inode {
     /** Xattrs, loaded on first use (guarded by ilock). */
     public Object xattrState;
 
+    /**
+     * An O_TMPFILE inode (no link yet, not opened O_EXCL) that linkat(2) may give a first name:
+     * the kernel's I_LINKABLE. In memory only — after a crash such an inode is an orphan and is
+     * freed. Guarded by ilock.
+     */
+    public boolean linkable;
+
     /** Open file handles; an unlinked inode is freed when the last one goes. */
     public final AtomicInteger openCount = new AtomicInteger();
     /** In-flight direct I/O (inode_dio_begin/end). */

@@ -81,12 +81,14 @@ final class Dispatcher {
             case Abi.STATFS -> EntryRequests.statfs(c, rq, rp);
             case Abi.OPEN -> FileRequests.open(c, rq, rp);
             case Abi.CREATE -> FileRequests.create(c, rq, rp);
+            case Abi.TMPFILE -> FileRequests.tmpfile(c, rq, rp);
             case Abi.READ -> FileRequests.read(c, rq, rp);
             case Abi.WRITE -> FileRequests.write(c, rq, rp);
             case Abi.RELEASE -> FileRequests.release(c, rq, rp);
             case Abi.FSYNC -> FileRequests.fsync(c, rq, rp);
             case Abi.FALLOCATE -> FileRequests.fallocate(c, rq, rp);
             case Abi.LSEEK -> FileRequests.lseek(c, rq, rp);
+            case Abi.COPY_FILE_RANGE -> FileRequests.copyFileRange(c, rq, rp);
             case Abi.OPENDIR -> DirRequests.opendir(c, rq, rp);
             case Abi.READDIR -> DirRequests.readdir(c, rq, rp, false);
             case Abi.READDIRPLUS -> DirRequests.readdir(c, rq, rp, true);

@@ -94,6 +94,28 @@ final class FileRequests {
         rp.ok(Abi.ENTRY_OUT + 16);
     }
 
+    /**
+     * TMPFILE (open(2) with O_TMPFILE in the request's directory): fuse_create_in and a name the
+     * kernel makes up; answered like CREATE, with an inode that has no link.
+     */
+    static void tmpfile(Connection c, Request rq, Reply rp) {
+        rq.need(16);
+        int flags = rq.u32(0);
+        int mode = rq.u32(4);
+        OpenFile of = c.vfs.tmpfile(rq.nodeid, mode, flags, rq.uid, rq.gid);
+        long fh;
+        try {
+            fh = c.files.add(of);
+        } catch (RuntimeException | Error e) {
+            c.vfs.release(of);
+            throw e;
+        }
+        Reply.putEntry(rp.body, c.vfs.getattr(of.ino()), Connection.ENTRY_VALID, Connection.ATTR_VALID);
+        putOpenOut(rp.body + Abi.ENTRY_OUT, fh, openFlags(c, flags));
+        c.nodes.ref(of.ino());
+        rp.ok(Abi.ENTRY_OUT + 16);
+    }
+
     /** fuse_read_in: fh 0, offset 8, size 16. */
     static void read(Connection c, Request rq, Reply rp) {
         rq.need(24);
@@ -144,6 +166,51 @@ final class FileRequests {
         OpenFile of = c.files.get(rq.u64(0));
         long pos = c.vfs.seekDataHole(of.ino(), rq.u64(8), rq.u32(16));
         Reply.MEM.putLong(rp.body, pos);
+        rp.ok(8);
+    }
+
+    /** Most a single COPY_FILE_RANGE copies; the caller asks again for the rest (short copies are allowed). */
+    static final long COPY_CHUNK_LIMIT = 16L << 20;
+
+    /**
+     * fuse_copy_file_range_in: fh_in 0, off_in 8, nodeid_out 16, fh_out 24, off_out 32, len 40,
+     * flags 48. Copied inside the daemon, device to device through this worker's reply buffer (two
+     * native copies, no byte through the kernel), in chunks of at most a request's size, stopping
+     * at the source's end of file. Answered with a fuse_write_out of the bytes copied.
+     */
+    static void copyFileRange(Connection c, Request rq, Reply rp) {
+        rq.need(56);
+        OpenFile in = c.files.get(rq.u64(0));
+        long offIn = rq.u64(8);
+        OpenFile out = c.files.get(rq.u64(24));
+        long offOut = rq.u64(32);
+        long len = Math.min(rq.u64(40), COPY_CHUNK_LIMIT);
+        if (rq.u64(48) != 0) {
+            throw new FsException(Errno.EINVAL, "copy_file_range flags");
+        }
+        if (offIn < 0 || offOut < 0 || len < 0) {
+            throw new FsException(Errno.EINVAL, "negative offset or length");
+        }
+        if (in.ino() == out.ino() && offIn < offOut + len && offOut < offIn + len) {
+            throw new FsException(Errno.EINVAL, "overlapping ranges of one file");
+        }
+        Privileges.removeOnWrite(c.vfs, out.ino(), rq.uid, rq.gid, rq.pid);
+        long scratch = rp.body + 8; // the reply needs 8 bytes; the rest is free until it is sent
+        int chunk = rp.bodyCapacity() - 8;
+        long done = 0;
+        while (done < len) {
+            int n = c.vfs.read(in, offIn + done, scratch, (int) Math.min(chunk, len - done));
+            if (n <= 0) {
+                break; // end of the source
+            }
+            int w = c.vfs.write(out, offOut + done, scratch, n);
+            done += w;
+            if (w < n) {
+                break;
+            }
+        }
+        Reply.MEM.putInt(rp.body, (int) done);
+        Reply.MEM.putInt(rp.body + 4, 0);
         rp.ok(8);
     }
 
