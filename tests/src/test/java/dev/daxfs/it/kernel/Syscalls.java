@@ -1,0 +1,188 @@
+package dev.daxfs.it.kernel;
+
+import jnr.ffi.LibraryLoader;
+import jnr.ffi.Memory;
+import jnr.ffi.Pointer;
+import jnr.ffi.Runtime;
+import jnr.ffi.annotations.SaveError;
+import jnr.ffi.byref.IntByReference;
+import jnr.ffi.types.off_t;
+import jnr.ffi.types.size_t;
+
+import java.nio.file.Path;
+
+/**
+ * The system calls the kernel-binding mount tests make that Java does not offer: renameat2,
+ * lseek with SEEK_DATA/SEEK_HOLE, O_TMPFILE and linkat, copy_file_range, fchmod/ftruncate on a
+ * descriptor, name_to_handle_at/open_by_handle_at. Each wrapper throws {@link Errno} with the
+ * call's errno when it fails, so a test can assert on it.
+ */
+final class Syscalls {
+
+    @SaveError
+    public interface LibC {
+        int open(String path, int flags, int mode);
+
+        int close(int fd);
+
+        long read(int fd, Pointer buf, long count);
+
+        long pwrite(int fd, Pointer buf, long count, long offset);
+
+        long lseek(int fd, long offset, int whence);
+
+        int renameat2(int olddirfd, String oldpath, int newdirfd, String newpath, int flags);
+
+        int linkat(int olddirfd, String oldpath, int newdirfd, String newpath, int flags);
+
+        long copy_file_range(int fdIn, Pointer offIn, int fdOut, Pointer offOut, long len, int flags);
+
+        int fchmod(int fd, int mode);
+
+        int ftruncate(int fd, long length);
+
+        int fsync(int fd);
+
+        int name_to_handle_at(int dirfd, String path, Pointer handle, IntByReference mountId, int flags);
+
+        int open_by_handle_at(int mountFd, Pointer handle, int flags);
+
+        String strerror(int errno);
+
+        long mmap(Pointer addr, @size_t long len, int prot, int flags, int fd, @off_t long off);
+
+        int msync(Pointer addr, @size_t long len, int flags);
+
+        int munmap(Pointer addr, @size_t long len);
+    }
+
+    static final LibC C = LibraryLoader.create(LibC.class).load("c");
+    static final Runtime RT = Runtime.getRuntime(C);
+
+    static final int O_RDONLY = 0;
+    static final int O_RDWR = 2;
+    static final int O_CREAT = 0100;
+    static final int O_EXCL = 0200;
+    static final int O_DIRECTORY = 0200000;
+    static final int O_TMPFILE = 020000000 | O_DIRECTORY;
+    static final int AT_FDCWD = -100;
+    static final int AT_EMPTY_PATH = 0x1000;
+    static final int RENAME_NOREPLACE = 1;
+    static final int RENAME_EXCHANGE = 2;
+    static final int RENAME_WHITEOUT = 4;
+    static final int SEEK_DATA = 3;
+    static final int SEEK_HOLE = 4;
+
+    static final int ENOENT = 2;
+    static final int EINVAL = 22;
+    static final int EEXIST = 17;
+    static final int ENXIO = 6;
+
+    /** A failed call: its errno. */
+    static final class Errno extends RuntimeException {
+        final int errno;
+
+        Errno(String call, int errno) {
+            super(call + ": " + C.strerror(errno) + " (errno " + errno + ")");
+            this.errno = errno;
+        }
+    }
+
+    private Syscalls() {
+    }
+
+    private static long check(String call, long r) {
+        if (r < 0) {
+            throw new Errno(call, RT.getLastError());
+        }
+        return r;
+    }
+
+    static int open(Path p, int flags, int mode) {
+        return (int) check("open " + p, C.open(p.toString(), flags, mode));
+    }
+
+    static void close(int fd) {
+        C.close(fd);
+    }
+
+    static void renameat2(Path from, Path to, int flags) {
+        check("renameat2", C.renameat2(AT_FDCWD, from.toString(), AT_FDCWD, to.toString(), flags));
+    }
+
+    static long lseek(int fd, long off, int whence) {
+        return check("lseek", C.lseek(fd, off, whence));
+    }
+
+    /** linkat(fd, "", AT_FDCWD, to, AT_EMPTY_PATH): gives an open (O_TMPFILE) file a name. */
+    static void linkFd(int fd, Path to) {
+        check("linkat", C.linkat(fd, "", AT_FDCWD, to.toString(), AT_EMPTY_PATH));
+    }
+
+    static long copyFileRange(int in, long offIn, int out, long offOut, long len) {
+        Pointer a = Memory.allocateDirect(RT, 8);
+        Pointer b = Memory.allocateDirect(RT, 8);
+        a.putLong(0, offIn);
+        b.putLong(0, offOut);
+        return check("copy_file_range", C.copy_file_range(in, a, out, b, len, 0));
+    }
+
+    static void fchmod(int fd, int mode) {
+        check("fchmod", C.fchmod(fd, mode));
+    }
+
+    static void ftruncate(int fd, long len) {
+        check("ftruncate", C.ftruncate(fd, len));
+    }
+
+    static void pwrite(int fd, byte[] data, long off) {
+        Pointer p = Memory.allocateDirect(RT, data.length);
+        p.put(0, data, 0, data.length);
+        long n = check("pwrite", C.pwrite(fd, p, data.length, off));
+        if (n != data.length) {
+            throw new IllegalStateException("short write " + n);
+        }
+    }
+
+    static byte[] read(int fd, int max) {
+        Pointer p = Memory.allocateDirect(RT, max);
+        int n = (int) check("read", C.read(fd, p, max));
+        byte[] b = new byte[n];
+        p.get(0, b, 0, n);
+        return b;
+    }
+
+    static final int PROT_READ = 1;
+    static final int PROT_WRITE = 2;
+    static final int MAP_SHARED = 1;
+    static final int MS_SYNC = 4;
+
+    /** mmap(MAP_SHARED) of {@code len} bytes of {@code fd}: the address (unmap with {@link #munmap}). */
+    static long mmapShared(int fd, long len) {
+        long a = C.mmap(null, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+        if (a == -1) {
+            throw new Errno("mmap", RT.getLastError());
+        }
+        return a;
+    }
+
+    static void msync(long addr, long len) {
+        check("msync", C.msync(Pointer.wrap(RT, addr), len, MS_SYNC));
+    }
+
+    static void munmap(long addr, long len) {
+        check("munmap", C.munmap(Pointer.wrap(RT, addr), len));
+    }
+
+    /** name_to_handle_at: a struct file_handle (128 bytes of handle at most). */
+    static Pointer handleOf(Path p) {
+        Pointer h = Memory.allocateDirect(RT, 8 + 128, true);
+        h.putInt(0, 128);
+        check("name_to_handle_at", C.name_to_handle_at(AT_FDCWD, p.toString(), h, new IntByReference(), 0));
+        return h;
+    }
+
+    static int openByHandle(int mountFd, Pointer handle, int flags) {
+        return (int) check("open_by_handle_at", C.open_by_handle_at(mountFd, handle, flags));
+    }
+}
