@@ -1,0 +1,200 @@
+package dev.daxfs.fuse.kernel;
+
+import dev.daxfs.core.DaxFs;
+import dev.daxfs.core.FormatOptions;
+import dev.daxfs.core.MountOptions;
+import dev.daxfs.core.Vfs;
+import dev.daxfs.pmem.MappedDevice;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.HashSet;
+import java.util.Random;
+import java.util.Set;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The dispatcher on its own, with a fake transport in front of a real fs-core (an image in
+ * /dev/shm): INIT negotiation, a few round trips, and — for every opcode — good, truncated and
+ * garbage bodies, each answered exactly once (or never, for the opcodes that take no answer) with
+ * a well-formed reply, and the worker loop surviving all of it.
+ */
+class DispatcherTest {
+
+    private Path image;
+    private MappedDevice dev;
+    private Vfs vfs;
+    private Connection conn;
+    private FakeTransport t;
+
+    /** Opcodes the kernel never expects an answer to. */
+    private static final Set<Integer> NO_REPLY = Set.of(Abi.FORGET, Abi.BATCH_FORGET, Abi.NOTIFY_REPLY);
+
+    @BeforeEach
+    void setUp() throws Exception {
+        image = Files.createTempFile(Path.of("/dev/shm"), "daxfs-dispatch-", ".img");
+        Files.delete(image);
+        dev = MappedDevice.create(image, 64L << 20);
+        DaxFs.format(dev, FormatOptions.defaults());
+        vfs = DaxFs.mount(dev, MountOptions.defaults());
+        conn = new Connection(vfs, false);
+        t = new FakeTransport();
+    }
+
+    @AfterEach
+    void tearDown() throws Exception {
+        vfs.close();
+        dev.close();
+        Files.deleteIfExists(image);
+    }
+
+    /** Serves everything queued on one worker until the fake says the connection is gone. */
+    private void serve() {
+        new Session(conn).work(t);
+    }
+
+    private ByteBuffer only() {
+        assertEquals(1, t.replies.size(), "exactly one reply");
+        ByteBuffer r = t.replies.remove(0);
+        assertEquals(r.capacity(), r.getInt(0), "out header length = bytes written");
+        return r;
+    }
+
+    private void init() {
+        t.requests.add(Requests.init(7, 45));
+        serve();
+        ByteBuffer r = only();
+        assertEquals(0, r.getInt(4));
+        assertEquals(16 + 64, r.capacity());
+        assertEquals(7, r.getInt(16));
+        assertEquals(Abi.MINOR, r.getInt(20));
+        assertEquals(1 << 20, r.getInt(16 + 20), "max_write");
+        assertEquals(256, r.getShort(16 + 28), "max_pages");
+    }
+
+    @Test
+    void initNegotiatesAndANewerMajorGetsOursAlone() {
+        t.requests.add(Requests.body().u32(0).build(Abi.GETATTR, 9, 1));
+        serve();
+        assertEquals(-5, only().getInt(4), "a request before INIT is EIO");
+        t.requests.add(Requests.init(8, 0));
+        serve();
+        ByteBuffer r = only();
+        assertEquals(16 + 8, r.capacity());
+        assertEquals(7, r.getInt(16));
+        init();
+    }
+
+    @Test
+    void roundTrips() {
+        init();
+        t.requests.add(Requests.body().u32(0755).u32(022).str("d").build(Abi.MKDIR, 2, Vfs.ROOT_INO));
+        t.requests.add(Requests.body().str("d").build(Abi.LOOKUP, 3, Vfs.ROOT_INO));
+        t.requests.add(Requests.body().str("nope").build(Abi.LOOKUP, 4, Vfs.ROOT_INO));
+        serve();
+        assertEquals(3, t.replies.size());
+        long dir = t.replies.get(0).getLong(16);
+        assertEquals(0, t.replies.get(0).getInt(4));
+        assertEquals(dir, t.replies.get(1).getLong(16), "LOOKUP finds MKDIR's node");
+        assertEquals(-2, t.replies.get(2).getInt(4), "ENOENT");
+        assertEquals(2, conn.nodes.count(dir), "two references handed out");
+        t.replies.clear();
+        t.requests.add(Requests.body().u64(2).build(Abi.FORGET, 5, dir));
+        serve();
+        assertEquals(0, t.replies.size(), "FORGET is not answered");
+        assertEquals(0, conn.nodes.count(dir));
+
+        // CREATE, WRITE, READ back.
+        t.requests.add(Requests.body().u32(2).u32(0100644).u32(022).u32(0).str("f").build(Abi.CREATE, 6, dir));
+        serve();
+        ByteBuffer cr = only();
+        long ino = cr.getLong(16);
+        long fh = cr.getLong(16 + Abi.ENTRY_OUT);
+        byte[] data = "kernel protocol".getBytes();
+        t.requests.add(Requests.body().u64(fh).u64(0).u32(data.length).u32(0).u64(0).u32(0).u32(0).bytes(data)
+                .build(Abi.WRITE, 7, ino));
+        t.requests.add(Requests.body().u64(fh).u64(0).u32(100).u32(0).u64(0).u32(0).u32(0).build(Abi.READ, 8, ino));
+        serve();
+        assertEquals(data.length, t.replies.get(0).getInt(16));
+        ByteBuffer rd = t.replies.get(1);
+        assertEquals(16 + data.length, rd.capacity());
+        byte[] got = Arrays.copyOfRange(rd.array(), 16, rd.capacity());
+        assertEquals("kernel protocol", new String(got));
+    }
+
+    @Test
+    void everyOpcodeSurvivesTruncatedAndGarbageBodies() {
+        init();
+        Random rnd = new Random(42);
+        long unique = 100;
+        Set<Integer> opcodes = new HashSet<>();
+        for (int op = 1; op <= Abi.STATX + 2; op++) {
+            opcodes.add(op);
+        }
+        opcodes.add(4096); // CUSE_INIT
+        opcodes.add(Integer.MAX_VALUE);
+        opcodes.remove(Abi.INIT);    // a second INIT is tested on its own
+        opcodes.remove(Abi.DESTROY); // ends the connection
+        for (int op : opcodes) {
+            for (int variant = 0; variant < 3; variant++) {
+                byte[] body = switch (variant) {
+                    case 0 -> new byte[0];                              // header only
+                    case 1 -> new byte[1 + rnd.nextInt(7)];            // shorter than any structure
+                    default -> randomBody(rnd);                          // garbage
+                };
+                if (variant == 2) {
+                    rnd.nextBytes(body);
+                }
+                long u = ++unique;
+                for (long node : new long[] {Vfs.ROOT_INO, 0, 987654321L}) {
+                    t.requests.add(Requests.body().bytes(body).build(op, u, node));
+                }
+                serve();
+                if (NO_REPLY.contains(op)) {
+                    assertEquals(0, t.replies.size(), Abi.opName(op) + " must not be answered");
+                    continue;
+                }
+                assertEquals(3, t.replies.size(), Abi.opName(op) + " variant " + variant);
+                for (ByteBuffer r : t.replies) {
+                    assertEquals(r.capacity(), r.getInt(0));
+                    assertEquals(u, r.getLong(8), "reply addressed to the request");
+                    assertTrue(r.getInt(4) <= 0, "error is 0 or -errno");
+                    assertTrue(r.getInt(4) < 0 || r.capacity() >= 16);
+                }
+                t.replies.clear();
+            }
+        }
+        // The filesystem is still served after all that.
+        t.requests.add(Requests.body().u32(0).u32(0).u64(0).build(Abi.GETATTR, 1, Vfs.ROOT_INO));
+        serve();
+        assertEquals(0, only().getInt(4));
+    }
+
+    private static byte[] randomBody(Random rnd) {
+        return new byte[rnd.nextInt(200)];
+    }
+
+    @Test
+    void malformedHeadersAreDroppedOrAnsweredEio() {
+        init();
+        byte[] good = Requests.body().u32(0).u32(0).u64(0).build(Abi.GETATTR, 77, Vfs.ROOT_INO);
+        t.requests.add(Arrays.copyOf(good, 20));                    // shorter than the header
+        byte[] lying = good.clone();
+        lying[0] = (byte) (good.length + 8);                        // len says more than was read
+        t.requests.add(lying);
+        t.requests.add(Arrays.copyOf(good, 10));                    // not even a unique
+        serve();
+        assertEquals(2, t.replies.size());
+        for (ByteBuffer r : t.replies) {
+            assertEquals(-5, r.getInt(4));
+            assertEquals(77, r.getLong(8));
+        }
+    }
+}
