@@ -7,6 +7,8 @@
 # Ctrl-C):
 #   daxfs      bin/daxfs mkfs --size 4G + bin/daxfs mount (cached mode, the default)
 #   daxfs-dio  the same on a second image, mounted with -o direct_io
+#   daxfs-kernel, daxfs-libfuse2   the default mount with -o binding=kernel / binding=libfuse2
+#              (not in the default set: name them in --targets to compare the two bindings)
 #   tmpfs      a directory in /dev/shm (tmpfs)
 #   bindfs     bindfs --multithreaded -o big_writes over a tmpfs directory
 #   fuse2fs    fuse2fs on a 4 GiB ext4 image in /dev/shm
@@ -19,7 +21,8 @@
 #
 # Usage: tests/bench/compare.sh [options]
 #   --quick            tiny sizes, one round, no write into docs/ (a smoke test: ~1 min per target)
-#   --targets LIST     comma-separated subset of: daxfs,daxfs-dio,tmpfs,bindfs,fuse2fs (default all)
+#   --targets LIST     comma-separated subset of: daxfs,daxfs-dio,tmpfs,bindfs,fuse2fs,
+#                      daxfs-kernel,daxfs-libfuse2 (default: the first five)
 #   --jobs LIST        comma-separated subset of the fio job names (tests/fio/NAME.fio) and the
 #                      metadata jobs meta (10,000 files, empty dir), meta-big (10,000 files in a
 #                      directory of 100,000), lookup (100- vs 100,000-entry directory). Default all.
@@ -49,6 +52,7 @@ FIO_DIR=$REPO/tests/fio
 read -r -a DAXFS <<<"${DAXFS_CMD:-$REPO/bin/daxfs}"
 
 ALL_TARGETS=(daxfs daxfs-dio tmpfs bindfs fuse2fs)
+EXTRA_TARGETS=(daxfs-kernel daxfs-libfuse2)
 META_JOBS=(meta meta-big lookup)
 
 ORIG_ARGS="$*"
@@ -102,7 +106,7 @@ fi
 
 IFS=, read -r -a TARGETS <<<"${targets:-$(IFS=,; echo "${ALL_TARGETS[*]}")}"
 for t in "${TARGETS[@]}"; do
-  [[ " ${ALL_TARGETS[*]} " == *" $t "* ]] || die "unknown target '$t' (known: ${ALL_TARGETS[*]})"
+  [[ " ${ALL_TARGETS[*]} ${EXTRA_TARGETS[*]} " == *" $t "* ]] || die "unknown target '$t' (known: ${ALL_TARGETS[*]} ${EXTRA_TARGETS[*]})"
 done
 # The fio jobs in report order; any other tests/fio/*.fio follows in name order.
 FIO_JOBS=()
@@ -236,16 +240,18 @@ run_cmd() { CMDS+=("$*"); "$@" >>"$LOG" 2>&1; }
 setup_target() {
   local t=$1 img mnt
   case $t in
-    daxfs|daxfs-dio)
+    daxfs|daxfs-dio|daxfs-kernel|daxfs-libfuse2)
       img=$WORK/$t.img mnt=$WORK/mnt-$t
       mkdir -p "$mnt"
       run_cmd "${DAXFS[@]}" mkfs --size 4G "$img"
       MOUNTS+=("$mnt")
-      if [[ $t == daxfs ]]; then
-        run_cmd "${DAXFS[@]}" mount --log-file "$WORK/$t.log" "$img" "$mnt"
-      else
-        run_cmd "${DAXFS[@]}" mount --log-file "$WORK/$t.log" -o direct_io "$img" "$mnt"
-      fi
+      local opts=()
+      case $t in
+        daxfs-dio) opts=(-o direct_io) ;;
+        daxfs-kernel) opts=(-o binding=kernel) ;;
+        daxfs-libfuse2) opts=(-o binding=libfuse2) ;;
+      esac
+      run_cmd "${DAXFS[@]}" mount --log-file "$WORK/$t.log" "${opts[@]}" "$img" "$mnt"
       local pid
       pid=$(daemon_of "$img") || die "cannot find the daxfs daemon mapping $img"
       DAEMONS+=("$t $pid $img")

@@ -20,6 +20,8 @@ TARGET_TITLES = {
     "tmpfs": "tmpfs",
     "bindfs": "bindfs",
     "fuse2fs": "fuse2fs",
+    "daxfs-kernel": "daxfs kernel binding",
+    "daxfs-libfuse2": "daxfs libfuse2 binding",
 }
 
 
