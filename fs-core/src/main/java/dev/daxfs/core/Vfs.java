@@ -133,6 +133,13 @@ public interface Vfs extends AutoCloseable {
     /** Persists a directory's entries. */
     void fsyncDir(long ino);
 
+    /**
+     * Where fs-core sends corrections of the kernel's caches ({@link KernelCaches#NONE} until a
+     * binding that can deliver them sets one).
+     */
+    default void setKernelCaches(KernelCaches caches) {
+    }
+
     /** syncfs: everything durable. */
     void sync();
 

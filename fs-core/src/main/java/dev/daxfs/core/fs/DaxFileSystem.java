@@ -2,6 +2,7 @@ package dev.daxfs.core.fs;
 
 import dev.daxfs.core.Attr;
 import dev.daxfs.core.DaxAccess;
+import dev.daxfs.core.KernelCaches;
 import dev.daxfs.core.LayoutLease;
 import dev.daxfs.core.LeaseBreaker;
 import dev.daxfs.core.CorruptImageException;
@@ -257,6 +258,11 @@ public final class DaxFileSystem implements Vfs, DaxAccess {
         try (OpEpochs.Op op = fs.ops.begin()) { // inodes it reaches stay valid until it ends (eviction grace)
             return openFiles.open(ino, flags);
         }
+    }
+
+    @Override
+    public void setKernelCaches(KernelCaches caches) {
+        fs.kernel = caches == null ? KernelCaches.NONE : caches;
     }
 
     @Override

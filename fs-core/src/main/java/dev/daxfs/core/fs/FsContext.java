@@ -2,6 +2,7 @@ package dev.daxfs.core.fs;
 
 import dev.daxfs.core.Errno;
 import dev.daxfs.core.FsException;
+import dev.daxfs.core.KernelCaches;
 import dev.daxfs.core.MountOptions;
 import dev.daxfs.core.alloc.BlockAllocator;
 import dev.daxfs.core.alloc.InodeAllocator;
@@ -28,6 +29,8 @@ final class FsContext {
     final InodeStore store;
     final InodeCache icache;
     final PinTable pins = new PinTable();
+    /** The kernel's caches, for changes made behind its back (set by the FUSE binding). */
+    volatile KernelCaches kernel = KernelCaches.NONE;
     final FsStats stats = new FsStats();
     final OpEpochs ops = new OpEpochs();
     final MountOptions opts;

@@ -57,7 +57,15 @@ public final class KernelFuse {
             }
             LOG.info("mounted {} (flags {}, {}) with the kernel binding, {} workers", mountPoint,
                     Long.toHexString(spec.flags()), spec.data(), threads);
-            new Session(conn).run(fds, "daxfs-fuse");
+            Notifier notifier = new Notifier(master);
+            notifier.start();
+            conn.vfs.setKernelCaches(notifier);
+            try {
+                new Session(conn).run(fds, "daxfs-fuse");
+            } finally {
+                conn.vfs.setKernelCaches(null);
+                notifier.stop();
+            }
             if (device != null && device.equals(MountInfo.deviceOf(mountPoint))) {
                 // Our mount is still there although its connection ended: it was aborted
                 // (/sys/fs/fuse/connections/N/abort). Left alone it would answer ENOTCONN to

@@ -1,0 +1,70 @@
+/**
+ * The kernel binding: daxfs speaking the FUSE protocol itself over {@code /dev/fuse}, with no
+ * libfuse in between ({@code -o binding=kernel}).
+ *
+ * <h2>The conversation</h2>
+ * {@link dev.daxfs.fuse.kernel.KernelFuse} opens {@code /dev/fuse} and mounts it with
+ * {@code mount(2)} ({@code fd=N,rootmode=40000,user_id,group_id,default_permissions[,allow_other]},
+ * source {@code daxfs}, type {@code fuse.daxfs}; nosuid,nodev unless asked otherwise: see
+ * {@link dev.daxfs.fuse.kernel.KernelMount}). From then on the kernel writes requests into the
+ * descriptor and reads replies from it: each {@code read(2)} returns exactly one request (a
+ * {@code fuse_in_header} — length, opcode, unique id, node id, the caller's uid, gid and pid — and
+ * the opcode's structure), each {@code write(2)} must be exactly one reply (a
+ * {@code fuse_out_header} — length, 0 or -errno, the unique id it answers — and the reply's
+ * structure). {@link dev.daxfs.fuse.kernel.Abi} lists the layouts;
+ * {@link dev.daxfs.fuse.kernel.Request} reads them with bounds checks.
+ *
+ * <h2>INIT</h2>
+ * The first request is INIT: the kernel's protocol version (7.45 on Linux 6.18) and the features
+ * it offers; the reply takes what daxfs serves and sets the limits (1 MiB reads and writes,
+ * 256 pages). The kernel sends nothing else until INIT is answered. What was negotiated is logged
+ * ({@link dev.daxfs.fuse.kernel.InitRequests}).
+ *
+ * <h2>Node ids and lookup counts</h2>
+ * Every inode the kernel knows has a node id, chosen by the filesystem in the reply that first
+ * names it (LOOKUP, MKNOD, MKDIR, SYMLINK, LINK, CREATE, TMPFILE, each entry of READDIRPLUS).
+ * daxfs uses its inode number (the root is 1 in both) and sends the inode's generation with it,
+ * so that a reused inode number is a different inode for the kernel (and a stale file handle
+ * stays stale). Hard links therefore share one kernel inode and one set of cached attributes.
+ * Each such reply adds one to the node's lookup count; FORGET and BATCH_FORGET subtract when the
+ * kernel evicts its inode ({@link dev.daxfs.fuse.kernel.NodeTable}). With EXPORT_SUPPORT the kernel
+ * may also look up "." of any node id (to revive a file handle) and ".." of a directory.
+ *
+ * <h2>Open files and directories</h2>
+ * OPEN, CREATE and OPENDIR return a handle ({@code fh}) the kernel passes back with every READ,
+ * WRITE, FSYNC, RELEASE...; it indexes a table of fs-core open files, so I/O on a file unlinked
+ * while open needs no name (GETATTR of such a file comes with the handle too). FOPEN_DIRECT_IO on
+ * a {@code direct_io} mount or an O_DIRECT open makes the kernel send every read and write
+ * instead of serving them from its page cache.
+ *
+ * <h2>What the kernel caches</h2>
+ * Names for {@code entry_valid} and attributes for {@code attr_valid} seconds (1 s here), file
+ * data in the page cache (except with FOPEN_DIRECT_IO), symlink targets (CACHE_SYMLINKS). Every
+ * change made through the mount goes through this daemon and the kernel updates its own caches
+ * from the replies, so they are stale only for changes made behind its back — which daxfs does not
+ * make yet; the kernel's notifications for that (NOTIFY_INVAL_INODE, NOTIFY_INVAL_ENTRY,
+ * NOTIFY_DELETE) are the next step, and must be sent from a thread that is not serving a request
+ * for the same inode, or the kernel can deadlock.
+ *
+ * <h2>Interrupts, errors, unknown opcodes</h2>
+ * Requests are short, so INTERRUPT is answered ENOSYS (the kernel then stops sending it) and the
+ * interrupted request is answered normally; a reply the kernel no longer waits for is refused
+ * with ENOENT, which is not an error. Opcodes daxfs does not serve get ENOSYS, which the kernel
+ * remembers for most of them. A malformed request is answered EIO (or dropped if it takes no
+ * answer) and logged; nothing a request contains can end a worker
+ * ({@link dev.daxfs.fuse.kernel.Dispatcher}).
+ *
+ * <h2>Threads and copies</h2>
+ * A fixed pool of workers, each reading its own clone of the descriptor (FUSE_DEV_IOC_CLONE,
+ * made after the mount) into its own native buffers and answering inline
+ * ({@link dev.daxfs.fuse.kernel.Session}). READ data goes from the mapped device into the reply
+ * buffer in one native copy; WRITE data from the request buffer into the device in one. Neither
+ * allocates on the Java heap.
+ *
+ * <h2>The end</h2>
+ * An unmount ({@code umount}, {@code fusermount -u}, {@code daxfs umount}) ends the connection:
+ * every blocked read returns ENODEV, the workers leave, and the daemon closes the filesystem. An
+ * aborted connection ({@code /sys/fs/fuse/connections/N/abort}) ends the same way, and the daemon
+ * detaches the dead mount it leaves behind.
+ */
+package dev.daxfs.fuse.kernel;
