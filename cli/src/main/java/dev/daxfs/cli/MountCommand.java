@@ -48,8 +48,10 @@ final class MountCommand implements Callable<Integer> {
     @Option(names = "-o", split = ",", paramLabel = "OPT[,OPT...]",
             description = {"Mount options. daxfs: ro, sync (every write durable before it returns), "
                     + "inode_cache=N (inodes kept in memory), threads=N (FUSE worker threads, default "
-                    + DaxFuse.DEFAULT_THREADS + "). Passed to FUSE: allow_other, direct_io "
-                    + "(no kernel page cache), and any other libfuse option."})
+                    + DaxFuse.DEFAULT_THREADS + "), binding=kernel|libfuse2 (how the daemon speaks FUSE; "
+                    + "default kernel as root, libfuse2 otherwise). Passed to FUSE: allow_other, direct_io "
+                    + "(no kernel page cache), the generic mount flags (nosuid, nodev, noexec, noatime...), "
+                    + "and with binding=libfuse2 any other libfuse option."})
     List<String> options = new ArrayList<>();
 
     @Option(names = "--log-level", paramLabel = "LEVEL", defaultValue = "INFO",
@@ -162,7 +164,7 @@ final class MountCommand implements Callable<Integer> {
             }
             List<String> fuse = new ArrayList<>();
             int threads = DaxFuse.DEFAULT_THREADS;
-            Binding binding = Binding.DEFAULT;
+            Binding binding = Binding.defaultForThisProcess();
             for (String o : raw) {
                 String opt = o.trim();
                 if (opt.isEmpty()) {

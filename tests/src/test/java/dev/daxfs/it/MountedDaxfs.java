@@ -118,7 +118,9 @@ public final class MountedDaxfs implements AutoCloseable {
         cmd.add("--foreground");
         cmd.add("--log-level=INFO");
         List<String> all = new ArrayList<>(options);
-        String binding = System.getProperty("daxfs.binding", "");
+        // -Ddaxfs.binding=kernel|libfuse2 runs every mount test on that binding; the pom's
+        // libfuse2-smoke execution sets daxfs.fallbackSmoke to run its subset on the fallback.
+        String binding = Boolean.getBoolean("daxfs.fallbackSmoke") ? "libfuse2" : System.getProperty("daxfs.binding", "");
         if (!binding.isEmpty() && options.stream().noneMatch(o -> o.startsWith("binding="))) {
             all.add("binding=" + binding); // -Ddaxfs.binding=kernel: every mount test on that binding
         }

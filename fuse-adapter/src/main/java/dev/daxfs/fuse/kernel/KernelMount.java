@@ -65,13 +65,17 @@ final class KernelMount {
                 case "strictatime" -> flags |= MS_STRICTATIME;
                 case "lazytime" -> flags |= MS_LAZYTIME;
                 case "allow_other" -> allowOther = true;
-                // Served by the binding itself, or what the kernel binding always does.
-                case "direct_io", "default_permissions", "hard_remove", "use_ino" -> { }
+                // Served by the binding itself, or what the kernel binding always does (the
+                // libfuse 2 names of it are accepted so that old command lines keep working).
+                case "direct_io", "default_permissions", "hard_remove", "use_ino", "big_writes" -> { }
                 default -> {
                     if (o.startsWith("max_read=")) {
                         extra.append(',').append(o);
                     } else {
-                        throw new IllegalArgumentException("unknown mount option '" + o + "'");
+                        throw new IllegalArgumentException("unknown mount option '" + o + "' (the kernel binding takes "
+                                + "ro, rw, sync, async, dirsync, suid, nosuid, dev, nodev, exec, noexec, atime, noatime, "
+                                + "diratime, nodiratime, relatime, strictatime, lazytime, allow_other, direct_io, max_read=N; "
+                                + "libfuse options need -o binding=libfuse2)");
                     }
                 }
             }
