@@ -30,12 +30,11 @@ public final class Privileges {
      * does not do it for: every write on a {@code direct_io} mount and every O_DIRECT write reach
      * daxfs with the file's set-id bits and capabilities untouched (on the cached path the kernel
      * has already cleared them with a SETATTR and a REMOVEXATTR, so the check finds nothing).
-     * One mode read in the common case.
+     * One mode read in the common case. True if something was cleared (the kernel's cached mode
+     * is then stale).
      */
-    public static void removeOnWrite(Vfs vfs, long ino, int uid, int gid, int pid) {
-        if (vfs.needsKillPriv(ino)) {
-            remove(vfs, ino, uid, gid, pid);
-        }
+    public static boolean removeOnWrite(Vfs vfs, long ino, int uid, int gid, int pid) {
+        return vfs.needsKillPriv(ino) && remove(vfs, ino, uid, gid, pid);
     }
 
     /**
@@ -43,22 +42,23 @@ public final class Privileges {
      * is set or the writer is not in the file's group; {@code security.capability} always. Also
      * for truncate: the kernel's SETATTR for a truncate by another user clears S_ISUID and a
      * group-executable S_ISGID, but not an S_ISGID without group-exec, which a local filesystem
-     * clears for a writer outside the group.
+     * clears for a writer outside the group. True if {@link Vfs#killPriv} ran.
      */
-    public static void remove(Vfs vfs, long ino, int uid, int gid, int pid) {
+    public static boolean remove(Vfs vfs, long ino, int uid, int gid, int pid) {
         if (pid == 0) {
-            return; // the kernel's own writeback: privileges were handled at write(2) time
+            return false; // the kernel's own writeback: privileges were handled at write(2) time
         }
         Attr a = vfs.getattr(ino);
         int mode = a.mode();
         if ((mode & (Mode.S_ISUID | Mode.S_ISGID)) == 0 && !vfs.needsKillPriv(ino)) {
-            return; // nothing set-id, no file capabilities
+            return false; // nothing set-id, no file capabilities
         }
         boolean fsetid = Callers.hasCapFsetid(pid, uid);
         boolean suid = (mode & Mode.S_ISUID) != 0 && !fsetid;
         boolean sgid = (mode & Mode.S_ISGID) != 0 && !fsetid
                 && ((mode & 0010) != 0 || !Callers.inGroup(pid, gid, a.gid()));
         vfs.killPriv(ino, suid, sgid);
+        return true;
     }
 
     /**

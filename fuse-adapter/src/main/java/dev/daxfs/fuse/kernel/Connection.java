@@ -1,8 +1,10 @@
 package dev.daxfs.fuse.kernel;
 
+import dev.daxfs.core.KernelCaches;
 import dev.daxfs.core.OpenFile;
 import dev.daxfs.core.Vfs;
 import dev.daxfs.fuse.HandleTable;
+import dev.daxfs.fuse.Privileges;
 
 /**
  * What every worker of one mount shares: the filesystem, the open files and directories the
@@ -30,6 +32,8 @@ final class Connection {
     final HandleTable<OpenFile> files = new HandleTable<>();
     final HandleTable<DirStream> dirs = new HandleTable<>();
     final NodeTable nodes = new NodeTable();
+    /** The kernel's caches (the notifier once the session runs). */
+    volatile KernelCaches kernel = KernelCaches.NONE;
 
     /** Set by INIT. */
     volatile boolean initialized;
@@ -41,6 +45,20 @@ final class Connection {
     Connection(Vfs vfs, boolean directIo) {
         this.vfs = vfs;
         this.directIo = directIo;
+    }
+
+    /**
+     * Clears the set-id bits and capabilities a change of data by this caller must clear (see
+     * {@link Privileges#remove}). The kernel needs no notification for it: it drops its cached
+     * attributes of a file it sent a WRITE, FALLOCATE or truncating SETATTR for (checked: a stat
+     * right after another user's O_DIRECT write shows the cleared bits).
+     */
+    void removePrivs(long ino, Request rq, boolean onWrite) {
+        if (onWrite) {
+            Privileges.removeOnWrite(vfs, ino, rq.uid, rq.gid, rq.pid);
+        } else {
+            Privileges.remove(vfs, ino, rq.uid, rq.gid, rq.pid);
+        }
     }
 
     boolean negotiated(long flag) {

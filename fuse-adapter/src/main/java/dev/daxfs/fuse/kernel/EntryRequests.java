@@ -7,7 +7,6 @@ import dev.daxfs.core.Mode;
 import dev.daxfs.core.SetAttr;
 import dev.daxfs.core.StatFs;
 import dev.daxfs.core.Vfs;
-import dev.daxfs.fuse.Privileges;
 import dev.daxfs.fuse.Times;
 
 import java.nio.charset.StandardCharsets;
@@ -92,7 +91,7 @@ final class EntryRequests {
             if (size < 0) {
                 throw new FsException(Errno.EINVAL, "negative size");
             }
-            Privileges.remove(vfs, ino, rq.uid, rq.gid, rq.pid);
+            c.removePrivs(ino, rq, false);
             vfs.setattr(ino, SetAttr.size(size));
         }
         if ((valid & (Abi.FATTR_ATIME | Abi.FATTR_MTIME)) != 0) {

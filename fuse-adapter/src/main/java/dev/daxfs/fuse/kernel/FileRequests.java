@@ -56,7 +56,7 @@ final class FileRequests {
         rq.need(8);
         int flags = rq.u32(0);
         if ((flags & OpenFlags.O_TRUNC) != 0 && (flags & OpenFlags.O_ACCMODE) != OpenFlags.O_RDONLY) {
-            Privileges.remove(c.vfs, rq.nodeid, rq.uid, rq.gid, rq.pid);
+            c.removePrivs(rq.nodeid, rq, false);
         }
         long fh = register(c, rq.nodeid, flags);
         putOpenOut(rp.body, fh, openFlags(c, flags));
@@ -139,7 +139,7 @@ final class FileRequests {
         if (off < 0) {
             throw new FsException(Errno.EINVAL, "write at " + off);
         }
-        Privileges.removeOnWrite(c.vfs, of.ino(), rq.uid, rq.gid, rq.pid);
+        c.removePrivs(of.ino(), rq, true);
         int n = c.vfs.write(of, off, data, size);
         Reply.MEM.putInt(rp.body, n);
         Reply.MEM.putInt(rp.body + 4, 0);
@@ -194,7 +194,7 @@ final class FileRequests {
         if (in.ino() == out.ino() && offIn < offOut + len && offOut < offIn + len) {
             throw new FsException(Errno.EINVAL, "overlapping ranges of one file");
         }
-        Privileges.removeOnWrite(c.vfs, out.ino(), rq.uid, rq.gid, rq.pid);
+        c.removePrivs(out.ino(), rq, true);
         long scratch = rp.body + 8; // the reply needs 8 bytes; the rest is free until it is sent
         int chunk = rp.bodyCapacity() - 8;
         long done = 0;
@@ -221,7 +221,7 @@ final class FileRequests {
         long off = rq.u64(8);
         long len = rq.u64(16);
         int mode = rq.u32(24);
-        Privileges.removeOnWrite(c.vfs, of.ino(), rq.uid, rq.gid, rq.pid); // file_modified
+        c.removePrivs(of.ino(), rq, true); // file_modified
         c.vfs.fallocate(of.ino(), mode, off, len);
         rp.ok(0);
     }

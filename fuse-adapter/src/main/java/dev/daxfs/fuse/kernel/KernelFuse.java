@@ -1,5 +1,6 @@
 package dev.daxfs.fuse.kernel;
 
+import dev.daxfs.core.KernelCaches;
 import dev.daxfs.core.Vfs;
 import org.apache.logging.log4j.Logger;
 
@@ -60,10 +61,12 @@ public final class KernelFuse {
             Notifier notifier = new Notifier(master);
             notifier.start();
             conn.vfs.setKernelCaches(notifier);
+            conn.kernel = notifier;
             try {
                 new Session(conn).run(fds, "daxfs-fuse");
             } finally {
                 conn.vfs.setKernelCaches(null);
+                conn.kernel = KernelCaches.NONE;
                 notifier.stop();
             }
             if (device != null && device.equals(MountInfo.deviceOf(mountPoint))) {
