@@ -63,7 +63,7 @@ public final class Main implements Runnable {
                 System.err.println(ERROR_PREFIX + e.getMessage());
                 return e.exitCode();
             }
-            if (t.fake()) {
+            if (t.fake() || t.missingAndNofail()) {
                 return ExitCodes.OK;
             }
             args = t.args().toArray(new String[0]);

@@ -31,8 +31,17 @@ final class MountHelper {
     /** Prefixes of options that mount(8) and systemd keep for themselves (x-systemd.automount, ...). */
     static final List<String> IGNORED_PREFIXES = List.of("x-", "X-", "comment=", "uhelper=", "helper=");
 
-    /** What {@link #translate} made of mount(8)'s arguments: daxfs's own, or "do nothing" (-f). */
-    record Translation(List<String> args, boolean fake) {
+    /**
+     * What {@link #translate} made of mount(8)'s arguments: daxfs's own; "do nothing" ({@code -f});
+     * and whether {@code nofail} was given, which fstab(5) defines as "do not report errors for this
+     * device if it does not exist": a missing IMAGE is then success, silently (mount -a goes on).
+     */
+    record Translation(List<String> args, boolean fake, boolean nofail, String image) {
+
+        /** True if there is nothing to do and nothing to say: nofail, and the image does not exist. */
+        boolean missingAndNofail() {
+            return nofail && !Files.exists(Path.of(image));
+        }
     }
 
     private MountHelper() {
@@ -61,6 +70,7 @@ final class MountHelper {
         List<String> opts = new ArrayList<>();
         boolean fake = false;
         boolean verbose = false;
+        boolean nofail = false;
         for (int i = 0; i < args.length; i++) {
             String a = args[i];
             switch (a) {
@@ -73,7 +83,8 @@ final class MountHelper {
                     if (i + 1 >= args.length) {
                         throw CliException.usage("mount helper: -o needs options");
                     }
-                    opts.addAll(filter(args[++i]));
+                    nofail |= hasNofail(args[++i]);
+                    opts.addAll(filter(args[i]));
                 }
                 case "-t", "--types" -> {
                     if (i + 1 >= args.length) {
@@ -88,6 +99,7 @@ final class MountHelper {
                         "mount helper: -N (another mount namespace) is not supported; run mount inside it");
                 default -> {
                     if (a.startsWith("-o") && a.length() > 2) {
+                        nofail |= hasNofail(a.substring(2));
                         opts.addAll(filter(a.substring(2)));
                     } else if (a.startsWith("-") && a.length() > 1) {
                         throw CliException.usage("mount helper: unknown flag " + a);
@@ -110,7 +122,11 @@ final class MountHelper {
         }
         out.add(positional.get(0));
         out.add(positional.get(1));
-        return new Translation(List.copyOf(out), fake);
+        return new Translation(List.copyOf(out), fake, nofail, positional.get(0));
+    }
+
+    private static boolean hasNofail(String optionList) {
+        return List.of(optionList.split(",")).contains("nofail");
     }
 
     /** One {@code -o} argument without what mount(8) keeps for itself, duplicates removed. */

@@ -47,6 +47,8 @@ class AdminUnitTest {
         assertEquals(List.of("mount", "--quiet", "-o", "rw", "/i", "/m"),
                 MountHelper.translate(new String[]{"-orw", "/i", "/m", "-t", "fuse.daxfs", "-s"}).args());
         assertTrue(MountHelper.translate(new String[]{"/i", "/m", "-f"}).fake());
+        assertTrue(MountHelper.translate(new String[]{"/no/such/image", "/m", "-o", "ro,nofail"}).missingAndNofail());
+        assertFalse(MountHelper.translate(new String[]{"/no/such/image", "/m", "-o", "ro"}).missingAndNofail());
         assertThrows(CliException.class, () -> MountHelper.translate(new String[]{"/i", "/m", "-N", "1"}));
         assertThrows(CliException.class, () -> MountHelper.translate(new String[]{"/i"}));
         assertThrows(CliException.class, () -> MountHelper.translate(new String[]{"/i", "/m", "-t", "ext4"}));
