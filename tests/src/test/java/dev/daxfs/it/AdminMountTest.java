@@ -520,12 +520,12 @@ class AdminMountTest {
         }
     }
 
-    /** A command with extra environment (and DAXFS_NO_BUILD=1: the jar under test, never a build). */
+    /** A command with extra environment (and DAXFS_NO_BUILD=1 unless given: the jar under test, never a build). */
     static Result run(Map<String, String> env, String... cmd) {
         try {
             ProcessBuilder pb = new ProcessBuilder(cmd).redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
             Map<String, String> e = new HashMap<>(env);
-            e.put("DAXFS_NO_BUILD", "1");
+            e.putIfAbsent("DAXFS_NO_BUILD", "1");
             pb.environment().putAll(e);
             Process p = pb.start();
             CompletableFuture<String> out = CompletableFuture.supplyAsync(() -> slurp(p.getInputStream()));
