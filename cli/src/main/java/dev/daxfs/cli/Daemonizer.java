@@ -61,7 +61,7 @@ final class Daemonizer {
     }
 
     static int start(Path image, Path mnt, Path log, String logLevel, List<String> options,
-                     boolean debugLocks, boolean force, int timeoutSeconds) throws IOException {
+                     boolean debugLocks, boolean force, int timeoutSeconds, boolean quiet) throws IOException {
         List<String> cmd = new ArrayList<>();
         // umask 077: whatever the daemon itself creates (pid file, crash reports) is its user's
         // alone. Files created through the mount get the modes the caller asked for: fs-core
@@ -102,12 +102,12 @@ final class Daemonizer {
         // Opened here once, safely (no symlink, no FIFO, 0600 if new); the child's output is
         // redirected to that open file and its error line read back from it, never by name.
         try (RuntimeFiles.OpenLog openLog = RuntimeFiles.openLog(log)) {
-            return startAndWait(cmd, image, mnt, log, openLog.path(), timeoutSeconds);
+            return startAndWait(cmd, image, mnt, log, openLog.path(), timeoutSeconds, quiet);
         }
     }
 
     private static int startAndWait(List<String> cmd, Path image, Path mnt, Path log, Path openLog,
-                                    int timeoutSeconds) throws IOException {
+                                    int timeoutSeconds, boolean quiet) throws IOException {
         long logStart = Files.size(openLog);
         ProcessBuilder pb = new ProcessBuilder(cmd);
         // Every libfuse worker thread would otherwise get its own 64 MiB malloc arena.
@@ -122,8 +122,10 @@ final class Daemonizer {
         long deadline = System.nanoTime() + timeoutSeconds * 1_000_000_000L;
         while (true) {
             if (MountTable.isDaxfsMount(mnt)) {
-                System.out.println("Mounted " + image + " on " + mnt + " (daemon pid " + child.pid()
-                        + ", log " + log + ")");
+                if (!quiet) {
+                    System.out.println("Mounted " + image + " on " + mnt + " (daemon pid " + child.pid()
+                            + ", log " + log + ")");
+                }
                 return ExitCodes.OK;
             }
             if (!child.isAlive()) {

@@ -26,7 +26,7 @@ import java.nio.file.FileSystemException;
  */
 @Command(name = "daxfs", mixinStandardHelpOptions = true, versionProvider = Version.class,
         subcommands = {MkfsCommand.class, MountCommand.class, UmountCommand.class, InfoCommand.class,
-                FsckCommand.class},
+                FsckCommand.class, StatsCommand.class, InstallCommand.class, UninstallCommand.class},
         description = "A user-space DAX filesystem on a persistent-memory image, served through FUSE.",
         footer = {"", "Exit codes: 0 ok, 1 bad input or usage, 2 run-time failure."})
 public final class Main implements Runnable {
@@ -42,7 +42,7 @@ public final class Main implements Runnable {
 
     @Override
     public void run() {
-        throw new CommandLine.ParameterException(spec.commandLine(), "missing command: mkfs, mount, umount, info or fsck");
+        throw new CommandLine.ParameterException(spec.commandLine(), "missing command: mkfs, mount, umount, info, fsck, stats, install or uninstall");
     }
 
     public static void main(String[] args) {
@@ -53,7 +53,21 @@ public final class Main implements Runnable {
     public static int run(String... args) {
         Logging.preInit();
         Logging.configure(Level.WARN, null);
-        CommandLine cl = new CommandLine(new Main());
+        CommandLine cl = commandLine();
+        if (MountHelper.looksLikeMountHelper(args, cl.getSubcommands().keySet())) {
+            // mount(8) / mount.fuse: "daxfs IMAGE DIR -o OPTS" (see MountHelper)
+            MountHelper.Translation t;
+            try {
+                t = MountHelper.translate(args);
+            } catch (CliException e) {
+                System.err.println(ERROR_PREFIX + e.getMessage());
+                return e.exitCode();
+            }
+            if (t.fake() || t.missingAndNofail()) {
+                return ExitCodes.OK;
+            }
+            args = t.args().toArray(new String[0]);
+        }
         cl.setParameterExceptionHandler((ex, a) -> {
             String sub = ex.getCommandLine().getCommandName();
             PrintWriter err = ex.getCommandLine().getErr();
@@ -70,6 +84,11 @@ public final class Main implements Runnable {
         int code = cl.execute(args);
         System.out.flush();
         return code;
+    }
+
+    /** The command line model: what --help, the man pages and the completion script all come from. */
+    static CommandLine commandLine() {
+        return new CommandLine(new Main());
     }
 
     static int exitCode(Throwable ex) {

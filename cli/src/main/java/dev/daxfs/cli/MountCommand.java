@@ -72,6 +72,10 @@ final class MountCommand implements Callable<Integer> {
             description = "How long to wait for the daemon to mount (default ${DEFAULT-VALUE}).")
     int timeoutSeconds;
 
+    /** Set by mount(8)'s helper convention (MountHelper): no "Mounted ..." line. */
+    @Option(names = "--quiet", hidden = true)
+    boolean quiet;
+
     @Override
     public Integer call() throws IOException {
         Level level = Level.toLevel(logLevel, null);
@@ -113,7 +117,7 @@ final class MountCommand implements Callable<Integer> {
             return new MountDaemon(img, realMnt, opts).run();
         }
         Path log = (logFile != null ? logFile : Path.of(img + ".log")).toAbsolutePath();
-        return Daemonizer.start(img, realMnt, log, logLevel, options, debugLocks, force, timeoutSeconds);
+        return Daemonizer.start(img, realMnt, log, logLevel, options, debugLocks, force, timeoutSeconds, quiet);
     }
 
     private static void createDefaultImage(Path img) {

@@ -48,7 +48,7 @@ final class Unmount {
         return unmount(mnt, lazy).ok();
     }
 
-    /** fusermount -u, falling back to umount(8) if fusermount is missing or refuses. */
+    /** fusermount -u, falling back to {@code umount -i} if fusermount is missing or refuses. */
     static Result unmount(Path mnt, boolean lazy) {
         List<String> cmd = new ArrayList<>(List.of("fusermount", "-u"));
         if (lazy) {
@@ -59,7 +59,8 @@ final class Unmount {
         if (r.ok()) {
             return r;
         }
-        List<String> um = new ArrayList<>(List.of("umount"));
+        // -i: never through /sbin/umount.fuse.daxfs (daxfs install's helper runs daxfs umount: a loop)
+        List<String> um = new ArrayList<>(List.of("umount", "-i"));
         if (lazy) {
             um.add("-l");
         }

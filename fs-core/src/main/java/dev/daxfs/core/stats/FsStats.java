@@ -59,4 +59,28 @@ public final class FsStats {
         snapshot.forEach((k, v) -> sb.append(k).append(' ').append(v).append('\n'));
         return sb.toString();
     }
+
+    /**
+     * The inverse of {@link #format}: {@code name value} lines to a map in their order. Blank lines
+     * are skipped; a malformed line is an {@link IllegalArgumentException} naming it.
+     */
+    public static Map<String, Long> parse(String text) {
+        Map<String, Long> m = new LinkedHashMap<>();
+        for (String line : text.split("\n")) {
+            String l = line.strip();
+            if (l.isEmpty()) {
+                continue;
+            }
+            int sp = l.indexOf(' ');
+            try {
+                if (sp <= 0) {
+                    throw new NumberFormatException();
+                }
+                m.put(l.substring(0, sp), Long.parseLong(l.substring(sp + 1).strip()));
+            } catch (NumberFormatException e) {
+                throw new IllegalArgumentException("not a 'name value' counter line: " + l);
+            }
+        }
+        return m;
+    }
 }
