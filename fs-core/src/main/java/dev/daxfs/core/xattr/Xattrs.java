@@ -5,6 +5,7 @@ import dev.daxfs.core.FsException;
 import dev.daxfs.core.alloc.BlockAllocator;
 import dev.daxfs.core.format.BlockHeader;
 import dev.daxfs.core.format.Bytes;
+import dev.daxfs.core.format.Defects;
 import dev.daxfs.core.format.Geometry;
 import dev.daxfs.core.format.Magic;
 import dev.daxfs.core.inode.Inode;
@@ -40,35 +41,55 @@ public final class Xattrs {
         }
         Xattrs x = new Xattrs();
         if (ip.xattrBlock != 0) {
-            byte[] img = journal.read(ip.xattrBlock);
-            try {
-                BlockHeader.verify(img, Magic.XATTR, ip.xattrBlock, "xattr block of inode " + ip.ino);
-            } catch (FsException e) {
-                throw new FsException(Errno.EUCLEAN, e.getMessage());
-            }
-            if (Bytes.getLong(img, H_OWNER) != ip.ino) {
-                throw new FsException(Errno.EUCLEAN, "xattr block " + ip.xattrBlock + " not owned by inode " + ip.ino);
-            }
-            int count = Bytes.getShort(img, H_COUNT);
-            int p = H_FIRST;
-            for (int i = 0; i < count; i++) {
-                if (p + 3 > Geometry.BLOCK_SIZE) {
-                    throw new FsException(Errno.EUCLEAN, "xattr block " + ip.xattrBlock + ": entry past end");
-                }
-                int nl = img[p] & 0xff;
-                int vl = Bytes.getShort(img, p + 1);
-                if (nl == 0 || p + 3 + nl + vl > Geometry.BLOCK_SIZE) {
-                    throw new FsException(Errno.EUCLEAN, "xattr block " + ip.xattrBlock + ": entry past end");
-                }
-                String name = new String(img, p + 3, nl, StandardCharsets.UTF_8);
-                byte[] v = new byte[vl];
-                System.arraycopy(img, p + 3 + nl, v, 0, vl);
-                x.map.put(name, v);
-                p += 3 + nl + vl;
-            }
+            decode(journal.read(ip.xattrBlock), ip.xattrBlock, ip.ino, Defects.EUCLEAN, x.map::put);
         }
         ip.xattrState = x;
         return x;
+    }
+
+    /** What {@link #decode} hands its caller: each attribute, in on-media order. */
+    public interface EntryVisitor {
+        void entry(String name, byte[] value);
+    }
+
+    /**
+     * The one decoder of an xattr block (the filesystem's and fsck's): verifies the header and
+     * that block {@code block} belongs to inode {@code ino}, then hands {@code visitor} each
+     * attribute in order. The first structural defect (header, owner, an entry past the end of the
+     * block or with a bad name or value length) is reported to {@code defects} and ends the
+     * decode. Whether the names are unique is the caller's to judge.
+     *
+     * @return the number of entries the header records, or -1 if a defect ended the decode
+     */
+    public static int decode(byte[] img, long block, long ino, Defects defects, EntryVisitor visitor) {
+        if (!BlockHeader.verify(img, Magic.XATTR, block, "xattr block of inode " + ino, defects)) {
+            return -1;
+        }
+        String who = "xattr block " + Geometry.describeBlock(block) + " of inode " + ino;
+        long owner = Bytes.getLong(img, H_OWNER);
+        if (owner != ino) {
+            defects.report(who + ": belongs to inode " + owner);
+            return -1;
+        }
+        int count = Bytes.getShort(img, H_COUNT);
+        int p = H_FIRST;
+        for (int i = 0; i < count; i++) {
+            if (p + 3 > Geometry.BLOCK_SIZE) {
+                defects.report(who + ": entry " + i + " starts past the end of the block");
+                return -1;
+            }
+            int nl = img[p] & 0xff;
+            int vl = Bytes.getShort(img, p + 1);
+            if (nl == 0 || p + 3 + nl + vl > Geometry.BLOCK_SIZE) {
+                defects.report(who + ": entry " + i + " at byte " + p + " has a bad name or value length");
+                return -1;
+            }
+            byte[] v = new byte[vl];
+            System.arraycopy(img, p + 3 + nl, v, 0, vl);
+            visitor.entry(new String(img, p + 3, nl, StandardCharsets.UTF_8), v);
+            p += 3 + nl + vl;
+        }
+        return count;
     }
 
     public boolean has(String name) {
