@@ -49,6 +49,9 @@ public final class Directory {
         }
     }
 
+    /** Where a directory inode keeps its loaded entries. */
+    public static final Inode.Cache<Directory> CACHE = Inode.Cache.directory(Directory.class);
+
     private final Inode dir;
     private final HashMap<String, Entry> index = new HashMap<>();
     private final List<Block> blocks = new ArrayList<>();

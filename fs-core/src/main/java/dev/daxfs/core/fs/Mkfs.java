@@ -58,7 +58,7 @@ public final class Mkfs {
             root.nlink = 2;
             root.atimeNs = root.mtimeNs = root.ctimeNs = root.crtimeNs = t;
             root.parent = 1;
-            root.dirState = Directory.empty(root);
+            root.cache(Directory.CACHE, Directory.empty(root));
             new InodeStore(journal, l, alloc).log(root);
         }
         journal.flushAll();

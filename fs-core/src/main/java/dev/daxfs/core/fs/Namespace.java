@@ -62,10 +62,11 @@ final class Namespace {
     /** The directory's entries, loaded on first use. Caller holds its IOLOCK. */
     Directory dirOf(Inode d) {
         synchronized (d) { // two shared IOLOCK holders may race to load
-            if (d.dirState == null) {
-                d.dirState = Directory.load(d, fs.journal);
+            Directory dd = d.cached(Directory.CACHE);
+            if (dd == null) {
+                dd = Directory.load(d, fs.journal);
+                d.cache(Directory.CACHE, dd);
             }
-            Directory dd = (Directory) d.dirState;
             dd.checkMedia(fs.journal); // metadata poison since it was loaded: EIO and shutdown
             return dd;
         }
@@ -194,7 +195,7 @@ final class Namespace {
                     ip.rdev = rdev;
                     ip.atimeNs = ip.mtimeNs = ip.ctimeNs = ip.crtimeNs = t;
                     if (Mode.isDir(fmode)) {
-                        ip.dirState = Directory.empty(ip);
+                        ip.cache(Directory.CACHE, Directory.empty(ip));
                         ip.parent = d.ino;
                     }
                     if (tb != null) {

@@ -61,10 +61,10 @@ public final class Inode {
     /** Blocks charged to this inode beyond data: extent chain and xattr block. */
     public long metaBlocks;
 
-    /** Directory contents, loaded on first use (directories only; guarded by iolock). */
-    public Object dirState;
-    /** Xattrs, loaded on first use (guarded by ilock). */
-    public Object xattrState;
+    /** Directory contents, loaded on first use (directories only; guarded by iolock). See {@link Cache}. */
+    private Object dirCache;
+    /** Xattrs, loaded on first use (guarded by ilock). See {@link Cache}. */
+    private Object xattrCache;
 
     /**
      * An O_TMPFILE inode (no link yet, not opened O_EXCL) that linkat(2) may give a first name:
@@ -87,6 +87,46 @@ public final class Inode {
     public final LeaseSet leases = new LeaseSet();
     /** Eviction's clock bit: set on every cache hit, cleared by the clock hand. */
     public volatile boolean referenced = true;
+
+    /**
+     * The key of one of the two caches a higher layer keeps on an inode and owns: a directory's
+     * entries ({@code dir.Directory}, guarded by the IOLOCK) and the xattrs ({@code xattr.Xattrs},
+     * guarded by the ILOCK). The key carries the cache's type, so that its owner gets it back
+     * typed ({@link #cached}) while this package, below both owners, knows nothing of them.
+     */
+    public static final class Cache<T> {
+        private final boolean directory;
+        private final Class<T> type;
+
+        private Cache(boolean directory, Class<T> type) {
+            this.directory = directory;
+            this.type = type;
+        }
+
+        /** The key of a directory's entries; made once, by their owner. */
+        public static <T> Cache<T> directory(Class<T> type) {
+            return new Cache<>(true, type);
+        }
+
+        /** The key of an inode's xattrs; made once, by their owner. */
+        public static <T> Cache<T> xattrs(Class<T> type) {
+            return new Cache<>(false, type);
+        }
+    }
+
+    /** The cache under {@code key}, or null if it is not loaded. Caller holds the lock that guards it. */
+    public <T> T cached(Cache<T> key) {
+        return key.type.cast(key.directory ? dirCache : xattrCache);
+    }
+
+    /** Sets (or with null drops) the cache under {@code key}. Caller holds the lock that guards it. */
+    public <T> void cache(Cache<T> key, T value) {
+        if (key.directory) {
+            dirCache = value;
+        } else {
+            xattrCache = value;
+        }
+    }
 
     public Inode(long ino, int mode) {
         this.ino = ino;

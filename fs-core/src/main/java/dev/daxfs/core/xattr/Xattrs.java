@@ -29,21 +29,25 @@ public final class Xattrs {
     public static final int CAPACITY = Geometry.BLOCK_SIZE - H_FIRST;
     public static final int NAME_MAX = 255;
 
+    /** Where an inode keeps its loaded xattrs. */
+    public static final Inode.Cache<Xattrs> CACHE = Inode.Cache.xattrs(Xattrs.class);
+
     private final LinkedHashMap<String, byte[]> map = new LinkedHashMap<>();
 
     /** The inode's xattrs, loaded (and verified) on first use. Caller holds ILOCK. */
     public static Xattrs of(Inode ip, Journal journal) {
-        if (ip.xattrState != null) {
+        Xattrs cached = ip.cached(CACHE);
+        if (cached != null) {
             if (ip.xattrBlock != 0) {
                 journal.checkMedia(ip.xattrBlock); // poison since it was loaded: EIO, never stale data
             }
-            return (Xattrs) ip.xattrState;
+            return cached;
         }
         Xattrs x = new Xattrs();
         if (ip.xattrBlock != 0) {
             decode(journal.read(ip.xattrBlock), ip.xattrBlock, ip.ino, Defects.EUCLEAN, x.map::put);
         }
-        ip.xattrState = x;
+        ip.cache(CACHE, x);
         return x;
     }
 
@@ -168,7 +172,7 @@ public final class Xattrs {
             alloc.free(ip.xattrBlock, 1);
             ip.xattrBlock = 0;
         }
-        ip.xattrState = null;
+        ip.cache(CACHE, null);
     }
 
     private void write(Inode ip, Journal journal) {
