@@ -65,7 +65,7 @@ public final class Directory {
     /** Loads (and verifies) every block of {@code dir}. Caller holds the dir's IOLOCK. */
     public static Directory load(Inode dir, Journal journal) {
         Directory d = new Directory(dir);
-        long nblocks = dir.size / Geometry.BLOCK_SIZE;
+        long nblocks = dir.size() / Geometry.BLOCK_SIZE;
         for (long fb = 0; fb < nblocks; fb++) {
             FileExtent e = dir.extents.find(fb);
             if (e == null) {
@@ -220,7 +220,7 @@ public final class Directory {
             Extent got = alloc.allocate(goal, 1).get(0);
             dir.extents.insert(new FileExtent(blocks.size(), got.start(), 1, false));
             blocks.add(new Block(got.start()));
-            dir.size = (long) blocks.size() * Geometry.BLOCK_SIZE;
+            dir.setSize((long) blocks.size() * Geometry.BLOCK_SIZE);
             bi = blocks.size() - 1;
         }
         spaceHint = bi;

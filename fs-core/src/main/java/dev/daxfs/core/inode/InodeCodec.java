@@ -49,21 +49,21 @@ public final class InodeCodec {
     static void encodeCore(Inode ip, byte[] b, int off) {
         Bytes.putInt(b, off + O_MAGIC, Magic.INODE);
         Bytes.putLong(b, off + O_INO, ip.ino);
-        Bytes.putInt(b, off + O_GEN, ip.generation);
-        Bytes.putInt(b, off + O_MODE, ip.mode);
-        Bytes.putInt(b, off + O_UID, ip.uid);
-        Bytes.putInt(b, off + O_GID, ip.gid);
-        Bytes.putInt(b, off + O_NLINK, ip.nlink);
-        Bytes.putLong(b, off + O_SIZE, ip.size);
-        Bytes.putLong(b, off + O_ATIME, ip.atimeNs);
-        Bytes.putLong(b, off + O_MTIME, ip.mtimeNs);
-        Bytes.putLong(b, off + O_CTIME, ip.ctimeNs);
-        Bytes.putLong(b, off + O_CRTIME, ip.crtimeNs);
-        Bytes.putLong(b, off + O_RDEV, ip.rdev);
-        Bytes.putLong(b, off + O_XATTR, ip.xattrBlock);
-        Bytes.putInt(b, off + O_SYMCRC, ip.symlinkCrc);
-        Bytes.putLong(b, off + O_META, ip.metaBlocks);
-        Bytes.putLong(b, off + O_PARENT, ip.parent);
+        Bytes.putInt(b, off + O_GEN, ip.generation());
+        Bytes.putInt(b, off + O_MODE, ip.mode());
+        Bytes.putInt(b, off + O_UID, ip.uid());
+        Bytes.putInt(b, off + O_GID, ip.gid());
+        Bytes.putInt(b, off + O_NLINK, ip.nlink());
+        Bytes.putLong(b, off + O_SIZE, ip.size());
+        Bytes.putLong(b, off + O_ATIME, ip.atimeNs());
+        Bytes.putLong(b, off + O_MTIME, ip.mtimeNs());
+        Bytes.putLong(b, off + O_CTIME, ip.ctimeNs());
+        Bytes.putLong(b, off + O_CRTIME, ip.crtimeNs());
+        Bytes.putLong(b, off + O_RDEV, ip.rdev());
+        Bytes.putLong(b, off + O_XATTR, ip.xattrBlock());
+        Bytes.putInt(b, off + O_SYMCRC, ip.symlinkCrc());
+        Bytes.putLong(b, off + O_META, ip.metaBlocks());
+        Bytes.putLong(b, off + O_PARENT, ip.parent());
     }
 
     static void putExtent(byte[] b, int off, FileExtent e) {

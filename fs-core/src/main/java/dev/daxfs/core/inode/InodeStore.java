@@ -46,22 +46,22 @@ public final class InodeStore {
             throw corrupt(ino, "directory of " + s.size() + " bytes, not a whole number of blocks");
         }
         Inode ip = new Inode(ino, s.mode());
-        ip.generation = s.generation();
-        ip.uid = s.uid();
-        ip.gid = s.gid();
-        ip.nlink = s.nlink();
-        ip.size = s.size();
-        ip.atimeNs = s.atimeNs();
-        ip.mtimeNs = s.mtimeNs();
-        ip.ctimeNs = s.ctimeNs();
-        ip.crtimeNs = s.crtimeNs();
-        ip.rdev = s.rdev();
-        ip.xattrBlock = s.xattrBlock();
-        ip.symlinkCrc = s.symlinkCrc();
-        ip.metaBlocks = s.metaBlocks();
-        ip.parent = s.parent();
+        ip.setGeneration(s.generation());
+        ip.setUid(s.uid());
+        ip.setGid(s.gid());
+        ip.setNlink(s.nlink());
+        ip.setSize(s.size());
+        ip.setAtimeNs(s.atimeNs());
+        ip.setMtimeNs(s.mtimeNs());
+        ip.setCtimeNs(s.ctimeNs());
+        ip.setCrtimeNs(s.crtimeNs());
+        ip.setRdev(s.rdev());
+        ip.setXattrBlock(s.xattrBlock());
+        ip.setSymlinkCrc(s.symlinkCrc());
+        ip.setMetaBlocks(s.metaBlocks());
+        ip.setParent(s.parent());
         if (s.inlineSymlink()) {
-            ip.symlinkTarget = inlineSymlink(img, off, s.size());
+            ip.setSymlinkTarget(inlineSymlink(img, off, s.size()));
         } else if (extentsInline(s)) {
             readInlineExtents(img, off, s, geometry, Defects.EUCLEAN, e -> addLoaded(ip, e));
         } else {
@@ -76,8 +76,8 @@ public final class InodeStore {
                 }
                 fb = e.fileEnd();
             }
-            if (fb != ip.size / Geometry.BLOCK_SIZE) {
-                throw corrupt(ino, "directory of " + ip.size + " bytes maps " + fb + " blocks");
+            if (fb != ip.size() / Geometry.BLOCK_SIZE) {
+                throw corrupt(ino, "directory of " + ip.size() + " bytes maps " + fb + " blocks");
             }
         }
         return ip;
@@ -125,8 +125,8 @@ public final class InodeStore {
      * journal handle and the inode's ILOCK exclusive.
      */
     public void log(Inode ip) {
-        ip.lastModSeq = journal.runningSeq();
-        boolean inlineSym = ip.isSymlink() && ip.symlinkTarget != null;
+        ip.setLastModSeq(journal.runningSeq());
+        boolean inlineSym = ip.isSymlink() && ip.symlinkTarget() != null;
         int count = inlineSym ? 0 : ip.extents.count();
         // The extent list first: it may allocate or free blocks, and the slot records metaBlocks.
         if (count <= INLINE_EXTENTS) {
@@ -142,7 +142,7 @@ public final class InodeStore {
         Bytes.putInt(img, off + O_FLAGS, inlineSym ? FLAG_SYMLINK_INLINE : 0);
         Bytes.putInt(img, off + O_NEXT, count);
         if (inlineSym) {
-            putInlineSymlink(img, off, ip.symlinkTarget);
+            putInlineSymlink(img, off, ip.symlinkTarget());
         } else if (count <= INLINE_EXTENTS) {
             int i = 0;
             for (FileExtent e : ip.extents.all()) {
@@ -191,7 +191,7 @@ public final class InodeStore {
                 // pointer changes too; an empty first leaf hands MIN_VALUE to its successor.
                 chain.unlink(l);
                 alloc.free(l.block, 1);
-                ip.metaBlocks--;
+                ip.setMetaBlocks(ip.metaBlocks() - 1);
                 if (pred != null) {
                     write.add(pred);
                 }
@@ -229,7 +229,7 @@ public final class InodeStore {
 
     private long allocLeaf(Inode ip, long goal) {
         List<Extent> got = alloc.allocate(goal, 1);
-        ip.metaBlocks++;
+        ip.setMetaBlocks(ip.metaBlocks() + 1);
         return got.get(0).start();
     }
 
@@ -246,7 +246,7 @@ public final class InodeStore {
     private void freeChain(Inode ip) {
         for (long b : ip.extentChain.blocks()) {
             alloc.free(b, 1);
-            ip.metaBlocks--;
+            ip.setMetaBlocks(ip.metaBlocks() - 1);
         }
         ip.extentChain.clear();
     }
@@ -255,7 +255,7 @@ public final class InodeStore {
     public void clear(Inode ip) {
         freeChain(ip);
         byte[] img = journal.modify(geometry.inodeBlock(ip.ino));
-        clearSlot(img, slotOffset(ip.ino), ip.generation);
-        ip.lastModSeq = journal.runningSeq();
+        clearSlot(img, slotOffset(ip.ino), ip.generation());
+        ip.setLastModSeq(journal.runningSeq());
     }
 }

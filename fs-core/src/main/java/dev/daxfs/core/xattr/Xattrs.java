@@ -38,14 +38,14 @@ public final class Xattrs {
     public static Xattrs of(Inode ip, Journal journal) {
         Xattrs cached = ip.cached(CACHE);
         if (cached != null) {
-            if (ip.xattrBlock != 0) {
-                journal.checkMedia(ip.xattrBlock); // poison since it was loaded: EIO, never stale data
+            if (ip.xattrBlock() != 0) {
+                journal.checkMedia(ip.xattrBlock()); // poison since it was loaded: EIO, never stale data
             }
             return cached;
         }
         Xattrs x = new Xattrs();
-        if (ip.xattrBlock != 0) {
-            decode(journal.read(ip.xattrBlock), ip.xattrBlock, ip.ino, Defects.EUCLEAN, x.map::put);
+        if (ip.xattrBlock() != 0) {
+            decode(journal.read(ip.xattrBlock()), ip.xattrBlock(), ip.ino, Defects.EUCLEAN, x.map::put);
         }
         ip.cache(CACHE, x);
         return x;
@@ -144,9 +144,9 @@ public final class Xattrs {
         if (usedWith(name, value) > CAPACITY) {
             throw new FsException(Errno.ENOSPC, "xattrs of inode " + ip.ino + " do not fit one block");
         }
-        if (ip.xattrBlock == 0) {
-            ip.xattrBlock = alloc.allocate(0, 1).get(0).start();
-            ip.metaBlocks++;
+        if (ip.xattrBlock() == 0) {
+            ip.setXattrBlock(alloc.allocate(0, 1).get(0).start());
+            ip.setMetaBlocks(ip.metaBlocks() + 1);
         }
         map.put(name, value.clone());
         write(ip, journal);
@@ -158,9 +158,9 @@ public final class Xattrs {
             throw new FsException(Errno.ENODATA, name);
         }
         if (map.isEmpty()) {
-            alloc.free(ip.xattrBlock, 1);
-            ip.xattrBlock = 0;
-            ip.metaBlocks--;
+            alloc.free(ip.xattrBlock(), 1);
+            ip.setXattrBlock(0);
+            ip.setMetaBlocks(ip.metaBlocks() - 1);
             return;
         }
         write(ip, journal);
@@ -168,16 +168,16 @@ public final class Xattrs {
 
     /** Frees the block (inode being freed). */
     public static void drop(Inode ip, BlockAllocator alloc) {
-        if (ip.xattrBlock != 0) {
-            alloc.free(ip.xattrBlock, 1);
-            ip.xattrBlock = 0;
+        if (ip.xattrBlock() != 0) {
+            alloc.free(ip.xattrBlock(), 1);
+            ip.setXattrBlock(0);
         }
         ip.cache(CACHE, null);
     }
 
     private void write(Inode ip, Journal journal) {
-        byte[] img = journal.create(ip.xattrBlock);
-        BlockHeader.init(img, Magic.XATTR, ip.xattrBlock);
+        byte[] img = journal.create(ip.xattrBlock());
+        BlockHeader.init(img, Magic.XATTR, ip.xattrBlock());
         Bytes.putLong(img, H_OWNER, ip.ino);
         Bytes.putShort(img, H_COUNT, map.size());
         int p = H_FIRST;
