@@ -28,9 +28,9 @@ import java.util.List;
  * <p>Guarded by the directory's IOLOCK: exclusive for changes, shared for lookup and readdir.
  */
 public final class Directory {
-    public static final int H_OWNER = 16, H_COUNT = 24, H_USED = 26, H_FIRST = 32;
-    public static final int CAPACITY = Geometry.BLOCK_SIZE - H_FIRST;
-    public static final int ENTRY_FIXED = 10;
+    static final int H_OWNER = 16, H_COUNT = 24, H_USED = 26, H_FIRST = 32;
+    static final int CAPACITY = Geometry.BLOCK_SIZE - H_FIRST;
+    static final int ENTRY_FIXED = 10;
 
     /** One directory entry. */
     public record Entry(String name, byte[] nameBytes, long ino, int type, int block) {

@@ -52,8 +52,8 @@ public final class Inode {
     private long crtimeNs;
     private long rdev;
     private long xattrBlock;
-    /** The extent-list blocks, when the extents do not fit in the slot. */
-    public final ExtentChain extentChain = new ExtentChain();
+    /** The extent-list blocks, when the extents do not fit in the slot (InodeStore's, under ilock). */
+    final ExtentChain extentChain = new ExtentChain();
     public final ExtentMap extents = new ExtentMap();
     /** Inline symlink target (short) — long targets live in the block of extent 0. */
     private String symlinkTarget;
@@ -265,6 +265,11 @@ public final class Inode {
 
     public void setParent(long parent) {
         this.parent = parent;
+    }
+
+    /** Device blocks of the extent list, in list order (none while the extents fit in the slot). Caller holds ilock. */
+    public java.util.List<Long> extentListBlocks() {
+        return extentChain.blocks();
     }
 
     /** Blocks charged beyond data: extent-list blocks and the xattr block. */

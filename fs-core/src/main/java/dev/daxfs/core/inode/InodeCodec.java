@@ -32,18 +32,19 @@ import java.util.function.LongFunction;
  * fails the load); fsck collects them all and goes on.
  */
 public final class InodeCodec {
+    /** Field offsets in a slot; public for the tests that corrupt images on purpose. */
     public static final int O_MAGIC = 0, O_CRC = 4, O_INO = 8, O_GEN = 16, O_MODE = 20, O_UID = 24,
             O_GID = 28, O_NLINK = 32, O_FLAGS = 36, O_SIZE = 40, O_ATIME = 48, O_MTIME = 56, O_CTIME = 64,
             O_CRTIME = 72, O_RDEV = 80, O_XATTR = 88, O_NEXT = 96, O_SYMCRC = 100, O_CHAIN = 104,
             O_META = 112, O_PARENT = 120, O_INLINE = 128;
     public static final int INLINE_BYTES = Geometry.INODE_SIZE - O_INLINE;
-    public static final int EXTENT_SIZE = 24;
-    public static final int INLINE_EXTENTS = INLINE_BYTES / EXTENT_SIZE;
-    public static final int FLAG_SYMLINK_INLINE = 1;
+    static final int EXTENT_SIZE = 24;
+    static final int INLINE_EXTENTS = INLINE_BYTES / EXTENT_SIZE;
+    static final int FLAG_SYMLINK_INLINE = 1;
 
     // extent chain block
-    public static final int C_OWNER = 16, C_NEXT = 24, C_COUNT = 32, C_FIRST = 40;
-    public static final int PER_CHAIN_BLOCK = (Geometry.BLOCK_SIZE - C_FIRST) / EXTENT_SIZE;
+    static final int C_OWNER = 16, C_NEXT = 24, C_COUNT = 32, C_FIRST = 40;
+    static final int PER_CHAIN_BLOCK = (Geometry.BLOCK_SIZE - C_FIRST) / EXTENT_SIZE;
 
     /** Writes the core fields (not the extents) of {@code ip} into slot bytes at {@code off}. */
     static void encodeCore(Inode ip, byte[] b, int off) {
@@ -84,7 +85,7 @@ public final class InodeCodec {
     }
 
     /** Largest file block an extent may map: keeps every sum on file and device blocks far from overflow. */
-    public static final long MAX_FILE_BLOCK = 1L << 50;
+    static final long MAX_FILE_BLOCK = 1L << 50;
 
     /** Byte offset of inode {@code ino}'s slot in its inode-table block. */
     public static int slotOffset(long ino) {
@@ -359,7 +360,7 @@ public final class InodeCodec {
         }
     }
 
-    public static boolean verifySlot(byte[] img, int off) {
+    static boolean verifySlot(byte[] img, int off) {
         return Bytes.getInt(img, off + O_MAGIC) == Magic.INODE
                 && Crc.of(img, off, Geometry.INODE_SIZE, off + O_CRC) == Bytes.getInt(img, off + O_CRC);
     }

@@ -25,9 +25,9 @@ import java.util.Map;
  * <p>Guarded by the inode's ILOCK.
  */
 public final class Xattrs {
-    public static final int H_OWNER = 16, H_COUNT = 24, H_FIRST = 32;
-    public static final int CAPACITY = Geometry.BLOCK_SIZE - H_FIRST;
-    public static final int NAME_MAX = 255;
+    private static final int H_OWNER = 16, H_COUNT = 24, H_FIRST = 32;
+    private static final int CAPACITY = Geometry.BLOCK_SIZE - H_FIRST;
+    private static final int NAME_MAX = 255;
 
     /** Where an inode keeps its loaded xattrs. */
     public static final Inode.Cache<Xattrs> CACHE = Inode.Cache.xattrs(Xattrs.class);
