@@ -288,7 +288,7 @@ public final class Inode {
         return lastModSeq;
     }
 
-    public void setLastModSeq(long seq) {
+    void setLastModSeq(long seq) {
         this.lastModSeq = seq;
     }
 
