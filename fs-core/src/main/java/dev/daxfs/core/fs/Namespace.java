@@ -131,7 +131,7 @@ final class Namespace {
                     ip.setUid(uid);
                     ip.setGid((d.mode() & Mode.S_ISGID) != 0 ? d.gid() : gid); // BSD group semantics under setgid dirs
                     ip.setNlink(0);
-                    ip.linkable = linkable;
+                    ip.setLinkable(linkable);
                     ip.setAtimeNs(t);
                     ip.setMtimeNs(t);
                     ip.setCtimeNs(t);
@@ -368,10 +368,10 @@ final class Namespace {
             Attr a = fs.transact(2, 0, () -> {
                 lockIlocks(d, ip); // entry and nlink in one transaction
                 try {
-                    if (ip.nlink() == 0 && !ip.linkable) {
+                    if (ip.nlink() == 0 && !ip.linkable()) {
                         throw new FsException(Errno.ENOENT, "inode was unlinked");
                     }
-                    ip.linkable = false; // an O_TMPFILE gets its first name once
+                    ip.setLinkable(false); // an O_TMPFILE gets its first name once
                     if (ip.nlink() >= LINK_MAX) {
                         throw new FsException(Errno.EMLINK, "too many links");
                     }

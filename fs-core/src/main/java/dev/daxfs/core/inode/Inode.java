@@ -73,7 +73,7 @@ public final class Inode {
      * the kernel's I_LINKABLE. In memory only — after a crash such an inode is an orphan and is
      * freed. Guarded by ilock.
      */
-    public boolean linkable;
+    private boolean linkable;
 
     /** Open file handles; an unlinked inode is freed when the last one goes. */
     public final AtomicInteger openCount = new AtomicInteger();
@@ -279,6 +279,15 @@ public final class Inode {
 
     public void setMetaBlocks(long metaBlocks) {
         this.metaBlocks = metaBlocks;
+    }
+
+    /** An O_TMPFILE inode that linkat(2) may still give a first name (I_LINKABLE). */
+    public boolean linkable() {
+        return linkable;
+    }
+
+    public void setLinkable(boolean linkable) {
+        this.linkable = linkable;
     }
 
     // ---- lifetime (volatile: read without locks) ------------------------------------------------
