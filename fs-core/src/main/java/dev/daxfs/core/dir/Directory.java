@@ -7,6 +7,7 @@ import dev.daxfs.core.alloc.BlockAllocator;
 import dev.daxfs.core.alloc.Extent;
 import dev.daxfs.core.format.BlockHeader;
 import dev.daxfs.core.format.Bytes;
+import dev.daxfs.core.format.Defects;
 import dev.daxfs.core.format.Geometry;
 import dev.daxfs.core.format.Magic;
 import dev.daxfs.core.inode.FileExtent;
@@ -27,9 +28,9 @@ import java.util.List;
  * <p>Guarded by the directory's IOLOCK: exclusive for changes, shared for lookup and readdir.
  */
 public final class Directory {
-    public static final int H_OWNER = 16, H_COUNT = 24, H_USED = 26, H_FIRST = 32;
-    public static final int CAPACITY = Geometry.BLOCK_SIZE - H_FIRST;
-    public static final int ENTRY_FIXED = 10;
+    static final int H_OWNER = 16, H_COUNT = 24, H_USED = 26, H_FIRST = 32;
+    static final int CAPACITY = Geometry.BLOCK_SIZE - H_FIRST;
+    static final int ENTRY_FIXED = 10;
 
     /** One directory entry. */
     public record Entry(String name, byte[] nameBytes, long ino, int type, int block) {
@@ -48,6 +49,9 @@ public final class Directory {
         }
     }
 
+    /** Where a directory inode keeps its loaded entries. */
+    public static final Inode.Cache<Directory> CACHE = Inode.Cache.directory(Directory.class);
+
     private final Inode dir;
     private final HashMap<String, Entry> index = new HashMap<>();
     private final List<Block> blocks = new ArrayList<>();
@@ -61,39 +65,17 @@ public final class Directory {
     /** Loads (and verifies) every block of {@code dir}. Caller holds the dir's IOLOCK. */
     public static Directory load(Inode dir, Journal journal) {
         Directory d = new Directory(dir);
-        long nblocks = dir.size / Geometry.BLOCK_SIZE;
+        long nblocks = dir.size() / Geometry.BLOCK_SIZE;
         for (long fb = 0; fb < nblocks; fb++) {
             FileExtent e = dir.extents.find(fb);
             if (e == null) {
                 throw new FsException(Errno.EUCLEAN, "directory inode " + dir.ino + ": hole at block " + fb);
             }
             long devBlock = e.devFor(fb);
-            byte[] img = journal.read(devBlock);
-            try {
-                BlockHeader.verify(img, Magic.DIR, devBlock, "directory " + dir.ino);
-            } catch (FsException ex) {
-                throw new FsException(Errno.EUCLEAN, ex.getMessage());
-            }
-            if (Bytes.getLong(img, H_OWNER) != dir.ino) {
-                throw new FsException(Errno.EUCLEAN, "directory block " + devBlock + " belongs to inode "
-                        + Bytes.getLong(img, H_OWNER) + ", not " + dir.ino);
-            }
             Block b = new Block(devBlock);
-            int count = Bytes.getShort(img, H_COUNT);
-            int p = H_FIRST;
-            for (int i = 0; i < count; i++) {
-                if (p + ENTRY_FIXED > Geometry.BLOCK_SIZE) {
-                    throw new FsException(Errno.EUCLEAN, "directory block " + devBlock + ": entry past end");
-                }
-                long ino = Bytes.getLong(img, p);
-                int len = img[p + 8] & 0xff;
-                int type = img[p + 9] & 0xff;
-                if (len == 0 || p + ENTRY_FIXED + len > Geometry.BLOCK_SIZE) {
-                    throw new FsException(Errno.EUCLEAN, "directory block " + devBlock + ": bad entry at " + p);
-                }
-                byte[] nb = new byte[len];
-                System.arraycopy(img, p + ENTRY_FIXED, nb, 0, len);
-                Entry en = new Entry(new String(nb, StandardCharsets.UTF_8), nb, ino, type, d.blocks.size());
+            int index = d.blocks.size();
+            decodeBlock(journal.read(devBlock), devBlock, dir.ino, Defects.EUCLEAN, (ino, type, nb) -> {
+                Entry en = new Entry(new String(nb, StandardCharsets.UTF_8), nb, ino, type, index);
                 b.entries.add(en);
                 b.used += en.size();
                 if (d.index.put(en.name, en) != null) {
@@ -102,11 +84,79 @@ public final class Directory {
                 if (type == 4) {
                     d.subdirs++;
                 }
-                p += en.size();
-            }
+            });
             d.blocks.add(b);
         }
         return d;
+    }
+
+    /** What {@link #decodeBlock} hands its caller: each entry, in on-media order. */
+    public interface EntryVisitor {
+        void entry(long ino, int type, byte[] name);
+    }
+
+    /** The bytes of a decoded block's entry area in use: as its header says, and as its entries add up. */
+    public record BlockUse(int header, int entries) {
+    }
+
+    /**
+     * The one decoder of a directory block (the filesystem's and fsck's): verifies the header
+     * and that block {@code devBlock} belongs to directory {@code dirIno}, then hands
+     * {@code visitor} each entry in order. The first structural defect (header, owner, an entry
+     * past the end of the block or with a bad name length) is reported to {@code defects} and ends
+     * the decode: the result is then null. Whether the names are valid and unique, and what the
+     * entries point at, is the caller's to judge.
+     */
+    public static BlockUse decodeBlock(byte[] img, long devBlock, long dirIno, Defects defects, EntryVisitor visitor) {
+        if (!BlockHeader.verify(img, Magic.DIR, devBlock, "directory " + dirIno, defects)) {
+            return null;
+        }
+        String who = "directory block " + Geometry.describeBlock(devBlock) + " of inode " + dirIno;
+        long owner = Bytes.getLong(img, H_OWNER);
+        if (owner != dirIno) {
+            defects.report(who + ": belongs to inode " + owner);
+            return null;
+        }
+        int count = Bytes.getShort(img, H_COUNT);
+        int used = Bytes.getShort(img, H_USED);
+        int p = H_FIRST;
+        for (int i = 0; i < count; i++) {
+            if (p + ENTRY_FIXED > Geometry.BLOCK_SIZE) {
+                defects.report(who + ": entry " + i + " starts past the end of the block");
+                return null;
+            }
+            long ino = Bytes.getLong(img, p);
+            int len = img[p + 8] & 0xff;
+            int type = img[p + 9] & 0xff;
+            if (len == 0 || p + ENTRY_FIXED + len > Geometry.BLOCK_SIZE) {
+                defects.report(who + ": entry " + i + " at byte " + p + " has a bad name length " + len);
+                return null;
+            }
+            byte[] nb = new byte[len];
+            System.arraycopy(img, p + ENTRY_FIXED, nb, 0, len);
+            visitor.entry(ino, type, nb);
+            p += ENTRY_FIXED + len;
+        }
+        return new BlockUse(used, p - H_FIRST);
+    }
+
+    /**
+     * The one encoder of a directory block: header, owner, entry count, bytes used and the
+     * entries packed in order, into a fresh (zeroed) block image, sealed at commit.
+     */
+    public static void encodeBlock(byte[] img, long devBlock, long owner, List<Entry> entries) {
+        BlockHeader.init(img, Magic.DIR, devBlock);
+        Bytes.putLong(img, H_OWNER, owner);
+        int p = H_FIRST;
+        for (Entry e : entries) {
+            Bytes.putLong(img, p, e.ino());
+            img[p + 8] = (byte) e.nameBytes().length;
+            img[p + 9] = (byte) e.type();
+            System.arraycopy(e.nameBytes(), 0, img, p + ENTRY_FIXED, e.nameBytes().length);
+            p += e.size();
+        }
+        Bytes.putShort(img, H_COUNT, entries.size());
+        Bytes.putShort(img, H_USED, p - H_FIRST);
     }
 
     /**
@@ -170,7 +220,7 @@ public final class Directory {
             Extent got = alloc.allocate(goal, 1).get(0);
             dir.extents.insert(new FileExtent(blocks.size(), got.start(), 1, false));
             blocks.add(new Block(got.start()));
-            dir.size = (long) blocks.size() * Geometry.BLOCK_SIZE;
+            dir.setSize((long) blocks.size() * Geometry.BLOCK_SIZE);
             bi = blocks.size() - 1;
         }
         spaceHint = bi;
@@ -216,19 +266,7 @@ public final class Directory {
     }
 
     private void writeBlock(Block b, Journal journal) {
-        byte[] img = journal.create(b.devBlock);
-        BlockHeader.init(img, Magic.DIR, b.devBlock);
-        Bytes.putLong(img, H_OWNER, dir.ino);
-        Bytes.putShort(img, H_COUNT, b.entries.size());
-        Bytes.putShort(img, H_USED, b.used);
-        int p = H_FIRST;
-        for (Entry e : b.entries) {
-            Bytes.putLong(img, p, e.ino());
-            img[p + 8] = (byte) e.nameBytes().length;
-            img[p + 9] = (byte) e.type();
-            System.arraycopy(e.nameBytes(), 0, img, p + ENTRY_FIXED, e.nameBytes().length);
-            p += e.size();
-        }
+        encodeBlock(journal.create(b.devBlock), b.devBlock, dir.ino, b.entries);
     }
 
     /** Lists entries in on-media order. Caller holds IOLOCK (shared is enough). */

@@ -29,20 +29,40 @@ public final class BlockHeader {
 
     /** Verifies magic, self number and CRC before the block is used. */
     public static void verify(byte[] img, int magic, long self, String what) {
+        String defect = defect(img, magic, self, what);
+        if (defect != null) {
+            throw new CorruptImageException(defect);
+        }
+    }
+
+    /**
+     * The validating mode of {@link #verify}: reports a bad magic, self number or CRC to
+     * {@code defects} instead of throwing; true if the header is sound.
+     */
+    public static boolean verify(byte[] img, int magic, long self, String what, Defects defects) {
+        String defect = defect(img, magic, self, what);
+        if (defect != null) {
+            defects.report(defect);
+            return false;
+        }
+        return true;
+    }
+
+    private static String defect(byte[] img, int magic, long self, String what) {
         int m = Bytes.getInt(img, MAGIC);
         if (m != magic) {
-            throw new CorruptImageException(String.format("%s block %d (offset 0x%x): bad magic 0x%08x, expected %s",
-                    what, self, Geometry.offset(self), m, Magic.name(magic)));
+            return String.format("%s block %d (offset 0x%x): bad magic 0x%08x, expected %s",
+                    what, self, Geometry.offset(self), m, Magic.name(magic));
         }
         if (Bytes.getLong(img, SELF) != self) {
-            throw new CorruptImageException(String.format("%s block %d (offset 0x%x): header names block %d",
-                    what, self, Geometry.offset(self), Bytes.getLong(img, SELF)));
+            return String.format("%s block %d (offset 0x%x): header names block %d",
+                    what, self, Geometry.offset(self), Bytes.getLong(img, SELF));
         }
         int crc = Crc.of(img, 0, Geometry.BLOCK_SIZE, CRC);
         if (crc != Bytes.getInt(img, CRC)) {
-            throw new CorruptImageException(String.format("%s block %d (offset 0x%x): CRC mismatch",
-                    what, self, Geometry.offset(self)));
+            return String.format("%s block %d (offset 0x%x): CRC mismatch", what, self, Geometry.offset(self));
         }
+        return null;
     }
 
     private BlockHeader() {

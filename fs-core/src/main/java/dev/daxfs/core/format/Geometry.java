@@ -79,4 +79,19 @@ public record Geometry(long totalBlocks, long journalStart, long journalBlocks,
     public static long offset(long block) {
         return block << BLOCK_SHIFT;
     }
+
+    /** True for a block a file, an extent list or an xattr block may own: the data area, less the backup superblock. */
+    public boolean inDataArea(long block) {
+        return block >= dataStart && block < totalBlocks - 1;
+    }
+
+    /** "block N (offset 0x…)", as messages about a block name it. */
+    public static String describeBlock(long block) {
+        return "block " + block + " (offset 0x" + Long.toHexString(offset(block)) + ")";
+    }
+
+    /** "inode N (offset 0x…)", as messages about an inode name it. */
+    public String describeInode(long ino) {
+        return "inode " + ino + " (offset 0x" + Long.toHexString(inodeOffset(ino)) + ")";
+    }
 }

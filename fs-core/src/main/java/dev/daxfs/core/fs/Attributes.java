@@ -33,24 +33,24 @@ final class Attributes {
                 try {
                     long t = FsContext.now();
                     if (c.mode != null) {
-                        ip.mode = (ip.mode & Mode.S_IFMT) | (c.mode & Mode.PERM_MASK);
+                        ip.setMode((ip.mode() & Mode.S_IFMT) | (c.mode & Mode.PERM_MASK));
                     }
                     if (c.uid != null) {
-                        ip.uid = c.uid;
+                        ip.setUid(c.uid);
                     }
                     if (c.gid != null) {
-                        ip.gid = c.gid;
+                        ip.setGid(c.gid);
                     }
                     if ((c.uid != null || c.gid != null) && ip.isReg() && c.mode == null) {
-                        ip.mode &= ~(Mode.S_ISUID | ((ip.mode & 010) != 0 ? Mode.S_ISGID : 0));
+                        ip.setMode(ip.mode() & (~(Mode.S_ISUID | ((ip.mode() & 010) != 0 ? Mode.S_ISGID : 0))));
                     }
                     if (c.atimeNs != null) {
-                        ip.atimeNs = c.atimeNs == SetAttr.NOW ? t : c.atimeNs;
+                        ip.setAtimeNs(c.atimeNs == SetAttr.NOW ? t : c.atimeNs);
                     }
                     if (c.mtimeNs != null) {
-                        ip.mtimeNs = c.mtimeNs == SetAttr.NOW ? t : c.mtimeNs;
+                        ip.setMtimeNs(c.mtimeNs == SetAttr.NOW ? t : c.mtimeNs);
                     }
-                    ip.ctimeNs = t;
+                    ip.setCtimeNs(t);
                     fs.store.log(ip);
                 } finally {
                     ip.ilock.unlockExclusive();
@@ -63,10 +63,10 @@ final class Attributes {
 
     boolean needsKillPriv(long ino) {
         Inode ip = fs.icache.get(ino);
-        if ((ip.mode & (Mode.S_ISUID | Mode.S_ISGID)) != 0) { // racy read: a prefilter, as the kernel's
+        if ((ip.mode() & (Mode.S_ISUID | Mode.S_ISGID)) != 0) { // racy read: a prefilter, as the kernel's
             return true;
         }
-        if (ip.xattrBlock == 0) {
+        if (ip.xattrBlock() == 0) {
             return false; // no xattrs at all: the common case
         }
         ip.ilock.lockShared(); // vs. a concurrent setxattr/removexattr
@@ -83,11 +83,11 @@ final class Attributes {
             ip.ilock.lockExclusive(); // mode, xattrs and ctime in this transaction
             try {
                 int kill = (suid ? Mode.S_ISUID : 0) | (sgid ? Mode.S_ISGID : 0);
-                boolean changed = (ip.mode & kill) != 0;
-                ip.mode &= ~kill;
+                boolean changed = (ip.mode() & kill) != 0;
+                ip.setMode(ip.mode() & (~kill));
                 changed |= xattrs.removeCapsLocked(ip);
                 if (changed) {
-                    ip.ctimeNs = FsContext.now();
+                    ip.setCtimeNs(FsContext.now());
                     fs.store.log(ip);
                 }
             } finally {

@@ -48,7 +48,7 @@ final class DaxFaults {
         LeaseImpl l = new LeaseImpl(ip, off, len, breaker, this);
         ip.iolock.lockShared(); // grants serialize against breakers, which hold it exclusive
         try {
-            if (ip.freed) {
+            if (ip.freed()) {
                 throw new FsException(Errno.ENOENT, ip + " was removed");
             }
             ip.leases.add(l);
@@ -121,7 +121,7 @@ final class DaxFaults {
             FileExtent x = ip.extents.find(a);
             return x != null && !x.unwritten() && x.fileEnd() >= a + HUGE_BLOCKS
                     && (x.devFor(a) & (HUGE_BLOCKS - 1)) == 0
-                    && (a + HUGE_BLOCKS) << Geometry.BLOCK_SHIFT <= ip.size;
+                    && (a + HUGE_BLOCKS) << Geometry.BLOCK_SHIFT <= ip.size();
         } finally {
             ip.ilock.unlockShared();
         }
@@ -135,7 +135,7 @@ final class DaxFaults {
     private long mapBlocks(Inode ip, MappingEntry e, long fb, boolean write) {
         ip.ilock.lockShared(); // size and extent lookup
         try {
-            if (fb << Geometry.BLOCK_SHIFT >= ip.size) {
+            if (fb << Geometry.BLOCK_SHIFT >= ip.size()) {
                 throw new FsException(Errno.ENXIO, "fault past EOF of " + ip);
             }
             FileExtent x = ip.extents.find(fb);

@@ -318,7 +318,7 @@ public final class DaxFileSystem implements Vfs, DaxAccess {
     @Override
     public void fsyncDir(long ino) {
         try (OpEpochs.Op op = fs.ops.begin()) { // inodes it reaches stay valid until it ends (eviction grace)
-            fs.journal.commitUpTo(fs.icache.get(ino).lastModSeq);
+            fs.journal.commitUpTo(fs.icache.get(ino).lastModSeq());
         }
     }
 

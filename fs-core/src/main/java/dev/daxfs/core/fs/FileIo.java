@@ -76,10 +76,10 @@ final class FileIo {
             long n;
             ip.ilock.lockShared(); // size and extent map lookup only
             try {
-                if (off >= ip.size) {
+                if (off >= ip.size()) {
                     return 0;
                 }
-                n = Math.min(len, ip.size - off);
+                n = Math.min(len, ip.size() - off);
                 mapForRead(ip, off, n, s);
             } finally {
                 ip.ilock.unlockShared();
@@ -287,7 +287,7 @@ final class FileIo {
         ip.noteDirty(off, off + len);
         if (fs.opts.sync() || (of.flags & OpenFlags.O_DSYNC) != 0) {
             writeback.persistRange(ip, off, off + len);
-            fs.journal.commitUpTo(ip.lastModSeq);
+            fs.journal.commitUpTo(ip.lastModSeq());
         }
         return len;
     }
@@ -354,8 +354,8 @@ final class FileIo {
             ip.ilock.lockExclusive(); // extent map, size and times in this transaction
             try {
                 mapForWrite(ip, start, end, fb0, lastFb);
-                if (end > ip.size) {
-                    ip.size = end;
+                if (end > ip.size()) {
+                    ip.setSize(end);
                 }
                 ip.touchModified(FsContext.now());
                 fs.store.log(ip);
@@ -369,7 +369,7 @@ final class FileIo {
         ip.noteDirty(start, end);
         if (fs.opts.sync() || (of.flags & OpenFlags.O_DSYNC) != 0) {
             writeback.persistRange(ip, start, end);
-            fs.journal.commitUpTo(ip.lastModSeq);
+            fs.journal.commitUpTo(ip.lastModSeq());
         }
         return n;
     }

@@ -30,7 +30,7 @@ final class FileMap {
     static long sizeOf(Inode ip) {
         ip.ilock.lockShared(); // consistent 64-bit size
         try {
-            return ip.size;
+            return ip.size();
         } finally {
             ip.ilock.unlockShared();
         }
@@ -48,7 +48,7 @@ final class FileMap {
         }
         ip.ilock.lockShared(); // size and extent map walk
         try {
-            long size = ip.size;
+            long size = ip.size();
             if (off >= size) {
                 throw new FsException(Errno.ENXIO, "offset " + off + " at or past the end (" + size + ")");
             }

@@ -73,7 +73,7 @@ final class FileSpace {
                 if (newSize < old) {
                     FileMap.freeRange(fs, ip, firstFreed, Long.MAX_VALUE / 2);
                 }
-                ip.size = newSize;
+                ip.setSize(newSize);
                 ip.touchModified(FsContext.now());
                 fs.store.log(ip);
             } finally {
@@ -163,12 +163,12 @@ final class FileSpace {
             ip.ilock.lockExclusive(); // extent map, size, times in one transaction
             try {
                 FileMap.allocUnwritten(fs, ip, fb0, fb1);
-                if (!keepSize && off + len > ip.size) {
-                    ip.size = off + len;
+                if (!keepSize && off + len > ip.size()) {
+                    ip.setSize(off + len);
                 }
-                ip.ctimeNs = FsContext.now();
+                ip.setCtimeNs(FsContext.now());
                 if (!keepSize) {
-                    ip.mtimeNs = ip.ctimeNs;
+                    ip.setMtimeNs(ip.ctimeNs());
                 }
                 fs.store.log(ip);
             } finally {
@@ -218,8 +218,8 @@ final class FileSpace {
                     FileMap.allocUnwritten(fs, ip, fullFrom, fullTo);
                     ip.extents.setUnwritten(fullFrom, fullTo, true);
                 }
-                if (!keepSize && end > ip.size) {
-                    ip.size = end;
+                if (!keepSize && end > ip.size()) {
+                    ip.setSize(end);
                 }
                 ip.touchModified(FsContext.now());
                 fs.store.log(ip);
@@ -248,7 +248,7 @@ final class FileSpace {
             try {
                 FileMap.freeRange(fs, ip, fb0, fb0 + n);
                 ip.extents.shift(fb0 + n, -n);
-                ip.size -= len;
+                ip.setSize(ip.size() - (len));
                 ip.touchModified(FsContext.now());
                 fs.store.log(ip);
             } finally {
@@ -278,7 +278,7 @@ final class FileSpace {
             try {
                 ip.extents.splitAt(fb0);
                 ip.extents.shift(fb0, n);
-                ip.size += len;
+                ip.setSize(ip.size() + (len));
                 ip.touchModified(FsContext.now());
                 fs.store.log(ip);
             } finally {

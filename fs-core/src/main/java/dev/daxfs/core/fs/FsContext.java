@@ -146,7 +146,7 @@ final class FsContext {
     /** After a change that must be durable now (sync mount). */
     void syncIfNeeded(Inode ip) {
         if (opts.sync()) {
-            journal.commitUpTo(ip.lastModSeq);
+            journal.commitUpTo(ip.lastModSeq());
         }
     }
 }

@@ -84,7 +84,7 @@ final class InodeCache {
     Inode get(long ino) {
         Inode ip = map.get(ino);
         if (ip != null) {
-            ip.referenced = true;
+            ip.setReferenced(true);
             return ip;
         }
         if (ino < 1 || ino > ialloc.total() || !ialloc.isUsed(ino)) {
@@ -139,7 +139,7 @@ final class InodeCache {
     private Inode resurrect(long ino) {
         synchronized (lock) {
             Grave g = graveyard.remove(ino);
-            if (g == null || g.ip.freed) {
+            if (g == null || g.ip.freed()) {
                 return null;
             }
             clock.addLast(ino);
@@ -195,8 +195,8 @@ final class InodeCache {
                     if (ip == null) {
                         continue; // freed or already evicted: its queue slot just goes
                     }
-                    if (ip.referenced) {
-                        ip.referenced = false; // second chance
+                    if (ip.referenced()) {
+                        ip.setReferenced(false); // second chance
                         keep.add(ino);
                         continue;
                     }
@@ -256,7 +256,7 @@ final class InodeCache {
                     continue; // an operation that began before the eviction is still running
                 }
                 it.remove();
-                if (!g.ip.freed && busy(g.ip)) {
+                if (!g.ip.freed() && busy(g.ip)) {
                     retag.add(g); // became busy through an open file or lease: keep it findable
                 }
             }
@@ -277,6 +277,6 @@ final class InodeCache {
                 || ip.dio.count() > 0
                 || ip.iolock.isLocked() || ip.mmaplock.isLocked() || ip.ilock.isLocked()
                 || ip.hasDirtyData()
-                || ip.lastModSeq > journal.committedSeq();
+                || ip.lastModSeq() > journal.committedSeq();
     }
 }

@@ -54,11 +54,14 @@ public final class Mkfs {
             ialloc.markUsed(1);
             Inode root = new Inode(1, Mode.S_IFDIR | 0755);
             long t = FsContext.now();
-            root.generation = 1;
-            root.nlink = 2;
-            root.atimeNs = root.mtimeNs = root.ctimeNs = root.crtimeNs = t;
-            root.parent = 1;
-            root.dirState = Directory.empty(root);
+            root.setGeneration(1);
+            root.setNlink(2);
+            root.setAtimeNs(t);
+            root.setMtimeNs(t);
+            root.setCtimeNs(t);
+            root.setCrtimeNs(t);
+            root.setParent(1);
+            root.cache(Directory.CACHE, Directory.empty(root));
             new InodeStore(journal, l, alloc).log(root);
         }
         journal.flushAll();

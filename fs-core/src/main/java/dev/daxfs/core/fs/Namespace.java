@@ -62,10 +62,11 @@ final class Namespace {
     /** The directory's entries, loaded on first use. Caller holds its IOLOCK. */
     Directory dirOf(Inode d) {
         synchronized (d) { // two shared IOLOCK holders may race to load
-            if (d.dirState == null) {
-                d.dirState = Directory.load(d, fs.journal);
+            Directory dd = d.cached(Directory.CACHE);
+            if (dd == null) {
+                dd = Directory.load(d, fs.journal);
+                d.cache(Directory.CACHE, dd);
             }
-            Directory dd = (Directory) d.dirState;
             dd.checkMedia(fs.journal); // metadata poison since it was loaded: EIO and shutdown
             return dd;
         }
@@ -84,7 +85,7 @@ final class Namespace {
                 return d.ino;
             }
             if (name.equals("..")) {
-                return d.ino == Vfs.ROOT_INO ? Vfs.ROOT_INO : d.parent;
+                return d.ino == Vfs.ROOT_INO ? Vfs.ROOT_INO : d.parent();
             }
             Directory.Entry e = dirOf(d).get(name);
             if (e == null) {
@@ -117,7 +118,7 @@ final class Namespace {
         Inode d = dirInode(dir);
         d.iolock.lockShared(); // d's existence (nlink) vs. a concurrent rmdir
         try {
-            if (d.nlink == 0) {
+            if (d.nlink() == 0) {
                 throw new FsException(Errno.ENOENT, "directory was removed");
             }
             return fs.transact(1, 1, () -> {
@@ -126,12 +127,15 @@ final class Namespace {
                 ip.ilock.lockExclusive(); // the new inode's fields in this transaction
                 try {
                     long t = FsContext.now();
-                    ip.generation = fs.store.previousGeneration(ino) + 1;
-                    ip.uid = uid;
-                    ip.gid = (d.mode & Mode.S_ISGID) != 0 ? d.gid : gid; // BSD group semantics under setgid dirs
-                    ip.nlink = 0;
-                    ip.linkable = linkable;
-                    ip.atimeNs = ip.mtimeNs = ip.ctimeNs = ip.crtimeNs = t;
+                    ip.setGeneration(fs.store.previousGeneration(ino) + 1);
+                    ip.setUid(uid);
+                    ip.setGid((d.mode() & Mode.S_ISGID) != 0 ? d.gid() : gid); // BSD group semantics under setgid dirs
+                    ip.setNlink(0);
+                    ip.setLinkable(linkable);
+                    ip.setAtimeNs(t);
+                    ip.setMtimeNs(t);
+                    ip.setCtimeNs(t);
+                    ip.setCrtimeNs(t);
                     fs.store.log(ip);
                     fs.icache.put(ip);
                     return ino;
@@ -164,14 +168,14 @@ final class Namespace {
         Inode d = dirInode(dir);
         d.iolock.lockExclusive(); // entry changes in d vs. lookup/readdir/other changes
         try {
-            if (d.nlink == 0) {
+            if (d.nlink() == 0) {
                 throw new FsException(Errno.ENOENT, "directory was removed");
             }
             Directory dd = dirOf(d);
             if (dd.get(name) != null) {
                 throw new FsException(Errno.EEXIST, name);
             }
-            if (type == Mode.S_IFDIR && d.nlink >= LINK_MAX) {
+            if (type == Mode.S_IFDIR && d.nlink() >= LINK_MAX) {
                 throw new FsException(Errno.EMLINK, "too many subdirectories");
             }
             boolean longLink = tb != null && tb.length > InodeCodec.INLINE_BYTES;
@@ -181,24 +185,27 @@ final class Namespace {
                     long ino = fs.ialloc.allocate();
                     Inode ip = new Inode(ino, fmode);
                     long t = FsContext.now();
-                    ip.generation = fs.store.previousGeneration(ino) + 1;
-                    ip.uid = uid;
-                    ip.gid = gid;
-                    if ((d.mode & Mode.S_ISGID) != 0) { // BSD group semantics under setgid dirs
-                        ip.gid = d.gid;
+                    ip.setGeneration(fs.store.previousGeneration(ino) + 1);
+                    ip.setUid(uid);
+                    ip.setGid(gid);
+                    if ((d.mode() & Mode.S_ISGID) != 0) { // BSD group semantics under setgid dirs
+                        ip.setGid(d.gid());
                         if (Mode.isDir(fmode)) {
-                            ip.mode |= Mode.S_ISGID;
+                            ip.setMode(ip.mode() | (Mode.S_ISGID));
                         }
                     }
-                    ip.nlink = Mode.isDir(fmode) ? 2 : 1;
-                    ip.rdev = rdev;
-                    ip.atimeNs = ip.mtimeNs = ip.ctimeNs = ip.crtimeNs = t;
+                    ip.setNlink(Mode.isDir(fmode) ? 2 : 1);
+                    ip.setRdev(rdev);
+                    ip.setAtimeNs(t);
+                    ip.setMtimeNs(t);
+                    ip.setCtimeNs(t);
+                    ip.setCrtimeNs(t);
                     if (Mode.isDir(fmode)) {
-                        ip.dirState = Directory.empty(ip);
-                        ip.parent = d.ino;
+                        ip.cache(Directory.CACHE, Directory.empty(ip));
+                        ip.setParent(d.ino);
                     }
                     if (tb != null) {
-                        ip.size = tb.length;
+                        ip.setSize(tb.length);
                         if (longLink) {
                             Extent x = fs.alloc.allocate(0, 1).get(0);
                             byte[] blk = new byte[Geometry.BLOCK_SIZE];
@@ -206,17 +213,18 @@ final class Namespace {
                             fs.dev.write(Geometry.offset(x.start()), blk, 0, blk.length);
                             fs.journal.addOrderedData(Geometry.offset(x.start()), Geometry.BLOCK_SIZE);
                             ip.extents.insert(new FileExtent(0, x.start(), 1, false));
-                            ip.symlinkCrc = Crc.of(tb, 0, tb.length);
+                            ip.setSymlinkCrc(Crc.of(tb, 0, tb.length));
                         } else {
-                            ip.symlinkTarget = target;
+                            ip.setSymlinkTarget(target);
                         }
                     }
                     fs.store.log(ip);
                     dd.add(name, nb, ino, Mode.dtype(fmode), fs.journal, fs.alloc);
                     if (Mode.isDir(fmode)) {
-                        d.nlink++;
+                        d.setNlink(d.nlink() + 1);
                     }
-                    d.mtimeNs = d.ctimeNs = t;
+                    d.setMtimeNs(t);
+                    d.setCtimeNs(t);
                     fs.store.log(d);
                     Attr made = ip.attrOfUnpublished(); // before the cache makes it reachable
                     fs.icache.put(ip);
@@ -239,16 +247,16 @@ final class Namespace {
         }
         ip.ilock.lockShared(); // target and extent map
         try {
-            if (ip.symlinkTarget != null) {
-                return ip.symlinkTarget;
+            if (ip.symlinkTarget() != null) {
+                return ip.symlinkTarget();
             }
             FileExtent e = ip.extents.find(0);
-            if (e == null || ip.size <= 0 || ip.size > Vfs.SYMLINK_MAX) {
+            if (e == null || ip.size() <= 0 || ip.size() > Vfs.SYMLINK_MAX) {
                 throw new FsException(Errno.EUCLEAN, "symlink inode " + ino + " has no target block");
             }
-            byte[] b = new byte[(int) ip.size];
+            byte[] b = new byte[(int) ip.size()];
             fs.dev.read(Geometry.offset(e.devBlock()), b, 0, b.length);
-            if (Crc.of(b, 0, b.length) != ip.symlinkCrc) {
+            if (Crc.of(b, 0, b.length) != ip.symlinkCrc()) {
                 throw new FsException(Errno.EUCLEAN, "symlink inode " + ino + ": target CRC mismatch");
             }
             return new String(b, StandardCharsets.UTF_8); // long targets stay on the device, not cached
@@ -277,12 +285,13 @@ final class Namespace {
                     lockIlocks(d, ip); // d's entries/times and ip's nlink in one transaction
                     try {
                         dd.remove(name, fs.journal);
-                        ip.nlink--;
+                        ip.setNlink(ip.nlink() - 1);
                         long t = FsContext.now();
-                        ip.ctimeNs = t;
-                        d.mtimeNs = d.ctimeNs = t;
+                        ip.setCtimeNs(t);
+                        d.setMtimeNs(t);
+                        d.setCtimeNs(t);
                         fs.store.log(d);
-                        if (ip.nlink == 0 && ip.openCount.get() == 0) {
+                        if (ip.nlink() == 0 && ip.openCount.get() == 0) {
                             freeInodeLocked(ip);
                         } else {
                             fs.store.log(ip);
@@ -320,10 +329,11 @@ final class Namespace {
                     lockIlocks(d, ip); // both directories' nlink/times in one transaction
                     try {
                         dd.remove(name, fs.journal);
-                        d.nlink--;
-                        ip.nlink = 0;
+                        d.setNlink(d.nlink() - 1);
+                        ip.setNlink(0);
                         long t = FsContext.now();
-                        d.mtimeNs = d.ctimeNs = t;
+                        d.setMtimeNs(t);
+                        d.setCtimeNs(t);
                         fs.store.log(d);
                         freeInodeLocked(ip);
                     } finally {
@@ -348,7 +358,7 @@ final class Namespace {
         Inode d = dirInode(newDir);
         d.iolock.lockExclusive(); // entry changes in d
         try {
-            if (d.nlink == 0) {
+            if (d.nlink() == 0) {
                 throw new FsException(Errno.ENOENT, "directory was removed");
             }
             Directory dd = dirOf(d);
@@ -358,18 +368,19 @@ final class Namespace {
             Attr a = fs.transact(2, 0, () -> {
                 lockIlocks(d, ip); // entry and nlink in one transaction
                 try {
-                    if (ip.nlink == 0 && !ip.linkable) {
+                    if (ip.nlink() == 0 && !ip.linkable()) {
                         throw new FsException(Errno.ENOENT, "inode was unlinked");
                     }
-                    ip.linkable = false; // an O_TMPFILE gets its first name once
-                    if (ip.nlink >= LINK_MAX) {
+                    ip.setLinkable(false); // an O_TMPFILE gets its first name once
+                    if (ip.nlink() >= LINK_MAX) {
                         throw new FsException(Errno.EMLINK, "too many links");
                     }
-                    dd.add(newName, nb, ip.ino, Mode.dtype(ip.mode), fs.journal, fs.alloc);
-                    ip.nlink++;
+                    dd.add(newName, nb, ip.ino, Mode.dtype(ip.mode()), fs.journal, fs.alloc);
+                    ip.setNlink(ip.nlink() + 1);
                     long t = FsContext.now();
-                    ip.ctimeNs = t;
-                    d.mtimeNs = d.ctimeNs = t;
+                    ip.setCtimeNs(t);
+                    d.setMtimeNs(t);
+                    d.setCtimeNs(t);
                     fs.store.log(ip);
                     fs.store.log(d);
                     return ip.attrLocked();
@@ -431,7 +442,7 @@ final class Namespace {
         Xattrs.drop(ip, fs.alloc);
         fs.store.clear(ip);
         fs.ialloc.free(ip.ino);
-        ip.freed = true;
+        ip.setFreed(true);
         fs.icache.remove(ip);
     }
 

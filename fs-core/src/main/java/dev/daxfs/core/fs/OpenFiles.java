@@ -33,7 +33,7 @@ final class OpenFiles {
         }
         ip.iolock.lockShared(); // vs. unlink freeing the inode: freed is stable while held
         try {
-            if (ip.freed) {
+            if (ip.freed()) {
                 throw new FsException(Errno.ENOENT, "inode " + ino + " was removed");
             }
             ip.openCount.incrementAndGet();
@@ -64,7 +64,7 @@ final class OpenFiles {
         }
         ip.iolock.lockExclusive(); // vs. a concurrent open of the same inode
         try {
-            if (ip.nlink == 0 && ip.openCount.get() == 0 && !ip.freed) {
+            if (ip.nlink() == 0 && ip.openCount.get() == 0 && !ip.freed()) {
                 ns.freeInode(ip);
             }
         } finally {

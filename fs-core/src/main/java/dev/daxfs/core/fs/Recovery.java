@@ -63,7 +63,7 @@ final class Recovery {
                         e.getMessage());
                 continue;
             }
-            if (ip.nlink == 0) {
+            if (ip.nlink() == 0) {
                 ns.freeInode(ip);
                 n++;
             }

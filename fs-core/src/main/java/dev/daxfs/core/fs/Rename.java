@@ -82,7 +82,7 @@ final class Rename {
         if (se == null) {
             throw new FsException(Errno.ENOENT, oldName);
         }
-        if (nd.nlink == 0) {
+        if (nd.nlink() == 0) {
             throw new FsException(Errno.ENOENT, "target directory was removed");
         }
         Namespace.checkNotSelf(od, se);
@@ -115,10 +115,10 @@ final class Rename {
         if (exchange && tgt.isDir() && od != nd) {
             refuseLoop(tgt, od); // nor the target under itself
         }
-        if (src.isDir() && od != nd && nd.nlink >= Namespace.LINK_MAX && (tgt == null || exchange && !tgt.isDir())) {
+        if (src.isDir() && od != nd && nd.nlink() >= Namespace.LINK_MAX && (tgt == null || exchange && !tgt.isDir())) {
             throw new FsException(Errno.EMLINK, "too many subdirectories");
         }
-        if (exchange && tgt.isDir() && od != nd && od.nlink >= Namespace.LINK_MAX && !src.isDir()) {
+        if (exchange && tgt.isDir() && od != nd && od.nlink() >= Namespace.LINK_MAX && !src.isDir()) {
             throw new FsException(Errno.EMLINK, "too many subdirectories");
         }
         if (tgt != null && (tgt == od || tgt == nd)) {
@@ -146,39 +146,41 @@ final class Rename {
                 try {
                     long t = FsContext.now();
                     if (exchange) {
-                        ndd.replace(newName, src.ino, Mode.dtype(src.mode), fs.journal);
-                        odd.replace(oldName, tgt.ino, Mode.dtype(tgt.mode), fs.journal);
+                        ndd.replace(newName, src.ino, Mode.dtype(src.mode()), fs.journal);
+                        odd.replace(oldName, tgt.ino, Mode.dtype(tgt.mode()), fs.journal);
                         moveParent(src, od, nd);
                         moveParent(tgt, nd, od);
-                        tgt.ctimeNs = t;
+                        tgt.setCtimeNs(t);
                     } else {
                         if (tgt != null) {
-                            ndd.replace(newName, src.ino, Mode.dtype(src.mode), fs.journal);
+                            ndd.replace(newName, src.ino, Mode.dtype(src.mode()), fs.journal);
                         } else {
-                            ndd.add(newName, nb, src.ino, Mode.dtype(src.mode), fs.journal, fs.alloc);
+                            ndd.add(newName, nb, src.ino, Mode.dtype(src.mode()), fs.journal, fs.alloc);
                         }
                         odd.remove(oldName, fs.journal);
                         moveParent(src, od, nd);
                         if (tgt != null) {
-                            tgt.ctimeNs = t;
+                            tgt.setCtimeNs(t);
                             if (tgt.isDir()) {
-                                tgt.nlink = 0;
-                                nd.nlink--;
+                                tgt.setNlink(0);
+                                nd.setNlink(nd.nlink() - 1);
                             } else {
-                                tgt.nlink--;
+                                tgt.setNlink(tgt.nlink() - 1);
                             }
                         }
                     }
-                    src.ctimeNs = t;
-                    od.mtimeNs = od.ctimeNs = t;
-                    nd.mtimeNs = nd.ctimeNs = t;
+                    src.setCtimeNs(t);
+                    od.setMtimeNs(t);
+                    od.setCtimeNs(t);
+                    nd.setMtimeNs(t);
+                    nd.setCtimeNs(t);
                     fs.store.log(src);
                     fs.store.log(od);
                     if (nd != od) {
                         fs.store.log(nd);
                     }
                     if (tgt != null) {
-                        if (!exchange && tgt.nlink == 0 && (tgt.isDir() || tgt.openCount.get() == 0)) {
+                        if (!exchange && tgt.nlink() == 0 && (tgt.isDir() || tgt.openCount.get() == 0)) {
                             ns.freeInodeLocked(tgt);
                         } else {
                             fs.store.log(tgt);
@@ -202,9 +204,9 @@ final class Rename {
     /** A directory moving from {@code from} to {@code to}: its ".." and both link counts follow. */
     private static void moveParent(Inode ip, Inode from, Inode to) {
         if (ip.isDir() && from != to) {
-            from.nlink--;
-            to.nlink++;
-            ip.parent = to.ino;
+            from.setNlink(from.nlink() - 1);
+            to.setNlink(to.nlink() + 1);
+            ip.setParent(to.ino);
         }
     }
 
@@ -219,7 +221,7 @@ final class Rename {
                 throw new FsException(Errno.EINVAL, "cannot move a directory under itself");
             }
             Inode pi = fs.icache.get(p);
-            p = pi.parent;
+            p = pi.parent();
             if (p == 0) {
                 break;
             }

@@ -25,7 +25,7 @@ final class Writeback {
         if (dirty != null) {
             persistRange(ip, dirty[0], dirty[1]);
         }
-        fs.journal.commitUpTo(ip.lastModSeq);
+        fs.journal.commitUpTo(ip.lastModSeq());
     }
 
     /**

@@ -29,7 +29,7 @@ final class XattrOps {
             try {
                 Xattrs x = xattrsLocked(ip);
                 x.set(ip, name, value, flags, fs.journal, fs.alloc);
-                ip.ctimeNs = FsContext.now();
+                ip.setCtimeNs(FsContext.now());
                 fs.store.log(ip);
             } finally {
                 ip.ilock.unlockExclusive();
@@ -73,7 +73,7 @@ final class XattrOps {
             ip.ilock.lockExclusive(); // xattrs and ctime in this transaction
             try {
                 xattrsLocked(ip).remove(ip, name, fs.journal, fs.alloc);
-                ip.ctimeNs = FsContext.now();
+                ip.setCtimeNs(FsContext.now());
                 fs.store.log(ip);
             } finally {
                 ip.ilock.unlockExclusive();
@@ -102,7 +102,7 @@ final class XattrOps {
 
     /** True if the inode has file capabilities. ILOCK held (either mode). */
     boolean hasCapsLocked(Inode ip) {
-        return ip.xattrBlock != 0 && xattrsLocked(ip).has(CAPS_XATTR);
+        return ip.xattrBlock() != 0 && xattrsLocked(ip).has(CAPS_XATTR);
     }
 
     /** Removes the inode's file capabilities, if any. ILOCK exclusive, in a handle. */

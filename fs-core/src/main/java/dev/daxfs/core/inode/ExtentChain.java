@@ -18,7 +18,7 @@ import java.util.TreeMap;
  *
  * <p>Guarded by the owner's ILOCK, like the {@link ExtentMap} it indexes.
  */
-public final class ExtentChain {
+final class ExtentChain {
 
     /** One extent-list block and the first key of its range. */
     static final class Leaf {

@@ -55,7 +55,7 @@ public final class ExtentMap {
         return map.values();
     }
 
-    public long mappedBlocks() {
+    long mappedBlocks() {
         return mapped;
     }
 

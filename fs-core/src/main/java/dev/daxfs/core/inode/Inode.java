@@ -22,7 +22,9 @@ import java.util.concurrent.atomic.AtomicInteger;
  *   <li>{@link #ilock}: the core fields and the extent map; held for a lookup or a transaction
  *       only, never across a data copy, a wait, or a call out of fs-core.</li>
  * </ul>
- * Fields below are read and written under {@code ilock} unless noted.
+ * The core fields are private, read and written through their accessors under {@code ilock}
+ * (or before the inode is published: being created, loaded or made by mkfs); the lifetime flags
+ * ({@link #lastModSeq}, {@link #freed}, {@link #referenced}) are volatile and need no lock.
  */
 public final class Inode {
     /** Lock-state flags for {@link #assertLocked}, as XFS's {@code xfs_assert_ilocked}. */
@@ -38,55 +40,95 @@ public final class Inode {
     public final RwLock mmaplock;
     public final RwLock ilock;
 
-    public int generation;
-    public int mode;
-    public int uid;
-    public int gid;
-    public int nlink;
-    public long size;
-    public long atimeNs;
-    public long mtimeNs;
-    public long ctimeNs;
-    public long crtimeNs;
-    public long rdev;
-    public long xattrBlock;
-    /** The extent-list blocks, when the extents do not fit in the slot. */
-    public final ExtentChain extentChain = new ExtentChain();
+    private int generation;
+    private int mode;
+    private int uid;
+    private int gid;
+    private int nlink;
+    private long size;
+    private long atimeNs;
+    private long mtimeNs;
+    private long ctimeNs;
+    private long crtimeNs;
+    private long rdev;
+    private long xattrBlock;
+    /** The extent-list blocks, when the extents do not fit in the slot (InodeStore's, under ilock). */
+    final ExtentChain extentChain = new ExtentChain();
     public final ExtentMap extents = new ExtentMap();
     /** Inline symlink target (short) — long targets live in the block of extent 0. */
-    public String symlinkTarget;
-    public int symlinkCrc;
+    private String symlinkTarget;
+    private int symlinkCrc;
     /** Parent directory (directories only): the ".." the namespace walks to refuse loops. */
-    public long parent;
+    private long parent;
     /** Blocks charged to this inode beyond data: extent chain and xattr block. */
-    public long metaBlocks;
+    private long metaBlocks;
 
-    /** Directory contents, loaded on first use (directories only; guarded by iolock). */
-    public Object dirState;
-    /** Xattrs, loaded on first use (guarded by ilock). */
-    public Object xattrState;
+    /** Directory contents, loaded on first use (directories only; guarded by iolock). See {@link Cache}. */
+    private Object dirCache;
+    /** Xattrs, loaded on first use (guarded by ilock). See {@link Cache}. */
+    private Object xattrCache;
 
     /**
      * An O_TMPFILE inode (no link yet, not opened O_EXCL) that linkat(2) may give a first name:
      * the kernel's I_LINKABLE. In memory only — after a crash such an inode is an orphan and is
      * freed. Guarded by ilock.
      */
-    public boolean linkable;
+    private boolean linkable;
 
     /** Open file handles; an unlinked inode is freed when the last one goes. */
     public final AtomicInteger openCount = new AtomicInteger();
     /** In-flight direct I/O (inode_dio_begin/end). */
     public final DioCounter dio = new DioCounter();
     /** Sequence of the last transaction that changed this inode (fsync commits up to it). */
-    public volatile long lastModSeq;
+    private volatile long lastModSeq;
     /** Set once the inode is freed; a stale cache reference must not use it. */
-    public volatile boolean freed;
+    private volatile boolean freed;
     /** Mapping entries handed to direct-access clients (own monitor + entry locks). */
     public final MappingIndex mapping;
     /** Geometry leases on this file (own monitor). */
     public final LeaseSet leases = new LeaseSet();
     /** Eviction's clock bit: set on every cache hit, cleared by the clock hand. */
-    public volatile boolean referenced = true;
+    private volatile boolean referenced = true;
+
+    /**
+     * The key of one of the two caches a higher layer keeps on an inode and owns: a directory's
+     * entries ({@code dir.Directory}, guarded by the IOLOCK) and the xattrs ({@code xattr.Xattrs},
+     * guarded by the ILOCK). The key carries the cache's type, so that its owner gets it back
+     * typed ({@link #cached}) while this package, below both owners, knows nothing of them.
+     */
+    public static final class Cache<T> {
+        private final boolean directory;
+        private final Class<T> type;
+
+        private Cache(boolean directory, Class<T> type) {
+            this.directory = directory;
+            this.type = type;
+        }
+
+        /** The key of a directory's entries; made once, by their owner. */
+        public static <T> Cache<T> directory(Class<T> type) {
+            return new Cache<>(true, type);
+        }
+
+        /** The key of an inode's xattrs; made once, by their owner. */
+        public static <T> Cache<T> xattrs(Class<T> type) {
+            return new Cache<>(false, type);
+        }
+    }
+
+    /** The cache under {@code key}, or null if it is not loaded. Caller holds the lock that guards it. */
+    public <T> T cached(Cache<T> key) {
+        return key.type.cast(key.directory ? dirCache : xattrCache);
+    }
+
+    /** Sets (or with null drops) the cache under {@code key}. Caller holds the lock that guards it. */
+    public <T> void cache(Cache<T> key, T value) {
+        if (key.directory) {
+            dirCache = value;
+        } else {
+            xattrCache = value;
+        }
+    }
 
     public Inode(long ino, int mode) {
         this.ino = ino;
@@ -96,6 +138,185 @@ public final class Inode {
         this.mmaplock = new RwLock(LockClass.MMAPLOCK, ino);
         this.ilock = new RwLock(dir ? LockClass.ILOCK_DIR : LockClass.ILOCK_FILE, ino);
         this.mapping = new MappingIndex(ino);
+    }
+
+    // ---- the core fields (guarded by ilock unless the inode is not yet published) -------------
+
+    public int generation() {
+        return generation;
+    }
+
+    public void setGeneration(int generation) {
+        this.generation = generation;
+    }
+
+    /** File type and permission bits ({@link Mode}). */
+    public int mode() {
+        return mode;
+    }
+
+    public void setMode(int mode) {
+        this.mode = mode;
+    }
+
+    public int uid() {
+        return uid;
+    }
+
+    public void setUid(int uid) {
+        this.uid = uid;
+    }
+
+    public int gid() {
+        return gid;
+    }
+
+    public void setGid(int gid) {
+        this.gid = gid;
+    }
+
+    public int nlink() {
+        return nlink;
+    }
+
+    public void setNlink(int nlink) {
+        this.nlink = nlink;
+    }
+
+    public long size() {
+        return size;
+    }
+
+    public void setSize(long size) {
+        this.size = size;
+    }
+
+    public long atimeNs() {
+        return atimeNs;
+    }
+
+    public void setAtimeNs(long atimeNs) {
+        this.atimeNs = atimeNs;
+    }
+
+    public long mtimeNs() {
+        return mtimeNs;
+    }
+
+    public void setMtimeNs(long mtimeNs) {
+        this.mtimeNs = mtimeNs;
+    }
+
+    public long ctimeNs() {
+        return ctimeNs;
+    }
+
+    public void setCtimeNs(long ctimeNs) {
+        this.ctimeNs = ctimeNs;
+    }
+
+    public long crtimeNs() {
+        return crtimeNs;
+    }
+
+    public void setCrtimeNs(long crtimeNs) {
+        this.crtimeNs = crtimeNs;
+    }
+
+    public long rdev() {
+        return rdev;
+    }
+
+    public void setRdev(long rdev) {
+        this.rdev = rdev;
+    }
+
+    /** The xattr block, or 0 when the inode has no xattrs. */
+    public long xattrBlock() {
+        return xattrBlock;
+    }
+
+    public void setXattrBlock(long xattrBlock) {
+        this.xattrBlock = xattrBlock;
+    }
+
+    /** The target of a short symlink kept in the slot; null otherwise. */
+    public String symlinkTarget() {
+        return symlinkTarget;
+    }
+
+    public void setSymlinkTarget(String symlinkTarget) {
+        this.symlinkTarget = symlinkTarget;
+    }
+
+    /** CRC32C of a long symlink's target (in the block of extent 0). */
+    public int symlinkCrc() {
+        return symlinkCrc;
+    }
+
+    public void setSymlinkCrc(int symlinkCrc) {
+        this.symlinkCrc = symlinkCrc;
+    }
+
+    /** Parent directory (directories only). */
+    public long parent() {
+        return parent;
+    }
+
+    public void setParent(long parent) {
+        this.parent = parent;
+    }
+
+    /** Device blocks of the extent list, in list order (none while the extents fit in the slot). Caller holds ilock. */
+    public java.util.List<Long> extentListBlocks() {
+        return extentChain.blocks();
+    }
+
+    /** Blocks charged beyond data: extent-list blocks and the xattr block. */
+    public long metaBlocks() {
+        return metaBlocks;
+    }
+
+    public void setMetaBlocks(long metaBlocks) {
+        this.metaBlocks = metaBlocks;
+    }
+
+    /** An O_TMPFILE inode that linkat(2) may still give a first name (I_LINKABLE). */
+    public boolean linkable() {
+        return linkable;
+    }
+
+    public void setLinkable(boolean linkable) {
+        this.linkable = linkable;
+    }
+
+    // ---- lifetime (volatile: read without locks) ------------------------------------------------
+
+    /** Sequence of the last transaction that changed this inode (fsync commits up to it). */
+    public long lastModSeq() {
+        return lastModSeq;
+    }
+
+    void setLastModSeq(long seq) {
+        this.lastModSeq = seq;
+    }
+
+    /** True once the inode is freed; a stale cache reference must not use it. */
+    public boolean freed() {
+        return freed;
+    }
+
+    public void setFreed(boolean freed) {
+        this.freed = freed;
+    }
+
+    /** Eviction's clock bit: set on every cache hit, cleared by the clock hand. */
+    public boolean referenced() {
+        return referenced;
+    }
+
+    public void setReferenced(boolean referenced) {
+        this.referenced = referenced;
     }
 
     /** True if a data range waits for fsync (written since the last one). */

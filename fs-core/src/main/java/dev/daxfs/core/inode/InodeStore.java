@@ -4,17 +4,13 @@ import dev.daxfs.core.Errno;
 import dev.daxfs.core.FsException;
 import dev.daxfs.core.alloc.BlockAllocator;
 import dev.daxfs.core.alloc.Extent;
-import dev.daxfs.core.format.BlockHeader;
 import dev.daxfs.core.format.Bytes;
+import dev.daxfs.core.format.Defects;
 import dev.daxfs.core.format.Geometry;
-import dev.daxfs.core.format.Magic;
 import dev.daxfs.core.journal.Journal;
 
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.List;
-import java.util.Set;
 
 import static dev.daxfs.core.inode.InodeCodec.*;
 
@@ -33,63 +29,43 @@ public final class InodeStore {
         this.alloc = alloc;
     }
 
-    private int slotOffset(long ino) {
-        return (int) (((ino - 1) % Geometry.INODES_PER_BLOCK) * Geometry.INODE_SIZE);
-    }
-
-    /** Loads and verifies inode {@code ino}; EUCLEAN when its checksum or fields are bad. */
+    /**
+     * Loads and verifies inode {@code ino} through the one decoder of the format
+     * ({@link InodeCodec}, failing at its first defect); EUCLEAN when its checksum or fields are
+     * bad.
+     */
     public Inode load(long ino) {
         if (ino < 1 || ino > geometry.inodeCount()) {
             throw new FsException(Errno.ESTALE, "inode " + ino + " out of range");
         }
-        long blk = geometry.inodeBlock(ino);
-        byte[] img = journal.read(blk);
+        byte[] img = journal.read(geometry.inodeBlock(ino));
         int off = slotOffset(ino);
-        if (!verifySlot(img, off) || Bytes.getLong(img, off + O_INO) != ino) {
-            throw corrupt(ino, "bad magic or CRC");
+        Slot s = readSlot(img, off, ino, geometry, Defects.EUCLEAN);
+        checkFields(s, geometry, Defects.EUCLEAN);
+        if (s.isDir() && s.size() % Geometry.BLOCK_SIZE != 0) {
+            throw corrupt(ino, "directory of " + s.size() + " bytes, not a whole number of blocks");
         }
-        Inode ip = new Inode(ino, Bytes.getInt(img, off + O_MODE));
-        ip.generation = Bytes.getInt(img, off + O_GEN);
-        ip.uid = Bytes.getInt(img, off + O_UID);
-        ip.gid = Bytes.getInt(img, off + O_GID);
-        ip.nlink = Bytes.getInt(img, off + O_NLINK);
-        ip.size = Bytes.getLong(img, off + O_SIZE);
-        ip.atimeNs = Bytes.getLong(img, off + O_ATIME);
-        ip.mtimeNs = Bytes.getLong(img, off + O_MTIME);
-        ip.ctimeNs = Bytes.getLong(img, off + O_CTIME);
-        ip.crtimeNs = Bytes.getLong(img, off + O_CRTIME);
-        ip.rdev = Bytes.getLong(img, off + O_RDEV);
-        ip.xattrBlock = Bytes.getLong(img, off + O_XATTR);
-        ip.symlinkCrc = Bytes.getInt(img, off + O_SYMCRC);
-        ip.metaBlocks = Bytes.getLong(img, off + O_META);
-        ip.parent = Bytes.getLong(img, off + O_PARENT);
-        int flags = Bytes.getInt(img, off + O_FLAGS);
-        int count = Bytes.getInt(img, off + O_NEXT);
-        if (ip.size < 0 || count < 0 || ip.nlink < 0) {
-            throw corrupt(ino, "negative size, link count or extent count");
-        }
-        if (!validType(ip.mode)) {
-            throw corrupt(ino, "invalid file type in mode 0" + Integer.toOctalString(ip.mode));
-        }
-        if (ip.xattrBlock != 0 && (ip.xattrBlock < geometry.dataStart() || ip.xattrBlock >= geometry.totalBlocks() - 1)) {
-            throw corrupt(ino, "xattr block " + ip.xattrBlock + " outside the data area");
-        }
-        if (ip.isDir() && (ip.parent < 1 || ip.parent > geometry.inodeCount() || ip.size % Geometry.BLOCK_SIZE != 0)) {
-            throw corrupt(ino, "directory with parent " + ip.parent + " and size " + ip.size);
-        }
-        if ((flags & FLAG_SYMLINK_INLINE) != 0) {
-            if (!ip.isSymlink() || ip.size < 1 || ip.size > INLINE_BYTES) {
-                throw corrupt(ino, "inline symlink flag with mode 0" + Integer.toOctalString(ip.mode)
-                        + " and size " + ip.size);
-            }
-            int n = (int) Math.min(ip.size, INLINE_BYTES);
-            ip.symlinkTarget = new String(img, off + O_INLINE, n, StandardCharsets.UTF_8);
-        } else if (count <= INLINE_EXTENTS) {
-            for (int i = 0; i < count; i++) {
-                addLoaded(ip, getExtent(img, off + O_INLINE + i * EXTENT_SIZE));
-            }
+        Inode ip = new Inode(ino, s.mode());
+        ip.setGeneration(s.generation());
+        ip.setUid(s.uid());
+        ip.setGid(s.gid());
+        ip.setNlink(s.nlink());
+        ip.setSize(s.size());
+        ip.setAtimeNs(s.atimeNs());
+        ip.setMtimeNs(s.mtimeNs());
+        ip.setCtimeNs(s.ctimeNs());
+        ip.setCrtimeNs(s.crtimeNs());
+        ip.setRdev(s.rdev());
+        ip.setXattrBlock(s.xattrBlock());
+        ip.setSymlinkCrc(s.symlinkCrc());
+        ip.setMetaBlocks(s.metaBlocks());
+        ip.setParent(s.parent());
+        if (s.inlineSymlink()) {
+            ip.setSymlinkTarget(inlineSymlink(img, off, s.size()));
+        } else if (extentsInline(s)) {
+            readInlineExtents(img, off, s, geometry, Defects.EUCLEAN, e -> addLoaded(ip, e));
         } else {
-            loadChain(ip, Bytes.getLong(img, off + O_CHAIN), count);
+            loadChain(ip, s.chainHead(), s.extentCount());
         }
         if (ip.isDir()) {
             // A directory's blocks cover [0, size) exactly, without holes or unwritten extents.
@@ -100,84 +76,48 @@ public final class InodeStore {
                 }
                 fb = e.fileEnd();
             }
-            if (fb != ip.size / Geometry.BLOCK_SIZE) {
-                throw corrupt(ino, "directory of " + ip.size + " bytes maps " + fb + " blocks");
+            if (fb != ip.size() / Geometry.BLOCK_SIZE) {
+                throw corrupt(ino, "directory of " + ip.size() + " bytes maps " + fb + " blocks");
             }
         }
         return ip;
     }
 
-    /**
-     * Reads the extent list: leaves in list order, each holding 1..PER_CHAIN_BLOCK extents, the
-     * extents strictly ascending across the whole list (every leaf's range is keyed by its first
-     * extent, so an out-of-order list would put extents in the wrong leaf when it is next logged).
-     */
-    private void loadChain(Inode ip, long next, int count) {
-        long ino = ip.ino;
-        int seen = 0;
-        long prevFb = -1;
-        Set<Long> visited = new HashSet<>();
-        while (seen < count) {
-            if (next < geometry.dataStart() || next >= geometry.totalBlocks() - 1) {
-                throw corrupt(ino, "extent chain points at block " + next);
+    /** Reads the extent list ({@link InodeCodec#walkChain}), building the leaf index as it goes. */
+    private void loadChain(Inode ip, long head, int count) {
+        long[] leaf = {0};
+        walkChain(ip.ino, head, count, geometry, journal::read, Defects.EUCLEAN, new LeafVisitor() {
+            @Override
+            public void leaf(long block) {
+                leaf[0] = block;
             }
-            if (!visited.add(next) || visited.size() > count) {
-                throw corrupt(ino, "extent chain loops or is longer than " + count + " extents need");
-            }
-            byte[] c = journal.read(next);
-            BlockHeader.verify(c, Magic.EXTENTS, next, "extent list of inode " + ino);
-            if (Bytes.getLong(c, C_OWNER) != ino) {
-                throw corrupt(ino, "extent block " + next + " belongs to inode " + Bytes.getLong(c, C_OWNER));
-            }
-            int n = Bytes.getInt(c, C_COUNT);
-            if (n <= 0 || n > PER_CHAIN_BLOCK || seen + n > count) {
-                throw corrupt(ino, "extent block " + next + " count " + n);
-            }
-            for (int i = 0; i < n; i++) {
-                FileExtent e = getExtent(c, C_FIRST + i * EXTENT_SIZE);
-                if (e.fileBlock() <= prevFb) {
-                    throw corrupt(ino, "extent list out of order at file block " + e.fileBlock());
-                }
-                prevFb = e.fileBlock();
-                if (i == 0) {
-                    ip.extentChain.add(ip.extentChain.isEmpty() ? Long.MIN_VALUE : e.fileBlock(), next);
+
+            @Override
+            public void extent(FileExtent e) {
+                if (leaf[0] != 0) { // the leaf's first extent keys its range
+                    ip.extentChain.add(ip.extentChain.isEmpty() ? Long.MIN_VALUE : e.fileBlock(), leaf[0]);
+                    leaf[0] = 0;
                 }
                 addLoaded(ip, e);
             }
-            seen += n;
-            next = Bytes.getLong(c, C_NEXT);
-        }
+        });
     }
 
-    private static boolean validType(int mode) {
-        int t = mode & dev.daxfs.core.Mode.S_IFMT;
-        return t == dev.daxfs.core.Mode.S_IFREG || t == dev.daxfs.core.Mode.S_IFDIR || t == dev.daxfs.core.Mode.S_IFLNK
-                || t == dev.daxfs.core.Mode.S_IFIFO || t == dev.daxfs.core.Mode.S_IFCHR
-                || t == dev.daxfs.core.Mode.S_IFBLK || t == dev.daxfs.core.Mode.S_IFSOCK;
-    }
-
-    /** Largest file block an extent may map: keeps every sum on file and device blocks far from overflow. */
-    private static final long MAX_FILE_BLOCK = 1L << 50;
-
+    /** Adds a decoded (sound) extent; one that overlaps an earlier one is corrupt. */
     private void addLoaded(Inode ip, FileExtent e) {
-        if (e.len() <= 0 || e.devBlock() < geometry.dataStart() || e.devBlock() >= geometry.totalBlocks() - 1
-                || e.devBlock() + e.len() > geometry.totalBlocks() - 1
-                || e.fileBlock() < 0 || e.fileBlock() >= MAX_FILE_BLOCK
-                || ip.extents.find(e.fileBlock()) != null || ip.extents.nextMapped(e.fileBlock()) < e.fileEnd()) {
+        if (ip.extents.find(e.fileBlock()) != null || ip.extents.nextMapped(e.fileBlock()) < e.fileEnd()) {
             throw corrupt(ip.ino, "bad extent " + e);
         }
         ip.extents.putRaw(e);
     }
 
     private FsException corrupt(long ino, String why) {
-        return new FsException(Errno.EUCLEAN, String.format("inode %d (offset 0x%x): %s", ino,
-                geometry.inodeOffset(ino), why));
+        return new FsException(Errno.EUCLEAN, geometry.describeInode(ino) + ": " + why);
     }
 
     /** Generation left in a free slot by the previous owner, so reuse gets a new one. */
     public int previousGeneration(long ino) {
-        byte[] img = journal.read(geometry.inodeBlock(ino));
-        return Bytes.getInt(img, slotOffset(ino) + O_GEN);
+        return generation(journal.read(geometry.inodeBlock(ino)), slotOffset(ino));
     }
 
     /**
@@ -185,8 +125,8 @@ public final class InodeStore {
      * journal handle and the inode's ILOCK exclusive.
      */
     public void log(Inode ip) {
-        ip.lastModSeq = journal.runningSeq();
-        boolean inlineSym = ip.isSymlink() && ip.symlinkTarget != null;
+        ip.setLastModSeq(journal.runningSeq());
+        boolean inlineSym = ip.isSymlink() && ip.symlinkTarget() != null;
         int count = inlineSym ? 0 : ip.extents.count();
         // The extent list first: it may allocate or free blocks, and the slot records metaBlocks.
         if (count <= INLINE_EXTENTS) {
@@ -202,7 +142,7 @@ public final class InodeStore {
         Bytes.putInt(img, off + O_FLAGS, inlineSym ? FLAG_SYMLINK_INLINE : 0);
         Bytes.putInt(img, off + O_NEXT, count);
         if (inlineSym) {
-            putInlineSymlink(img, off, ip.symlinkTarget);
+            putInlineSymlink(img, off, ip.symlinkTarget());
         } else if (count <= INLINE_EXTENTS) {
             int i = 0;
             for (FileExtent e : ip.extents.all()) {
@@ -251,7 +191,7 @@ public final class InodeStore {
                 // pointer changes too; an empty first leaf hands MIN_VALUE to its successor.
                 chain.unlink(l);
                 alloc.free(l.block, 1);
-                ip.metaBlocks--;
+                ip.setMetaBlocks(ip.metaBlocks() - 1);
                 if (pred != null) {
                     write.add(pred);
                 }
@@ -289,7 +229,7 @@ public final class InodeStore {
 
     private long allocLeaf(Inode ip, long goal) {
         List<Extent> got = alloc.allocate(goal, 1);
-        ip.metaBlocks++;
+        ip.setMetaBlocks(ip.metaBlocks() + 1);
         return got.get(0).start();
     }
 
@@ -306,7 +246,7 @@ public final class InodeStore {
     private void freeChain(Inode ip) {
         for (long b : ip.extentChain.blocks()) {
             alloc.free(b, 1);
-            ip.metaBlocks--;
+            ip.setMetaBlocks(ip.metaBlocks() - 1);
         }
         ip.extentChain.clear();
     }
@@ -315,9 +255,7 @@ public final class InodeStore {
     public void clear(Inode ip) {
         freeChain(ip);
         byte[] img = journal.modify(geometry.inodeBlock(ip.ino));
-        int off = slotOffset(ip.ino);
-        java.util.Arrays.fill(img, off, off + Geometry.INODE_SIZE, (byte) 0);
-        Bytes.putInt(img, off + O_GEN, ip.generation);
-        ip.lastModSeq = journal.runningSeq();
+        clearSlot(img, slotOffset(ip.ino), ip.generation());
+        ip.setLastModSeq(journal.runningSeq());
     }
 }

@@ -5,6 +5,7 @@ import dev.daxfs.core.FsException;
 import dev.daxfs.core.alloc.BlockAllocator;
 import dev.daxfs.core.format.BlockHeader;
 import dev.daxfs.core.format.Bytes;
+import dev.daxfs.core.format.Defects;
 import dev.daxfs.core.format.Geometry;
 import dev.daxfs.core.format.Magic;
 import dev.daxfs.core.inode.Inode;
@@ -24,51 +25,75 @@ import java.util.Map;
  * <p>Guarded by the inode's ILOCK.
  */
 public final class Xattrs {
-    public static final int H_OWNER = 16, H_COUNT = 24, H_FIRST = 32;
-    public static final int CAPACITY = Geometry.BLOCK_SIZE - H_FIRST;
-    public static final int NAME_MAX = 255;
+    private static final int H_OWNER = 16, H_COUNT = 24, H_FIRST = 32;
+    private static final int CAPACITY = Geometry.BLOCK_SIZE - H_FIRST;
+    private static final int NAME_MAX = 255;
+
+    /** Where an inode keeps its loaded xattrs. */
+    public static final Inode.Cache<Xattrs> CACHE = Inode.Cache.xattrs(Xattrs.class);
 
     private final LinkedHashMap<String, byte[]> map = new LinkedHashMap<>();
 
     /** The inode's xattrs, loaded (and verified) on first use. Caller holds ILOCK. */
     public static Xattrs of(Inode ip, Journal journal) {
-        if (ip.xattrState != null) {
-            if (ip.xattrBlock != 0) {
-                journal.checkMedia(ip.xattrBlock); // poison since it was loaded: EIO, never stale data
+        Xattrs cached = ip.cached(CACHE);
+        if (cached != null) {
+            if (ip.xattrBlock() != 0) {
+                journal.checkMedia(ip.xattrBlock()); // poison since it was loaded: EIO, never stale data
             }
-            return (Xattrs) ip.xattrState;
+            return cached;
         }
         Xattrs x = new Xattrs();
-        if (ip.xattrBlock != 0) {
-            byte[] img = journal.read(ip.xattrBlock);
-            try {
-                BlockHeader.verify(img, Magic.XATTR, ip.xattrBlock, "xattr block of inode " + ip.ino);
-            } catch (FsException e) {
-                throw new FsException(Errno.EUCLEAN, e.getMessage());
-            }
-            if (Bytes.getLong(img, H_OWNER) != ip.ino) {
-                throw new FsException(Errno.EUCLEAN, "xattr block " + ip.xattrBlock + " not owned by inode " + ip.ino);
-            }
-            int count = Bytes.getShort(img, H_COUNT);
-            int p = H_FIRST;
-            for (int i = 0; i < count; i++) {
-                if (p + 3 > Geometry.BLOCK_SIZE) {
-                    throw new FsException(Errno.EUCLEAN, "xattr block " + ip.xattrBlock + ": entry past end");
-                }
-                int nl = img[p] & 0xff;
-                int vl = Bytes.getShort(img, p + 1);
-                if (nl == 0 || p + 3 + nl + vl > Geometry.BLOCK_SIZE) {
-                    throw new FsException(Errno.EUCLEAN, "xattr block " + ip.xattrBlock + ": entry past end");
-                }
-                String name = new String(img, p + 3, nl, StandardCharsets.UTF_8);
-                byte[] v = new byte[vl];
-                System.arraycopy(img, p + 3 + nl, v, 0, vl);
-                x.map.put(name, v);
-                p += 3 + nl + vl;
-            }
+        if (ip.xattrBlock() != 0) {
+            decode(journal.read(ip.xattrBlock()), ip.xattrBlock(), ip.ino, Defects.EUCLEAN, x.map::put);
         }
-        ip.xattrState = x;
+        ip.cache(CACHE, x);
         return x;
+    }
+
+    /** What {@link #decode} hands its caller: each attribute, in on-media order. */
+    public interface EntryVisitor {
+        void entry(String name, byte[] value);
+    }
+
+    /**
+     * The one decoder of an xattr block (the filesystem's and fsck's): verifies the header and
+     * that block {@code block} belongs to inode {@code ino}, then hands {@code visitor} each
+     * attribute in order. The first structural defect (header, owner, an entry past the end of the
+     * block or with a bad name or value length) is reported to {@code defects} and ends the
+     * decode. Whether the names are unique is the caller's to judge.
+     *
+     * @return the number of entries the header records, or -1 if a defect ended the decode
+     */
+    public static int decode(byte[] img, long block, long ino, Defects defects, EntryVisitor visitor) {
+        if (!BlockHeader.verify(img, Magic.XATTR, block, "xattr block of inode " + ino, defects)) {
+            return -1;
+        }
+        String who = "xattr block " + Geometry.describeBlock(block) + " of inode " + ino;
+        long owner = Bytes.getLong(img, H_OWNER);
+        if (owner != ino) {
+            defects.report(who + ": belongs to inode " + owner);
+            return -1;
+        }
+        int count = Bytes.getShort(img, H_COUNT);
+        int p = H_FIRST;
+        for (int i = 0; i < count; i++) {
+            if (p + 3 > Geometry.BLOCK_SIZE) {
+                defects.report(who + ": entry " + i + " starts past the end of the block");
+                return -1;
+            }
+            int nl = img[p] & 0xff;
+            int vl = Bytes.getShort(img, p + 1);
+            if (nl == 0 || p + 3 + nl + vl > Geometry.BLOCK_SIZE) {
+                defects.report(who + ": entry " + i + " at byte " + p + " has a bad name or value length");
+                return -1;
+            }
+            byte[] v = new byte[vl];
+            System.arraycopy(img, p + 3 + nl, v, 0, vl);
+            visitor.entry(new String(img, p + 3, nl, StandardCharsets.UTF_8), v);
+            p += 3 + nl + vl;
+        }
+        return count;
     }
 
     public boolean has(String name) {
@@ -119,9 +144,9 @@ public final class Xattrs {
         if (usedWith(name, value) > CAPACITY) {
             throw new FsException(Errno.ENOSPC, "xattrs of inode " + ip.ino + " do not fit one block");
         }
-        if (ip.xattrBlock == 0) {
-            ip.xattrBlock = alloc.allocate(0, 1).get(0).start();
-            ip.metaBlocks++;
+        if (ip.xattrBlock() == 0) {
+            ip.setXattrBlock(alloc.allocate(0, 1).get(0).start());
+            ip.setMetaBlocks(ip.metaBlocks() + 1);
         }
         map.put(name, value.clone());
         write(ip, journal);
@@ -133,9 +158,9 @@ public final class Xattrs {
             throw new FsException(Errno.ENODATA, name);
         }
         if (map.isEmpty()) {
-            alloc.free(ip.xattrBlock, 1);
-            ip.xattrBlock = 0;
-            ip.metaBlocks--;
+            alloc.free(ip.xattrBlock(), 1);
+            ip.setXattrBlock(0);
+            ip.setMetaBlocks(ip.metaBlocks() - 1);
             return;
         }
         write(ip, journal);
@@ -143,16 +168,16 @@ public final class Xattrs {
 
     /** Frees the block (inode being freed). */
     public static void drop(Inode ip, BlockAllocator alloc) {
-        if (ip.xattrBlock != 0) {
-            alloc.free(ip.xattrBlock, 1);
-            ip.xattrBlock = 0;
+        if (ip.xattrBlock() != 0) {
+            alloc.free(ip.xattrBlock(), 1);
+            ip.setXattrBlock(0);
         }
-        ip.xattrState = null;
+        ip.cache(CACHE, null);
     }
 
     private void write(Inode ip, Journal journal) {
-        byte[] img = journal.create(ip.xattrBlock);
-        BlockHeader.init(img, Magic.XATTR, ip.xattrBlock);
+        byte[] img = journal.create(ip.xattrBlock());
+        BlockHeader.init(img, Magic.XATTR, ip.xattrBlock());
         Bytes.putLong(img, H_OWNER, ip.ino);
         Bytes.putShort(img, H_COUNT, map.size());
         int p = H_FIRST;

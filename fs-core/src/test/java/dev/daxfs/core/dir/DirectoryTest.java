@@ -100,7 +100,7 @@ class DirectoryTest {
     private Directory loadFrom(PmemDevice d, long ino) {
         Journal j = MetaFixture.recoveredJournal(d, geometry);
         Inode fresh = new Inode(ino, Mode.S_IFDIR | 0755);
-        fresh.size = dirInode.size;
+        fresh.setSize(dirInode.size());
         for (FileExtent e : dirInode.extents.all()) {
             fresh.extents.insert(e);
         }
@@ -330,7 +330,7 @@ class DirectoryTest {
 
         List<Long> blocks = dir.devBlocks();
         assertEquals(4, new HashSet<>(blocks).size());
-        assertEquals(4L * BS, dirInode.size);
+        assertEquals(4L * BS, dirInode.size());
         assertEquals(freeBefore - 4, alloc.allocatableBlocks(), "the directory allocated other than its blocks");
         for (int fb = 0; fb < blocks.size(); fb++) {
             long b = blocks.get(fb);
@@ -504,13 +504,13 @@ class DirectoryTest {
         FsException crc = assertThrows(FsException.class, () -> loadFrom(corrupt, DIR_INO));
         assertEquals(Errno.EUCLEAN, crc.errno());
 
-        long size = dirInode.size;
-        dirInode.size = size + BS; // one block more than the extents map: a hole
+        long size = dirInode.size();
+        dirInode.setSize(size + BS); // one block more than the extents map: a hole
         try {
             FsException hole = assertThrows(FsException.class, () -> loadFrom(dev.copy("hole"), DIR_INO));
             assertEquals(Errno.EUCLEAN, hole.errno());
         } finally {
-            dirInode.size = size;
+            dirInode.setSize(size);
         }
         assertEquals(200, loadFrom(dev.copy("intact"), DIR_INO).size(), "the control load failed");
     }

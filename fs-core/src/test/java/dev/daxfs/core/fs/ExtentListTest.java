@@ -48,7 +48,7 @@ class ExtentListTest {
                 for (int b : even) {
                     assertEquals(BS, f.fs.write(file, (long) b * BS, buf.addr, BS));
                 }
-                int leaves = f.inode(ino).extentChain.size();
+                int leaves = f.inode(ino).extentListBlocks().size();
                 assertEquals(3000, f.extents(ino).size(), "holes keep the writes apart");
                 assertTrue(leaves >= 3000 / 169, "leaves: " + leaves);
                 f.fs.sync();
@@ -204,7 +204,7 @@ class ExtentListTest {
         var ip = ((DaxFileSystem) fs).ctxForTests().icache.get(ino);
         ip.ilock.lockShared(); // chain snapshot
         try {
-            return ip.extentChain.blocks().get(0);
+            return ip.extentListBlocks().get(0);
         } finally {
             ip.ilock.unlockShared();
         }
@@ -215,8 +215,8 @@ class ExtentListTest {
         var ip = ctx.icache.get(ino);
         ip.ilock.lockShared(); // chain snapshot
         try {
-            assertTrue(ip.extents.count() <= 5 || ip.extentChain.size() > 0, "extents beyond the slot with no list");
-            return ip.extentChain.size();
+            assertTrue(ip.extents.count() <= 5 || ip.extentListBlocks().size() > 0, "extents beyond the slot with no list");
+            return ip.extentListBlocks().size();
         } finally {
             ip.ilock.unlockShared();
         }
