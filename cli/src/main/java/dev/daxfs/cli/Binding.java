@@ -7,10 +7,8 @@ import java.util.Locale;
  * <ul>
  * <li>{@code kernel}: daxfs's own implementation of the FUSE protocol over {@code /dev/fuse}
  *     (fuse-adapter's {@code dev.daxfs.fuse.kernel}): inode-based, 1 MiB requests, no libfuse.
- *     The default for a daemon running as root; it mounts with mount(2), so as root only so
- *     far.</li>
- * <li>{@code libfuse2}: jnr-fuse over libfuse 2's path-based API, the fallback (and the default
- *     for a daemon that is not root, which libfuse mounts through fusermount); its limits are
+ *     The default. As root it mounts with mount(2), as anyone else through fusermount.</li>
+ * <li>{@code libfuse2}: jnr-fuse over libfuse 2's path-based API, the fallback; its limits are
  *     listed in the README.</li>
  * </ul>
  */
@@ -18,13 +16,9 @@ enum Binding {
     LIBFUSE2,
     KERNEL;
 
-    /** The kernel binding as root (it mounts with mount(2)), libfuse 2 otherwise. */
-    static Binding defaultFor(long uid) {
-        return uid == 0 ? KERNEL : LIBFUSE2;
-    }
-
+    /** The kernel binding, for root (mount(2)) and for anyone else (fusermount) alike. */
     static Binding defaultForThisProcess() {
-        return defaultFor(new com.sun.security.auth.module.UnixSystem().getUid());
+        return KERNEL;
     }
 
     static Binding parse(String s) {

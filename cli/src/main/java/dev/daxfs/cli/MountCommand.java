@@ -49,7 +49,7 @@ final class MountCommand implements Callable<Integer> {
             description = {"Mount options. daxfs: ro, sync (every write durable before it returns), "
                     + "inode_cache=N (inodes kept in memory), threads=N (FUSE worker threads, default "
                     + DaxFuse.DEFAULT_THREADS + "), binding=kernel|libfuse2 (how the daemon speaks FUSE; "
-                    + "default kernel as root, libfuse2 otherwise). Passed to FUSE: allow_other, direct_io "
+                    + "default kernel). Passed to FUSE: allow_other, direct_io "
                     + "(no kernel page cache), the generic mount flags (nosuid, nodev, noexec, noatime...), "
                     + "and with binding=libfuse2 any other libfuse option."})
     List<String> options = new ArrayList<>();
@@ -103,8 +103,7 @@ final class MountCommand implements Callable<Integer> {
                     + " (chmod go-w / chown it, or --force)");
         }
         Path realMnt = checkMountPoint(mnt);
-        Preflight.checkDevFuse();
-        Preflight.checkLibFuse();
+        Preflight.check(opts.binding());
 
         if (foreground) {
             Main.daemonMode = true;

@@ -22,14 +22,37 @@ final class Preflight {
     private Preflight() {
     }
 
+    /**
+     * What the binding needs: /dev/fuse open to the user either way (the kernel binding opens it
+     * as root; without root the setuid fusermount opens it, but with the user's rights), plus
+     * libfuse.so.2 for libfuse 2 and fusermount for the kernel binding without root.
+     */
+    static void check(Binding binding) {
+        checkDevFuse();
+        if (binding == Binding.LIBFUSE2) {
+            checkLibFuse();
+        } else if (RuntimeFiles.euid() != 0) {
+            checkFusermount();
+        }
+    }
+
+    static void checkFusermount() {
+        for (String dir : System.getenv().getOrDefault("PATH", "/usr/bin:/bin").split(":")) {
+            if (!dir.isEmpty() && Files.isExecutable(Path.of(dir, "fusermount"))) {
+                return;
+            }
+        }
+        throw CliException.usage("fusermount not found on PATH (a mount without root needs it): apt-get install fuse");
+    }
+
     static void checkDevFuse() {
         Path dev = Path.of(System.getProperty("daxfs.devFuse", "/dev/fuse"));
         if (!Files.exists(dev)) {
             throw CliException.usage(dev + " not found: load the fuse module (modprobe fuse)");
         }
         if (!Files.isReadable(dev) || !Files.isWritable(dev)) {
-            // libfuse 2 opens it itself before it would fall back to fusermount, and then says
-            // only "fuse_setup failed"
+            // fusermount opens it with the user's rights (and libfuse 2 opens it itself first);
+            // either would fail with a message that does not say why
             String mode;
             try {
                 mode = String.format("mode %04o, owner uid %d", (Integer) Files.getAttribute(dev, "unix:mode") & 07777,

@@ -304,7 +304,7 @@ public final class MountedDaxfs implements AutoCloseable {
         }
     }
 
-    static void deleteTree(Path root) {
+    public static void deleteTree(Path root) {
         if (!Files.exists(root)) {
             return;
         }

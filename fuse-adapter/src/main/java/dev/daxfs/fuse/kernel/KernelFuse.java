@@ -40,12 +40,30 @@ public final class KernelFuse {
         if (!served.compareAndSet(false, true)) {
             throw new IllegalStateException("a KernelFuse serves one mount");
         }
-        DevFuse master = DevFuse.open();
+        int uid = LibC.C.getuid();
         List<DevFuse> fds = new ArrayList<>();
-        fds.add(master);
+        DevFuse master;
+        String how;
+        if (uid == 0) {
+            // As root: open /dev/fuse and mount(2) it ourselves.
+            master = DevFuse.open();
+            fds.add(master);
+            try {
+                KernelMount.Spec spec = KernelMount.spec(master.fd, options, uid, LibC.C.getgid());
+                KernelMount.mount(mountPoint, spec);
+                how = "mount(2), flags " + Long.toHexString(spec.flags()) + ", " + spec.data();
+            } catch (IOException | RuntimeException e) {
+                master.close();
+                throw e;
+            }
+        } else {
+            // As anyone else: the setuid fusermount mounts and passes the descriptor back.
+            String opts = KernelMount.fusermountOptions(options);
+            master = new DevFuse(Fusermount.mount(mountPoint, opts));
+            fds.add(master);
+            how = "fusermount -o " + opts;
+        }
         try {
-            KernelMount.Spec spec = KernelMount.spec(master.fd, options, LibC.C.getuid(), LibC.C.getgid());
-            KernelMount.mount(mountPoint, spec);
             String device = MountInfo.deviceOf(mountPoint);
             try {
                 // A descriptor can be cloned only once it belongs to a connection: after mount(2).
@@ -56,8 +74,7 @@ public final class KernelFuse {
                 KernelMount.detach(mountPoint);
                 throw e;
             }
-            LOG.info("mounted {} (flags {}, {}) with the kernel binding, {} workers", mountPoint,
-                    Long.toHexString(spec.flags()), spec.data(), threads);
+            LOG.info("mounted {} ({}) with the kernel binding, {} workers", mountPoint, how, threads);
             Notifier notifier = new Notifier(master);
             notifier.start();
             conn.vfs.setKernelCaches(notifier);

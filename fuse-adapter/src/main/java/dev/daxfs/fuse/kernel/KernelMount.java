@@ -85,6 +85,24 @@ final class KernelMount {
         return new Spec(flags, data, allowOther);
     }
 
+    /**
+     * The {@code -o} of {@code fusermount} for {@code options} (validated as {@link #spec} does):
+     * the mount flags by name and the FUSE options fusermount passes on; fusermount adds
+     * {@code fd}, {@code rootmode}, {@code user_id} and {@code group_id}, and for a user who is
+     * not root forces nosuid and nodev itself.
+     */
+    static String fusermountOptions(List<String> options) {
+        spec(0, options, 0, 0); // the same options are accepted, the same ones refused
+        StringBuilder sb = new StringBuilder("fsname=daxfs,subtype=daxfs,default_permissions");
+        for (String o : options) {
+            switch (o) {
+                case "direct_io", "default_permissions", "hard_remove", "use_ino", "big_writes" -> { }
+                default -> sb.append(',').append(o);
+            }
+        }
+        return sb.toString();
+    }
+
     /** Mounts {@code fd}'s connection on {@code mountPoint} as {@code fuse.daxfs}. */
     static void mount(Path mountPoint, Spec spec) throws IOException {
         if (!Files.isDirectory(mountPoint, LinkOption.NOFOLLOW_LINKS)) {
@@ -94,14 +112,30 @@ final class KernelMount {
             int e = LibC.errno();
             if (e == 1) { // EPERM
                 throw new IOException("mount(2) of " + mountPoint + " refused: " + LibC.describe(e)
-                        + "; the kernel binding mounts as root only so far (use -o binding=libfuse2)");
+                        + " (mount(2) needs root)");
             }
             throw new IOException("mount(2) of " + mountPoint + ": " + LibC.describe(e));
         }
     }
 
-    /** Detaches the mount (umount2 MNT_DETACH); 0 or an errno. */
+    /** Detaches the mount (umount2 MNT_DETACH, or fusermount -u -z when not root); 0 or an errno. */
     static int detach(Path mountPoint) {
-        return LibC.C.umount2(mountPoint.toString(), LibC.MNT_DETACH) == 0 ? 0 : LibC.errno();
+        if (LibC.C.umount2(mountPoint.toString(), LibC.MNT_DETACH) == 0) {
+            return 0;
+        }
+        int e = LibC.errno();
+        if (e != 1) { // EPERM: not root
+            return e;
+        }
+        try {
+            Process p = new ProcessBuilder("fusermount", "-u", "-z", mountPoint.toString())
+                    .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+            return p.waitFor() == 0 ? 0 : e;
+        } catch (IOException ex) {
+            return e;
+        } catch (InterruptedException ex) {
+            Thread.currentThread().interrupt();
+            return e;
+        }
     }
 }

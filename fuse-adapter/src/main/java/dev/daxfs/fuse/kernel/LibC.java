@@ -1,6 +1,7 @@
 package dev.daxfs.fuse.kernel;
 
 import jnr.ffi.LibraryLoader;
+import jnr.ffi.Pointer;
 import jnr.ffi.Runtime;
 import jnr.ffi.annotations.SaveError;
 
@@ -37,6 +38,14 @@ final class LibC {
         int getuid();
 
         int getgid();
+
+        int socketpair(int domain, int type, int protocol, int[] sv);
+
+        int posix_spawnp(Pointer pid, String file, Pointer fileActions, Pointer attr, Pointer argv, Pointer envp);
+
+        int waitpid(int pid, Pointer status, int options);
+
+        long recvmsg(int fd, Pointer msg, int flags);
     }
 
     static final Api C = LibraryLoader.create(Api.class).failImmediately().load("c");
