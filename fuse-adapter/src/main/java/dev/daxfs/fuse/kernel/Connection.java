@@ -39,6 +39,10 @@ final class Connection {
     volatile boolean initialized;
     volatile int kernelMinor;
     volatile long flags;
+    /** The largest READ and WRITE the kernel sent (logged at the end: shows what INIT bought). */
+    volatile int largestRead;
+    volatile int largestWrite;
+
     /** Set by DESTROY: the kernel is done with this connection. */
     volatile boolean destroyed;
 

@@ -125,6 +125,9 @@ final class FileRequests {
         if (off < 0 || size < 0) {
             throw new FsException(Errno.EINVAL, "read at " + off + " of " + size);
         }
+        if (size > c.largestRead) {
+            c.largestRead = size; // racy max: for the log only
+        }
         int n = c.vfs.read(of, off, rp.body, size);
         rp.ok(n);
     }
@@ -138,6 +141,9 @@ final class FileRequests {
         long data = rq.address(40, size); // Malformed if the data is not all there
         if (off < 0) {
             throw new FsException(Errno.EINVAL, "write at " + off);
+        }
+        if (size > c.largestWrite) {
+            c.largestWrite = size; // racy max: for the log only
         }
         c.removePrivs(of.ino(), rq, true);
         int n = c.vfs.write(of, off, data, size);
