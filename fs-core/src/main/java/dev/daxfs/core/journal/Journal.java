@@ -113,104 +113,17 @@ public final class Journal {
         dev.persist(off, 2L * Geometry.BLOCK_SIZE);
     }
 
-    /** Reads the journal header; returns {tail, tailSeq}. Never writes. */
-    private long[] readHeader() {
-        byte[] h = readDevice(geometry.journalStart());
-        long live = Bytes.getLong(h, JournalFormat.H_LIVE);
-        Bytes.putLong(h, JournalFormat.H_LIVE, 0); // outside the CRC: it changes by atomic store
-        try {
-            BlockHeader.verify(h, Magic.JOURNAL_HEADER, geometry.journalStart(), "journal header");
-        } catch (CorruptImageException e) {
-            throw new CorruptImageException(dev.name() + ": " + e.getMessage());
-        }
-        long t = Bytes.getLong(h, JournalFormat.H_TAIL);
-        long s = Bytes.getLong(h, JournalFormat.H_TAILSEQ);
-        if (live != 0) {
-            t = live & ((1L << JournalFormat.LIVE_TAIL_BITS) - 1);
-            s = live >>> JournalFormat.LIVE_TAIL_BITS;
-        }
-        if (t < 0 || t >= ringSize || s < 1) {
-            throw new CorruptImageException(dev.name() + ": journal header at offset 0x"
-                    + Long.toHexString(Geometry.offset(geometry.journalStart())) + ": tail " + t + " out of range");
-        }
-        return new long[]{t, s};
-    }
-
     /** Result of scanning the log: the committed transactions in order. */
     public record ReplayPlan(long tail, long tailSeq, long endIndex, long nextSeq,
                              List<Map.Entry<Long, byte[]>> writes, int transactions) {
     }
 
-    /** Finds every complete transaction from the tail on. Validates only; never writes. */
+    /**
+     * Finds every complete transaction from the tail on. Validates only; never writes (the walk
+     * itself is {@link LogScanner}'s).
+     */
     public ReplayPlan scan() {
-        long[] hdr = readHeader();
-        long pos = hdr[0], seq = hdr[1];
-        List<Map.Entry<Long, byte[]>> writes = new ArrayList<>();
-        int txs = 0;
-        long consumed = 0; // ring blocks walked: a hostile ring must not make the scan go round forever
-        outer:
-        while (true) {
-            long p = pos;
-            long walked = 0;
-            List<Map.Entry<Long, byte[]>> txWrites = new ArrayList<>();
-            CRC32C crc = new CRC32C();
-            while (true) {
-                if (consumed + walked >= ringSize) {
-                    break outer;
-                }
-                byte[] d = readRing(p);
-                if (!validRecord(d, Magic.JOURNAL_DESC, ringStart + p) || Bytes.getLong(d, JournalFormat.D_SEQ) != seq) {
-                    break outer;
-                }
-                int count = Bytes.getInt(d, JournalFormat.D_COUNT);
-                if (count < 0 || count > JournalFormat.MAX_PER_DESC) {
-                    break outer;
-                }
-                p = next(p);
-                walked += 1 + count;
-                if (consumed + walked >= ringSize) {
-                    break outer;
-                }
-                for (int i = 0; i < count; i++) {
-                    long home = Bytes.getLong(d, JournalFormat.D_HOMES + 8 * i);
-                    if (home <= geometry.journalStart() + geometry.journalBlocks() - 1 || home >= geometry.totalBlocks() - 1) {
-                        throw new CorruptImageException(dev.name() + ": journal record at ring index " + p
-                                + " names home block " + home + " outside the metadata area");
-                    }
-                    byte[] img = readRing(p);
-                    crc.update(img, 0, img.length);
-                    txWrites.add(Map.entry(home, img));
-                    p = next(p);
-                }
-                if (Bytes.getInt(d, JournalFormat.D_LAST) == 1) {
-                    break;
-                }
-            }
-            byte[] c = readRing(p);
-            if (!validRecord(c, Magic.JOURNAL_COMMIT, ringStart + p) || Bytes.getLong(c, JournalFormat.C_SEQ) != seq
-                    || Bytes.getInt(c, JournalFormat.C_TOTAL) != txWrites.size()
-                    || Bytes.getInt(c, JournalFormat.C_DATACRC) != (int) crc.getValue()) {
-                break; // torn or never committed: discard
-            }
-            writes.addAll(txWrites);
-            txs++;
-            seq++;
-            pos = next(p);
-            consumed += walked + 1;
-        }
-        return new ReplayPlan(hdr[0], hdr[1], pos, seq, writes, txs);
-    }
-
-    private static boolean validRecord(byte[] b, int magic, long self) {
-        if (BlockHeader.magic(b) != magic) {
-            return false;
-        }
-        try {
-            BlockHeader.verify(b, magic, self, "journal");
-            return true;
-        } catch (CorruptImageException e) {
-            return false;
-        }
+        return new LogScanner(dev.name(), geometry, ringStart, ringSize, this::readDevice).scan();
     }
 
     /**
