@@ -1,6 +1,15 @@
 /**
  * The FUSE adapter: how a daxfs mount turns kernel requests into fs-core calls.
  *
+ * <h2>Two bindings</h2>
+ * The default, {@link dev.daxfs.fuse.kernel}, speaks the kernel's FUSE protocol over
+ * {@code /dev/fuse} itself, in inode terms (its package documentation teaches the protocol). This
+ * package holds the fallback, {@code -o binding=libfuse2} — {@link dev.daxfs.fuse.DaxFuse} over
+ * libfuse 2's path-based API through jnr-fuse, described below — and what both bindings share:
+ * {@link dev.daxfs.fuse.Privileges} (what the caller's credentials decide), {@link
+ * dev.daxfs.fuse.Times}, {@link dev.daxfs.fuse.HandleTable}, {@link dev.daxfs.fuse.Errnos},
+ * {@link dev.daxfs.fuse.Callers}.
+ *
  * <h2>Two models of a filesystem</h2>
  * The kernel's VFS, and fs-core's {@link dev.daxfs.core.Vfs}, think in <em>inodes</em>: a
  * directory entry is a name inside a parent inode, an open file is a reference to an inode. libfuse's
