@@ -102,6 +102,7 @@ final class XattrOps {
 
     /** True if the inode has file capabilities. ILOCK held (either mode). */
     boolean hasCapsLocked(Inode ip) {
+        ip.assertLocked(Inode.ILOCK_SHARED); // either mode
         return ip.xattrBlock() != 0 && xattrsLocked(ip).has(CAPS_XATTR);
     }
 
