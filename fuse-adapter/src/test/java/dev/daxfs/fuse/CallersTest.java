@@ -23,8 +23,11 @@ class CallersTest {
         try {
             int pid = (int) p.pid();
             long deadline = System.nanoTime() + 10_000_000_000L;
-            while (!"65534".equals(uidOf(pid))) { // setpriv changes its uid, then execs sleep
-                assertTrue(System.nanoTime() < deadline, "setpriv never became uid 65534");
+            // Wait until setpriv has exec'd sleep, not just changed its uid: between its setresuid
+            // and the exec, setpriv may still hold capabilities (it keeps them to drop them its own
+            // way); the exec of a plain binary as uid 65534 is what leaves none.
+            while (!"65534".equals(uidOf(pid)) || !"sleep".equals(commOf(pid))) {
+                assertTrue(System.nanoTime() < deadline, "setpriv never became sleep as uid 65534");
                 Thread.onSpinWait();
             }
             assertFalse(Callers.hasCap(pid, 65534, Callers.CAP_FSETID));
@@ -61,6 +64,14 @@ class CallersTest {
         assertFalse(Callers.mayOpen(0600, root, root, bob, false, false, false, true));
         assertTrue(Callers.mayOpen(0600, alice, staff, root, false, true, true, true));
         assertTrue(Callers.mayOpen(0000, alice, staff, root, false, true, true, true));
+    }
+
+    private static String commOf(int pid) {
+        try {
+            return java.nio.file.Files.readString(java.nio.file.Path.of("/proc", Integer.toString(pid), "comm")).strip();
+        } catch (java.io.IOException e) {
+            return null;
+        }
     }
 
     private static String uidOf(int pid) {
