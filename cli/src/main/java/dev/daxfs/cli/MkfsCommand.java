@@ -24,6 +24,31 @@ final class MkfsCommand implements Callable<Integer> {
 
     static final long DEFAULT_SIZE = 1L << 30;
 
+    /** {@code opts} with the root owner of {@code --root-owner}: null keeps 0:0, "self" the caller, else UID:GID. */
+    static FormatOptions rootOwner(FormatOptions opts, String spec) {
+        if (spec == null) {
+            return opts;
+        }
+        if (spec.equals("self")) {
+            com.sun.security.auth.module.UnixSystem me = new com.sun.security.auth.module.UnixSystem();
+            return opts.withRootOwner((int) me.getUid(), (int) me.getGid());
+        }
+        String[] p = spec.split(":", -1);
+        try {
+            if (p.length != 2) {
+                throw new NumberFormatException();
+            }
+            int uid = Integer.parseInt(p[0]);
+            int gid = Integer.parseInt(p[1]);
+            if (uid < 0 || gid < 0) {
+                throw new NumberFormatException();
+            }
+            return opts.withRootOwner(uid, gid);
+        } catch (NumberFormatException e) {
+            throw CliException.usage("invalid --root-owner " + spec + ": UID:GID, two numbers");
+        }
+    }
+
     @Parameters(index = "0", paramLabel = "IMAGE", description = "Image file or pmem device.")
     Path image;
 
@@ -42,6 +67,11 @@ final class MkfsCommand implements Callable<Integer> {
             description = "Provision one inode per BYTES of device (default 8K).")
     String inodeRatio;
 
+    @Option(names = "--root-owner", paramLabel = "UID:GID|self",
+            description = "Owner of the root directory (default 0:0; as mke2fs's -E root_owner); 'self' is the "
+                    + "user running mkfs, so that a user's own image is writable through their mount.")
+    String rootOwner;
+
     @Override
     public Integer call() throws IOException {
         Path img = image.toAbsolutePath().normalize();
@@ -53,7 +83,7 @@ final class MkfsCommand implements Callable<Integer> {
         if (label.getBytes(StandardCharsets.UTF_8).length > 32) {
             throw CliException.usage("--label is longer than 32 bytes");
         }
-        FormatOptions opts = new FormatOptions(label, ratio, defaults.journalBytes());
+        FormatOptions opts = rootOwner(new FormatOptions(label, ratio, defaults.journalBytes()), rootOwner);
         Long wanted = size == null ? null : Sizes.parse(size);
 
         boolean created = false;

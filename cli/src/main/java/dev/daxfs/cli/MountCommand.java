@@ -121,7 +121,9 @@ final class MountCommand implements Callable<Integer> {
 
     private static void createDefaultImage(Path img) {
         try (PmemDevice dev = Devices.create(img, DEFAULT_IMAGE_SIZE)) {
-            DaxFs.format(dev, FormatOptions.defaults());
+            // The image this command makes for its own user: its root directory is theirs (for
+            // root, 0:0 as always), or a user's default mount would be read-only to them.
+            DaxFs.format(dev, MkfsCommand.rootOwner(FormatOptions.defaults(), "self"));
         } catch (RuntimeException e) {
             try {
                 Files.deleteIfExists(img);

@@ -55,6 +55,8 @@ public final class Mkfs {
             Inode root = new Inode(1, Mode.S_IFDIR | 0755);
             long t = FsContext.now();
             root.setGeneration(1);
+            root.setUid(opts.rootUid());
+            root.setGid(opts.rootGid());
             root.setNlink(2);
             root.setAtimeNs(t);
             root.setMtimeNs(t);

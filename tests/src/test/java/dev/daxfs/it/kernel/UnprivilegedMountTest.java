@@ -25,8 +25,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * The kernel binding mounted by a daemon that is not root: it goes through the setuid fusermount,
  * which mounts and passes the /dev/fuse descriptor back over a socket (SCM_RIGHTS). The user
- * (nobody) formats the image, mounts, uses the mount, unmounts with {@code fusermount -u}; the
- * daemon exits 0 and the image is clean.
+ * (nobody) formats the image with its root directory theirs ({@code mkfs --root-owner self}), mounts,
+ * writes, links, renames and removes in it, unmounts with {@code fusermount -u}; the daemon exits 0
+ * and the image is clean.
  *
  * <p>fusermount opens /dev/fuse with the user's rights, so the device must have its usual mode
  * (0666); this machine's is 0600, so the test sets 0666 for its duration and restores the mode
@@ -66,7 +67,7 @@ class UnprivilegedMountTest {
         try {
             assertEquals(0, run(List.of("chown", NOBODY + ":" + NOBODY, dir.toString()), null));
             StringBuilder out = new StringBuilder();
-            assertEquals(0, run(asNobody(java, "-jar", jar, "mkfs", "--size", "64M", image.toString()), out), out.toString());
+            assertEquals(0, run(asNobody(java, "-jar", jar, "mkfs", "--size", "64M", "--root-owner", "self", image.toString()), out), out.toString());
             assertEquals(0, run(asNobody("mkdir", mnt.toString()), null));
             Files.setPosixFilePermissions(devFuse, PosixFilePermissions.fromString("rw-rw-rw-"));
             daemon = new ProcessBuilder(asNobody(java, "-jar", jar, "mount", "--foreground", "-o", "binding=kernel",
@@ -80,9 +81,17 @@ class UnprivilegedMountTest {
             assertTrue(MountTable.isDaxfsMount(mnt), "mounted:\n" + Files.readString(log));
             String info = Files.readString(Path.of("/proc/self/mountinfo"));
             assertTrue(info.contains("user_id=" + NOBODY), "the mount belongs to the user");
-            assertTrue(Files.readString(log).contains("fusermount -o"), "mounted through fusermount");
+            // the daemon logs how it mounted once its workers are set up, just after the mount appears
+            long logDeadline = System.currentTimeMillis() + 20_000;
+            while (!Files.readString(log).contains("fusermount -o") && System.currentTimeMillis() < logDeadline) {
+                Thread.sleep(20);
+            }
+            assertTrue(Files.readString(log).contains("fusermount -o"), "mounted through fusermount:\n" + Files.readString(log));
             out.setLength(0);
-            assertEquals(0, run(asNobody("sh", "-c", "ls -la " + mnt + " && df " + mnt + " && stat -c %a " + mnt), out), out.toString());
+            // mkfs --root-owner made the root directory the user's: they can work in their mount.
+            assertEquals(0, run(asNobody("sh", "-c", "cd " + mnt + " && test \"$(stat -c %u .)\" = " + NOBODY
+                    + " && echo payload > f && ln f g && test \"$(cat g)\" = payload && test \"$(stat -c %h f)\" = 2"
+                    + " && mkdir d && mv g d/ && rm f d/g && rmdir d && df ."), out), out.toString());
             assertEquals(0, run(asNobody("fusermount", "-u", mnt.toString()), out), out.toString());
             assertTrue(daemon.waitFor(60, TimeUnit.SECONDS), "the daemon ends after the unmount");
             assertEquals(0, daemon.exitValue(), Files.readString(log));
