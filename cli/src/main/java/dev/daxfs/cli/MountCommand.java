@@ -3,7 +3,7 @@ package dev.daxfs.cli;
 import dev.daxfs.core.DaxFs;
 import dev.daxfs.core.FormatOptions;
 import dev.daxfs.core.MountOptions;
-import dev.daxfs.fuse.DaxFuse;
+import dev.daxfs.fuse.libfuse2.DaxFuse;
 import dev.daxfs.pmem.PmemDevice;
 import org.apache.logging.log4j.Level;
 import picocli.CommandLine.Command;

@@ -2,8 +2,8 @@ package dev.daxfs.cli;
 
 import dev.daxfs.core.DaxFs;
 import dev.daxfs.core.Vfs;
-import dev.daxfs.fuse.DaxFuse;
-import dev.daxfs.fuse.FuseOptions;
+import dev.daxfs.fuse.libfuse2.DaxFuse;
+import dev.daxfs.fuse.libfuse2.FuseOptions;
 import dev.daxfs.fuse.kernel.KernelFuse;
 import dev.daxfs.pmem.PmemDevice;
 import org.apache.logging.log4j.LogManager;

@@ -66,7 +66,7 @@ class CliUnitTest {
         assertThrows(CliException.class, () -> MountCommand.Options.parse(List.of("inode_cache=x"), false));
         assertThrows(CliException.class, () -> MountCommand.Options.parse(List.of("inode_cache=0"), false));
         assertEquals(3, MountCommand.Options.parse(List.of("threads=3"), false).threads());
-        assertEquals(dev.daxfs.fuse.DaxFuse.DEFAULT_THREADS, MountCommand.Options.parse(List.of(), false).threads());
+        assertEquals(dev.daxfs.fuse.libfuse2.DaxFuse.DEFAULT_THREADS, MountCommand.Options.parse(List.of(), false).threads());
         assertTrue(MountCommand.Options.parse(List.of("threads=3"), false).fuse().isEmpty(), "not passed to libfuse");
         assertThrows(CliException.class, () -> MountCommand.Options.parse(List.of("threads=0"), false));
         assertThrows(CliException.class, () -> MountCommand.Options.parse(List.of("threads=65"), false));

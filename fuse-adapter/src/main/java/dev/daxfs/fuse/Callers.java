@@ -13,11 +13,11 @@ import java.nio.file.Path;
  */
 public final class Callers {
     /** CAP_FSETID: "don't clear set-user/group-id bits when a file is modified". */
-    static final int CAP_FSETID = 4;
+    public static final int CAP_FSETID = 4;
     /** CAP_DAC_OVERRIDE: bypasses read/write permission checks (CAP_DAC_READ_SEARCH only reads). */
-    static final int CAP_DAC_OVERRIDE = 1;
+    public static final int CAP_DAC_OVERRIDE = 1;
     /** CAP_SYS_ADMIN: sees trusted.* xattrs. */
-    static final int CAP_SYS_ADMIN = 21;
+    public static final int CAP_SYS_ADMIN = 21;
 
     private Callers() {
     }
@@ -26,7 +26,7 @@ public final class Callers {
      * True if process {@code pid} has CAP_FSETID in its effective set. Falls back to
      * {@code uid == 0} when its status cannot be read (it exited, or another pid namespace).
      */
-    static boolean hasCapFsetid(int pid, int uid) {
+    public static boolean hasCapFsetid(int pid, int uid) {
         return hasCap(pid, uid, CAP_FSETID);
     }
 
@@ -34,7 +34,7 @@ public final class Callers {
      * True if process {@code pid} has capability {@code cap} in its effective set; falls back to
      * {@code uid == 0} when its status cannot be read.
      */
-    static boolean hasCap(int pid, int uid, int cap) {
+    public static boolean hasCap(int pid, int uid, int cap) {
         String capEff = field(pid, "CapEff:");
         if (capEff == null) {
             return uid == 0;
@@ -47,7 +47,7 @@ public final class Callers {
     }
 
     /** True if {@code gid} is the caller's (fs)gid or one of its supplementary groups. */
-    static boolean inGroup(int pid, int callerGid, int gid) {
+    public static boolean inGroup(int pid, int callerGid, int gid) {
         if (callerGid == gid) {
             return true;
         }
@@ -64,7 +64,7 @@ public final class Callers {
     }
 
     /** The value of one "Name:\tvalue" line of /proc/PID/status, or null. */
-    static String field(int pid, String name) {
+    public static String field(int pid, String name) {
         if (pid <= 0) {
             return null;
         }
@@ -87,7 +87,7 @@ public final class Callers {
      * group, else the other bits; CAP_DAC_OVERRIDE opens anything (a file with no execute bit
      * included, since opening does not execute).
      */
-    static boolean mayOpen(int mode, int fileUid, int fileGid, int uid, boolean inGroup, boolean dacOverride,
+    public static boolean mayOpen(int mode, int fileUid, int fileGid, int uid, boolean inGroup, boolean dacOverride,
                            boolean read, boolean write) {
         if (dacOverride) {
             return true;

@@ -4,8 +4,8 @@ import dev.daxfs.core.Errno;
 import dev.daxfs.core.FsException;
 import dev.daxfs.core.Vfs;
 import dev.daxfs.core.stats.FsStats;
-import dev.daxfs.fuse.DaxFuse;
 import dev.daxfs.fuse.Privileges;
+import dev.daxfs.fuse.XattrFormats;
 
 import java.nio.charset.StandardCharsets;
 import java.util.List;
@@ -39,7 +39,7 @@ final class XattrRequests {
         rq.need(8);
         int size = rq.u32(0);
         String name = rq.name(8);
-        byte[] v = rq.nodeid == Vfs.ROOT_INO && DaxFuse.STATS_XATTR.equals(name)
+        byte[] v = rq.nodeid == Vfs.ROOT_INO && XattrFormats.STATS_XATTR.equals(name)
                 ? FsStats.format(c.vfs.stats()).getBytes(StandardCharsets.US_ASCII)
                 : c.vfs.getxattr(rq.nodeid, name);
         sized(rp, v, size);
@@ -49,7 +49,7 @@ final class XattrRequests {
         rq.need(8);
         int size = rq.u32(0);
         List<String> names = Privileges.visibleXattrNames(c.vfs.listxattr(rq.nodeid), rq.uid, rq.pid);
-        sized(rp, DaxFuse.joinNames(names), size);
+        sized(rp, XattrFormats.joinNames(names), size);
     }
 
     static void removexattr(Connection c, Request rq, Reply rp) {

@@ -1,4 +1,5 @@
-package dev.daxfs.fuse;
+package dev.daxfs.fuse.libfuse2;
+
 
 import com.kenai.jffi.MemoryIO;
 import dev.daxfs.core.Attr;

@@ -1,4 +1,7 @@
-package dev.daxfs.fuse;
+package dev.daxfs.fuse.libfuse2;
+
+import dev.daxfs.fuse.Errnos;
+import dev.daxfs.fuse.HandleTable;
 
 import dev.daxfs.core.CorruptImageException;
 import dev.daxfs.core.Errno;

@@ -1,4 +1,4 @@
-package dev.daxfs.fuse;
+package dev.daxfs.fuse.libfuse2;
 
 import java.util.ArrayList;
 import java.util.List;

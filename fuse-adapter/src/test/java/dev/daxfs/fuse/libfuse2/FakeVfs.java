@@ -1,4 +1,4 @@
-package dev.daxfs.fuse;
+package dev.daxfs.fuse.libfuse2;
 
 import dev.daxfs.core.Attr;
 import dev.daxfs.core.DirFiller;

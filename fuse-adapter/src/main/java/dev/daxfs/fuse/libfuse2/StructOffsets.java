@@ -1,4 +1,4 @@
-package dev.daxfs.fuse;
+package dev.daxfs.fuse.libfuse2;
 
 import jnr.ffi.Runtime;
 import jnr.ffi.Struct;

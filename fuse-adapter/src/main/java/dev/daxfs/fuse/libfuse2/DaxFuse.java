@@ -1,4 +1,10 @@
-package dev.daxfs.fuse;
+package dev.daxfs.fuse.libfuse2;
+
+import dev.daxfs.fuse.XattrFormats;
+import dev.daxfs.fuse.Errnos;
+import dev.daxfs.fuse.HandleTable;
+import dev.daxfs.fuse.Privileges;
+import dev.daxfs.fuse.Times;
 
 import dev.daxfs.core.Attr;
 import dev.daxfs.core.Errno;
@@ -65,11 +71,8 @@ public class DaxFuse extends FuseStubFS {
      * directory fits.
      */
     private static final int DENTRY_CACHE_CAPACITY = 1 << 18;
-    /**
-     * Read-only virtual xattr of the root directory: the filesystem's event counters as text
-     * ({@code getfattr -n trusted.daxfs.stats --only-values MNT}); root only, as trusted.* is.
-     */
-    public static final String STATS_XATTR = "trusted.daxfs.stats";
+    /** The statistics xattr of the root directory (see {@link XattrFormats#STATS_XATTR}). */
+    public static final String STATS_XATTR = XattrFormats.STATS_XATTR;
 
     /**
      * read and write as jnr-ffi closures over raw addresses. jnr-fuse's own read/write closures
@@ -803,21 +806,8 @@ public class DaxFuse extends FuseStubFS {
         return Privileges.visibleXattrNames(names, NativeAbi.callerUid(), NativeAbi.callerPid());
     }
 
-    /** listxattr(2)'s format: every name followed by a NUL. */
-    public static byte[] joinNames(List<String> names) {
-        int len = 0;
-        byte[][] enc = new byte[names.size()][];
-        for (int i = 0; i < enc.length; i++) {
-            enc[i] = names.get(i).getBytes(StandardCharsets.UTF_8);
-            len += enc[i].length + 1;
-        }
-        byte[] out = new byte[len];
-        int pos = 0;
-        for (byte[] e : enc) {
-            System.arraycopy(e, 0, out, pos, e.length);
-            pos += e.length + 1;
-        }
-        return out;
+    static byte[] joinNames(List<String> names) {
+        return XattrFormats.joinNames(names);
     }
 
     /** The size-probe protocol of getxattr/listxattr: 0 asks for the size, too small is ERANGE. */

@@ -1,4 +1,5 @@
-package dev.daxfs.fuse;
+package dev.daxfs.fuse.libfuse2;
+
 
 import jnr.ffi.LibraryLoader;
 import jnr.ffi.Memory;
