@@ -34,10 +34,28 @@ public interface Vfs extends AutoCloseable {
     /**
      * Creates a regular file, FIFO, socket or device node (type from {@code mode}).
      * EEXIST, ENAMETOOLONG, ENOSPC, ENOTDIR.
+     *
+     * <p>{@code umask} is the creator's, applied here unless the directory has a default ACL, in
+     * which case the ACL limits the mode instead (POSIX ACL inheritance, {@code posix_acl_create}).
+     * A caller that has already masked {@code mode} (the kernel without FUSE_DONT_MASK, libfuse)
+     * passes 0.
      */
-    Attr mknod(long dir, String name, int mode, long rdev, int uid, int gid);
+    Attr mknod(long dir, String name, int mode, long rdev, int uid, int gid, int umask);
 
-    Attr mkdir(long dir, String name, int mode, int uid, int gid);
+    /** {@link #mknod(long, String, int, long, int, int, int)} of an already masked mode. */
+    default Attr mknod(long dir, String name, int mode, long rdev, int uid, int gid) {
+        return mknod(dir, name, mode, rdev, uid, gid, 0);
+    }
+
+    /**
+     * Creates a directory; {@code umask} as for {@link #mknod(long, String, int, long, int, int, int)}.
+     * A directory created under a default ACL inherits it as its own default ACL too.
+     */
+    Attr mkdir(long dir, String name, int mode, int uid, int gid, int umask);
+
+    default Attr mkdir(long dir, String name, int mode, int uid, int gid) {
+        return mkdir(dir, name, mode, uid, gid, 0);
+    }
 
     Attr symlink(long dir, String name, String target, int uid, int gid);
 
@@ -71,7 +89,11 @@ public interface Vfs extends AutoCloseable {
     /** Hard link; EPERM for directories, EMLINK past the link limit. */
     Attr link(long ino, long newDir, String newName);
 
-    /** Applies the changes; a size change is a truncate (up or down). */
+    /**
+     * Applies the changes; a size change is a truncate (up or down). A mode change of an inode
+     * with an access ACL rewrites the ACL's owner, mask (or group) and other entries to match, in
+     * the same transaction ({@code posix_acl_chmod}).
+     */
     Attr setattr(long ino, SetAttr changes);
 
     /** Lists all entries except "." and "..". */
@@ -89,7 +111,11 @@ public interface Vfs extends AutoCloseable {
      * with {@code flags}; freed at its last close unless linkat(2) gives it a name ({@link #link}
      * of an inode with no links works for it, unless it was opened O_EXCL).
      */
-    OpenFile tmpfile(long dir, int mode, int flags, int uid, int gid);
+    OpenFile tmpfile(long dir, int mode, int flags, int uid, int gid, int umask);
+
+    default OpenFile tmpfile(long dir, int mode, int flags, int uid, int gid) {
+        return tmpfile(dir, mode, flags, uid, gid, 0);
+    }
 
     /** Reads up to {@code len} bytes at {@code off} into native memory; returns bytes read. */
     int read(OpenFile file, long off, long bufAddress, int len);
@@ -147,7 +173,20 @@ public interface Vfs extends AutoCloseable {
 
     int XATTR_CREATE = 1;
     int XATTR_REPLACE = 2;
+    /**
+     * setxattr flag (daxfs's, above setxattr(2)'s): setting {@code system.posix_acl_access} also
+     * clears S_ISGID — the kernel asks for it (FUSE_SETXATTR_ACL_KILL_SGID) when the caller is
+     * neither in the file's group nor has CAP_FSETID.
+     */
+    int XATTR_ACL_KILL_SGID = 1 << 16;
 
+    /**
+     * Sets an xattr. {@code system.posix_acl_access} and {@code system.posix_acl_default} hold
+     * POSIX ACLs in Linux's xattr format: a value that is not a valid ACL is EINVAL; an access ACL
+     * also sets the mode's permission bits it implies, and is not stored if the mode says it all
+     * ({@code posix_acl_update_mode}); a default ACL on a non-directory is EACCES. Other
+     * {@code system.} names are EOPNOTSUPP.
+     */
     void setxattr(long ino, String name, byte[] value, int flags);
 
     /** ENODATA if absent. */

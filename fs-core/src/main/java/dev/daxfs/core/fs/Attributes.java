@@ -4,11 +4,13 @@ import dev.daxfs.core.Attr;
 import dev.daxfs.core.Mode;
 import dev.daxfs.core.SetAttr;
 import dev.daxfs.core.inode.Inode;
+import dev.daxfs.core.xattr.PosixAcl;
 
 /**
  * Changing an inode's attributes (xfs_iops.c's setattr): size through {@link FileSpace#truncate}
  * (IOLOCK and MMAPLOCK exclusive, layouts broken), mode, owner and times in one transaction under
- * ILOCK exclusive; and the clearing of set-id bits and file capabilities that precedes a change
+ * ILOCK exclusive (a mode change rewriting the access ACL with it, as posix_acl_chmod); and the
+ * clearing of set-id bits and file capabilities that precedes a change
  * of data by an unprivileged caller (file_remove_privs), whose caller decides which bits go.
  */
 final class Attributes {
@@ -29,11 +31,17 @@ final class Attributes {
         }
         if (c.mode != null || c.uid != null || c.gid != null || c.atimeNs != null || c.mtimeNs != null) {
             fs.transactVoid(0, 0, () -> {
-                ip.ilock.lockExclusive(); // core fields in this transaction
+                ip.ilock.lockExclusive(); // core fields (and the access ACL a chmod rewrites) in this transaction
                 try {
+                    // posix_acl_chmod: read (EUCLEAN if corrupt) before anything changes; the
+                    // rewritten ACL has the size of the stored one, so needs no block.
+                    PosixAcl acl = c.mode != null ? xattrs.accessAclLocked(ip) : null;
                     long t = FsContext.now();
                     if (c.mode != null) {
                         ip.setMode((ip.mode() & Mode.S_IFMT) | (c.mode & Mode.PERM_MASK));
+                        if (acl != null) {
+                            xattrs.storeAccessAclLocked(ip, acl.chmodMasq(ip.mode()));
+                        }
                     }
                     if (c.uid != null) {
                         ip.setUid(c.uid);

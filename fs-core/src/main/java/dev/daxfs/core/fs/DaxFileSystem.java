@@ -53,9 +53,9 @@ public final class DaxFileSystem implements Vfs, DaxAccess {
         this.writeback = new Writeback(fs);
         this.io = new FileIo(fs, layouts, writeback);
         this.space = new FileSpace(fs, layouts);
-        this.ns = new Namespace(fs);
-        this.renames = new Rename(fs, ns);
         this.xattrs = new XattrOps(fs);
+        this.ns = new Namespace(fs, xattrs);
+        this.renames = new Rename(fs, ns);
         this.attributes = new Attributes(fs, space, xattrs);
         this.openFiles = new OpenFiles(fs, space, ns);
         this.faults = new DaxFaults(fs, layouts);
@@ -181,26 +181,26 @@ public final class DaxFileSystem implements Vfs, DaxAccess {
     }
 
     @Override
-    public Attr mknod(long dir, String name, int mode, long rdev, int uid, int gid) {
+    public Attr mknod(long dir, String name, int mode, long rdev, int uid, int gid, int umask) {
         try (OpEpochs.Op op = fs.ops.begin()) { // inodes it reaches stay valid until it ends (eviction grace)
             if (Mode.isDir(mode) || Mode.isLnk(mode)) {
                 throw new FsException(Errno.EINVAL, "mknod of a directory or symlink");
             }
-            return ns.create(dir, name, mode, rdev, uid, gid, null);
+            return ns.create(dir, name, mode, rdev, uid, gid, umask, null);
         }
     }
 
     @Override
-    public Attr mkdir(long dir, String name, int mode, int uid, int gid) {
+    public Attr mkdir(long dir, String name, int mode, int uid, int gid, int umask) {
         try (OpEpochs.Op op = fs.ops.begin()) { // inodes it reaches stay valid until it ends (eviction grace)
-            return ns.create(dir, name, Mode.S_IFDIR | (mode & Mode.PERM_MASK), 0, uid, gid, null);
+            return ns.create(dir, name, Mode.S_IFDIR | (mode & Mode.PERM_MASK), 0, uid, gid, umask, null);
         }
     }
 
     @Override
     public Attr symlink(long dir, String name, String target, int uid, int gid) {
         try (OpEpochs.Op op = fs.ops.begin()) { // inodes it reaches stay valid until it ends (eviction grace)
-            return ns.create(dir, name, Mode.S_IFLNK | 0777, 0, uid, gid, target);
+            return ns.create(dir, name, Mode.S_IFLNK | 0777, 0, uid, gid, 0, target); // no umask, no ACL for symlinks
         }
     }
 
@@ -266,12 +266,12 @@ public final class DaxFileSystem implements Vfs, DaxAccess {
     }
 
     @Override
-    public OpenFile tmpfile(long dir, int mode, int flags, int uid, int gid) {
+    public OpenFile tmpfile(long dir, int mode, int flags, int uid, int gid, int umask) {
         try (OpEpochs.Op op = fs.ops.begin()) { // the new inode stays cached until it is open (eviction grace)
             if ((flags & OpenFlags.O_ACCMODE) == OpenFlags.O_RDONLY) {
                 throw new FsException(Errno.EINVAL, "O_TMPFILE without write access");
             }
-            long ino = ns.tmpfile(dir, mode, uid, gid, (flags & OpenFlags.O_EXCL) == 0);
+            long ino = ns.tmpfile(dir, mode, uid, gid, umask, (flags & OpenFlags.O_EXCL) == 0);
             return openFiles.open(ino, flags & ~OpenFlags.O_TRUNC);
         }
     }

@@ -34,9 +34,12 @@ final class Namespace {
     static final int LINK_MAX = 65000;
 
     private final FsContext fs;
+    /** New inodes inherit their directory's default ACL through it. */
+    private final XattrOps xattrs;
 
-    Namespace(FsContext fs) {
+    Namespace(FsContext fs, XattrOps xattrs) {
         this.fs = fs;
+        this.xattrs = xattrs;
     }
 
     static byte[] checkName(String name) {
@@ -113,19 +116,21 @@ final class Namespace {
      * next mount — unless linkat(2) names it ({@code linkable}). Returns its inode number; the
      * caller opens it in the same operation.
      */
-    long tmpfile(long dir, int mode, int uid, int gid, boolean linkable) {
-        int fmode = Mode.S_IFREG | (mode & Mode.PERM_MASK);
+    long tmpfile(long dir, int mode, int uid, int gid, int umask, boolean linkable) {
         Inode d = dirInode(dir);
         d.iolock.lockShared(); // d's existence (nlink) vs. a concurrent rmdir
         try {
             if (d.nlink() == 0) {
                 throw new FsException(Errno.ENOENT, "directory was removed");
             }
-            return fs.transact(1, 1, () -> {
+            XattrOps.Inherited in = xattrs.inherit(d, Mode.S_IFREG | (mode & Mode.PERM_MASK), umask);
+            int fmode = in.mode();
+            return fs.transact(1 + (in.needsBlock() ? 1 : 0), 1, () -> {
                 long ino = fs.ialloc.allocate();
                 Inode ip = new Inode(ino, fmode);
                 ip.ilock.lockExclusive(); // the new inode's fields in this transaction
                 try {
+                    xattrs.storeInheritedLocked(ip, in);
                     long t = FsContext.now();
                     ip.setGeneration(fs.store.previousGeneration(ino) + 1);
                     ip.setUid(uid);
@@ -148,8 +153,12 @@ final class Namespace {
         }
     }
 
-    /** Creates any kind of inode; {@code target} is the symlink target for symlinks. */
-    Attr create(long dir, String name, int mode, long rdev, int uid, int gid, String target) {
+    /**
+     * Creates any kind of inode; {@code target} is the symlink target for symlinks. The mode is
+     * limited by the directory's default ACL if it has one, else by {@code umask}
+     * ({@link XattrOps#inherit}); the inherited ACLs are stored in the creating transaction.
+     */
+    Attr create(long dir, String name, int mode, long rdev, int uid, int gid, int umask, String target) {
         byte[] nb = checkName(name);
         int type = mode & Mode.S_IFMT;
         if (type == 0) {
@@ -164,7 +173,7 @@ final class Namespace {
         if (tb != null && (tb.length == 0 || tb.length > Vfs.SYMLINK_MAX)) {
             throw new FsException(tb.length == 0 ? Errno.ENOENT : Errno.ENAMETOOLONG, "symlink target length");
         }
-        final int fmode = mode;
+        final int requested = mode;
         Inode d = dirInode(dir);
         d.iolock.lockExclusive(); // entry changes in d vs. lookup/readdir/other changes
         try {
@@ -179,11 +188,23 @@ final class Namespace {
                 throw new FsException(Errno.EMLINK, "too many subdirectories");
             }
             boolean longLink = tb != null && tb.length > InodeCodec.INLINE_BYTES;
-            Attr a = fs.transact(2 + (longLink ? 1 : 0), 1, () -> {
+            XattrOps.Inherited in = xattrs.inherit(d, requested, umask); // before anything changes
+            int fmode = in.mode();
+            Attr a = fs.transact(2 + (longLink ? 1 : 0) + (in.needsBlock() ? 1 : 0), 1, () -> {
                 d.ilock.lockExclusive(); // d's size, extents, nlink, times in this transaction
                 try {
                     long ino = fs.ialloc.allocate();
                     Inode ip = new Inode(ino, fmode);
+                    if (in.needsBlock()) {
+                        // Unpublished: no one else can hold its ILOCK; nested under d's, whatever
+                        // the inode numbers' order.
+                        ip.ilock.lockExclusiveNested();
+                        try {
+                            xattrs.storeInheritedLocked(ip, in);
+                        } finally {
+                            ip.ilock.unlockExclusive();
+                        }
+                    }
                     long t = FsContext.now();
                     ip.setGeneration(fs.store.previousGeneration(ino) + 1);
                     ip.setUid(uid);
