@@ -34,7 +34,12 @@ public final class Privileges {
      * is then stale).
      */
     public static boolean removeOnWrite(Vfs vfs, long ino, int uid, int gid, int pid) {
-        return vfs.needsKillPriv(ino) && remove(vfs, ino, uid, gid, pid);
+        return removeOnWrite(vfs, ino, uid, gid, pid, null);
+    }
+
+    /** {@link #removeOnWrite(Vfs, long, int, int, int)} with CAP_FSETID known ({@code fsetid}) or not (null). */
+    public static boolean removeOnWrite(Vfs vfs, long ino, int uid, int gid, int pid, Boolean fsetid) {
+        return vfs.needsKillPriv(ino) && remove(vfs, ino, uid, gid, pid, fsetid);
     }
 
     /**
@@ -45,6 +50,15 @@ public final class Privileges {
      * clears for a writer outside the group. True if {@link Vfs#killPriv} ran.
      */
     public static boolean remove(Vfs vfs, long ino, int uid, int gid, int pid) {
+        return remove(vfs, ino, uid, gid, pid, null);
+    }
+
+    /**
+     * {@link #remove(Vfs, long, int, int, int)}, with whether the caller has CAP_FSETID given
+     * ({@code fsetid}: the kernel's KILL_SUIDGID flags say it under HANDLE_KILLPRIV_V2) or, if
+     * null, read from {@code /proc}.
+     */
+    public static boolean remove(Vfs vfs, long ino, int uid, int gid, int pid, Boolean fsetidKnown) {
         if (pid == 0) {
             return false; // the kernel's own writeback: privileges were handled at write(2) time
         }
@@ -53,7 +67,7 @@ public final class Privileges {
         if ((mode & (Mode.S_ISUID | Mode.S_ISGID)) == 0 && !vfs.needsKillPriv(ino)) {
             return false; // nothing set-id, no file capabilities
         }
-        boolean fsetid = Callers.hasCapFsetid(pid, uid);
+        boolean fsetid = fsetidKnown != null ? fsetidKnown : Callers.hasCapFsetid(pid, uid);
         boolean suid = (mode & Mode.S_ISUID) != 0 && !fsetid;
         boolean sgid = (mode & Mode.S_ISGID) != 0 && !fsetid
                 && ((mode & 0010) != 0 || !Callers.inGroup(pid, gid, a.gid()));

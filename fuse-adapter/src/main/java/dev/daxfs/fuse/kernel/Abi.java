@@ -174,7 +174,22 @@ final class Abi {
     static final int FATTR_ATIME_NOW = 1 << 7;
     static final int FATTR_MTIME_NOW = 1 << 8;
     static final int FATTR_CTIME = 1 << 10;
+    /** HANDLE_KILLPRIV_V2: a truncate by a caller without CAP_FSETID, or a chown of a non-directory. */
     static final int FATTR_KILL_SUIDGID = 1 << 11;
+
+    // ---- HANDLE_KILLPRIV_V2: the kernel says the caller lacks CAP_FSETID ---------------------
+    /** fuse_write_in.write_flags: clear suid/sgid (and capabilities) with this write. */
+    static final int WRITE_KILL_SUIDGID = 1 << 2;
+    /** fuse_open_in/fuse_create_in.open_flags: an O_TRUNC open clears suid/sgid. */
+    static final int OPEN_KILL_SUIDGID = 1;
+
+    // ---- SETXATTR_EXT -------------------------------------------------------------------------
+    /** fuse_setxattr_in before SETXATTR_EXT: size, flags. */
+    static final int SETXATTR_IN_COMPAT = 8;
+    /** fuse_setxattr_in with SETXATTR_EXT: size, flags, setxattr_flags, padding. */
+    static final int SETXATTR_IN_EXT = 16;
+    /** setxattr_flags: setting system.posix_acl_access also clears S_ISGID. */
+    static final int SETXATTR_ACL_KILL_SGID = 1;
 
     // ---- open ---------------------------------------------------------------------------------
     static final int FOPEN_DIRECT_IO = 1;

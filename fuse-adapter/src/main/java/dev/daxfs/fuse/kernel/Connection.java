@@ -58,11 +58,26 @@ final class Connection {
      * right after another user's O_DIRECT write shows the cleared bits).
      */
     void removePrivs(long ino, Request rq, boolean onWrite) {
+        removePrivs(ino, rq, onWrite, null);
+    }
+
+    /**
+     * As {@link #removePrivs(long, Request, boolean)}, for a request that carries a KILL_SUIDGID
+     * flag ({@code kill}, null if it carries none): with HANDLE_KILLPRIV_V2 the kernel sets it
+     * exactly when the caller lacks CAP_FSETID, so daxfs need not read the caller's capabilities.
+     */
+    void removePrivs(long ino, Request rq, boolean onWrite, Boolean kill) {
+        Boolean fsetid = kill != null && negotiated(Abi.HANDLE_KILLPRIV_V2) ? !kill : null;
         if (onWrite) {
-            Privileges.removeOnWrite(vfs, ino, rq.uid, rq.gid, rq.pid);
+            Privileges.removeOnWrite(vfs, ino, rq.uid, rq.gid, rq.pid, fsetid);
         } else {
-            Privileges.remove(vfs, ino, rq.uid, rq.gid, rq.pid);
+            Privileges.remove(vfs, ino, rq.uid, rq.gid, rq.pid, fsetid);
         }
+    }
+
+    /** The creator's umask of a MKNOD, MKDIR, CREATE or TMPFILE, if daxfs applies it (DONT_MASK), else 0. */
+    int umask(int requestUmask) {
+        return negotiated(Abi.DONT_MASK) ? requestUmask & 0777 : 0;
     }
 
     boolean negotiated(long flag) {

@@ -71,13 +71,17 @@ final class EntryRequests {
     /**
      * fuse_setattr_in: valid 0, fh 8, size 16, atime 32, mtime 40, atimensec 56, mtimensec 60,
      * mode 68, uid 76, gid 80. Applied as libfuse applies a setattr: mode, owner, size, times, so
-     * that the daemon behaves as it did behind libfuse.
+     * that the daemon behaves as it did behind libfuse. A mode change rewrites the access ACL in
+     * fs-core (posix_acl_chmod). With HANDLE_KILLPRIV_V2, FATTR_KILL_SUIDGID comes with a chown of
+     * a non-directory (fs-core clears suid and a group-executable sgid on any chown; the file
+     * capabilities go here) and with a truncate by a caller without CAP_FSETID.
      */
     static void setattr(Connection c, Request rq, Reply rp) {
         rq.need(88);
         int valid = rq.u32(0);
         long ino = rq.nodeid;
         Vfs vfs = c.vfs;
+        boolean kill = (valid & Abi.FATTR_KILL_SUIDGID) != 0;
         if ((valid & Abi.FATTR_MODE) != 0) {
             vfs.setattr(ino, SetAttr.mode(rq.u32(68) & Mode.PERM_MASK));
         }
@@ -85,13 +89,16 @@ final class EntryRequests {
             Integer u = (valid & Abi.FATTR_UID) != 0 ? rq.u32(76) : null;
             Integer g = (valid & Abi.FATTR_GID) != 0 ? rq.u32(80) : null;
             vfs.setattr(ino, SetAttr.owner(u, g));
+            if (kill && vfs.needsKillPriv(ino)) {
+                vfs.killPriv(ino, false, false); // cap_inode_killpriv: a chown drops file capabilities
+            }
         }
         if ((valid & Abi.FATTR_SIZE) != 0) {
             long size = rq.u64(16);
             if (size < 0) {
                 throw new FsException(Errno.EINVAL, "negative size");
             }
-            c.removePrivs(ino, rq, false);
+            c.removePrivs(ino, rq, false, kill);
             vfs.setattr(ino, SetAttr.size(size));
         }
         if ((valid & (Abi.FATTR_ATIME | Abi.FATTR_MTIME)) != 0) {
@@ -122,19 +129,24 @@ final class EntryRequests {
         entry(c, rp, c.vfs.symlink(rq.nodeid, name, target, rq.uid, rq.gid));
     }
 
-    /** fuse_mknod_in: mode, rdev, umask, padding; then the name. The kernel applied the umask. */
+    /**
+     * fuse_mknod_in: mode, rdev, umask, padding; then the name. With DONT_MASK the mode is the
+     * caller's as given and fs-core applies the umask, unless a default ACL takes its place.
+     */
     static void mknod(Connection c, Request rq, Reply rp) {
         rq.need(16);
         int mode = rq.u32(0);
         long rdev = rq.u32(4) & 0xffff_ffffL;
-        entry(c, rp, c.vfs.mknod(rq.nodeid, rq.name(16), mode, rdev, rq.uid, rq.gid));
+        int umask = c.umask(rq.u32(8));
+        entry(c, rp, c.vfs.mknod(rq.nodeid, rq.name(16), mode, rdev, rq.uid, rq.gid, umask));
     }
 
-    /** fuse_mkdir_in: mode, umask; then the name. */
+    /** fuse_mkdir_in: mode, umask; then the name. The umask as for MKNOD. */
     static void mkdir(Connection c, Request rq, Reply rp) {
         rq.need(8);
         int mode = rq.u32(0);
-        entry(c, rp, c.vfs.mkdir(rq.nodeid, rq.name(8), mode & Mode.PERM_MASK, rq.uid, rq.gid));
+        int umask = c.umask(rq.u32(4));
+        entry(c, rp, c.vfs.mkdir(rq.nodeid, rq.name(8), mode & Mode.PERM_MASK, rq.uid, rq.gid, umask));
     }
 
     static void unlink(Connection c, Request rq, Reply rp) {

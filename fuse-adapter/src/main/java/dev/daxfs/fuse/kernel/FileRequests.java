@@ -51,12 +51,15 @@ final class FileRequests {
         }
     }
 
-    /** fuse_open_in: flags, open_flags. O_TRUNC arrives here (ATOMIC_O_TRUNC): it is a truncate. */
+    /**
+     * fuse_open_in: flags, open_flags. O_TRUNC arrives here (ATOMIC_O_TRUNC): it is a truncate,
+     * clearing set-id bits as one (open_flags' OPEN_KILL_SUIDGID: the caller lacks CAP_FSETID).
+     */
     static void open(Connection c, Request rq, Reply rp) {
         rq.need(8);
         int flags = rq.u32(0);
         if ((flags & OpenFlags.O_TRUNC) != 0 && (flags & OpenFlags.O_ACCMODE) != OpenFlags.O_RDONLY) {
-            c.removePrivs(rq.nodeid, rq, false);
+            c.removePrivs(rq.nodeid, rq, false, (rq.u32(4) & Abi.OPEN_KILL_SUIDGID) != 0);
         }
         long fh = register(c, rq.nodeid, flags);
         putOpenOut(rp.body, fh, openFlags(c, flags));
@@ -65,23 +68,28 @@ final class FileRequests {
 
     /**
      * fuse_create_in: flags, mode, umask, open_flags; then the name. The reply is an entry
-     * followed by an open_out. A name that appeared since the kernel's lookup is opened, if the
-     * caller may, unless O_EXCL.
+     * followed by an open_out. The umask as for MKNOD. A name that appeared since the kernel's
+     * lookup is opened, if the caller may, unless O_EXCL (and truncated, if O_TRUNC, clearing
+     * set-id bits as OPEN does).
      */
     static void create(Connection c, Request rq, Reply rp) {
         rq.need(16);
         int flags = rq.u32(0);
         int mode = rq.u32(4);
+        int umask = c.umask(rq.u32(8));
         String name = rq.name(16);
         Attr a;
         try {
-            a = c.vfs.mknod(rq.nodeid, name, Mode.S_IFREG | (mode & Mode.PERM_MASK), 0, rq.uid, rq.gid);
+            a = c.vfs.mknod(rq.nodeid, name, Mode.S_IFREG | (mode & Mode.PERM_MASK), 0, rq.uid, rq.gid, umask);
         } catch (FsException e) {
             if (e.errno() != Errno.EEXIST || (flags & O_EXCL) != 0) {
                 throw e;
             }
             long ino = c.vfs.lookup(rq.nodeid, name);
             Privileges.checkOpenOfExisting(c.vfs, ino, flags, rq.uid, rq.gid, rq.pid);
+            if ((flags & OpenFlags.O_TRUNC) != 0 && (flags & OpenFlags.O_ACCMODE) != OpenFlags.O_RDONLY) {
+                c.removePrivs(ino, rq, false, (rq.u32(12) & Abi.OPEN_KILL_SUIDGID) != 0);
+            }
             a = c.vfs.getattr(ino);
         }
         long fh = register(c, a.ino(), flags);
@@ -102,7 +110,7 @@ final class FileRequests {
         rq.need(16);
         int flags = rq.u32(0);
         int mode = rq.u32(4);
-        OpenFile of = c.vfs.tmpfile(rq.nodeid, mode, flags, rq.uid, rq.gid);
+        OpenFile of = c.vfs.tmpfile(rq.nodeid, mode, flags, rq.uid, rq.gid, c.umask(rq.u32(8)));
         long fh;
         try {
             fh = c.files.add(of);
@@ -145,7 +153,7 @@ final class FileRequests {
         if (size > c.largestWrite) {
             c.largestWrite = size; // racy max: for the log only
         }
-        c.removePrivs(of.ino(), rq, true);
+        c.removePrivs(of.ino(), rq, true, (rq.u32(20) & Abi.WRITE_KILL_SUIDGID) != 0);
         int n = c.vfs.write(of, off, data, size);
         Reply.MEM.putInt(rp.body, n);
         Reply.MEM.putInt(rp.body + 4, 0);

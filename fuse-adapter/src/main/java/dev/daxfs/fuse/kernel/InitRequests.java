@@ -25,11 +25,24 @@ final class InitRequests {
      * <li>DIRECT_IO_ALLOW_MMAP: shared mmap on a direct_io file.</li>
      * <li>CACHE_SYMLINKS: symlink targets are cached.</li>
      * <li>ABORT_ERROR: an aborted connection answers ECONNABORTED.</li>
+     * <li>POSIX_ACL: ACLs are the {@code system.posix_acl_*} xattrs, which the kernel reads (GETXATTR)
+     *     and checks permissions against itself; fs-core validates them when set, applies the mode
+     *     an access ACL implies, makes new inodes inherit a directory's default ACL and rewrites
+     *     the access ACL on chmod — what {@code fs/posix_acl.c} does for a local filesystem.</li>
+     * <li>DONT_MASK: with POSIX_ACL the VFS no longer applies the umask; with DONT_MASK the
+     *     kernel does not either, and sends it in MKNOD, MKDIR, CREATE and TMPFILE: fs-core applies
+     *     it only where the directory has no default ACL.</li>
+     * <li>HANDLE_KILLPRIV_V2: daxfs clears suid/sgid and file capabilities on WRITE, on a
+     *     truncating SETATTR or OPEN, and on chown, the kernel telling it (the KILL_SUIDGID flags)
+     *     when the caller lacks CAP_FSETID.</li>
+     * <li>SETXATTR_EXT: the longer fuse_setxattr_in, whose ACL_KILL_SGID asks to clear S_ISGID
+     *     with an access ACL.</li>
      * </ul>
      */
     static final long WANTED = Abi.ASYNC_READ | Abi.ATOMIC_O_TRUNC | Abi.BIG_WRITES | Abi.MAX_PAGES
             | Abi.PARALLEL_DIROPS | Abi.DO_READDIRPLUS | Abi.READDIRPLUS_AUTO | Abi.EXPORT_SUPPORT
-            | Abi.DIRECT_IO_ALLOW_MMAP | Abi.CACHE_SYMLINKS | Abi.ABORT_ERROR | Abi.INIT_EXT;
+            | Abi.DIRECT_IO_ALLOW_MMAP | Abi.CACHE_SYMLINKS | Abi.ABORT_ERROR | Abi.INIT_EXT
+            | Abi.POSIX_ACL | Abi.DONT_MASK | Abi.HANDLE_KILLPRIV_V2 | Abi.SETXATTR_EXT;
 
     private InitRequests() {
     }

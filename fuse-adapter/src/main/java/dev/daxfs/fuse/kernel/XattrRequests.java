@@ -20,13 +20,22 @@ final class XattrRequests {
     private XattrRequests() {
     }
 
-    /** fuse_setxattr_in (8 bytes without SETXATTR_EXT): size, flags; then the name, then the value. */
+    /**
+     * fuse_setxattr_in: size, flags, and with SETXATTR_EXT setxattr_flags and padding (16 bytes
+     * instead of 8); then the name, then the value. Only XATTR_CREATE and XATTR_REPLACE are taken
+     * from flags (setxattr(2) refuses the rest); ACL_KILL_SGID becomes fs-core's
+     * {@link Vfs#XATTR_ACL_KILL_SGID}. fs-core validates ACL values (EINVAL).
+     */
     static void setxattr(Connection c, Request rq, Reply rp) {
-        rq.need(8);
+        int in = c.negotiated(Abi.SETXATTR_EXT) ? Abi.SETXATTR_IN_EXT : Abi.SETXATTR_IN_COMPAT;
+        rq.need(in);
         int size = rq.u32(0);
-        int flags = rq.u32(4);
-        int end = rq.stringEnd(8);
-        String name = rq.name(8);
+        int flags = rq.u32(4) & (Vfs.XATTR_CREATE | Vfs.XATTR_REPLACE);
+        if (in == Abi.SETXATTR_IN_EXT && (rq.u32(8) & Abi.SETXATTR_ACL_KILL_SGID) != 0) {
+            flags |= Vfs.XATTR_ACL_KILL_SGID;
+        }
+        int end = rq.stringEnd(in);
+        String name = rq.name(in);
         long at = rq.address(end, size);
         byte[] value = new byte[size];
         Reply.MEM.getByteArray(at, value, 0, size);

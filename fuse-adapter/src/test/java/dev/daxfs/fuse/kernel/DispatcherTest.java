@@ -129,6 +129,91 @@ class DispatcherTest {
         assertEquals("kernel protocol", new String(got));
     }
 
+    /** u::rwx,u:1000:rwx,g::r-x,m::rwx,o::r-x as Linux's xattr format. */
+    private static byte[] defaultAcl() {
+        return Requests.body().u32(2).u32(0x01 | 7 << 16).u32(-1).u32(0x02 | 7 << 16).u32(1000)
+                .u32(0x04 | 5 << 16).u32(-1).u32(0x10 | 7 << 16).u32(-1).u32(0x20 | 5 << 16).u32(-1).bodyBytes();
+    }
+
+    private int mode(long node) {
+        t.requests.add(Requests.body().u32(0).u32(0).u64(0).build(Abi.GETATTR, 90, node));
+        serve();
+        return only().getInt(16 + 16 + 60) & 07777;
+    }
+
+    /**
+     * POSIX_ACL, DONT_MASK, HANDLE_KILLPRIV_V2 and SETXATTR_EXT: negotiated when offered; the
+     * umask arrives in the request and daxfs applies it unless a default ACL takes its place;
+     * SETXATTR's body is 16 bytes before the name, its ACL_KILL_SGID clears S_ISGID; a malformed
+     * ACL is EINVAL.
+     */
+    @Test
+    void aclsUmaskAndTheExtendedSetxattr() {
+        init();
+        long want = Abi.POSIX_ACL | Abi.DONT_MASK | Abi.HANDLE_KILLPRIV_V2 | Abi.SETXATTR_EXT;
+        assertEquals(want, conn.flags & want);
+        t.requests.add(Requests.body().u32(0777).u32(022).str("plain").build(Abi.MKDIR, 2, Vfs.ROOT_INO));
+        t.requests.add(Requests.body().u32(0777).u32(022).str("acl").build(Abi.MKDIR, 3, Vfs.ROOT_INO));
+        serve();
+        long plain = t.replies.get(0).getLong(16);
+        long acl = t.replies.get(1).getLong(16);
+        t.replies.clear();
+        assertEquals(0755, mode(plain), "the umask applied by daxfs");
+
+        byte[] v = defaultAcl();
+        String name = "system.posix_acl_default";
+        t.requests.add(Requests.body().u32(v.length).u32(0).u32(0).u32(0).str(name).bytes(v).build(Abi.SETXATTR, 4, acl));
+        // with the 8-byte compat layout the name would start at offset 8: refused (no such name)
+        t.requests.add(Requests.body().u32(v.length).u32(0).str(name).bytes(v).build(Abi.SETXATTR, 5, acl));
+        byte[] bad = Arrays.copyOf(v, v.length - 3);
+        t.requests.add(Requests.body().u32(bad.length).u32(0).u32(0).u32(0).str(name).bytes(bad).build(Abi.SETXATTR, 6, acl));
+        serve();
+        assertEquals(0, t.replies.get(0).getInt(4));
+        assertTrue(t.replies.get(1).getInt(4) < 0, "compat layout on a SETXATTR_EXT connection");
+        assertEquals(-22, t.replies.get(2).getInt(4), "malformed ACL: EINVAL");
+        t.replies.clear();
+
+        // CREATE 0666 with umask 077 under the default ACL: 0664 (the ACL, not the umask)
+        t.requests.add(Requests.body().u32(2).u32(0100666).u32(077).u32(0).str("f").build(Abi.CREATE, 7, acl));
+        serve();
+        ByteBuffer cr = only();
+        long f = cr.getLong(16);
+        assertEquals(0664, cr.getInt(16 + 40 + 60) & 07777);
+        t.requests.add(Requests.body().u32(4096).u32(0).str("system.posix_acl_access").build(Abi.GETXATTR, 8, f));
+        serve();
+        ByteBuffer gx = only();
+        assertEquals(0, gx.getInt(4));
+        assertEquals(16 + v.length, gx.capacity(), "the inherited access ACL has the default's entries");
+
+        // SETATTR mode 02770, then an access ACL with ACL_KILL_SGID: S_ISGID goes, mode from the ACL
+        t.requests.add(Requests.body().u32(Abi.FATTR_MODE).zeros(64).u32(02770).zeros(16).build(Abi.SETATTR, 9, f));
+        serve();
+        assertEquals(02770, only().getInt(16 + 16 + 60) & 07777);
+        byte[] acc = Requests.body().u32(2).u32(0x01 | 6 << 16).u32(-1).u32(0x04 | 4 << 16).u32(-1)
+                .u32(0x20).u32(-1).bodyBytes();
+        t.requests.add(Requests.body().u32(acc.length).u32(0).u32(Abi.SETXATTR_ACL_KILL_SGID).u32(0)
+                .str("system.posix_acl_access").bytes(acc).build(Abi.SETXATTR, 10, f));
+        serve();
+        assertEquals(0, only().getInt(4));
+        assertEquals(0640, mode(f));
+    }
+
+    /** A kernel that does not offer SETXATTR_EXT (or DONT_MASK) sends the 8-byte fuse_setxattr_in and a masked mode. */
+    @Test
+    void withoutSetxattrExtTheCompatLayout() {
+        t.requests.add(Requests.init(7, 45, InitRequests.WANTED & ~(Abi.SETXATTR_EXT | Abi.DONT_MASK)));
+        serve();
+        assertEquals(0, only().getInt(4));
+        t.requests.add(Requests.body().u32(5).u32(0).str("user.x").bytes("value".getBytes()).build(Abi.SETXATTR, 2, Vfs.ROOT_INO));
+        t.requests.add(Requests.body().u32(0750).u32(022).str("d").build(Abi.MKDIR, 3, Vfs.ROOT_INO));
+        serve();
+        assertEquals(0, t.replies.get(0).getInt(4));
+        long d = t.replies.get(1).getLong(16);
+        t.replies.clear();
+        assertEquals(0750, mode(d), "the kernel applied the umask: daxfs does not again");
+        assertEquals("value", new String(vfs.getxattr(Vfs.ROOT_INO, "user.x")));
+    }
+
     @Test
     void everyOpcodeSurvivesTruncatedAndGarbageBodies() {
         init();

@@ -39,6 +39,11 @@ final class Requests {
         return this;
     }
 
+    /** The body alone (an xattr value, say). */
+    byte[] bodyBytes() {
+        return body.toByteArray();
+    }
+
     byte[] build(int opcode, long unique, long nodeid) {
         byte[] b = body.toByteArray();
         ByteBuffer r = ByteBuffer.allocate(Abi.IN_HEADER + b.length).order(ByteOrder.LITTLE_ENDIAN);
@@ -52,7 +57,12 @@ final class Requests {
     }
 
     static byte[] init(int major, int minor) {
-        return body().u32(major).u32(minor).u32(128 << 10).u32((int) InitRequests.WANTED).u32(0).zeros(44)
+        return init(major, minor, InitRequests.WANTED);
+    }
+
+    /** INIT offering {@code flags} (bits 32..63 in flags2). */
+    static byte[] init(int major, int minor, long flags) {
+        return body().u32(major).u32(minor).u32(128 << 10).u32((int) flags).u32((int) (flags >>> 32)).zeros(44)
                 .build(Abi.INIT, 1, 0);
     }
 }

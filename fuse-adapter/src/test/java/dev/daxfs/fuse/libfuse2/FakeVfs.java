@@ -74,13 +74,13 @@ class FakeVfs implements Vfs {
     }
 
     @Override
-    public synchronized Attr mknod(long dir, String name, int mode, long rdev, int uid, int gid) {
-        return create(dir, name, mode);
+    public synchronized Attr mknod(long dir, String name, int mode, long rdev, int uid, int gid, int umask) {
+        return create(dir, name, mode & ~umask);
     }
 
     @Override
-    public synchronized Attr mkdir(long dir, String name, int mode, int uid, int gid) {
-        return create(dir, name, Mode.S_IFDIR | mode);
+    public synchronized Attr mkdir(long dir, String name, int mode, int uid, int gid, int umask) {
+        return create(dir, name, Mode.S_IFDIR | (mode & ~umask));
     }
 
     @Override
@@ -218,7 +218,7 @@ class FakeVfs implements Vfs {
     }
 
     @Override
-    public OpenFile tmpfile(long dir, int mode, int flags, int uid, int gid) {
+    public OpenFile tmpfile(long dir, int mode, int flags, int uid, int gid, int umask) {
         throw new FsException(Errno.ENOSYS, "not in the fake");
     }
 }
