@@ -76,6 +76,26 @@ public final class Privileges {
     }
 
     /**
+     * The permission bits a chown of a non-directory leaves (the VFS's chown_common: ATTR_KILL_SUID
+     * and setattr_should_drop_sgid, applied by a local filesystem whoever the caller): S_ISUID
+     * always goes; S_ISGID goes if group-exec is set, or if the caller is neither in the file's
+     * (old) group nor has CAP_FSETID. Directories keep theirs. The caller's groups and capabilities
+     * are read only in that last case.
+     */
+    public static int modeAfterChown(int mode, int fileGid, int uid, int gid, int pid) {
+        int m = mode & Mode.PERM_MASK;
+        if (Mode.isDir(mode) || (m & (Mode.S_ISUID | Mode.S_ISGID)) == 0) {
+            return m;
+        }
+        m &= ~Mode.S_ISUID;
+        if ((m & Mode.S_ISGID) != 0 && ((m & 0010) != 0
+                || !(Callers.inGroup(pid, gid, fileGid) || Callers.hasCapFsetid(pid, uid)))) {
+            m &= ~Mode.S_ISGID;
+        }
+        return m;
+    }
+
+    /**
      * A create that found the name taken (the kernel sent CREATE because it saw no such name, so
      * it checked no permission on the file that appeared meanwhile): checks what open(2) of an
      * existing file would. EISDIR for a directory, EACCES if the mode bits refuse.

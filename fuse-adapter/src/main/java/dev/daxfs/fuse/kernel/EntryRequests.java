@@ -7,6 +7,7 @@ import dev.daxfs.core.Mode;
 import dev.daxfs.core.SetAttr;
 import dev.daxfs.core.StatFs;
 import dev.daxfs.core.Vfs;
+import dev.daxfs.fuse.Privileges;
 import dev.daxfs.fuse.Times;
 
 import java.nio.charset.StandardCharsets;
@@ -72,9 +73,9 @@ final class EntryRequests {
      * fuse_setattr_in: valid 0, fh 8, size 16, atime 32, mtime 40, atimensec 56, mtimensec 60,
      * mode 68, uid 76, gid 80. Applied as libfuse applies a setattr: mode, owner, size, times, so
      * that the daemon behaves as it did behind libfuse. A mode change rewrites the access ACL in
-     * fs-core (posix_acl_chmod). With HANDLE_KILLPRIV_V2, FATTR_KILL_SUIDGID comes with a chown of
-     * a non-directory (fs-core clears suid and a group-executable sgid on any chown; the file
-     * capabilities go here) and with a truncate by a caller without CAP_FSETID.
+     * fs-core (posix_acl_chmod). With HANDLE_KILLPRIV_V2, FATTR_KILL_SUIDGID comes with every chown
+     * of a non-directory (set-id bits and file capabilities cleared here as the VFS would:
+     * {@link Privileges#modeAfterChown}) and with a truncate by a caller without CAP_FSETID.
      */
     static void setattr(Connection c, Request rq, Reply rp) {
         rq.need(88);
@@ -88,7 +89,17 @@ final class EntryRequests {
         if ((valid & (Abi.FATTR_UID | Abi.FATTR_GID)) != 0) {
             Integer u = (valid & Abi.FATTR_UID) != 0 ? rq.u32(76) : null;
             Integer g = (valid & Abi.FATTR_GID) != 0 ? rq.u32(80) : null;
-            vfs.setattr(ino, SetAttr.owner(u, g));
+            SetAttr owner = SetAttr.owner(u, g);
+            if (kill) {
+                // chown_common's ATTR_KILL_SUID | ATTR_KILL_SGID, which the kernel leaves to daxfs
+                // under HANDLE_KILLPRIV_V2: the new mode goes in the chown's own transaction.
+                Attr before = vfs.getattr(ino);
+                int m = Privileges.modeAfterChown(before.mode(), before.gid(), rq.uid, rq.gid, rq.pid);
+                if (m != (before.mode() & Mode.PERM_MASK)) {
+                    owner.mode = m;
+                }
+            }
+            vfs.setattr(ino, owner);
             if (kill && vfs.needsKillPriv(ino)) {
                 vfs.killPriv(ino, false, false); // cap_inode_killpriv: a chown drops file capabilities
             }

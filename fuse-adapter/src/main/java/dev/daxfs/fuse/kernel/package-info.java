@@ -20,6 +20,20 @@
  * 256 pages). The kernel sends nothing else until INIT is answered. What was negotiated is logged
  * ({@link dev.daxfs.fuse.kernel.InitRequests}).
  *
+ * <h2>Permissions, ACLs and set-id bits</h2>
+ * The kernel checks permissions itself ({@code default_permissions}). With POSIX_ACL it checks
+ * them against the inode's ACLs too, which it reads with GETXATTR of
+ * {@code system.posix_acl_access}/{@code _default} and caches until it next refreshes the inode's
+ * attributes; setfacl reaches the daemon as SETXATTR or REMOVEXATTR of those names. What a local
+ * filesystem does in {@code fs/posix_acl.c} is left to the daemon, and fs-core does it: the mode
+ * an access ACL implies, the ACLs and mode a new inode inherits from its directory's default ACL,
+ * the ACL a chmod rewrites. The VFS stops applying the umask on an ACL filesystem, and with
+ * DONT_MASK FUSE does not either but sends it in MKNOD, MKDIR, CREATE and TMPFILE, for fs-core to
+ * apply where no default ACL takes its place. With HANDLE_KILLPRIV_V2 the daemon clears set-id
+ * bits and file capabilities on a write, a truncate, an O_TRUNC open and a chown, the kernel's
+ * KILL_SUIDGID flags saying when the caller lacks CAP_FSETID; with SETXATTR_EXT the SETXATTR of
+ * an access ACL says (ACL_KILL_SGID) when S_ISGID must go with it.
+ *
  * <h2>Node ids and lookup counts</h2>
  * Every inode the kernel knows has a node id, chosen by the filesystem in the reply that first
  * names it (LOOKUP, MKNOD, MKDIR, SYMLINK, LINK, CREATE, TMPFILE, each entry of READDIRPLUS).

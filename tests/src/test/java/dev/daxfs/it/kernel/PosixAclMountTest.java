@@ -237,7 +237,8 @@ class PosixAclMountTest {
     /**
      * Set-id clearing that comes with ACLs and HANDLE_KILLPRIV_V2: an access ACL set by an owner
      * outside the file's group drops S_ISGID (SETXATTR_EXT's ACL_KILL_SGID); chown drops set-id
-     * bits and file capabilities; an O_TRUNC open by another user drops them too.
+     * bits (of every kind of non-directory) and file capabilities; an O_TRUNC open by another user
+     * drops them too.
      */
     @Test
     void setIdClearingWithAclsAndKillprivV2AsOnTmpfs() throws Exception {
@@ -248,7 +249,9 @@ class PosixAclMountTest {
                 + " && touch g && chown " + NOBODY + ":" + NOBODY + " g && chmod 2775 g && $NOBODY setfacl -m u:1000:r g && "
                 + drop + "show g");
         s.put("kill-chown", "touch f && chmod 6755 f && setcap cap_net_raw+ep f && chown 1000:1000 f && " + drop
-                + "stat -c %a f; getcap f | wc -l; touch g && chmod 2745 g && chown 1000 g && " + drop + "stat -c %a g");
+                + "stat -c %a f; getcap f | wc -l; touch g && chmod 2745 g && chown 1000 g && " + drop + "stat -c %a g"
+                + " && mkfifo p && chmod 6755 p && chown 1000:1000 p && mkdir d && chmod 6755 d && chown 1000 d && "
+                + drop + "stat -c '%a %n' p d");
         s.put("kill-otrunc", "echo data > f && chmod 6777 f && $NOBODY sh -c ': > f' && " + drop + "stat -c '%a %s' f"
                 + "; echo data > g && chmod 6777 g && sh -c ': > g' && " + drop + "stat -c '%a %s' g");
         s.put("kill-write-acl", "echo data > f && chmod 6770 f && setfacl -m u:" + NOBODY + ":rw f && $NOBODY sh -c 'echo x >> f'"
