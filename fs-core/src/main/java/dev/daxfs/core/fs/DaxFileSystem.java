@@ -5,6 +5,7 @@ import dev.daxfs.core.DaxAccess;
 import dev.daxfs.core.KernelCaches;
 import dev.daxfs.core.LayoutLease;
 import dev.daxfs.core.LeaseBreaker;
+import dev.daxfs.core.MappedReadSink;
 import dev.daxfs.core.CorruptImageException;
 import dev.daxfs.core.DirFiller;
 import dev.daxfs.core.Errno;
@@ -288,6 +289,13 @@ public final class DaxFileSystem implements Vfs, DaxAccess {
     public int read(OpenFile file, long off, long bufAddress, int len) {
         try (OpEpochs.Op op = fs.ops.begin()) { // inodes it reaches stay valid until it ends (eviction grace)
             return io.read(of(file), off, bufAddress, len);
+        }
+    }
+
+    @Override
+    public int readMapped(OpenFile file, long off, int len, MappedReadSink sink) {
+        try (OpEpochs.Op op = fs.ops.begin()) { // inodes it reaches stay valid until it ends (eviction grace)
+            return io.readMapped(of(file), off, len, sink);
         }
     }
 

@@ -142,6 +142,11 @@ class FakeVfs implements Vfs {
     }
 
     @Override
+    public int readMapped(OpenFile file, long off, int len, dev.daxfs.core.MappedReadSink sink) {
+        return -1; // nothing is mapped: callers copy with read
+    }
+
+    @Override
     public int read(OpenFile file, long off, long bufAddress, int len) {
         throw new UnsupportedOperationException();
     }
