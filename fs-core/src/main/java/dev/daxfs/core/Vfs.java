@@ -120,6 +120,16 @@ public interface Vfs extends AutoCloseable {
     /** Reads up to {@code len} bytes at {@code off} into native memory; returns bytes read. */
     int read(OpenFile file, long off, long bufAddress, int len);
 
+    /**
+     * read(2) for a server that copies nothing itself: if {@code [off, off+len)}, clipped at the
+     * end of the file, lies in one written extent of a mapped device, hands its address to
+     * {@code sink} (under the same locks and pins as {@link #read}) and returns its length (0 at
+     * or past the end, without calling the sink). Returns -1, calling nothing, for ranges that are
+     * not one such segment (holes, unwritten extents, several extents, a device not mapped in
+     * this process): the caller then uses {@link #read}. A known bad block is EIO, as for read.
+     */
+    int readMapped(OpenFile file, long off, int len, MappedReadSink sink);
+
     /** Writes {@code len} bytes from native memory at {@code off} (O_APPEND: at EOF). */
     int write(OpenFile file, long off, long bufAddress, int len);
 
@@ -168,6 +178,14 @@ public interface Vfs extends AutoCloseable {
 
     /** syncfs: everything durable. */
     void sync();
+
+    /**
+     * A server met a fault of the mapped device outside fs-core's own data copies (the JVM's
+     * asynchronous report of a faulting metadata access, {@code dev.daxfs.pmem.DeviceFaults}):
+     * shuts the filesystem down read-only (logged once, counted) so that nothing read wrong can
+     * be committed, and returns the EIO to answer with. {@code where} names the request.
+     */
+    FsException deviceFault(String where, Throwable fault);
 
     // ---- xattrs ------------------------------------------------------------------------
 

@@ -283,9 +283,10 @@ class DispatcherTest {
         }
     }
 
-    /** A transport that drops replies without allocating. */
+    /** A transport that drops replies without allocating; counts them, and those sent with writev. */
     private static final class NullTransport implements Transport {
         int replies;
+        int gathered;
 
         @Override
         public int read(long buf, int capacity) {
@@ -300,6 +301,8 @@ class DispatcherTest {
 
         @Override
         public int writev(long iov, int count) {
+            replies++;
+            gathered++;
             return 0;
         }
     }
@@ -358,6 +361,7 @@ class DispatcherTest {
             assertTrue(dispatched - direct < 256 * 1024, "dispatching allocated " + dispatched
                     + " bytes, the same fs-core calls " + direct);
             assertEquals(4 * 40_000, nt.replies);
+            assertEquals(4 * 20_000, nt.gathered, "each READ of written data went out as header + mapped data");
         } finally {
             mem.freeMemory(wbuf);
             mem.freeMemory(rbuf);

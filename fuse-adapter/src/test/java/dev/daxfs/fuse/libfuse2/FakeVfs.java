@@ -142,6 +142,11 @@ class FakeVfs implements Vfs {
     }
 
     @Override
+    public int readMapped(OpenFile file, long off, int len, dev.daxfs.core.MappedReadSink sink) {
+        return -1; // nothing is mapped: callers copy with read
+    }
+
+    @Override
     public int read(OpenFile file, long off, long bufAddress, int len) {
         throw new UnsupportedOperationException();
     }
@@ -176,6 +181,15 @@ class FakeVfs implements Vfs {
 
     @Override
     public void sync() {
+    }
+
+    /** How often a server reported a device fault; the fake shuts nothing down. */
+    int deviceFaults;
+
+    @Override
+    public FsException deviceFault(String where, Throwable fault) {
+        deviceFaults++;
+        return new FsException(Errno.EIO, "device fault " + where);
     }
 
     @Override
