@@ -6,6 +6,7 @@ import dev.daxfs.core.FsException;
 import dev.daxfs.core.Mode;
 import dev.daxfs.core.OpenFlags;
 import dev.daxfs.core.Vfs;
+import dev.daxfs.core.xattr.PosixAcl;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -98,7 +99,7 @@ public final class Privileges {
     /**
      * A create that found the name taken (the kernel sent CREATE because it saw no such name, so
      * it checked no permission on the file that appeared meanwhile): checks what open(2) of an
-     * existing file would. EISDIR for a directory, EACCES if the mode bits refuse.
+     * existing file would — the owner/group/other bits, or the file's access ACL if it has one. EISDIR for a directory, EACCES if the mode bits refuse.
      */
     public static void checkOpenOfExisting(Vfs vfs, long ino, int flags, int uid, int gid, int pid) {
         Attr a = vfs.getattr(ino);
@@ -108,9 +109,27 @@ public final class Privileges {
         int acc = flags & OpenFlags.O_ACCMODE;
         boolean write = acc != OpenFlags.O_RDONLY || (flags & OpenFlags.O_TRUNC) != 0;
         boolean read = acc != OpenFlags.O_WRONLY;
-        if (!Callers.mayOpen(a.mode(), a.uid(), a.gid(), uid, Callers.inGroup(pid, gid, a.gid()),
-                Callers.hasCap(pid, uid, Callers.CAP_DAC_OVERRIDE), read, write)) {
+        PosixAcl acl = accessAcl(vfs, ino);
+        boolean may;
+        if (acl == null || uid == a.uid()) {
+            may = Callers.mayOpen(a.mode(), a.uid(), a.gid(), uid, Callers.inGroup(pid, gid, a.gid()),
+                    Callers.hasCap(pid, uid, Callers.CAP_DAC_OVERRIDE), read, write);
+        } else {
+            // The kernel would have checked the file's ACL (POSIX_ACL): so does this.
+            may = acl.permits(a.uid(), a.gid(), uid, g -> Callers.inGroup(pid, gid, g), (read ? 4 : 0) | (write ? 2 : 0))
+                    || Callers.hasCap(pid, uid, Callers.CAP_DAC_OVERRIDE);
+        }
+        if (!may) {
             throw new FsException(Errno.EACCES, "create found an existing file the caller may not open");
+        }
+    }
+
+    /** The inode's access ACL, or null if it has none (or it cannot be read: the mode bits decide). */
+    private static PosixAcl accessAcl(Vfs vfs, long ino) {
+        try {
+            return PosixAcl.decode(vfs.getxattr(ino, PosixAcl.ACCESS));
+        } catch (FsException e) {
+            return null;
         }
     }
 

@@ -284,6 +284,51 @@ public final class PosixAcl {
         return new PosixAcl(tags, p, ids);
     }
 
+    /**
+     * posix_acl_permission: whether this access ACL of a file owned by {@code fileUid} lets the
+     * caller {@code uid} have every bit of {@code want} (4 read, 2 write, 1 execute):
+     * {@code inGroup} says whether the caller is in a group (the file's, for GROUP_OBJ; the
+     * entry's, for GROUP). The owner gets USER_OBJ; a named user its entry limited by the mask;
+     * a member of any matching group the first such entry that grants it all, limited by the
+     * mask (none: refused); anyone else OTHER. Capabilities are the caller's to add.
+     */
+    public boolean permits(int fileUid, int fileGid, int uid, java.util.function.IntPredicate inGroup, int want) {
+        int maskPerm = 7;
+        for (int i = 0; i < tags.length; i++) {
+            if (tags[i] == MASK) {
+                maskPerm = perms[i];
+            }
+        }
+        boolean foundGroup = false;
+        for (int i = 0; i < tags.length; i++) {
+            switch (tags[i]) {
+                case USER_OBJ -> {
+                    if (uid == fileUid) {
+                        return (perms[i] & want) == want;
+                    }
+                }
+                case USER -> {
+                    if (uid == ids[i]) {
+                        return (perms[i] & maskPerm & want) == want;
+                    }
+                }
+                case GROUP_OBJ, GROUP -> {
+                    if (inGroup.test(tags[i] == GROUP_OBJ ? fileGid : ids[i])) {
+                        foundGroup = true;
+                        if ((perms[i] & want) == want) {
+                            return (perms[i] & maskPerm & want) == want;
+                        }
+                    }
+                }
+                case OTHER -> {
+                    return !foundGroup && (perms[i] & want) == want;
+                }
+                default -> { } // MASK: applied above
+            }
+        }
+        return false;
+    }
+
     /** True if the ACL has named entries or a mask, i.e. says more than mode bits can. */
     public boolean isExtended() {
         return extended(equivMode(0));

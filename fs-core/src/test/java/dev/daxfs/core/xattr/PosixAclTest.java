@@ -94,6 +94,29 @@ class PosixAclTest {
         assertTrue(PosixAcl.extended(x));
     }
 
+    /** posix_acl_permission, as the enforcement scenarios of PosixAclMountTest saw the kernel decide on tmpfs. */
+    @Test
+    void permitsFollowsTheKernelsOrder() {
+        // file 0:0, u::rw-,u:65534:r--,g::---,g:2000:rw-,m::r--,o::r--
+        PosixAcl a = PosixAcl.of(USER_OBJ, 6, U, USER, 4, 65534, GROUP_OBJ, 0, U, GROUP, 6, 2000, MASK, 4, U, OTHER, 4, U);
+        java.util.function.IntPredicate none = g -> false;
+        assertTrue(a.permits(0, 0, 0, none, 6));                 // the owner: USER_OBJ, no mask
+        assertTrue(a.permits(0, 0, 65534, none, 4));             // named user, within the mask
+        assertFalse(a.permits(0, 0, 65534, none, 2));            // named user: not granted
+        assertFalse(a.permits(0, 0, 7, g -> g == 2000, 2));      // named group rw-, but the mask is r--
+        assertTrue(a.permits(0, 0, 7, g -> g == 2000, 4));
+        assertFalse(a.permits(0, 0, 7, g -> g == 0, 4));         // in the owning group (---): not OTHER's r--
+        assertTrue(a.permits(0, 0, 7, none, 4));                 // anyone else: OTHER
+        assertFalse(a.permits(0, 0, 7, none, 2));
+        // a mask of --- refuses the named user what its entry grants
+        PosixAcl masked = PosixAcl.of(USER_OBJ, 6, U, USER, 4, 65534, GROUP_OBJ, 0, U, MASK, 0, U, OTHER, 0, U);
+        assertFalse(masked.permits(0, 0, 65534, none, 4));
+        // several matching groups: the first that grants all of it
+        PosixAcl groups = PosixAcl.of(USER_OBJ, 6, U, GROUP_OBJ, 4, U, GROUP, 2, 5, MASK, 7, U, OTHER, 0, U);
+        assertTrue(groups.permits(0, 0, 9, g -> g == 0 || g == 5, 2));
+        assertFalse(groups.permits(0, 0, 9, g -> g == 0 || g == 5, 6));
+    }
+
     @Test
     void encodeIsLinuxsXattrFormat() {
         byte[] v = PosixAcl.of(USER_OBJ, 6, U, USER, 4, 1000, GROUP_OBJ, 4, U, MASK, 4, U, OTHER, 0, U).encode();
