@@ -41,6 +41,8 @@ class PosixAclMountTest {
     static final int NOBODY = 65534;
 
     static MountedDaxfs fs;
+    /** A directory of this test's own, holding the tmpfs mountpoint (never /dev/shm itself). */
+    static Path tmpfsParent;
     static Path tmpfs;
 
     record Result(int exit, String out) {
@@ -73,11 +75,12 @@ class PosixAclMountTest {
     @BeforeAll
     static void mount() throws Exception {
         fs = MountedDaxfs.start(128L << 20, "binding=kernel", "allow_other");
-        tmpfs = Files.createTempDirectory(Path.of("/dev/shm"), "daxfs-it-acl-tmpfs");
+        tmpfsParent = Files.createTempDirectory(Path.of("/dev/shm"), "daxfs-it-acl");
+        tmpfs = Files.createDirectory(tmpfsParent.resolve("tmpfs"));
         Result m = sh(Path.of("/"), false, "mount -t tmpfs -o size=16m tmpfs " + tmpfs);
         assertEquals(0, m.exit(), m.out());
         for (Path root : List.of(fs.path(""), tmpfs)) {
-            // the image's temporary directory is 0700: the other user must reach the mount
+            // the temporary directories above the mounts (ours) are 0700: the other user must reach them
             Files.setPosixFilePermissions(root.getParent(), PosixFilePermissions.fromString("rwxr-xr-x"));
             Files.setPosixFilePermissions(root, PosixFilePermissions.fromString("rwxr-xr-x"));
         }
@@ -86,9 +89,9 @@ class PosixAclMountTest {
     @AfterAll
     static void unmount() {
         try {
-            if (tmpfs != null) {
+            if (tmpfsParent != null) {
                 sh(Path.of("/"), false, "umount " + tmpfs);
-                MountedDaxfs.deleteTree(tmpfs);
+                MountedDaxfs.deleteTree(tmpfsParent);
             }
         } finally {
             if (fs != null) {
