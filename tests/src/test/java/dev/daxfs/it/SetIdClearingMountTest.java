@@ -40,13 +40,17 @@ class SetIdClearingMountTest {
 
     static MountedDaxfs cached;
     static MountedDaxfs direct;
+    static Path tmpfsParent;
     static Path tmpfs;
 
     @BeforeAll
     static void mount() throws Exception {
         cached = MountedDaxfs.start(64L << 20, "allow_other");
         direct = MountedDaxfs.start(64L << 20, "allow_other", "direct_io");
-        tmpfs = Files.createTempDirectory(Path.of("/dev/shm"), "daxfs-it-tmpfs");
+        // The tmpfs mountpoint sits in a directory of our own: the loop below opens up each
+        // mount's parent, which must never be /dev/shm itself (it would lose its 1777).
+        tmpfsParent = Files.createTempDirectory(Path.of("/dev/shm"), "daxfs-it-setid");
+        tmpfs = Files.createDirectory(tmpfsParent.resolve("tmpfs"));
         Cli.Result m = Cli.sh("mount", "-t", "tmpfs", "-o", "size=16m", "tmpfs", tmpfs.toString());
         assertEquals(0, m.exit(), m.err());
         for (Path root : List.of(cached.path(""), direct.path(""), tmpfs)) {
@@ -59,9 +63,9 @@ class SetIdClearingMountTest {
     @AfterAll
     static void unmount() {
         try {
-            if (tmpfs != null) {
+            if (tmpfsParent != null) {
                 Cli.sh("umount", tmpfs.toString());
-                MountedDaxfs.deleteTree(tmpfs);
+                MountedDaxfs.deleteTree(tmpfsParent);
             }
         } finally {
             if (cached != null) {
