@@ -169,6 +169,32 @@ class PosixAclVfsTest {
         assertEquals("none", acl(R, PosixAcl.DEFAULT));
     }
 
+    /** A default ACL so large that a new directory's two copies cannot fit: ENOSPC before anything changes. */
+    @Test
+    void inheritedAclsThatDoNotFitAreEnospcWithNothingHalfMade() {
+        int users = 300; // 300 named users: about 2.4 KiB of ACL, twice that for a new directory
+        int[] triples = new int[3 * (users + 4)];
+        int k = 0;
+        int[] head = {USER_OBJ, 7, U};
+        System.arraycopy(head, 0, triples, k, 3);
+        k += 3;
+        for (int i = 0; i < users; i++) {
+            triples[k++] = USER;
+            triples[k++] = 5;
+            triples[k++] = 1000 + i;
+        }
+        int[] tail = {GROUP_OBJ, 5, U, MASK, 7, U, OTHER, 5, U};
+        System.arraycopy(tail, 0, triples, k, tail.length);
+        long d = fs.mkdir(R, "big", 0755, 0, 0).ino();
+        fs.setxattr(d, PosixAcl.DEFAULT, PosixAcl.of(triples).encode(), 0);
+        long f = fs.mknod(d, "f", Mode.S_IFREG | 0644, 0, 0, 0, 0).ino(); // one copy fits
+        assertTrue(fs.listxattr(f).contains(PosixAcl.ACCESS));
+        long free = fs.statfs().freeInodes();
+        assertErrno(Errno.ENOSPC, () -> fs.mkdir(d, "sub", 0755, 0, 0, 0));
+        assertErrno(Errno.ENOENT, () -> fs.lookup(d, "sub"));
+        assertEquals(free, fs.statfs().freeInodes());
+    }
+
     @Test
     void concurrentCreatesUnderADefaultAclWhileItChanges() throws Exception {
         long d = fs.mkdir(R, "d", 0755, 0, 0).ino();

@@ -202,8 +202,13 @@ final class XattrOps {
         PosixAcl acl = storedAcl(d, dflt);
         int[] newMode = new int[1];
         PosixAcl access = acl.createMasq(mode, newMode);
-        return new Inherited(newMode[0], access.isExtended() ? access.encode() : null,
+        Inherited in = new Inherited(newMode[0], access.isExtended() ? access.encode() : null,
                 Mode.isDir(mode) ? dflt : null);
+        if (!Xattrs.fitNewBlock(PosixAcl.ACCESS, in.access(), PosixAcl.DEFAULT, in.dflt())) {
+            // two ACLs near a page each: refused here, before the creating transaction changes anything
+            throw new FsException(Errno.ENOSPC, "inherited ACLs do not fit an xattr block");
+        }
+        return in;
     }
 
     /**

@@ -112,6 +112,22 @@ public final class Xattrs {
         return new ArrayList<>(map.keySet());
     }
 
+    /**
+     * True if a new inode's first two xattrs ({@code name1 = value1}, {@code name2 = value2}; a
+     * null value is no attribute) fit its block: checked before a creating transaction changes
+     * anything.
+     */
+    public static boolean fitNewBlock(String name1, byte[] value1, String name2, byte[] value2) {
+        int used = 0;
+        if (value1 != null) {
+            used += 3 + name1.getBytes(StandardCharsets.UTF_8).length + value1.length;
+        }
+        if (value2 != null) {
+            used += 3 + name2.getBytes(StandardCharsets.UTF_8).length + value2.length;
+        }
+        return used <= CAPACITY;
+    }
+
     private int usedWith(String name, byte[] value) {
         int used = 0;
         for (Map.Entry<String, byte[]> e : map.entrySet()) {
