@@ -356,6 +356,13 @@ public final class DaxFileSystem implements Vfs, DaxAccess {
         }
     }
 
+    /** The owners of the block at device offset {@code off}, as poisonList names them (benchmarks). */
+    public List<String> poisonListOf(long off) {
+        try (OpEpochs.Op op = fs.ops.begin()) { // the owner scan's inodes stay valid until it ends
+            return MemoryFailure.describeRange(fs, off, Geometry.BLOCK_SIZE);
+        }
+    }
+
     @Override
     public FsException deviceFault(String where, Throwable fault) {
         return MemoryFailure.faultShutdown(fs, where, fault);

@@ -57,9 +57,7 @@ final class MemoryFailure {
         }
         ReverseMap rmap = new ReverseMap(fs);
         try (OpEpochs.Op op = fs.ops.begin()) { // inodes the scan loads stay valid until it ends
-            for (long b = first; b <= last; b++) {
-                rmap.find(b, owner -> act(fs, owner));
-            }
+            rmap.find(first, (int) (last - first + 1), owner -> act(fs, owner));
         }
     }
 
@@ -85,10 +83,10 @@ final class MemoryFailure {
         java.util.List<String> out = new java.util.ArrayList<>();
         long first = off >>> Geometry.BLOCK_SHIFT;
         long last = (off + len - 1) >>> Geometry.BLOCK_SHIFT;
-        ReverseMap rmap = new ReverseMap(fs);
-        for (long b = first; b <= last && b - first < MAX_BLOCKS_SEARCHED; b++) {
-            rmap.find(b, owner -> out.add(owner.describe()));
-        }
+        long n = Math.min(last - first + 1, MAX_BLOCKS_SEARCHED);
+        java.util.TreeMap<Long, String> byBlock = new java.util.TreeMap<>();
+        new ReverseMap(fs).find(first, (int) n, owner -> byBlock.put(owner.block(), owner.describe()));
+        out.addAll(byBlock.values());
         if (last - first + 1 > MAX_BLOCKS_SEARCHED) {
             out.add("(" + (last - first + 1 - MAX_BLOCKS_SEARCHED) + " more blocks not searched)");
         }
