@@ -56,8 +56,17 @@ final class MemoryFailure {
             return;
         }
         ReverseMap rmap = new ReverseMap(fs);
+        java.util.List<ReverseMap.Owner> files = new java.util.ArrayList<>();
         try (OpEpochs.Op op = fs.ops.begin()) { // inodes the scan loads stay valid until it ends
-            rmap.find(first, (int) (last - first + 1), owner -> act(fs, owner));
+            rmap.find(first, (int) (last - first + 1), owner -> {
+                act(fs, owner);
+                if (owner.kind() == ReverseMap.Kind.FILE_DATA) {
+                    files.add(owner);
+                }
+            });
+            for (ReverseMap.Owner o : files) {
+                recallLeases(fs, fs.icache.get(o.ino()), o.fileOffset());
+            }
         }
     }
 
@@ -75,6 +84,24 @@ final class MemoryFailure {
             LOG.error("{}: reads of it fail with EIO until it is overwritten whole, punched or truncated away", where);
         } else {
             LOG.warn("{}: cleared when the block is next written whole", where);
+        }
+    }
+
+    /**
+     * Tells the holders of layout leases over the bad block to give them back (they reach the
+     * device directly and would consume the poison), without waiting: the next layout change
+     * waits for them, or revokes them, as break_layouts does. Called with no inode lock held (the
+     * holder is called out to).
+     */
+    private static void recallLeases(FsContext fs, Inode ip, long fileOff) {
+        long breakNs = java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(fs.opts.leaseBreakMs());
+        for (dev.daxfs.core.layout.LeaseSet.Lease l : ip.leases.overlapping(fileOff, Geometry.BLOCK_SIZE)) {
+            if (ip.leases.recall(l, breakNs)) {
+                fs.stats.leasesRecalled.increment();
+                LOG.warn("{}: layout lease [{}+{}] recalled: it covers a bad block at file offset {}", ip,
+                        l.offset(), l.length(), fileOff);
+                ((LeaseImpl) l).notifyHolder();
+            }
         }
     }
 

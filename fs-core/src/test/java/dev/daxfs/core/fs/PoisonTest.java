@@ -83,6 +83,22 @@ class PoisonTest {
     }
 
     @Test
+    void aLeaseOverTheBadBlockIsRecalled() throws Exception {
+        try (Fixture f = new Fixture(64L << 20)) {
+            long a = f.file("a", 8 * Fixture.BS, 6);
+            List<Long> recalled = new ArrayList<>();
+            try (dev.daxfs.core.LayoutLease over = f.fs.acquireLease(a, 0, 4 * Fixture.BS, l -> recalled.add(l.offset()));
+                 dev.daxfs.core.LayoutLease beside = f.fs.acquireLease(a, 4 * Fixture.BS, 4 * Fixture.BS,
+                         l -> recalled.add(l.offset()))) {
+                f.fs.poisonFile(a, true, Fixture.BS, Fixture.BS);
+                assertEquals(List.of(0L), recalled, "only the lease over the bad block is recalled");
+                assertEquals(1, f.stat("leases_recalled"));
+            }
+            f.fs.poisonFile(a, false, Fixture.BS, Fixture.BS);
+        }
+    }
+
+    @Test
     void poisonInADirectoryBlockShutsDownNamingIt() throws Exception {
         try (Fixture f = new Fixture(64L << 20)) {
             long d = f.fs.mkdir(Vfs.ROOT_INO, "d", 0755, 0, 0).ino();
