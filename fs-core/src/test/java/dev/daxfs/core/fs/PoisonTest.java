@@ -52,6 +52,38 @@ class PoisonTest {
     @AfterEach
     void clearHooks() {
         ReverseMap.afterInodeForTests = null;
+        FileIo.duringReadCopyForTests = null;
+    }
+
+    @Test
+    void poisonArrivingWhileAnODirectReadOfTheBlockIsInFlightFailsThatRead() throws Exception {
+        try (Fixture f = new Fixture(64L << 20)) {
+            long a = f.file("a", 4 * Fixture.BS, 7);
+            java.util.concurrent.CountDownLatch inCopy = new java.util.concurrent.CountDownLatch(1);
+            java.util.concurrent.CountDownLatch go = new java.util.concurrent.CountDownLatch(1);
+            FileIo.duringReadCopyForTests = () -> { // the reader: block pinned, IOLOCK dropped (DIO)
+                inCopy.countDown();
+                Fixture.await(go);
+            };
+            java.util.concurrent.CompletableFuture<Throwable> reader = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+                dev.daxfs.core.OpenFile of = f.fs.open(a, dev.daxfs.core.OpenFlags.O_RDONLY | dev.daxfs.core.OpenFlags.O_DIRECT);
+                try (dev.daxfs.core.NativeBuf b = new dev.daxfs.core.NativeBuf(Fixture.BS)) {
+                    f.fs.read(of, Fixture.BS, b.addr, Fixture.BS);
+                    return null;
+                } catch (Throwable t) {
+                    return t;
+                } finally {
+                    f.fs.release(of);
+                }
+            });
+            Fixture.await(inCopy);
+            FileIo.duringReadCopyForTests = null;
+            f.fs.poisonFile(a, true, Fixture.BS, Fixture.BS); // the owner search does not wait for the pin
+            go.countDown();
+            Throwable t = reader.get(60, java.util.concurrent.TimeUnit.SECONDS);
+            assertTrue(t instanceof FsException && ((FsException) t).errno() == Errno.EIO, String.valueOf(t));
+            f.fs.poisonFile(a, false, Fixture.BS, Fixture.BS);
+        }
     }
 
     @Test
