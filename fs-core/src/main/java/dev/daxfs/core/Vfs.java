@@ -187,6 +187,31 @@ public interface Vfs extends AutoCloseable {
      */
     FsException deviceFault(String where, Throwable fault);
 
+    // ---- memory failure (the operator's daxfs poison; root only through a mount) ---------
+
+    /**
+     * Marks {@code [off, off+len)} of the device bad ({@code inject}: as a failing device would
+     * report it; the owners are found and told at once) or forgets it ({@code !inject}: clear does
+     * not repair data — on real pmem the range must be rewritten). Rounded to 512-byte sectors; the
+     * list survives unmount and crash (the image's {@code .badblocks} sidecar). EINVAL outside
+     * the device.
+     */
+    void poisonDevice(boolean inject, long off, long len);
+
+    /**
+     * {@link #poisonDevice} of the device blocks holding bytes {@code [off, off+len)} of
+     * {@code ino} ({@code len} 0: to the end of the file; a directory: its entry blocks). Holes
+     * hold nothing; ENXIO if no block holds any of the range.
+     */
+    void poisonFile(long ino, boolean inject, long off, long len);
+
+    /**
+     * The device's bad ranges, one line each: {@code OFFSET LENGTH OWNER[; OWNER...]}, the owner of
+     * each block as the reverse map finds it (file data with inode and offset, a metadata
+     * structure, or free space).
+     */
+    List<String> poisonList();
+
     // ---- xattrs ------------------------------------------------------------------------
 
     int XATTR_CREATE = 1;

@@ -123,6 +123,10 @@ public final class DaxFileSystem implements Vfs, DaxAccess {
         });
         long every = Math.max(100, opts.commitIntervalMs());
         fsys.committer.scheduleWithFixedDelay(fsys::backgroundCommit, every, every, TimeUnit.MILLISECONDS);
+        // Bad blocks arrive at run time too (the sidecar edited, the kernel's badblocks of a pmem
+        // device growing): reread the list, off any request thread; new ranges reach the listener.
+        fsys.committer.scheduleWithFixedDelay(() -> Poison.poll(ctx), Poison.POLL_MS, Poison.POLL_MS,
+                TimeUnit.MILLISECONDS);
         LOG.info("{}: mounted ({} blocks, {} free, {} inodes used){}", dev.name(), sb.geometry.totalBlocks(),
                 ctx.alloc.freeBlocks(), ctx.ialloc.usedCount(), unclean ? " after an unclean shutdown" : "");
         return fsys;
@@ -328,6 +332,34 @@ public final class DaxFileSystem implements Vfs, DaxAccess {
     public void fsyncDir(long ino) {
         try (OpEpochs.Op op = fs.ops.begin()) { // inodes it reaches stay valid until it ends (eviction grace)
             fs.journal.commitUpTo(fs.icache.get(ino).lastModSeq());
+        }
+    }
+
+    @Override
+    public void poisonDevice(boolean inject, long off, long len) {
+        try (OpEpochs.Op op = fs.ops.begin()) { // the owner scan's inodes stay valid until it ends
+            Poison.device(fs, inject, off, len);
+        }
+    }
+
+    @Override
+    public void poisonFile(long ino, boolean inject, long off, long len) {
+        try (OpEpochs.Op op = fs.ops.begin()) { // inodes it reaches stay valid until it ends (eviction grace)
+            Poison.file(fs, fs.icache.get(ino), inject, off, len);
+        }
+    }
+
+    @Override
+    public List<String> poisonList() {
+        try (OpEpochs.Op op = fs.ops.begin()) { // the owner scan's inodes stay valid until it ends
+            return Poison.list(fs);
+        }
+    }
+
+    /** The owners of the block at device offset {@code off}, as poisonList names them (benchmarks). */
+    public List<String> poisonListOf(long off) {
+        try (OpEpochs.Op op = fs.ops.begin()) { // the owner scan's inodes stay valid until it ends
+            return MemoryFailure.describeRange(fs, off, Geometry.BLOCK_SIZE);
         }
     }
 

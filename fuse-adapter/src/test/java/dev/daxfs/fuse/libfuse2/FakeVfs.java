@@ -183,6 +183,21 @@ class FakeVfs implements Vfs {
     public void sync() {
     }
 
+    @Override
+    public void poisonDevice(boolean inject, long off, long len) {
+        throw new FsException(Errno.EOPNOTSUPP, "no device");
+    }
+
+    @Override
+    public void poisonFile(long ino, boolean inject, long off, long len) {
+        throw new FsException(Errno.EOPNOTSUPP, "no device");
+    }
+
+    @Override
+    public java.util.List<String> poisonList() {
+        return java.util.List.of();
+    }
+
     /** How often a server reported a device fault; the fake shuts nothing down. */
     int deviceFaults;
 
