@@ -10,6 +10,7 @@ import dev.daxfs.core.DirFiller;
 import dev.daxfs.core.Errno;
 import dev.daxfs.core.FsException;
 import dev.daxfs.core.Mode;
+import dev.daxfs.core.Name;
 import dev.daxfs.core.MountOptions;
 import dev.daxfs.core.OpenFile;
 import dev.daxfs.core.OpenFlags;
@@ -153,7 +154,7 @@ public final class DaxFileSystem implements Vfs, DaxAccess {
     // ---- Vfs --------------------------------------------------------------------------------
 
     @Override
-    public long lookup(long dir, String name) {
+    public long lookup(long dir, Name name) {
         try (OpEpochs.Op op = fs.ops.begin()) { // inodes it reaches stay valid until it ends (eviction grace)
             return ns.lookup(dir, name);
         }
@@ -181,7 +182,7 @@ public final class DaxFileSystem implements Vfs, DaxAccess {
     }
 
     @Override
-    public Attr mknod(long dir, String name, int mode, long rdev, int uid, int gid) {
+    public Attr mknod(long dir, Name name, int mode, long rdev, int uid, int gid) {
         try (OpEpochs.Op op = fs.ops.begin()) { // inodes it reaches stay valid until it ends (eviction grace)
             if (Mode.isDir(mode) || Mode.isLnk(mode)) {
                 throw new FsException(Errno.EINVAL, "mknod of a directory or symlink");
@@ -191,49 +192,49 @@ public final class DaxFileSystem implements Vfs, DaxAccess {
     }
 
     @Override
-    public Attr mkdir(long dir, String name, int mode, int uid, int gid) {
+    public Attr mkdir(long dir, Name name, int mode, int uid, int gid) {
         try (OpEpochs.Op op = fs.ops.begin()) { // inodes it reaches stay valid until it ends (eviction grace)
             return ns.create(dir, name, Mode.S_IFDIR | (mode & Mode.PERM_MASK), 0, uid, gid, null);
         }
     }
 
     @Override
-    public Attr symlink(long dir, String name, String target, int uid, int gid) {
+    public Attr symlink(long dir, Name name, byte[] target, int uid, int gid) {
         try (OpEpochs.Op op = fs.ops.begin()) { // inodes it reaches stay valid until it ends (eviction grace)
             return ns.create(dir, name, Mode.S_IFLNK | 0777, 0, uid, gid, target);
         }
     }
 
     @Override
-    public String readlink(long ino) {
+    public byte[] readlink(long ino) {
         try (OpEpochs.Op op = fs.ops.begin()) { // inodes it reaches stay valid until it ends (eviction grace)
             return ns.readlink(ino);
         }
     }
 
     @Override
-    public void unlink(long dir, String name) {
+    public void unlink(long dir, Name name) {
         try (OpEpochs.Op op = fs.ops.begin()) { // inodes it reaches stay valid until it ends (eviction grace)
             ns.unlink(dir, name);
         }
     }
 
     @Override
-    public void rmdir(long dir, String name) {
+    public void rmdir(long dir, Name name) {
         try (OpEpochs.Op op = fs.ops.begin()) { // inodes it reaches stay valid until it ends (eviction grace)
             ns.rmdir(dir, name);
         }
     }
 
     @Override
-    public void rename(long oldDir, String oldName, long newDir, String newName, int flags) {
+    public void rename(long oldDir, Name oldName, long newDir, Name newName, int flags) {
         try (OpEpochs.Op op = fs.ops.begin()) { // inodes it reaches stay valid until it ends (eviction grace)
             renames.rename(oldDir, oldName, newDir, newName, flags);
         }
     }
 
     @Override
-    public Attr link(long ino, long newDir, String newName) {
+    public Attr link(long ino, long newDir, Name newName) {
         try (OpEpochs.Op op = fs.ops.begin()) { // inodes it reaches stay valid until it ends (eviction grace)
             return ns.link(ino, newDir, newName);
         }

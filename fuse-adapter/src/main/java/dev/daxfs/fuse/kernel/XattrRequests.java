@@ -26,7 +26,7 @@ final class XattrRequests {
         int size = rq.u32(0);
         int flags = rq.u32(4);
         int end = rq.stringEnd(8);
-        String name = rq.name(8);
+        String name = rq.xattrName(8);
         long at = rq.address(end, size);
         byte[] value = new byte[size];
         Reply.MEM.getByteArray(at, value, 0, size);
@@ -38,7 +38,7 @@ final class XattrRequests {
     static void getxattr(Connection c, Request rq, Reply rp) {
         rq.need(8);
         int size = rq.u32(0);
-        String name = rq.name(8);
+        String name = rq.xattrName(8);
         byte[] v = rq.nodeid == Vfs.ROOT_INO && XattrFormats.STATS_XATTR.equals(name)
                 ? FsStats.format(c.vfs.stats()).getBytes(StandardCharsets.US_ASCII)
                 : c.vfs.getxattr(rq.nodeid, name);
@@ -53,7 +53,7 @@ final class XattrRequests {
     }
 
     static void removexattr(Connection c, Request rq, Reply rp) {
-        c.vfs.removexattr(rq.nodeid, rq.name(0));
+        c.vfs.removexattr(rq.nodeid, rq.xattrName(0));
         rp.ok(0);
     }
 
