@@ -1,5 +1,6 @@
 package dev.daxfs.cli;
 
+import dev.daxfs.core.FsException;
 import dev.daxfs.core.DaxFs;
 import dev.daxfs.core.Vfs;
 import dev.daxfs.fuse.libfuse2.DaxFuse;
@@ -77,7 +78,14 @@ final class MountDaemon {
                     mountPoint, fuse.openFiles());
             Vfs v = vfs;
             vfs = null;
-            v.close();
+            try {
+                v.close();
+            } catch (FsException e) {
+                // the device failed under the unmount (a device fault): logged by fs-core; the
+                // image stays dirty for the next mount to replay
+                LOG.error("{} could not be closed cleanly: {}", image, e.getMessage());
+                return ExitCodes.RUNTIME;
+            }
             LOG.info("{} closed cleanly", image);
             return ExitCodes.OK;
         } finally {

@@ -194,6 +194,14 @@ public interface Vfs extends AutoCloseable {
     /** syncfs: everything durable. */
     void sync();
 
+    /**
+     * A server met a fault of the mapped device outside fs-core's own data copies (the JVM's
+     * asynchronous report of a faulting metadata access, {@code dev.daxfs.pmem.DeviceFaults}):
+     * shuts the filesystem down read-only (logged once, counted) so that nothing read wrong can
+     * be committed, and returns the EIO to answer with. {@code where} names the request.
+     */
+    FsException deviceFault(String where, Throwable fault);
+
     // ---- xattrs ------------------------------------------------------------------------
 
     int XATTR_CREATE = 1;

@@ -20,6 +20,8 @@ final class Errno {
     static final int ELOOP = 40;
     static final int EOPNOTSUPP = 95;
     static final int ENXIO = 6;
+    static final int EIO = 5;
+    static final int EFAULT = 14;
 
     private Errno() {
     }
@@ -54,6 +56,8 @@ final class Errno {
             case EROFS -> "EROFS";
             case ELOOP -> "ELOOP";
             case EOPNOTSUPP -> "EOPNOTSUPP";
+            case EIO -> "EIO";
+            case EFAULT -> "EFAULT";
             default -> null;
         };
     }

@@ -106,6 +106,16 @@ final class LibC {
 
         int getpagesize();
 
+        int getpid();
+
+        /**
+         * Copies from addresses of process {@code pid} (here: this one) into local ones, in the
+         * kernel: a fault on either side is EFAULT (or a short count), never a signal./
+         * {@code localIov} is a Pointer for the reason {@link #mmap} takes one: with six primitive
+         * parameters jnr-ffi's fast invoker garbles the sixth and the kernel answers EINVAL.
+         */
+        long process_vm_readv(int pid, Pointer localIov, long localCount, long remoteIov, long remoteCount, long flags);
+
         String strerror(int errnum);
     }
 }

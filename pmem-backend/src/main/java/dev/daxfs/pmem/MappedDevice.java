@@ -27,9 +27,13 @@ import org.apache.logging.log4j.Logger;
  * unit the on-media format may rely on; an unaligned one is not.
  *
  * <p><b>NOTE:</b> if the file behind the mapping is truncated by another process, or a load hits
- * poisoned media that the bad-block list did not know about, the kernel raises SIGBUS and the JVM
- * dies: there is no way to turn that into an exception. The exclusive {@code flock} held for the
- * life of the mapping keeps other daxfs processes away, but not {@code truncate(1)}.
+ * poisoned media that the bad-block list did not know about, the kernel raises SIGBUS. The copies
+ * ({@link #copyToNative}, {@link #copyFromNative}, {@link #copyWithin}, {@link #zero}, and
+ * {@link #read}/{@link #write} of byte arrays) run through the kernel and throw
+ * {@link DeviceFaultException} instead; the loads and stores of single values are CPU
+ * instructions, whose fault the JVM reports as an asynchronous {@link InternalError} (see
+ * {@link DeviceFaults}). The exclusive {@code flock} held
+ * for the life of the mapping keeps other daxfs processes away, but not {@code truncate(1)}.
  *
  * <p><b>NOTE:</b> {@link #close()} unmaps. An access racing with close from another thread may
  * touch unmapped memory and crash the JVM; accesses that happen after close (in the Java memory
@@ -54,10 +58,7 @@ public final class MappedDevice implements PmemDevice {
     private static final MemoryIO IO = MemoryIO.getInstance();
     private static final boolean SWAP = ByteOrder.nativeOrder() != ByteOrder.LITTLE_ENDIAN;
 
-    /**
-     * Largest piece handed to one Unsafe copy or fill. Those run without a safepoint check, so a
-     * gigabyte in one call would hold up every GC for its duration (java.nio.Bits chunks likewise).
-     */
+    /** Largest piece of an overlapping {@link #copyWithin}: bounds the pieces when the overlap is far. */
     private static final long CHUNK = 1L << 20;
 
     private final DeviceFile file;
@@ -214,7 +215,7 @@ public final class MappedDevice implements PmemDevice {
         Objects.checkFromIndexSize(dstOff, len, dst.length);
         long a = readAddress(off, len);
         if (len > 0) {
-            IO.getByteArray(a, dst, dstOff, len);
+            checked(off, len, FaultSafeCopy.toArray(a, dst, dstOff, len));
         }
     }
 
@@ -223,7 +224,7 @@ public final class MappedDevice implements PmemDevice {
         Objects.checkFromIndexSize(srcOff, len, src.length);
         long a = writeAddress(off, len);
         if (len > 0) {
-            IO.putByteArray(a, src, srcOff, len);
+            checked(off, len, FaultSafeCopy.fromArray(src, srcOff, a, len));
         }
     }
 
@@ -231,33 +232,58 @@ public final class MappedDevice implements PmemDevice {
     public void copyToNative(long off, long dstAddress, long len) {
         long a = readAddress(off, len);
         checkNative(dstAddress, len);
-        copy(a, dstAddress, len);
+        checked(off, len, FaultSafeCopy.copy(a, dstAddress, len));
     }
 
     @Override
     public void copyFromNative(long off, long srcAddress, long len) {
         long a = writeAddress(off, len);
         checkNative(srcAddress, len);
-        copy(srcAddress, a, len);
+        checked(off, len, FaultSafeCopy.copy(srcAddress, a, len));
     }
 
+    /**
+     * memmove semantics without libc's memmove (a SIGBUS inside native code kills the JVM):
+     * overlapping ranges are copied in pieces no longer than their distance, walking away from
+     * the overlap, so that no piece overlaps itself.
+     */
     @Override
     public void copyWithin(long srcOff, long dstOff, long len) {
         long src = readAddress(srcOff, len);
         long dst = writeAddress(dstOff, len);
-        copy(src, dst, len);
+        if (len <= 0 || src == dst) {
+            return;
+        }
+        long distance = Math.abs(dst - src);
+        if (distance >= len) {
+            checked(dstOff, len, FaultSafeCopy.copy(src, dst, len));
+            return;
+        }
+        long piece = Math.min(distance, CHUNK);
+        if (dst < src) { // forward: each piece lands on bytes already read
+            for (long done = 0; done < len; done += piece) {
+                long n = Math.min(piece, len - done);
+                checked(srcOff + done, n, FaultSafeCopy.copy(src + done, dst + done, n));
+            }
+        } else { // backward, from the end
+            for (long left = len; left > 0; left -= piece) {
+                long n = Math.min(piece, left);
+                long at = left - n;
+                checked(srcOff + at, n, FaultSafeCopy.copy(src + at, dst + at, n));
+            }
+        }
     }
 
     @Override
     public void zero(long off, long len) {
         long a = writeAddress(off, len);
-        while (len > CHUNK) {
-            IO.setMemory(a, CHUNK, (byte) 0);
-            a += CHUNK;
-            len -= CHUNK;
-        }
-        if (len > 0) {
-            IO.setMemory(a, len, (byte) 0);
+        checked(off, len, FaultSafeCopy.zero(a, len));
+    }
+
+    /** Throws the fault of a copy that stopped short of {@code len}. */
+    private void checked(long off, long len, long copied) {
+        if (copied < len) {
+            throw new DeviceFaultException(name, off + copied, len - copied, FaultSafeCopy.errno());
         }
     }
 
@@ -335,28 +361,6 @@ public final class MappedDevice implements PmemDevice {
 
     private IllegalStateException closed() {
         return new IllegalStateException(name + ": device is closed");
-    }
-
-    /**
-     * memmove semantics. Overlapping ranges go to libc memmove in one native call (it runs outside
-     * the VM, so its length does not matter to safepoints); disjoint ones to Unsafe.copyMemory,
-     * which the JIT turns into an inline copy stub, in pieces of at most {@link #CHUNK}.
-     */
-    private static void copy(long src, long dst, long len) {
-        if (len <= 0) {
-            return;
-        }
-        if (src < dst + len && dst < src + len) {
-            IO.memmove(dst, src, len);
-            return;
-        }
-        while (len > CHUNK) {
-            IO.copyMemory(src, dst, CHUNK);
-            src += CHUNK;
-            dst += CHUNK;
-            len -= CHUNK;
-        }
-        IO.copyMemory(src, dst, len);
     }
 
     // ---- open-time decisions ----

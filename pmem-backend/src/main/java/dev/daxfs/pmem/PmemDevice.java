@@ -12,7 +12,10 @@ package dev.daxfs.pmem;
  * order, at 8-byte granularity.
  *
  * <p><b>NOTE:</b> if the file behind a mapping is truncated by someone else, or a device
- * reports a media error, a load or store raises SIGBUS and the JVM dies. daxfs holds an exclusive
+ * reports a media error, touching it raises SIGBUS. The copies (byte arrays included) throw
+ * {@link DeviceFaultException} for it, synchronously; a fault in the loads and stores of single
+ * values surfaces as an asynchronous {@link InternalError} that a server must
+ * {@link DeviceFaults#deliverPending() deliver} before it answers. daxfs holds an exclusive
  * lock on the image for the whole life of a mapping so that no other daxfs process touches it.
  *
  * <p><b>NOTE:</b> the owner that opened a device closes it exactly once; any access after
@@ -42,16 +45,24 @@ public interface PmemDevice extends AutoCloseable {
     /**
      * Native-to-native copy from the device at {@code off} to the caller's native memory at
      * {@code dstAddress}; the data never crosses the Java heap.
+     *
+     * @throws DeviceFaultException if the device range cannot be read (image truncated, media
+     *     error); {@code dstAddress} may then hold part of the range
      */
     void copyToNative(long off, long dstAddress, long len);
 
-    /** Native-to-native copy from the caller's native memory at {@code srcAddress} to the device. */
+    /**
+     * Native-to-native copy from the caller's native memory at {@code srcAddress} to the device.
+     *
+     * @throws DeviceFaultException if the device range cannot be touched; part of it may have
+     *     been written
+     */
     void copyFromNative(long off, long srcAddress, long len);
 
-    /** Copies within the device (memmove semantics: ranges may overlap). */
+    /** Copies within the device (memmove semantics: ranges may overlap); faults as above. */
     void copyWithin(long srcOff, long dstOff, long len);
 
-    /** Stores zeros over {@code [off, off+len)}. */
+    /** Stores zeros over {@code [off, off+len)}; faults as above. */
     void zero(long off, long len);
 
     /**

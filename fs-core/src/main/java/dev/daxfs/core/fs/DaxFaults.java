@@ -11,6 +11,7 @@ import dev.daxfs.core.inode.FileExtent;
 import dev.daxfs.core.inode.Inode;
 import dev.daxfs.core.layout.LeaseSet;
 import dev.daxfs.core.layout.MappingEntry;
+import dev.daxfs.pmem.DeviceFaultException;
 
 import java.util.List;
 
@@ -205,6 +206,8 @@ final class DaxFaults {
             MemoryFailure.checkPoison(fs, l.ip, dev, len);
             fs.dev.copyToNative(dev, buf, len);
             return len;
+        } catch (DeviceFaultException e) {
+            throw MemoryFailure.dataFault(fs, l.ip, fileOff, e);
         } finally {
             fs.pins.unpin();
         }

@@ -22,6 +22,7 @@ import dev.daxfs.core.format.Superblock;
 import dev.daxfs.core.inode.Inode;
 import dev.daxfs.core.inode.InodeCodec;
 import dev.daxfs.core.journal.Journal;
+import dev.daxfs.pmem.DeviceFaults;
 import dev.daxfs.pmem.PmemDevice;
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
@@ -324,6 +325,11 @@ public final class DaxFileSystem implements Vfs, DaxAccess {
     }
 
     @Override
+    public FsException deviceFault(String where, Throwable fault) {
+        return MemoryFailure.faultShutdown(fs, where, fault);
+    }
+
+    @Override
     public void sync() {
         try (OpEpochs.Op op = fs.ops.begin()) { // inodes it reaches stay valid until it ends (eviction grace)
             // Clear the per-file dirty ranges first: a write racing with us marks its range again.
@@ -432,16 +438,25 @@ public final class DaxFileSystem implements Vfs, DaxAccess {
         if (fs.opts.readOnly()) {
             return;
         }
-        if (fs.journal.shutdownReason() != null) {
-            LOG.error("{}: unmounting a shut-down filesystem; the journal will be replayed at next mount",
-                    fs.dev.name());
-            fs.dev.persistAll();
-            return;
+        try {
+            if (fs.journal.shutdownReason() != null) {
+                LOG.error("{}: unmounting a shut-down filesystem; the journal will be replayed at next mount",
+                        fs.dev.name());
+                fs.dev.persistAll();
+                return;
+            }
+            fs.dev.persistAll(); // data of files nobody fsynced
+            fs.journal.flushAll();
+            fs.sb.state = Superblock.STATE_CLEAN;
+            fs.sb.write(fs.dev, true);
+            DeviceFaults.deliverPending(); // a faulting store must not pass for a clean unmount
+        } catch (RuntimeException | Error e) {
+            if (!DeviceFaults.isFault(e)) {
+                throw e;
+            }
+            // the image lost bytes under us: it stays dirty, and the next mount replays the journal
+            throw MemoryFailure.faultShutdown(fs, "while unmounting (the image stays dirty)", e);
         }
-        fs.dev.persistAll(); // data of files nobody fsynced
-        fs.journal.flushAll();
-        fs.sb.state = Superblock.STATE_CLEAN;
-        fs.sb.write(fs.dev, true);
         LOG.info("{}: unmounted cleanly", fs.dev.name());
     }
 }

@@ -8,6 +8,7 @@ import dev.daxfs.core.alloc.Extent;
 import dev.daxfs.core.format.Geometry;
 import dev.daxfs.core.inode.FileExtent;
 import dev.daxfs.core.inode.Inode;
+import dev.daxfs.pmem.DeviceFaultException;
 
 import java.util.List;
 
@@ -129,6 +130,8 @@ final class FileIo {
                 }
                 MemoryFailure.checkPoison(fs, ip, s.devOff[i], s.len[i]);
                 fs.dev.copyToNative(s.devOff[i], dst, s.len[i]);
+            } catch (DeviceFaultException e) {
+                throw MemoryFailure.dataFault(fs, ip, s.fileOff[i], e);
             } finally {
                 fs.pins.unpin();
             }
@@ -313,6 +316,9 @@ final class FileIo {
                 }
                 fs.dev.copyFromNative(dev, buf + (pos - off), segEnd - pos);
                 MemoryFailure.clearPoison(fs, ip, dev, segEnd - pos);
+            } catch (DeviceFaultException fault) {
+                // outside any transaction: the blocks stay unwritten, so a reader sees zeros
+                throw MemoryFailure.dataFault(fs, ip, pos, fault);
             } finally {
                 fs.pins.unpin();
             }

@@ -13,6 +13,7 @@ import dev.daxfs.core.inode.InodeStore;
 import dev.daxfs.core.inode.PinTable;
 import dev.daxfs.core.journal.Journal;
 import dev.daxfs.core.stats.FsStats;
+import dev.daxfs.pmem.DeviceFaults;
 import dev.daxfs.pmem.PmemDevice;
 
 import java.time.Instant;
@@ -97,6 +98,10 @@ final class FsContext {
             }
             throw e;
         } catch (RuntimeException | Error e) {
+            if (DeviceFaults.isFault(e)) {
+                // the device lost bytes under a half-made change: nothing of it may commit
+                throw MemoryFailure.faultShutdown(this, "inside a transaction", e);
+            }
             journal.shutdown("unexpected failure inside a transaction: " + e);
             throw e;
         } finally {

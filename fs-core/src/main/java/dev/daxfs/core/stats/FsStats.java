@@ -31,6 +31,10 @@ public final class FsStats {
     public final LongAdder evictionsSkippedBusy = new LongAdder();
     public final LongAdder directIoReads = new LongAdder();
     public final LongAdder directIoWrites = new LongAdder();
+    /** Copies of file data that faulted in the mapping (image truncated, media error): EIO for that request. */
+    public final LongAdder dataFaults = new LongAdder();
+    /** Device faults under metadata or inside a transaction: each shut the filesystem down. */
+    public final LongAdder faultShutdowns = new LongAdder();
 
     /** A snapshot, in a stable order, with snake_case names. */
     public Map<String, Long> snapshot() {
@@ -50,6 +54,8 @@ public final class FsStats {
         m.put("evictions_skipped_busy", evictionsSkippedBusy.sum());
         m.put("direct_io_reads", directIoReads.sum());
         m.put("direct_io_writes", directIoWrites.sum());
+        m.put("memory_failure_data_faults", dataFaults.sum());
+        m.put("memory_failure_shutdowns", faultShutdowns.sum());
         return m;
     }
 

@@ -47,6 +47,8 @@ public final class StatsCatalog {
         add("evictions_skipped_busy", INODES, "eviction candidates skipped: open, dirty, leased, mapped or locked");
         add("direct_io_reads", DIRECT_IO, "O_DIRECT reads served");
         add("direct_io_writes", DIRECT_IO, "O_DIRECT writes served");
+        add("memory_failure_data_faults", POISON, "file data the mapping could not deliver (EIO for that request)");
+        add("memory_failure_shutdowns", POISON, "device faults under metadata that shut the filesystem down");
     }
 
     private static void add(String name, String group, String description) {

@@ -14,9 +14,11 @@ import dev.daxfs.fuse.Errnos;
 final class Dispatcher {
 
     private final Connection c;
+    private final Errnos errnos;
 
     Dispatcher(Connection c) {
         this.c = c;
+        this.errnos = new Errnos(c.vfs);
     }
 
     /**
@@ -43,7 +45,7 @@ final class Dispatcher {
                 rp.error(Errno.EIO.code);
             }
         } catch (Throwable t) {
-            int errno = Errnos.toErrno(t, Abi.opName(rq.opcode), "node " + rq.nodeid);
+            int errno = errnos.toErrno(t, Abi.opName(rq.opcode), "node " + rq.nodeid);
             if (!rp.sent) {
                 rp.error(errno);
             }

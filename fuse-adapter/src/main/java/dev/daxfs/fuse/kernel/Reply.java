@@ -2,6 +2,7 @@ package dev.daxfs.fuse.kernel;
 
 import com.kenai.jffi.MemoryIO;
 import dev.daxfs.core.Attr;
+import dev.daxfs.pmem.DeviceFaults;
 
 /**
  * A worker's reply buffer: the out header followed by the opcode's structure, filled in place and
@@ -55,6 +56,9 @@ final class Reply {
     }
 
     private void send(int error, int len) {
+        // A faulting device load the JVM has not reported yet must fail this request, not ride
+        // along in its answer: deliver it before anything is written (throws InternalError).
+        DeviceFaults.deliverPending();
         MEM.putInt(buf, Abi.OUT_HEADER + len);
         MEM.putInt(buf + 4, error);
         MEM.putLong(buf + 8, unique);

@@ -2,6 +2,7 @@ package dev.daxfs.fuse.libfuse2;
 
 import dev.daxfs.fuse.XattrFormats;
 import dev.daxfs.fuse.Errnos;
+import dev.daxfs.pmem.DeviceFaults;
 import dev.daxfs.fuse.HandleTable;
 import dev.daxfs.fuse.Privileges;
 import dev.daxfs.fuse.Times;
@@ -137,6 +138,7 @@ public class DaxFuse extends FuseStubFS {
     private final List<Object> closureRoots = new java.util.ArrayList<>();
 
     private final Vfs vfs;
+    private final Errnos errnos;
     private final boolean directIo;
     private final DentryCache dentries;
     private final HandleTable<OpenFile> files = new HandleTable<>();
@@ -156,6 +158,7 @@ public class DaxFuse extends FuseStubFS {
     public DaxFuse(Vfs vfs, boolean directIo) {
         super(); // loads libfuse.so.2: UnsatisfiedLinkError if it is not installed
         this.vfs = vfs;
+        this.errnos = new Errnos(vfs);
         this.directIo = directIo;
         this.dentries = new DentryCache(vfs, DENTRY_CACHE_CAPACITY);
         // jnr-fuse models the C bit-fields after bmap as four single-byte paddings; they are one
@@ -254,9 +257,10 @@ public class DaxFuse extends FuseStubFS {
     int getattrAt(String path, long st) {
         try {
             NativeAbi.fillStat(st, vfs.getattr(dentries.resolve(path)));
+            DeviceFaults.deliverPending(); // a faulting metadata load fails the call, not its answer
             return 0;
         } catch (Throwable t) {
-            return Errnos.toErrno(t, "getattr", path);
+            return errnos.toErrno(t, "getattr", path);
         }
     }
 
@@ -270,9 +274,10 @@ public class DaxFuse extends FuseStubFS {
         try {
             setattrFile.remove();
             NativeAbi.fillStat(st, vfs.getattr(files.get(fh).ino()));
+            DeviceFaults.deliverPending(); // a faulting metadata load fails the call, not its answer
             return 0;
         } catch (Throwable t) {
-            return Errnos.toErrno(t, "fgetattr", NativeAbi.path(path));
+            return errnos.toErrno(t, "fgetattr", NativeAbi.path(path));
         }
     }
 
@@ -286,7 +291,7 @@ public class DaxFuse extends FuseStubFS {
             vfs.setattr(inoForSetattr(path), SetAttr.mode((int) mode & Mode.PERM_MASK));
             return 0;
         } catch (Throwable t) {
-            return Errnos.toErrno(t, "chmod", path);
+            return errnos.toErrno(t, "chmod", path);
         }
     }
 
@@ -300,7 +305,7 @@ public class DaxFuse extends FuseStubFS {
             }
             return 0;
         } catch (Throwable t) {
-            return Errnos.toErrno(t, "chown", path);
+            return errnos.toErrno(t, "chown", path);
         }
     }
 
@@ -317,7 +322,7 @@ public class DaxFuse extends FuseStubFS {
             vfs.setattr(ino, SetAttr.size(size));
             return 0;
         } catch (Throwable t) {
-            return Errnos.toErrno(t, "truncate", path);
+            return errnos.toErrno(t, "truncate", path);
         }
     }
 
@@ -330,7 +335,7 @@ public class DaxFuse extends FuseStubFS {
             vfs.setattr(of.ino(), SetAttr.size(size));
             return 0;
         } catch (Throwable t) {
-            return Errnos.toErrno(t, "ftruncate", path);
+            return errnos.toErrno(t, "ftruncate", path);
         }
     }
 
@@ -343,7 +348,7 @@ public class DaxFuse extends FuseStubFS {
             }
             return 0;
         } catch (Throwable t) {
-            return Errnos.toErrno(t, "utimens", path);
+            return errnos.toErrno(t, "utimens", path);
         }
     }
 
@@ -377,7 +382,7 @@ public class DaxFuse extends FuseStubFS {
             dentries.resolve(path);
             return 0;
         } catch (Throwable t) {
-            return Errnos.toErrno(t, "access", path);
+            return errnos.toErrno(t, "access", path);
         }
     }
 
@@ -396,7 +401,7 @@ public class DaxFuse extends FuseStubFS {
             st.f_namemax.set(s.nameMax());
             return 0;
         } catch (Throwable t) {
-            return Errnos.toErrno(t, "statfs", path);
+            return errnos.toErrno(t, "statfs", path);
         }
     }
 
@@ -414,7 +419,7 @@ public class DaxFuse extends FuseStubFS {
             dentries.added(p.dir(), p.name(), a.ino());
             return 0;
         } catch (Throwable t) {
-            return Errnos.toErrno(t, "mknod", path);
+            return errnos.toErrno(t, "mknod", path);
         }
     }
 
@@ -430,7 +435,7 @@ public class DaxFuse extends FuseStubFS {
             dentries.added(p.dir(), p.name(), a.ino());
             return 0;
         } catch (Throwable t) {
-            return Errnos.toErrno(t, "mkdir", path);
+            return errnos.toErrno(t, "mkdir", path);
         }
     }
 
@@ -444,7 +449,7 @@ public class DaxFuse extends FuseStubFS {
             dentries.added(p.dir(), p.name(), a.ino());
             return 0;
         } catch (Throwable t) {
-            return Errnos.toErrno(t, "symlink", linkPath);
+            return errnos.toErrno(t, "symlink", linkPath);
         }
     }
 
@@ -459,9 +464,10 @@ public class DaxFuse extends FuseStubFS {
             int n = (int) Math.min(target.length, size - 1);
             buf.put(0, target, 0, n);
             buf.putByte(n, (byte) 0);
+            DeviceFaults.deliverPending(); // a faulting metadata load fails the call, not its answer
             return 0;
         } catch (Throwable t) {
-            return Errnos.toErrno(t, "readlink", path);
+            return errnos.toErrno(t, "readlink", path);
         }
     }
 
@@ -473,7 +479,7 @@ public class DaxFuse extends FuseStubFS {
             dentries.invalidate(p.dir(), p.name());
             return 0;
         } catch (Throwable t) {
-            return Errnos.toErrno(t, "unlink", path);
+            return errnos.toErrno(t, "unlink", path);
         }
     }
 
@@ -485,7 +491,7 @@ public class DaxFuse extends FuseStubFS {
             dentries.invalidate(p.dir(), p.name());
             return 0;
         } catch (Throwable t) {
-            return Errnos.toErrno(t, "rmdir", path);
+            return errnos.toErrno(t, "rmdir", path);
         }
     }
 
@@ -503,7 +509,7 @@ public class DaxFuse extends FuseStubFS {
             }
             return 0;
         } catch (Throwable t) {
-            return Errnos.toErrno(t, "rename", oldPath + " -> " + newPath);
+            return errnos.toErrno(t, "rename", oldPath + " -> " + newPath);
         }
     }
 
@@ -516,7 +522,7 @@ public class DaxFuse extends FuseStubFS {
             dentries.added(p.dir(), p.name(), ino);
             return 0;
         } catch (Throwable t) {
-            return Errnos.toErrno(t, "link", oldPath + " -> " + newPath);
+            return errnos.toErrno(t, "link", oldPath + " -> " + newPath);
         }
     }
 
@@ -533,7 +539,7 @@ public class DaxFuse extends FuseStubFS {
             NativeAbi.setFh(fi, dirs.add(dentries.resolve(path)));
             return 0;
         } catch (Throwable t) {
-            return Errnos.toErrno(t, "opendir", path);
+            return errnos.toErrno(t, "opendir", path);
         }
     }
 
@@ -547,7 +553,7 @@ public class DaxFuse extends FuseStubFS {
             dirs.remove(fh);
             return 0;
         } catch (Throwable t) {
-            return Errnos.toErrno(t, "releasedir", NativeAbi.path(path));
+            return errnos.toErrno(t, "releasedir", NativeAbi.path(path));
         }
     }
 
@@ -572,9 +578,10 @@ public class DaxFuse extends FuseStubFS {
                 st.st_mode.set(mode);
                 return add(filler, buf, name, n, stMem);
             });
+            DeviceFaults.deliverPending(); // a faulting metadata load fails the call, not its answer
             return 0;
         } catch (Throwable t) {
-            return Errnos.toErrno(t, "readdir", path);
+            return errnos.toErrno(t, "readdir", path);
         }
     }
 
@@ -599,7 +606,7 @@ public class DaxFuse extends FuseStubFS {
             vfs.fsyncDir(dir);
             return 0;
         } catch (Throwable t) {
-            return Errnos.toErrno(t, "fsyncdir", path);
+            return errnos.toErrno(t, "fsyncdir", path);
         }
     }
 
@@ -631,7 +638,7 @@ public class DaxFuse extends FuseStubFS {
             openInto(ino, flags, fi);
             return 0;
         } catch (Throwable t) {
-            return Errnos.toErrno(t, "create", path);
+            return errnos.toErrno(t, "create", path);
         }
     }
 
@@ -653,7 +660,7 @@ public class DaxFuse extends FuseStubFS {
             openInto(dentries.resolve(path), NativeAbi.openFlags(fi), fi);
             return 0;
         } catch (Throwable t) {
-            return Errnos.toErrno(t, "open", path);
+            return errnos.toErrno(t, "open", path);
         }
     }
 
@@ -676,7 +683,7 @@ public class DaxFuse extends FuseStubFS {
         try {
             return vfs.read(files.get(fi.fh.get()), offset, buf.address(), (int) size);
         } catch (Throwable t) {
-            return Errnos.toErrno(t, "read", path);
+            return errnos.toErrno(t, "read", path);
         }
     }
 
@@ -687,7 +694,7 @@ public class DaxFuse extends FuseStubFS {
             removePrivs(of);
             return vfs.write(of, offset, buf.address(), (int) size);
         } catch (Throwable t) {
-            return Errnos.toErrno(t, "write", path);
+            return errnos.toErrno(t, "write", path);
         }
     }
 
@@ -696,7 +703,7 @@ public class DaxFuse extends FuseStubFS {
         try {
             return vfs.read(files.get(NativeAbi.fh(fi)), offset, buf, (int) size);
         } catch (Throwable t) {
-            return Errnos.toErrno(t, "read", NativeAbi.path(path));
+            return errnos.toErrno(t, "read", NativeAbi.path(path));
         }
     }
 
@@ -707,7 +714,7 @@ public class DaxFuse extends FuseStubFS {
             removePrivs(of);
             return vfs.write(of, offset, buf, (int) size);
         } catch (Throwable t) {
-            return Errnos.toErrno(t, "write", NativeAbi.path(path));
+            return errnos.toErrno(t, "write", NativeAbi.path(path));
         }
     }
 
@@ -730,7 +737,7 @@ public class DaxFuse extends FuseStubFS {
             vfs.release(files.remove(NativeAbi.fh(fi)));
             return 0;
         } catch (Throwable t) {
-            return Errnos.toErrno(t, "release", NativeAbi.path(path));
+            return errnos.toErrno(t, "release", NativeAbi.path(path));
         }
     }
 
@@ -740,7 +747,7 @@ public class DaxFuse extends FuseStubFS {
             vfs.fsync(files.get(fi.fh.get()).ino(), isdatasync != 0);
             return 0;
         } catch (Throwable t) {
-            return Errnos.toErrno(t, "fsync", path);
+            return errnos.toErrno(t, "fsync", path);
         }
     }
 
@@ -750,7 +757,7 @@ public class DaxFuse extends FuseStubFS {
             vfs.release(files.remove(fi.fh.get()));
             return 0;
         } catch (Throwable t) {
-            return Errnos.toErrno(t, "release", path);
+            return errnos.toErrno(t, "release", path);
         }
     }
 
@@ -768,7 +775,7 @@ public class DaxFuse extends FuseStubFS {
             vfs.fallocate(ino, mode, off, length);
             return 0;
         } catch (Throwable t) {
-            return Errnos.toErrno(t, "fallocate", path);
+            return errnos.toErrno(t, "fallocate", path);
         }
     }
 
@@ -784,7 +791,7 @@ public class DaxFuse extends FuseStubFS {
             vfs.setxattr(dentries.resolve(path), xattrName(name), v, flags);
             return 0;
         } catch (Throwable t) {
-            return Errnos.toErrno(t, "setxattr", path);
+            return errnos.toErrno(t, "setxattr", path);
         }
     }
 
@@ -795,9 +802,10 @@ public class DaxFuse extends FuseStubFS {
             byte[] v = ino == Vfs.ROOT_INO && STATS_XATTR.equals(name)
                     ? FsStats.format(vfs.stats()).getBytes(StandardCharsets.US_ASCII)
                     : vfs.getxattr(ino, xattrName(name));
+            DeviceFaults.deliverPending(); // a faulting metadata load fails the call, not its answer
             return copyOut(v, value, size);
         } catch (Throwable t) {
-            return Errnos.toErrno(t, "getxattr", path);
+            return errnos.toErrno(t, "getxattr", path);
         }
     }
 
@@ -805,9 +813,10 @@ public class DaxFuse extends FuseStubFS {
     public int listxattr(String path, Pointer list, @size_t long size) {
         try {
             List<String> names = vfs.listxattr(dentries.resolve(path));
+            DeviceFaults.deliverPending(); // a faulting metadata load fails the call, not its answer
             return copyOut(joinNames(visibleNames(names)), list, size);
         } catch (Throwable t) {
-            return Errnos.toErrno(t, "listxattr", path);
+            return errnos.toErrno(t, "listxattr", path);
         }
     }
 
@@ -843,7 +852,7 @@ public class DaxFuse extends FuseStubFS {
             vfs.removexattr(dentries.resolve(path), xattrName(name));
             return 0;
         } catch (Throwable t) {
-            return Errnos.toErrno(t, "removexattr", path);
+            return errnos.toErrno(t, "removexattr", path);
         }
     }
 

@@ -19,18 +19,31 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class ErrnosTest {
 
+    private final FakeVfs vfs = new FakeVfs();
+    private final Errnos errnos = new Errnos(vfs);
+
     @Test
     void fsExceptionBecomesNegativeErrno() {
         for (Errno e : Errno.values()) {
-            assertEquals(-e.code, Errnos.toErrno(new FsException(e, "x"), "op", "/p"));
+            assertEquals(-e.code, errnos.toErrno(new FsException(e, "x"), "op", "/p"));
         }
-        assertEquals(-117, Errnos.toErrno(new CorruptImageException("bad"), "op", "/p"));
+        assertEquals(-117, errnos.toErrno(new CorruptImageException("bad"), "op", "/p"));
     }
 
     @Test
     void anythingElseIsEio() {
-        assertEquals(-5, Errnos.toErrno(new IllegalStateException("bug"), "op", "/p"));
-        assertEquals(-5, Errnos.toErrno(new AssertionError("bug"), "op", null));
+        assertEquals(-5, errnos.toErrno(new IllegalStateException("bug"), "op", "/p"));
+        assertEquals(-5, errnos.toErrno(new AssertionError("bug"), "op", null));
+        assertEquals(0, vfs.deviceFaults, "a bug is not a device fault");
+    }
+
+    @Test
+    void aLateDeviceFaultShutsTheFilesystemDownThroughTheVfs() {
+        InternalError late = new InternalError("a fault occurred in a recent unsafe memory access operation in compiled Java code");
+        assertEquals(-5, errnos.toErrno(late, "GETATTR", "node 7"));
+        assertEquals(1, vfs.deviceFaults);
+        assertEquals(-5, errnos.toErrno(new InternalError("something else"), "GETATTR", "node 7"));
+        assertEquals(1, vfs.deviceFaults, "only the JVM's report of a faulting access is a device fault");
     }
 
     @Test

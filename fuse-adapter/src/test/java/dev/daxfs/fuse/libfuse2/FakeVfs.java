@@ -179,6 +179,15 @@ class FakeVfs implements Vfs {
     public void sync() {
     }
 
+    /** How often a server reported a device fault; the fake shuts nothing down. */
+    int deviceFaults;
+
+    @Override
+    public FsException deviceFault(String where, Throwable fault) {
+        deviceFaults++;
+        return new FsException(Errno.EIO, "device fault " + where);
+    }
+
     @Override
     public void setxattr(long ino, String name, byte[] value, int flags) {
         throw new UnsupportedOperationException();

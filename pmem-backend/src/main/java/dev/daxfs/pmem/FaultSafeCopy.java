@@ -1,0 +1,130 @@
+package dev.daxfs.pmem;
+
+import com.kenai.jffi.MemoryIO;
+import jnr.ffi.Pointer;
+
+/**
+ * Copies to and from the mapping through the kernel ({@code process_vm_readv/writev} on this very
+ * process) instead of CPU loads and stores, so that a range the mapping cannot deliver comes back
+ * as EFAULT — synchronously, before any byte is used — rather than as a SIGBUS. The JVM turns a
+ * SIGBUS in an Unsafe copy into an {@link InternalError} it may throw only later, after the
+ * garbage the faulting copy left had been sent as a reply; a SIGBUS in native code (libc memmove)
+ * kills it. This is the copy of file data: the hot path of read and write.
+ *
+ * <p>The kernel pins the pages on both sides for the copy and moves the bytes with its own
+ * memcpy, at the cost of one system call per copy (measured in docs/performance.md). Each thread
+ * keeps its two iovecs and a bounce buffer in native memory of its own: nothing is allocated per
+ * copy. Used for file data and for the byte arrays of metadata blocks alike.
+ */
+final class FaultSafeCopy {
+
+    private static final MemoryIO IO = MemoryIO.getInstance();
+    private static final int PID = LibC.INSTANCE.getpid();
+
+    /** Zeros that {@link #zero} copies from: a fill needs a source the kernel can read. */
+    private static final long ZERO_LEN = 256 << 10;
+    private static final long ZEROS = zeros();
+
+    /** Largest piece of a byte-array copy, and the size of each thread's bounce buffer. */
+    static final int BOUNCE = 64 << 10;
+
+    /**
+     * Two struct iovec (local, remote) per thread, a Pointer to them, and a bounce buffer for
+     * byte arrays (the kernel cannot copy into a Java array, and jffi's array copies are native
+     * memcpy, where a SIGBUS kills the JVM); all live as long as the thread.
+     */
+    private static final class Iovecs {
+        final long address = IO.allocateMemory(32, true);
+        final Pointer pointer = Pointer.wrap(jnr.ffi.Runtime.getSystemRuntime(), address);
+        final long bounce = IO.allocateMemory(BOUNCE, false);
+    }
+
+    private static final ThreadLocal<Iovecs> IOVECS = ThreadLocal.withInitial(Iovecs::new);
+
+    private FaultSafeCopy() {
+    }
+
+    /**
+     * Copies {@code len} bytes from {@code src} to {@code dst}, either of which may lie in the
+     * mapping; ranges must not overlap. Returns the number of bytes copied: {@code len}, or fewer
+     * if the copy hit an address the kernel could not fault in (then {@code errno} says why).
+     */
+    static long copy(long src, long dst, long len) {
+        long done = 0;
+        Iovecs v = IOVECS.get();
+        long iov = v.address;
+        while (done < len) {
+            // local = destination, remote = source: one readv moves remote -> local
+            IO.putLong(iov, dst + done);
+            IO.putLong(iov + 8, len - done);
+            IO.putLong(iov + 16, src + done);
+            IO.putLong(iov + 24, len - done);
+            long n = LibC.INSTANCE.process_vm_readv(PID, v.pointer, 1, iov + 16, 1, 0);
+            if (n <= 0) {
+                return done; // -1: nothing of the rest could be copied; 0 cannot make progress
+            }
+            done += n; // a short count stops at the first page that faulted: the retry reports it
+        }
+        return done;
+    }
+
+    /**
+     * Copies {@code len} bytes at {@code src} (in the mapping) into {@code dst[dstOff..]} through
+     * the thread's bounce buffer; returns the bytes copied, as {@link #copy}.
+     */
+    static long toArray(long src, byte[] dst, int dstOff, int len) {
+        long bounce = IOVECS.get().bounce;
+        int done = 0;
+        while (done < len) {
+            int piece = Math.min(BOUNCE, len - done);
+            long n = copy(src + done, bounce, piece);
+            IO.getByteArray(bounce, dst, dstOff + done, (int) n); // bounce -> heap: cannot fault
+            done += (int) n;
+            if (n < piece) {
+                break;
+            }
+        }
+        return done;
+    }
+
+    /** Copies {@code src[srcOff..srcOff+len)} to {@code dst} (in the mapping); as {@link #toArray}. */
+    static long fromArray(byte[] src, int srcOff, long dst, int len) {
+        long bounce = IOVECS.get().bounce;
+        int done = 0;
+        while (done < len) {
+            int piece = Math.min(BOUNCE, len - done);
+            IO.putByteArray(bounce, src, srcOff + done, piece);
+            long n = copy(bounce, dst + done, piece);
+            done += (int) n;
+            if (n < piece) {
+                break;
+            }
+        }
+        return done;
+    }
+
+    /** Stores zeros over {@code [dst, dst+len)}; returns the bytes zeroed, as {@link #copy}. */
+    static long zero(long dst, long len) {
+        long done = 0;
+        while (done < len) {
+            long piece = Math.min(ZERO_LEN, len - done);
+            long n = copy(ZEROS, dst + done, piece);
+            done += n;
+            if (n < piece) {
+                break;
+            }
+        }
+        return done;
+    }
+
+    /** The errno of the last failed copy on this thread. */
+    static int errno() {
+        int e = LibC.errno();
+        return e == 0 ? Errno.EFAULT : e;
+    }
+
+    private static long zeros() {
+        long a = IO.allocateMemory(ZERO_LEN, true); // zeroed by allocateMemory(..., clear=true)
+        return a;
+    }
+}
