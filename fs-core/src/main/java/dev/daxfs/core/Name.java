@@ -86,12 +86,16 @@ public final class Name implements Comparable<Name> {
         if (isDot() || isDotDot()) {
             return "\"" + this + "\" as an entry";
         }
+        return holdsSlashOrNul() ? "'/' or NUL in a name" : null;
+    }
+
+    private boolean holdsSlashOrNul() {
         for (byte b : bytes) {
             if (b == '/' || b == 0) {
-                return "'/' or NUL in a name";
+                return true;
             }
         }
-        return null;
+        return false;
     }
 
     /**
@@ -105,10 +109,8 @@ public final class Name implements Comparable<Name> {
         if (bytes.length == 0) {
             throw new FsException(Errno.EINVAL, "empty name");
         }
-        for (byte b : bytes) {
-            if (b == '/' || b == 0) {
-                throw new FsException(Errno.EINVAL, "'/' or NUL in a name");
-            }
+        if (holdsSlashOrNul()) {
+            throw new FsException(Errno.EINVAL, "'/' or NUL in a name");
         }
         return this;
     }

@@ -4,6 +4,7 @@ import dev.daxfs.core.fsck.Fsck;
 import dev.daxfs.core.fsck.FsckOptions;
 import dev.daxfs.core.fsck.FsckReport;
 import dev.daxfs.it.MountedDaxfs;
+import dev.daxfs.it.Parallel;
 import dev.daxfs.pmem.MappedDevice;
 import dev.daxfs.pmem.PmemDevice;
 import org.junit.jupiter.api.AfterAll;
@@ -12,7 +13,6 @@ import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 import java.nio.charset.StandardCharsets;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -21,10 +21,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
@@ -208,30 +204,6 @@ class NonUtf8NamesMountTest {
         }
     }
 
-    /** Runs {@code task} for every thread at once; rethrows the first failure. */
-    static void inParallel(java.util.function.IntConsumer task) throws Exception {
-        ExecutorService pool = Executors.newFixedThreadPool(THREADS);
-        try {
-            List<Future<?>> fut = new ArrayList<>();
-            for (int t = 0; t < THREADS; t++) {
-                int id = t;
-                fut.add(pool.submit(() -> task.accept(id)));
-            }
-            for (Future<?> f : fut) {
-                try {
-                    f.get(120, TimeUnit.SECONDS);
-                } catch (ExecutionException e) {
-                    if (e.getCause() instanceof Error err) {
-                        throw err;
-                    }
-                    throw e;
-                }
-            }
-        } finally {
-            pool.shutdownNow();
-        }
-    }
-
     /** `find MNT -mindepth 1 -print0`, split at the NULs, the mount's prefix taken off: the paths' bytes. */
     static Set<String> findPrint0() throws Exception {
         Process p = new ProcessBuilder("find", fs.mnt.toString(), "-mindepth", "1", "-print0")
@@ -265,8 +237,8 @@ class NonUtf8NamesMountTest {
 
     @Test
     void namesThatAreNotUtf8AreDistinctExactAndPersist() throws Exception {
-        inParallel(NonUtf8NamesMountTest::populate);
-        inParallel(NonUtf8NamesMountTest::verify);
+        Parallel.run(THREADS, NonUtf8NamesMountTest::populate);
+        Parallel.run(THREADS, NonUtf8NamesMountTest::verify);
         assertEquals(expectedPaths(), findPrint0(), "find -print0 lists other bytes than were created");
 
         assertEquals(0, fs.unmount(), fs.logTail());
@@ -276,10 +248,10 @@ class NonUtf8NamesMountTest {
         }
         fs.mount(fs.options().toArray(new String[0]));
 
-        inParallel(NonUtf8NamesMountTest::verify);
+        Parallel.run(THREADS, NonUtf8NamesMountTest::verify);
         assertEquals(expectedPaths(), findPrint0(), "after the remount");
         // Clean up through the same calls, so that removal by bytes is exercised too.
-        inParallel(t -> {
+        Parallel.run(THREADS, t -> {
             int dd = openDir(dirName(t));
             try {
                 for (String n : expected(t).keySet()) {
