@@ -2,6 +2,7 @@ package dev.daxfs.cli;
 
 import jnr.ffi.LibraryLoader;
 import jnr.ffi.LibraryOption;
+import jnr.ffi.annotations.In;
 import jnr.ffi.annotations.Out;
 import jnr.ffi.types.size_t;
 import jnr.ffi.types.ssize_t;
@@ -18,11 +19,15 @@ final class Xattrs {
     static final int ERANGE = 34;
     static final int ENODATA = 61;
     static final int EOPNOTSUPP = 95;
+    static final int ENXIO = 6;
+    static final int EINVAL = 22;
 
     /** The one call this needs; public only because jnr-ffi implements it in its own class loader. */
     public interface Api {
         @ssize_t
         long getxattr(String path, String name, @Out byte[] value, @size_t long size);
+
+        int setxattr(String path, String name, @In byte[] value, @size_t long size, int flags);
     }
 
     /** A failed call: its errno. */
@@ -39,6 +44,13 @@ final class Xattrs {
     private static final jnr.ffi.Runtime RUNTIME = jnr.ffi.Runtime.getRuntime(LIBC);
 
     private Xattrs() {
+    }
+
+    /** Sets {@code name} on {@code path} (following symlinks) to {@code value}. */
+    static void set(Path path, String name, byte[] value) throws XattrException {
+        if (LIBC.setxattr(path.toString(), name, value, value.length, 0) < 0) {
+            throw new XattrException(RUNTIME.getLastError());
+        }
     }
 
     /** The value of {@code name} on {@code path} (following symlinks), sized by a first call. */

@@ -145,6 +145,16 @@ public interface Vfs extends AutoCloseable {
     /** Reads up to {@code len} bytes at {@code off} into native memory; returns bytes read. */
     int read(OpenFile file, long off, long bufAddress, int len);
 
+    /**
+     * read(2) for a server that copies nothing itself: if {@code [off, off+len)}, clipped at the
+     * end of the file, lies in one written extent of a mapped device, hands its address to
+     * {@code sink} (under the same locks and pins as {@link #read}) and returns its length (0 at
+     * or past the end, without calling the sink). Returns -1, calling nothing, for ranges that are
+     * not one such segment (holes, unwritten extents, several extents, a device not mapped in
+     * this process): the caller then uses {@link #read}. A known bad block is EIO, as for read.
+     */
+    int readMapped(OpenFile file, long off, int len, MappedReadSink sink);
+
     /** Writes {@code len} bytes from native memory at {@code off} (O_APPEND: at EOF). */
     int write(OpenFile file, long off, long bufAddress, int len);
 
@@ -201,6 +211,31 @@ public interface Vfs extends AutoCloseable {
      * be committed, and returns the EIO to answer with. {@code where} names the request.
      */
     FsException deviceFault(String where, Throwable fault);
+
+    // ---- memory failure (the operator's daxfs poison; root only through a mount) ---------
+
+    /**
+     * Marks {@code [off, off+len)} of the device bad ({@code inject}: as a failing device would
+     * report it; the owners are found and told at once) or forgets it ({@code !inject}: clear does
+     * not repair data — on real pmem the range must be rewritten). Rounded to 512-byte sectors; the
+     * list survives unmount and crash (the image's {@code .badblocks} sidecar). EINVAL outside
+     * the device.
+     */
+    void poisonDevice(boolean inject, long off, long len);
+
+    /**
+     * {@link #poisonDevice} of the device blocks holding bytes {@code [off, off+len)} of
+     * {@code ino} ({@code len} 0: to the end of the file; a directory: its entry blocks). Holes
+     * hold nothing; ENXIO if no block holds any of the range.
+     */
+    void poisonFile(long ino, boolean inject, long off, long len);
+
+    /**
+     * The device's bad ranges, one line each: {@code OFFSET LENGTH OWNER[; OWNER...]}, the owner of
+     * each block as the reverse map finds it (file data with inode and offset, a metadata
+     * structure, or free space).
+     */
+    List<String> poisonList();
 
     // ---- xattrs ------------------------------------------------------------------------
 

@@ -11,10 +11,14 @@ public final class DeviceFaultException extends DeviceException {
 
     private static final long serialVersionUID = 1L;
 
+    /** EFAULT: the errno of a kernel copy that faulted. */
+    public static final int EFAULT = Errno.EFAULT;
+
     private final long offset;
     private final long length;
 
-    DeviceFaultException(String device, long offset, long length, int errno) {
+    /** A fault of {@code [offset, offset+length)} of {@code device}, reported by a copy as {@code errno}. */
+    public DeviceFaultException(String device, long offset, long length, int errno) {
         super(String.format("%s: fault in device range 0x%x+%d (%s): the mapping is not backed there"
                 + " (image truncated or media error)", device, offset, length, Errno.describe(errno)));
         this.offset = offset;

@@ -275,6 +275,11 @@ public final class MappedDevice implements PmemDevice {
     }
 
     @Override
+    public long address(long off, long len) {
+        return readAddress(off, len);
+    }
+
+    @Override
     public void zero(long off, long len) {
         long a = writeAddress(off, len);
         checked(off, len, FaultSafeCopy.zero(a, len));

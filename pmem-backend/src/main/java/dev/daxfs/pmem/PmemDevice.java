@@ -62,6 +62,16 @@ public interface PmemDevice extends AutoCloseable {
     /** Copies within the device (memmove semantics: ranges may overlap); faults as above. */
     void copyWithin(long srcOff, long dstOff, long len);
 
+    /**
+     * The address of {@code [off, off+len)} in this process, for handing to a system call that
+     * copies from it (the kernel reports a fault there as EFAULT, never a signal); valid until
+     * {@link #close()}. 0 if the device is not mapped into this process (in-memory devices of
+     * tests). Bounds-checked like every access.
+     */
+    default long address(long off, long len) {
+        return 0;
+    }
+
     /** Stores zeros over {@code [off, off+len)}; faults as above. */
     void zero(long off, long len);
 

@@ -5,6 +5,7 @@ import dev.daxfs.core.DaxAccess;
 import dev.daxfs.core.KernelCaches;
 import dev.daxfs.core.LayoutLease;
 import dev.daxfs.core.LeaseBreaker;
+import dev.daxfs.core.MappedReadSink;
 import dev.daxfs.core.CorruptImageException;
 import dev.daxfs.core.DirFiller;
 import dev.daxfs.core.Errno;
@@ -123,6 +124,10 @@ public final class DaxFileSystem implements Vfs, DaxAccess {
         });
         long every = Math.max(100, opts.commitIntervalMs());
         fsys.committer.scheduleWithFixedDelay(fsys::backgroundCommit, every, every, TimeUnit.MILLISECONDS);
+        // Bad blocks arrive at run time too (the sidecar edited, the kernel's badblocks of a pmem
+        // device growing): reread the list, off any request thread; new ranges reach the listener.
+        fsys.committer.scheduleWithFixedDelay(() -> Poison.poll(ctx), Poison.POLL_MS, Poison.POLL_MS,
+                TimeUnit.MILLISECONDS);
         LOG.info("{}: mounted ({} blocks, {} free, {} inodes used){}", dev.name(), sb.geometry.totalBlocks(),
                 ctx.alloc.freeBlocks(), ctx.ialloc.usedCount(), unclean ? " after an unclean shutdown" : "");
         return fsys;
@@ -293,6 +298,13 @@ public final class DaxFileSystem implements Vfs, DaxAccess {
     }
 
     @Override
+    public int readMapped(OpenFile file, long off, int len, MappedReadSink sink) {
+        try (OpEpochs.Op op = fs.ops.begin()) { // inodes it reaches stay valid until it ends (eviction grace)
+            return io.readMapped(of(file), off, len, sink);
+        }
+    }
+
+    @Override
     public int write(OpenFile file, long off, long bufAddress, int len) {
         try (OpEpochs.Op op = fs.ops.begin()) { // inodes it reaches stay valid until it ends (eviction grace)
             OpenFileImpl f = of(file);
@@ -321,6 +333,34 @@ public final class DaxFileSystem implements Vfs, DaxAccess {
     public void fsyncDir(long ino) {
         try (OpEpochs.Op op = fs.ops.begin()) { // inodes it reaches stay valid until it ends (eviction grace)
             fs.journal.commitUpTo(fs.icache.get(ino).lastModSeq());
+        }
+    }
+
+    @Override
+    public void poisonDevice(boolean inject, long off, long len) {
+        try (OpEpochs.Op op = fs.ops.begin()) { // the owner scan's inodes stay valid until it ends
+            Poison.device(fs, inject, off, len);
+        }
+    }
+
+    @Override
+    public void poisonFile(long ino, boolean inject, long off, long len) {
+        try (OpEpochs.Op op = fs.ops.begin()) { // inodes it reaches stay valid until it ends (eviction grace)
+            Poison.file(fs, fs.icache.get(ino), inject, off, len);
+        }
+    }
+
+    @Override
+    public List<String> poisonList() {
+        try (OpEpochs.Op op = fs.ops.begin()) { // the owner scan's inodes stay valid until it ends
+            return Poison.list(fs);
+        }
+    }
+
+    /** The owners of the block at device offset {@code off}, as poisonList names them (benchmarks). */
+    public List<String> poisonListOf(long off) {
+        try (OpEpochs.Op op = fs.ops.begin()) { // the owner scan's inodes stay valid until it ends
+            return MemoryFailure.describeRange(fs, off, Geometry.BLOCK_SIZE);
         }
     }
 

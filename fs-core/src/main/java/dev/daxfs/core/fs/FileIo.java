@@ -2,6 +2,7 @@ package dev.daxfs.core.fs;
 
 import com.kenai.jffi.MemoryIO;
 import dev.daxfs.core.Errno;
+import dev.daxfs.core.MappedReadSink;
 import dev.daxfs.core.FsException;
 import dev.daxfs.core.OpenFlags;
 import dev.daxfs.core.alloc.Extent;
@@ -58,6 +59,16 @@ final class FileIo {
     private final ThreadLocal<Scratch> scratch = ThreadLocal.withInitial(Scratch::new);
 
     int read(OpenFileImpl of, long off, long buf, int len) {
+        return read(of, off, buf, len, null);
+    }
+
+    /** See {@link dev.daxfs.core.Vfs#readMapped}: one written segment to the sink, or -1. */
+    int readMapped(OpenFileImpl of, long off, int len, MappedReadSink sink) {
+        return read(of, off, 0, len, sink);
+    }
+
+    /** Reads into {@code buf}, or, with a sink, hands a single mapped segment to it (else -1). */
+    private int read(OpenFileImpl of, long off, long buf, int len, MappedReadSink sink) {
         Inode ip = of.inode;
         if (ip.isDir()) {
             throw new FsException(Errno.EISDIR, "read of a directory");
@@ -82,6 +93,9 @@ final class FileIo {
                 }
                 n = Math.min(len, ip.size() - off);
                 mapForRead(ip, off, n, s);
+                if (sink != null && !oneMappedSegment(s)) {
+                    return -1; // holes, unwritten or several extents: the caller copies with read
+                }
             } finally {
                 ip.ilock.unlockShared();
             }
@@ -94,12 +108,12 @@ final class FileIo {
                 ip.iolock.unlockShared(); // the copy runs under pins and the dio count only
                 ioLocked = false;
                 try {
-                    copySegments(ip, s, off, buf);
+                    copySegments(ip, s, off, buf, sink);
                 } finally {
                     ip.dio.end();
                 }
             } else {
-                copySegments(ip, s, off, buf); // buffered: IOLOCK shared across the copy
+                copySegments(ip, s, off, buf, sink); // buffered: IOLOCK shared across the copy
             }
             return (int) n;
         } finally {
@@ -112,8 +126,15 @@ final class FileIo {
     /** Test hook: runs inside a read's copy, with its blocks pinned (no inode lock for DIO). */
     static volatile Runnable duringReadCopyForTests;
 
-    /** Copies the mapped segments out, each under a pin of its device blocks. */
-    private void copySegments(Inode ip, Scratch s, long off, long buf) {
+    private boolean oneMappedSegment(Scratch s) {
+        return s.n == 1 && s.devOff[0] >= 0 && fs.dev.address(s.devOff[0], s.len[0]) != 0;
+    }
+
+    /**
+     * Copies the mapped segments out, each under a pin of its device blocks; with a sink, hands
+     * the one segment's address to it under the pin instead.
+     */
+    private void copySegments(Inode ip, Scratch s, long off, long buf, MappedReadSink sink) {
         for (int i = 0; i < s.n; i++) {
             long dst = buf + (s.fileOff[i] - off);
             if (s.devOff[i] < 0) {
@@ -129,6 +150,14 @@ final class FileIo {
                     hook.run();
                 }
                 MemoryFailure.checkPoison(fs, ip, s.devOff[i], s.len[i]);
+                if (sink != null) {
+                    if (!sink.take(fs.dev.address(s.devOff[i], s.len[i]), (int) s.len[i])) {
+                        // the kernel failed the request with EIO when its copy faulted
+                        throw MemoryFailure.dataFault(fs, ip, s.fileOff[i], new DeviceFaultException(
+                                fs.dev.name(), s.devOff[i], s.len[i], DeviceFaultException.EFAULT));
+                    }
+                    continue;
+                }
                 fs.dev.copyToNative(s.devOff[i], dst, s.len[i]);
             } catch (DeviceFaultException e) {
                 throw MemoryFailure.dataFault(fs, ip, s.fileOff[i], e);

@@ -10,11 +10,10 @@ import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
 
 /**
- * What daxfs does when the device reports a bad block. Today only the end of the path DESIGN.md
- * describes: poison under fixed metadata shuts the filesystem down read-only; reads of a poisoned
- * data block fail with EIO (checked in the read path); poison in other metadata is caught when
- * the journal next reads that block. Finding the owner through a reverse map, revalidating under
- * the entry lock and telling lease holders and the kernel are still to come (issue 13).
+ * What daxfs does when the device reports a bad block: the owner of each block is found through
+ * the {@link ReverseMap} and acted on under its ILOCK ({@link #poisoned}); reads of a poisoned
+ * data block fail with EIO (checked in the read path) and a full-block write clears it. Not yet:
+ * recalling direct-access leases over the range, and mapping-entry locks (issue 13 item 4).
  *
  * <p>Faults of the mapping itself (a SIGBUS: the image truncated under the mount, its backing
  * store failing, poison nobody listed) reach fs-core as {@link DeviceFaultException} from a data
@@ -28,21 +27,97 @@ final class MemoryFailure {
     private MemoryFailure() {
     }
 
+    /** Longest bad range whose blocks get an owner search each; beyond it, only the fixed regions are checked. */
+    static final long MAX_BLOCKS_SEARCHED = 256;
+
     /**
-     * Bad-block listener: poison in the fixed metadata regions (superblock, journal, bitmaps,
-     * inode table) shuts the filesystem down read-only at once. Poison in data-area metadata
-     * (directory, extent-list, xattr blocks) is caught at its next use through the journal.
+     * Bad-block listener (a new range arrived: injected, or read from the device's list while
+     * mounted). Each block's owner is found through the {@link ReverseMap}, and acted on while its
+     * inode's ILOCK is held, so the owner is still the owner: file data — the kernel's cached
+     * pages of that range are dropped (reads now come here and fail with EIO); metadata (fixed
+     * regions, a directory, extent-list, symlink or xattr block) — the filesystem shuts down
+     * read-only naming the structure; free space — logged, cleared when the block is next
+     * written whole. Runs on the thread that learned of the range, holding no lock of fs-core.
      */
     static void poisoned(FsContext fs, long off, long len) {
         if (len <= 0) {
             return;
         }
-        Geometry l = fs.geometry;
+        fs.stats.poisonEvents.increment();
         long first = off >>> Geometry.BLOCK_SHIFT;
         long last = (off + len - 1) >>> Geometry.BLOCK_SHIFT;
-        if (first < l.dataStart() || last >= l.backupSuperblock()) {
-            fs.journal.shutdown(String.format("media error (bad block) under fixed metadata at offset 0x%x+%d", off, len));
+        Geometry g = fs.geometry;
+        if (last - first + 1 > MAX_BLOCKS_SEARCHED) {
+            LOG.error("{}: bad range 0x{}+{} ({} blocks): owners not searched block by block; reads of it fail with EIO",
+                    fs.dev.name(), Long.toHexString(off), len, last - first + 1);
+            if (first < g.dataStart() || last >= g.backupSuperblock()) {
+                fs.journal.shutdown(String.format("media error (bad block) under fixed metadata at offset 0x%x+%d", off, len));
+            }
+            return;
         }
+        ReverseMap rmap = new ReverseMap(fs);
+        java.util.List<ReverseMap.Owner> files = new java.util.ArrayList<>();
+        try (OpEpochs.Op op = fs.ops.begin()) { // inodes the scan loads stay valid until it ends
+            rmap.find(first, (int) (last - first + 1), owner -> {
+                act(fs, owner);
+                if (owner.kind() == ReverseMap.Kind.FILE_DATA) {
+                    files.add(owner);
+                }
+            });
+            for (ReverseMap.Owner o : files) {
+                recallLeases(fs, fs.icache.get(o.ino()), o.fileOffset());
+            }
+        }
+    }
+
+    /** What a bad block means for its owner; called with the owner's ILOCK held (shared). */
+    private static void act(FsContext fs, ReverseMap.Owner o) {
+        if (o.kind() != ReverseMap.Kind.UNKNOWN) {
+            fs.stats.poisonOwnersFound.increment();
+        }
+        String where = fs.dev.name() + ": bad " + Geometry.describeBlock(o.block()) + " in " + o.describe();
+        if (o.isMetadata()) {
+            fs.journal.shutdown("media error (bad block) in " + o.describe() + " at " + Geometry.describeBlock(o.block()));
+        } else if (o.kind() == ReverseMap.Kind.FILE_DATA) {
+            // the kernel may hold the block's old bytes in its page cache: make it ask us (EIO)
+            fs.kernel.invalidateData(o.ino(), o.fileOffset(), Geometry.BLOCK_SIZE);
+            LOG.error("{}: reads of it fail with EIO until it is overwritten whole, punched or truncated away", where);
+        } else {
+            LOG.warn("{}: cleared when the block is next written whole", where);
+        }
+    }
+
+    /**
+     * Tells the holders of layout leases over the bad block to give them back (they reach the
+     * device directly and would consume the poison), without waiting: the next layout change
+     * waits for them, or revokes them, as break_layouts does. Called with no inode lock held (the
+     * holder is called out to).
+     */
+    private static void recallLeases(FsContext fs, Inode ip, long fileOff) {
+        long breakNs = java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(fs.opts.leaseBreakMs());
+        for (dev.daxfs.core.layout.LeaseSet.Lease l : ip.leases.overlapping(fileOff, Geometry.BLOCK_SIZE)) {
+            if (ip.leases.recall(l, breakNs)) {
+                fs.stats.leasesRecalled.increment();
+                LOG.warn("{}: layout lease [{}+{}] recalled: it covers a bad block at file offset {}", ip,
+                        l.offset(), l.length(), fileOff);
+                ((LeaseImpl) l).notifyHolder();
+            }
+        }
+    }
+
+    /** The owner of each block of a bad range, for {@code daxfs poison list}; inside an operation. */
+    static java.util.List<String> describeRange(FsContext fs, long off, long len) {
+        java.util.List<String> out = new java.util.ArrayList<>();
+        long first = off >>> Geometry.BLOCK_SHIFT;
+        long last = (off + len - 1) >>> Geometry.BLOCK_SHIFT;
+        long n = Math.min(last - first + 1, MAX_BLOCKS_SEARCHED);
+        java.util.TreeMap<Long, String> byBlock = new java.util.TreeMap<>();
+        new ReverseMap(fs).find(first, (int) n, owner -> byBlock.put(owner.block(), owner.describe()));
+        out.addAll(byBlock.values());
+        if (last - first + 1 > MAX_BLOCKS_SEARCHED) {
+            out.add("(" + (last - first + 1 - MAX_BLOCKS_SEARCHED) + " more blocks not searched)");
+        }
+        return out;
     }
 
     /** Reads of poisoned device bytes fail with EIO: never return wrong data silently. */
@@ -64,6 +139,9 @@ final class MemoryFailure {
         long last = (devOff + len) & ~(long) (Geometry.BLOCK_SIZE - 1);
         if (last > first) {
             bb.clear(first, last - first);
+            fs.stats.poisonClears.increment();
+            LOG.info("{}: bad range 0x{}+{} cleared by a full-block write of {}", fs.dev.name(),
+                    Long.toHexString(first), last - first, ip);
         }
     }
 

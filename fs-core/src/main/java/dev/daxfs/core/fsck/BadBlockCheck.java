@@ -1,6 +1,7 @@
 package dev.daxfs.core.fsck;
 
 import dev.daxfs.core.format.Geometry;
+import dev.daxfs.core.inode.FileExtent;
 import dev.daxfs.pmem.BadBlocks;
 
 import java.util.List;
@@ -29,10 +30,23 @@ final class BadBlockCheck {
                 } else if (p.metaBlocks.containsKey(b)) {
                     p.problem("bad block under metadata: " + FsckPass.at(b) + " is the " + p.metaBlocks.get(b));
                 } else if (p.owned.get((int) b)) {
-                    p.notes.add("bad block " + FsckPass.at(b) + " under file data (reads of it fail with EIO)");
+                    p.notes.add("bad block " + FsckPass.at(b) + " under file data" + dataOwner(b)
+                            + " (reads of it fail with EIO)");
                 }
             }
         }
+    }
+
+    /** ": inode N at offset X" for the file whose extent holds data block {@code b}, or "". */
+    private String dataOwner(long b) {
+        for (InodeInfo i : p.infos.values()) {
+            for (FileExtent e : i.extents) {
+                if (b >= e.devBlock() && b < e.devBlock() + e.len()) {
+                    return ": inode " + i.ino + " at offset " + ((e.fileBlock() + b - e.devBlock()) * Geometry.BLOCK_SIZE);
+                }
+            }
+        }
+        return "";
     }
 
     private String fixedRegion(long b) {

@@ -65,6 +65,17 @@ public final class LeaseSet {
         return null;
     }
 
+    /** Every live lease overlapping {@code [off, off+len)}, as a snapshot. */
+    public synchronized java.util.List<Lease> overlapping(long off, long len) {
+        java.util.List<Lease> out = new java.util.ArrayList<>();
+        for (Lease l : live) {
+            if (l.overlaps(off, len)) {
+                out.add(l);
+            }
+        }
+        return out;
+    }
+
     /** Marks an ACTIVE lease recalled with a deadline; false if it was already recalled. */
     public synchronized boolean recall(Lease l, long breakNs) {
         if (l.state != State.ACTIVE) {

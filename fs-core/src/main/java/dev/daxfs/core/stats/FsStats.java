@@ -35,6 +35,14 @@ public final class FsStats {
     public final LongAdder dataFaults = new LongAdder();
     /** Device faults under metadata or inside a transaction: each shut the filesystem down. */
     public final LongAdder faultShutdowns = new LongAdder();
+    /** Bad ranges that arrived while mounted (injected, or read from the device's list). */
+    public final LongAdder poisonEvents = new LongAdder();
+    /** Bad blocks whose owner (file, metadata structure, free space) the reverse map found. */
+    public final LongAdder poisonOwnersFound = new LongAdder();
+    /** Reverse-map scans repeated because the block was allocated or freed while the scan passed. */
+    public final LongAdder poisonRescans = new LongAdder();
+    /** Bad ranges cleared (by a full-block write or by the operator). */
+    public final LongAdder poisonClears = new LongAdder();
 
     /** A snapshot, in a stable order, with snake_case names. */
     public Map<String, Long> snapshot() {
@@ -56,6 +64,10 @@ public final class FsStats {
         m.put("direct_io_writes", directIoWrites.sum());
         m.put("memory_failure_data_faults", dataFaults.sum());
         m.put("memory_failure_shutdowns", faultShutdowns.sum());
+        m.put("poison_events", poisonEvents.sum());
+        m.put("poison_owners_found", poisonOwnersFound.sum());
+        m.put("poison_rescans", poisonRescans.sum());
+        m.put("poison_clears", poisonClears.sum());
         return m;
     }
 

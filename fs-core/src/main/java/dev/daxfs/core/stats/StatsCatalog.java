@@ -49,6 +49,10 @@ public final class StatsCatalog {
         add("direct_io_writes", DIRECT_IO, "O_DIRECT writes served");
         add("memory_failure_data_faults", POISON, "file data the mapping could not deliver (EIO for that request)");
         add("memory_failure_shutdowns", POISON, "device faults under metadata that shut the filesystem down");
+        add("poison_events", POISON, "bad ranges that arrived while mounted");
+        add("poison_owners_found", POISON, "bad blocks whose owner the reverse map found");
+        add("poison_rescans", POISON, "reverse-map scans repeated for a block allocated or freed meanwhile");
+        add("poison_clears", POISON, "bad ranges cleared by a full-block write or by the operator");
     }
 
     private static void add(String name, String group, String description) {

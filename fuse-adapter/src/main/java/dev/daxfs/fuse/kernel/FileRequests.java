@@ -129,8 +129,15 @@ final class FileRequests {
         if (size > c.largestRead) {
             c.largestRead = size; // racy max: for the log only
         }
-        int n = c.vfs.read(of, off, rp.body, size);
-        rp.ok(n);
+        // One written extent: the kernel copies straight from the mapping (rp.mappedData sends
+        // it); anything else (holes, unwritten, several extents) is copied into the reply first.
+        int n = c.vfs.readMapped(of, off, size, rp.mappedData);
+        if (n < 0) {
+            n = c.vfs.read(of, off, rp.body, size);
+            rp.ok(n);
+        } else if (!rp.sent) {
+            rp.ok(0); // at or past the end of the file
+        }
     }
 
     /** fuse_write_in (40 bytes: fh 0, offset 8, size 16, write_flags 20, ...) then the data. */

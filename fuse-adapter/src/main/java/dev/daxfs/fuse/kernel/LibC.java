@@ -57,6 +57,7 @@ final class LibC {
 
     static final int EINTR = 4;
     static final int ENOENT = 2;
+    static final int EFAULT = 14;
     static final int EAGAIN = 11;
     static final int ENODEV = 19;
     static final int ECONNABORTED = 103;

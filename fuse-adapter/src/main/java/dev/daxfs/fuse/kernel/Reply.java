@@ -2,11 +2,13 @@ package dev.daxfs.fuse.kernel;
 
 import com.kenai.jffi.MemoryIO;
 import dev.daxfs.core.Attr;
+import dev.daxfs.core.MappedReadSink;
 import dev.daxfs.pmem.DeviceFaults;
 
 /**
  * A worker's reply buffer: the out header followed by the opcode's structure, filled in place and
- * sent with one {@code write} (the kernel takes a reply only whole). One instance per worker,
+ * sent with one {@code write} (the kernel takes a reply only whole) — or, for READ data that lies
+ * in the mapped device, the header alone with the data in a second iovec of one {@code writev}. One instance per worker,
  * reused; {@link #body} is where the opcode's structure goes.
  */
 final class Reply {
@@ -22,11 +24,17 @@ final class Reply {
     boolean sent;
     long unique;
 
+    /** Two struct iovec for {@link #okWithData}: the out header, then data in the mapped device. */
+    private final long iov;
+    /** {@link #okWithData} as the sink fs-core hands a mapped READ's data to; made once. */
+    final MappedReadSink mappedData = this::okWithData;
+
     Reply(Transport transport, long buf, int capacity) {
         this.transport = transport;
         this.buf = buf;
         this.capacity = capacity;
         this.body = buf + Abi.OUT_HEADER;
+        this.iov = MEM.allocateMemory(32, true); // lives as long as the worker, like buf
     }
 
     /** Starts the reply to the request {@code unique}. */
@@ -43,6 +51,33 @@ final class Reply {
     /** Sends the body's first {@code len} bytes as a successful answer. */
     void ok(int len) {
         send(0, len);
+    }
+
+    /**
+     * Answers with {@code len} bytes at {@code data} (in the mapped device) as the body, in one
+     * writev: the kernel copies them from the mapping into the reader's pages, the only copy. If
+     * that copy faults (the device lost the range) writev fails with EFAULT and the kernel answers
+     * the request with EIO itself; returns false then.
+     */
+    boolean okWithData(long data, int len) {
+        DeviceFaults.deliverPending(); // as in send: nothing faulted may ride along
+        MEM.putInt(buf, Abi.OUT_HEADER + len);
+        MEM.putInt(buf + 4, 0);
+        MEM.putLong(buf + 8, unique);
+        MEM.putLong(iov, buf);
+        MEM.putLong(iov + 8, Abi.OUT_HEADER);
+        MEM.putLong(iov + 16, data);
+        MEM.putLong(iov + 24, len);
+        sent = true;
+        int r = transport.writev(iov, 2);
+        if (r == -LibC.EFAULT) {
+            return false;
+        }
+        if (r < 0 && r != -LibC.ENOENT) {
+            Session.LOG.error("reply to unique {} ({} bytes of data) refused by the kernel: {}",
+                    unique, len, LibC.describe(-r));
+        }
+        return true;
     }
 
     /** Answers with {@code -errno} (a positive errno is accepted too). */

@@ -2,12 +2,9 @@ package dev.daxfs.fuse.kernel;
 
 import dev.daxfs.core.Errno;
 import dev.daxfs.core.FsException;
-import dev.daxfs.core.Vfs;
-import dev.daxfs.core.stats.FsStats;
 import dev.daxfs.fuse.Privileges;
 import dev.daxfs.fuse.XattrFormats;
 
-import java.nio.charset.StandardCharsets;
 import java.util.List;
 
 /**
@@ -30,7 +27,9 @@ final class XattrRequests {
         long at = rq.address(end, size);
         byte[] value = new byte[size];
         Reply.MEM.getByteArray(at, value, 0, size);
-        c.vfs.setxattr(rq.nodeid, name, value, flags);
+        if (!XattrFormats.virtualSet(c.vfs, rq.nodeid, name, value)) {
+            c.vfs.setxattr(rq.nodeid, name, value, flags);
+        }
         rp.ok(0);
     }
 
@@ -39,9 +38,10 @@ final class XattrRequests {
         rq.need(8);
         int size = rq.u32(0);
         String name = rq.xattrName(8);
-        byte[] v = rq.nodeid == Vfs.ROOT_INO && XattrFormats.STATS_XATTR.equals(name)
-                ? FsStats.format(c.vfs.stats()).getBytes(StandardCharsets.US_ASCII)
-                : c.vfs.getxattr(rq.nodeid, name);
+        byte[] v = XattrFormats.virtualGet(c.vfs, rq.nodeid, name);
+        if (v == null) {
+            v = c.vfs.getxattr(rq.nodeid, name);
+        }
         sized(rp, v, size);
     }
 

@@ -17,7 +17,6 @@ import dev.daxfs.core.OpenFlags;
 import dev.daxfs.core.SetAttr;
 import dev.daxfs.core.StatFs;
 import dev.daxfs.core.Vfs;
-import dev.daxfs.core.stats.FsStats;
 import jnr.ffi.Memory;
 import jnr.ffi.Pointer;
 import jnr.ffi.Runtime;
@@ -788,7 +787,10 @@ public class DaxFuse extends FuseStubFS {
             if (size > 0) {
                 value.get(0, v, 0, v.length);
             }
-            vfs.setxattr(dentries.resolve(path), xattrName(name), v, flags);
+            long ino = dentries.resolve(path);
+            if (!XattrFormats.virtualSet(vfs, ino, xattrName(name), v)) {
+                vfs.setxattr(ino, name, v, flags);
+            }
             return 0;
         } catch (Throwable t) {
             return errnos.toErrno(t, "setxattr", path);
@@ -799,9 +801,10 @@ public class DaxFuse extends FuseStubFS {
     public int getxattr(String path, String name, Pointer value, @size_t long size) {
         try {
             long ino = dentries.resolve(path);
-            byte[] v = ino == Vfs.ROOT_INO && STATS_XATTR.equals(name)
-                    ? FsStats.format(vfs.stats()).getBytes(StandardCharsets.US_ASCII)
-                    : vfs.getxattr(ino, xattrName(name));
+            byte[] v = XattrFormats.virtualGet(vfs, ino, xattrName(name));
+            if (v == null) {
+                v = vfs.getxattr(ino, name);
+            }
             DeviceFaults.deliverPending(); // a faulting metadata load fails the call, not its answer
             return copyOut(v, value, size);
         } catch (Throwable t) {

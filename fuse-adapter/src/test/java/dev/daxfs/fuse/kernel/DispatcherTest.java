@@ -198,9 +198,10 @@ class DispatcherTest {
         }
     }
 
-    /** A transport that drops replies without allocating. */
+    /** A transport that drops replies without allocating; counts them, and those sent with writev. */
     private static final class NullTransport implements Transport {
         int replies;
+        int gathered;
 
         @Override
         public int read(long buf, int capacity) {
@@ -215,6 +216,8 @@ class DispatcherTest {
 
         @Override
         public int writev(long iov, int count) {
+            replies++;
+            gathered++;
             return 0;
         }
     }
@@ -311,6 +314,7 @@ class DispatcherTest {
             assertTrue(dispatched - direct < 256 * 1024, "dispatching allocated " + dispatched
                     + " bytes, the same fs-core calls " + direct);
             assertEquals(4 * 40_000, r.nt.replies);
+            assertEquals(4 * 20_000, r.nt.gathered, "each READ of written data went out as header + mapped data");
         }
     }
 

@@ -38,8 +38,22 @@ final class FakeTransport implements Transport {
         return 0;
     }
 
+    /** Gathers the iovecs into one recorded reply, as the kernel takes them. */
     @Override
-    public int writev(long iov, int count) {
-        throw new UnsupportedOperationException();
+    public synchronized int writev(long iov, int count) {
+        int total = 0;
+        for (int i = 0; i < count; i++) {
+            total += (int) MEM.getLong(iov + 16L * i + 8);
+        }
+        byte[] b = new byte[total];
+        int at = 0;
+        for (int i = 0; i < count; i++) {
+            long base = MEM.getLong(iov + 16L * i);
+            int len = (int) MEM.getLong(iov + 16L * i + 8);
+            MEM.getByteArray(base, b, at, len);
+            at += len;
+        }
+        replies.add(ByteBuffer.wrap(b).order(ByteOrder.LITTLE_ENDIAN));
+        return 0;
     }
 }

@@ -143,6 +143,11 @@ class FakeVfs implements Vfs {
     }
 
     @Override
+    public int readMapped(OpenFile file, long off, int len, dev.daxfs.core.MappedReadSink sink) {
+        return -1; // nothing is mapped: callers copy with read
+    }
+
+    @Override
     public int read(OpenFile file, long off, long bufAddress, int len) {
         throw new UnsupportedOperationException();
     }
@@ -177,6 +182,21 @@ class FakeVfs implements Vfs {
 
     @Override
     public void sync() {
+    }
+
+    @Override
+    public void poisonDevice(boolean inject, long off, long len) {
+        throw new FsException(Errno.EOPNOTSUPP, "no device");
+    }
+
+    @Override
+    public void poisonFile(long ino, boolean inject, long off, long len) {
+        throw new FsException(Errno.EOPNOTSUPP, "no device");
+    }
+
+    @Override
+    public java.util.List<String> poisonList() {
+        return java.util.List.of();
     }
 
     /** How often a server reported a device fault; the fake shuts nothing down. */

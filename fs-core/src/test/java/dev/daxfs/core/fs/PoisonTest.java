@@ -1,0 +1,210 @@
+package dev.daxfs.core.fs;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.daxfs.core.Errno;
+import dev.daxfs.core.FsException;
+import dev.daxfs.core.KernelCaches;
+import dev.daxfs.core.Name;
+import dev.daxfs.core.Mode;
+import dev.daxfs.core.SetAttr;
+import dev.daxfs.core.Vfs;
+import dev.daxfs.core.format.Geometry;
+import java.nio.file.Files;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Bad blocks that arrive while mounted (issue 13 items 2–5): the reverse map finds each block's
+ * owner, the kernel is told to drop its cached pages of file data, metadata shuts the filesystem
+ * down naming the structure, free space is only logged; a full-block write clears; the list names
+ * owners; and a block freed and reallocated to another file while the scan passes is found at its
+ * new owner (the scan runs again).
+ */
+class PoisonTest {
+
+    /** The kernel's caches as a list of what fs-core asked it to forget. */
+    static final class RecordingCaches implements KernelCaches {
+        final List<String> calls = new ArrayList<>();
+
+        @Override
+        public synchronized void invalidateData(long ino, long off, long len) {
+            calls.add("data " + ino + " " + off + " " + len);
+        }
+
+        @Override
+        public synchronized void invalidateEntry(long dir, Name name) {
+            calls.add("entry " + dir + " " + name);
+        }
+
+        @Override
+        public synchronized void deleted(long dir, long child, Name name) {
+            calls.add("deleted " + dir + " " + child + " " + name);
+        }
+    }
+
+    @AfterEach
+    void clearHooks() {
+        ReverseMap.afterInodeForTests = null;
+        FileIo.duringReadCopyForTests = null;
+    }
+
+    @Test
+    void poisonArrivingWhileAnODirectReadOfTheBlockIsInFlightFailsThatRead() throws Exception {
+        try (Fixture f = new Fixture(64L << 20)) {
+            long a = f.file("a", 4 * Fixture.BS, 7);
+            java.util.concurrent.CountDownLatch inCopy = new java.util.concurrent.CountDownLatch(1);
+            java.util.concurrent.CountDownLatch go = new java.util.concurrent.CountDownLatch(1);
+            FileIo.duringReadCopyForTests = () -> { // the reader: block pinned, IOLOCK dropped (DIO)
+                inCopy.countDown();
+                Fixture.await(go);
+            };
+            java.util.concurrent.CompletableFuture<Throwable> reader = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+                dev.daxfs.core.OpenFile of = f.fs.open(a, dev.daxfs.core.OpenFlags.O_RDONLY | dev.daxfs.core.OpenFlags.O_DIRECT);
+                try (dev.daxfs.core.NativeBuf b = new dev.daxfs.core.NativeBuf(Fixture.BS)) {
+                    f.fs.read(of, Fixture.BS, b.addr, Fixture.BS);
+                    return null;
+                } catch (Throwable t) {
+                    return t;
+                } finally {
+                    f.fs.release(of);
+                }
+            });
+            Fixture.await(inCopy);
+            FileIo.duringReadCopyForTests = null;
+            f.fs.poisonFile(a, true, Fixture.BS, Fixture.BS); // the owner search does not wait for the pin
+            go.countDown();
+            Throwable t = reader.get(60, java.util.concurrent.TimeUnit.SECONDS);
+            assertTrue(t instanceof FsException && ((FsException) t).errno() == Errno.EIO, String.valueOf(t));
+            f.fs.poisonFile(a, false, Fixture.BS, Fixture.BS);
+        }
+    }
+
+    @Test
+    void poisonInFileDataFailsThatBlockOnlyAndTellsTheKernel() throws Exception {
+        try (Fixture f = new Fixture(64L << 20)) {
+            RecordingCaches k = new RecordingCaches();
+            f.fs.setKernelCaches(k);
+            long a = f.file("a", 4 * Fixture.BS, 1);
+            long other = f.file("other", 2 * Fixture.BS, 2);
+            f.fs.poisonFile(a, true, Fixture.BS, Fixture.BS); // the second block of a
+
+            assertEquals(List.of("data " + a + " " + Fixture.BS + " " + Fixture.BS), k.calls);
+            FsException e = assertThrows(FsException.class, () -> f.read(a, Fixture.BS, 10));
+            assertEquals(Errno.EIO, e.errno());
+            assertArrayEquals(Arrays.copyOf(Fixture.pattern(1, 4 * Fixture.BS), Fixture.BS), f.read(a, 0, Fixture.BS));
+            assertArrayEquals(Fixture.pattern(2, 2 * Fixture.BS), f.read(other, 0, 2 * Fixture.BS));
+            assertEquals(1, f.stat("poison_events"));
+            assertEquals(1, f.stat("poison_owners_found"));
+
+            List<String> list = f.fs.poisonList();
+            assertEquals(1, list.size(), list.toString());
+            assertTrue(list.get(0).contains("inode " + a + " data at offset " + Fixture.BS), list.get(0));
+
+            f.write(a, Fixture.BS, Fixture.pattern(9, Fixture.BS), 0); // a full-block write clears
+            assertArrayEquals(Fixture.pattern(9, Fixture.BS), f.read(a, Fixture.BS, Fixture.BS));
+            assertEquals(List.of(), f.fs.poisonList());
+            assertEquals(1, f.stat("poison_clears"));
+        }
+    }
+
+    @Test
+    void aLeaseOverTheBadBlockIsRecalled() throws Exception {
+        try (Fixture f = new Fixture(64L << 20)) {
+            long a = f.file("a", 8 * Fixture.BS, 6);
+            List<Long> recalled = new ArrayList<>();
+            try (dev.daxfs.core.LayoutLease over = f.fs.acquireLease(a, 0, 4 * Fixture.BS, l -> recalled.add(l.offset()));
+                 dev.daxfs.core.LayoutLease beside = f.fs.acquireLease(a, 4 * Fixture.BS, 4 * Fixture.BS,
+                         l -> recalled.add(l.offset()))) {
+                f.fs.poisonFile(a, true, Fixture.BS, Fixture.BS);
+                assertEquals(List.of(0L), recalled, "only the lease over the bad block is recalled");
+                assertEquals(1, f.stat("leases_recalled"));
+            }
+            f.fs.poisonFile(a, false, Fixture.BS, Fixture.BS);
+        }
+    }
+
+    @Test
+    void poisonInADirectoryBlockShutsDownNamingIt() throws Exception {
+        try (Fixture f = new Fixture(64L << 20)) {
+            long d = f.fs.mkdir(Vfs.ROOT_INO, "d", 0755, 0, 0).ino();
+            f.fs.mknod(d, "x", Mode.S_IFREG | 0644, 0, 0, 0);
+            f.fs.poisonFile(d, true, 0, 0);
+            assertNotNull(f.ctx.journal.shutdownReason());
+            assertTrue(f.ctx.journal.shutdownReason().contains("directory inode " + d), f.ctx.journal.shutdownReason());
+            FsException e = assertThrows(FsException.class, () -> f.create("later"));
+            assertEquals(Errno.EROFS, e.errno());
+            f.img.skipFsck("fsck reports the directory's bad block, as it should");
+        }
+    }
+
+    @Test
+    void poisonInFreeSpaceOrTheJournal() throws Exception {
+        try (Fixture f = new Fixture(64L << 20)) {
+            long free = f.ctx.geometry.totalBlocks() - 10;
+            f.fs.poisonDevice(true, Geometry.offset(free), 4096);
+            assertEquals(null, f.ctx.journal.shutdownReason(), "free space is no reason to stop");
+            assertTrue(f.fs.poisonList().get(0).endsWith("free space"), f.fs.poisonList().toString());
+            f.fs.poisonDevice(false, Geometry.offset(free), 4096);
+            assertEquals(List.of(), f.fs.poisonList());
+
+            f.fs.poisonDevice(true, Geometry.offset(f.ctx.geometry.journalStart() + 2), 512);
+            assertTrue(f.ctx.journal.shutdownReason().contains("journal"), f.ctx.journal.shutdownReason());
+            f.img.skipFsck("the journal has a bad block on purpose");
+        }
+    }
+
+    @Test
+    void aBlockReallocatedWhileTheScanPassesIsFoundAtItsNewOwner() throws Exception {
+        try (Fixture f = new Fixture(64L << 20)) {
+            RecordingCaches k = new RecordingCaches();
+            f.fs.setKernelCaches(k);
+            long a = f.create("a"); // scanned before b: a smaller inode number
+            long b = f.file("b", Fixture.BS, 3);
+            assertTrue(a < b);
+            long x = f.blocks(b).get(0);
+            boolean[] done = {false};
+            // Between the scan's look at a (not the owner yet) and its look at b: b loses x, the
+            // free becomes allocatable (commit), and a's first write takes x.
+            ReverseMap.afterInodeForTests = ino -> {
+                if (ino == a && !done[0]) {
+                    done[0] = true;
+                    f.fs.setattr(b, SetAttr.size(0));
+                    f.fs.sync();
+                    f.write(a, 0, Fixture.pattern(4, 100), 0); // partial: a whole-block write would clear the poison
+                }
+            };
+            f.fs.poisonDevice(true, Geometry.offset(x), Fixture.BS);
+            assertTrue(done[0]);
+            assertEquals(List.of(x), f.blocks(a), "precondition: a was given the very block b freed");
+            assertEquals(List.of("data " + a + " 0 " + Fixture.BS), k.calls, "told about the new owner");
+            assertEquals(1, f.stat("poison_rescans"));
+            assertEquals(Errno.EIO, assertThrows(FsException.class, () -> f.read(a, 0, 1)).errno());
+            f.fs.poisonDevice(false, Geometry.offset(x), Fixture.BS);
+        }
+    }
+
+    @Test
+    void aListEditedWhileMountedReachesTheOwnerAtTheNextPoll() throws Exception {
+        try (Fixture f = new Fixture(64L << 20)) {
+            RecordingCaches k = new RecordingCaches();
+            f.fs.setKernelCaches(k);
+            long a = f.file("a", 2 * Fixture.BS, 5);
+            long x = f.blocks(a).get(1);
+            // as an operator's editor or a tool writing the sidecar would
+            Files.writeString(f.img.path.resolveSibling(f.img.path.getFileName() + ".badblocks"),
+                    Geometry.offset(x) + " 4096\n");
+            Poison.poll(f.ctx); // what the commit thread does every second
+            assertEquals(List.of("data " + a + " " + Fixture.BS + " " + Fixture.BS), k.calls);
+            assertEquals(Errno.EIO, assertThrows(FsException.class, () -> f.read(a, Fixture.BS, 1)).errno());
+            f.fs.poisonDevice(false, Geometry.offset(x), Fixture.BS);
+        }
+    }
+}
