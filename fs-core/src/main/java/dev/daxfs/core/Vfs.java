@@ -201,6 +201,13 @@ public interface Vfs extends AutoCloseable {
     default void setKernelCaches(KernelCaches caches) {
     }
 
+    /**
+     * How fs-core learns about the process behind the current call ({@link CallerPolicy#INTERNAL},
+     * privileged, until a binding sets its own).
+     */
+    default void setCallerPolicy(CallerPolicy policy) {
+    }
+
     /** syncfs: everything durable. */
     void sync();
 

@@ -1,6 +1,7 @@
 package dev.daxfs.core.fs;
 
 import dev.daxfs.core.Attr;
+import dev.daxfs.core.CallerPolicy;
 import dev.daxfs.core.DaxAccess;
 import dev.daxfs.core.KernelCaches;
 import dev.daxfs.core.LayoutLease;
@@ -117,6 +118,7 @@ public final class DaxFileSystem implements Vfs, DaxAccess {
             sb.lastMountTimeNs = FsContext.now();
             sb.write(dev, false);
         }
+        ctx.alloc.setRootReserve(sb.reservedBlocks, CallerPolicy.INTERNAL::mayUseReservedBlocks); // until a binding says who calls
         dev.badBlocks().addListener((off, len) -> {
             if (!fsys.closed) {
                 MemoryFailure.poisoned(ctx, off, len);
@@ -265,6 +267,12 @@ public final class DaxFileSystem implements Vfs, DaxAccess {
         try (OpEpochs.Op op = fs.ops.begin()) { // inodes it reaches stay valid until it ends (eviction grace)
             return openFiles.open(ino, flags);
         }
+    }
+
+    @Override
+    public void setCallerPolicy(CallerPolicy policy) {
+        CallerPolicy p = policy == null ? CallerPolicy.INTERNAL : policy;
+        fs.alloc.setRootReserve(fs.sb.reservedBlocks, p::mayUseReservedBlocks);
     }
 
     @Override
@@ -427,7 +435,8 @@ public final class DaxFileSystem implements Vfs, DaxAccess {
     @Override
     public StatFs statfs() {
         long free = fs.alloc.freeBlocks();
-        return new StatFs(Geometry.BLOCK_SIZE, fs.geometry.dataBlocks(), free, free,
+        long available = Math.max(0, free - fs.alloc.rootReserve()); // df's "Avail": without the reserve
+        return new StatFs(Geometry.BLOCK_SIZE, fs.geometry.dataBlocks(), free, available,
                 fs.ialloc.total(), fs.ialloc.total() - fs.ialloc.usedCount(), NAME_MAX);
     }
 

@@ -1,6 +1,7 @@
 package dev.daxfs.fuse.libfuse2;
 
 import dev.daxfs.fuse.XattrFormats;
+import dev.daxfs.fuse.Callers;
 import dev.daxfs.fuse.Errnos;
 import dev.daxfs.pmem.DeviceFaults;
 import dev.daxfs.fuse.HandleTable;
@@ -158,6 +159,8 @@ public class DaxFuse extends FuseStubFS {
         super(); // loads libfuse.so.2: UnsatisfiedLinkError if it is not installed
         this.vfs = vfs;
         this.errnos = new Errnos(vfs);
+        // the caller of the request on this thread, from libfuse's context (uid 0 / pid 0 off its threads)
+        vfs.setCallerPolicy(() -> Callers.mayUseReservedBlocks(NativeAbi.callerPid(), NativeAbi.callerUid()));
         this.directIo = directIo;
         this.dentries = new DentryCache(vfs, DENTRY_CACHE_CAPACITY);
         // jnr-fuse models the C bit-fields after bmap as four single-byte paddings; they are one
