@@ -119,6 +119,8 @@ final class InfoCommand implements Callable<Integer> {
         double pct = i.dataBlocks() == 0 ? 0 : 100.0 * i.freeBlocks() / i.dataBlocks();
         line(b, "free space", Sizes.human(i.freeBlocks() * bs) + " (" + i.freeBlocks() + " blocks, "
                 + String.format(Locale.ROOT, "%.1f%%", pct) + ")");
+        line(b, "reserved", Sizes.human(i.reservedBlocks() * bs) + " (" + i.reservedBlocks()
+                + " blocks kept for privileged processes)");
         line(b, "inodes", i.usedInodes() + " used of " + i.totalInodes());
         line(b, "journal", Sizes.human(i.journalBlocks() * bs) + " (" + i.journalBlocks() + " blocks)");
         line(b, "state", i.clean() ? "clean" : "dirty (not cleanly unmounted: the journal is replayed at the next mount)");

@@ -72,9 +72,18 @@ final class MkfsCommand implements Callable<Integer> {
                     + "user running mkfs, so that a user's own image is writable through their mount.")
     String rootOwner;
 
+    @Option(names = {"-m", "--reserved-percent"}, paramLabel = "PERCENT",
+            description = "Percent of the data blocks kept for privileged processes (CAP_SYS_RESOURCE), "
+                    + "as mke2fs -m: others get ENOSPC when only these are left, and df's Avail "
+                    + "leaves them out (default 5, 0 to 50).")
+    Integer reservedPercent;
+
     @Override
     public Integer call() throws IOException {
         Path img = image.toAbsolutePath().normalize();
+        if (reservedPercent != null && (reservedPercent < 0 || reservedPercent > 50)) {
+            throw CliException.usage("--reserved-percent " + reservedPercent + " is not within 0..50");
+        }
         FormatOptions defaults = FormatOptions.defaults();
         long ratio = inodeRatio == null ? defaults.bytesPerInode() : Sizes.parse(inodeRatio);
         if (ratio < 256) {
@@ -83,7 +92,8 @@ final class MkfsCommand implements Callable<Integer> {
         if (label.getBytes(StandardCharsets.UTF_8).length > 32) {
             throw CliException.usage("--label is longer than 32 bytes");
         }
-        FormatOptions opts = rootOwner(new FormatOptions(label, ratio, defaults.journalBytes()), rootOwner);
+        FormatOptions opts = rootOwner(new FormatOptions(label, ratio, defaults.journalBytes()), rootOwner)
+                .withReservedPercent(reservedPercent == null ? FormatOptions.DEFAULT_RESERVED_PERCENT : reservedPercent);
         Long wanted = size == null ? null : Sizes.parse(size);
 
         boolean created = false;

@@ -1,7 +1,11 @@
 package dev.daxfs.core;
 
-/** Receives directory entries from {@link Vfs#readdir}; returns true to stop early. */
+/**
+ * Receives directory entries from {@link Vfs#readdir}; returns true to stop early. The
+ * {@link Name} is the stored one (no copy is made for the call): keep it if needed, it is
+ * immutable.
+ */
 @FunctionalInterface
 public interface DirFiller {
-    boolean add(String name, long ino, int mode);
+    boolean add(Name name, long ino, int mode);
 }

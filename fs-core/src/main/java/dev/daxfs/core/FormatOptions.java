@@ -8,11 +8,22 @@ package dev.daxfs.core;
  * @param journalBytes size of the on-device journal; 0 picks a default from the device size
  * @param rootUid      owner of the root directory (mke2fs's root_owner; default 0)
  * @param rootGid      group of the root directory (default 0)
+ * @param reservedPercent percent of the data blocks only privileged callers may allocate (mke2fs
+ *                     -m; default {@link #DEFAULT_RESERVED_PERCENT}, 0 to 50)
  */
-public record FormatOptions(String label, long bytesPerInode, long journalBytes, int rootUid, int rootGid) {
+public record FormatOptions(String label, long bytesPerInode, long journalBytes, int rootUid, int rootGid,
+                            int reservedPercent) {
+
+    public static final int DEFAULT_RESERVED_PERCENT = 5;
+
+    public FormatOptions {
+        if (reservedPercent < 0 || reservedPercent > 50) {
+            throw new IllegalArgumentException("reserved percentage " + reservedPercent + " is not within 0..50");
+        }
+    }
 
     public FormatOptions(String label, long bytesPerInode, long journalBytes) {
-        this(label, bytesPerInode, journalBytes, 0, 0);
+        this(label, bytesPerInode, journalBytes, 0, 0, DEFAULT_RESERVED_PERCENT);
     }
 
     public static FormatOptions defaults() {
@@ -21,6 +32,11 @@ public record FormatOptions(String label, long bytesPerInode, long journalBytes,
 
     /** The same options with the root directory owned by {@code uid}:{@code gid}. */
     public FormatOptions withRootOwner(int uid, int gid) {
-        return new FormatOptions(label, bytesPerInode, journalBytes, uid, gid);
+        return new FormatOptions(label, bytesPerInode, journalBytes, uid, gid, reservedPercent);
+    }
+
+    /** The same options with {@code percent} of the data blocks reserved for privileged callers. */
+    public FormatOptions withReservedPercent(int percent) {
+        return new FormatOptions(label, bytesPerInode, journalBytes, rootUid, rootGid, percent);
     }
 }

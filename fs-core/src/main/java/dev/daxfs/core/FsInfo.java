@@ -6,5 +6,6 @@ import java.util.UUID;
 public record FsInfo(String deviceName, int formatVersion, UUID uuid, String label, int blockSize,
                      long totalBlocks, long freeBlocks, long dataBlocks, long totalInodes,
                      long usedInodes, long journalBlocks, boolean clean, long mountCount,
-                     long formatTimeNs, long lastMountTimeNs, java.util.List<String> features) {
+                     long formatTimeNs, long lastMountTimeNs, java.util.List<String> features,
+                     long reservedBlocks) {
 }

@@ -20,11 +20,11 @@ public interface KernelCaches {
         }
 
         @Override
-        public void invalidateEntry(long dir, String name) {
+        public void invalidateEntry(long dir, Name name) {
         }
 
         @Override
-        public void deleted(long dir, long child, String name) {
+        public void deleted(long dir, long child, Name name) {
         }
     };
 
@@ -35,8 +35,8 @@ public interface KernelCaches {
     void invalidateData(long ino, long off, long len);
 
     /** The kernel forgets what it knows of {@code name} in directory {@code dir}. */
-    void invalidateEntry(long dir, String name);
+    void invalidateEntry(long dir, Name name);
 
     /** {@code name} in {@code dir}, naming {@code child}, is gone: the kernel drops the entry. */
-    void deleted(long dir, long child, String name);
+    void deleted(long dir, long child, Name name);
 }

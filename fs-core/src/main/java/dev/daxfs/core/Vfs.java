@@ -7,6 +7,10 @@ import java.util.List;
  * names one component at a time with {@link #lookup}. Every failure is an {@link FsException}
  * carrying the errno a Linux filesystem would return.
  *
+ * <p>Names are {@link Name}s: bytes, stored and returned exactly, whatever their encoding. The
+ * String overloads are conveniences for Java callers and tests (the name's UTF-8 bytes); the
+ * bindings pass the kernel's bytes.
+ *
  * <p>Credentials: calls that create inodes take the caller's uid/gid; permission checks are the
  * kernel's ({@code default_permissions}), except where noted.
  *
@@ -18,7 +22,7 @@ public interface Vfs extends AutoCloseable {
 
     long ROOT_INO = 1;
 
-    /** Longest name of one directory entry, in UTF-8 bytes. */
+    /** Longest name of one directory entry, in bytes. */
     int NAME_MAX = 255;
 
     /** Longest symlink target, in bytes (PATH_MAX - 1). */
@@ -27,7 +31,11 @@ public interface Vfs extends AutoCloseable {
     // ---- names -------------------------------------------------------------------------
 
     /** The inode number of {@code name} in directory {@code dir} ("." is dir, ".." its parent, the root its own); ENOENT, ENOTDIR. */
-    long lookup(long dir, String name);
+    long lookup(long dir, Name name);
+
+    default long lookup(long dir, String name) {
+        return lookup(dir, Name.of(name));
+    }
 
     Attr getattr(long ino);
 
@@ -40,39 +48,82 @@ public interface Vfs extends AutoCloseable {
      * A caller that has already masked {@code mode} (the kernel without FUSE_DONT_MASK, libfuse)
      * passes 0.
      */
-    Attr mknod(long dir, String name, int mode, long rdev, int uid, int gid, int umask);
+    Attr mknod(long dir, Name name, int mode, long rdev, int uid, int gid, int umask);
 
-    /** {@link #mknod(long, String, int, long, int, int, int)} of an already masked mode. */
-    default Attr mknod(long dir, String name, int mode, long rdev, int uid, int gid) {
+    /** {@link #mknod(long, Name, int, long, int, int, int)} of an already masked mode. */
+    default Attr mknod(long dir, Name name, int mode, long rdev, int uid, int gid) {
         return mknod(dir, name, mode, rdev, uid, gid, 0);
     }
 
+    default Attr mknod(long dir, String name, int mode, long rdev, int uid, int gid) {
+        return mknod(dir, Name.of(name), mode, rdev, uid, gid, 0);
+    }
+
+    default Attr mknod(long dir, String name, int mode, long rdev, int uid, int gid, int umask) {
+        return mknod(dir, Name.of(name), mode, rdev, uid, gid, umask);
+    }
+
     /**
-     * Creates a directory; {@code umask} as for {@link #mknod(long, String, int, long, int, int, int)}.
+     * Creates a directory; {@code umask} as for {@link #mknod(long, Name, int, long, int, int, int)}.
      * A directory created under a default ACL inherits it as its own default ACL too.
      */
-    Attr mkdir(long dir, String name, int mode, int uid, int gid, int umask);
+    Attr mkdir(long dir, Name name, int mode, int uid, int gid, int umask);
 
-    default Attr mkdir(long dir, String name, int mode, int uid, int gid) {
+    default Attr mkdir(long dir, Name name, int mode, int uid, int gid) {
         return mkdir(dir, name, mode, uid, gid, 0);
     }
 
-    Attr symlink(long dir, String name, String target, int uid, int gid);
+    default Attr mkdir(long dir, String name, int mode, int uid, int gid) {
+        return mkdir(dir, Name.of(name), mode, uid, gid, 0);
+    }
 
-    String readlink(long ino);
+    default Attr mkdir(long dir, String name, int mode, int uid, int gid, int umask) {
+        return mkdir(dir, Name.of(name), mode, uid, gid, umask);
+    }
+
+    /**
+     * A symlink to {@code target}: any bytes but NUL, 1 to {@link #SYMLINK_MAX} of them (ENOENT
+     * if empty, ENAMETOOLONG if longer), stored as given and returned so by {@link #readlink}.
+     */
+    Attr symlink(long dir, Name name, byte[] target, int uid, int gid);
+
+    /** A symlink to the UTF-8 bytes of {@code target}. */
+    default Attr symlink(long dir, String name, String target, int uid, int gid) {
+        return symlink(dir, Name.of(name), target.getBytes(java.nio.charset.StandardCharsets.UTF_8), uid, gid);
+    }
+
+    /** The symlink's target, exactly the bytes it was made with (a fresh array). */
+    byte[] readlink(long ino);
+
+    /** {@link #readlink} decoded as UTF-8 (lossy): for Java callers and tests. */
+    default String readlinkUtf8(long ino) {
+        return new String(readlink(ino), java.nio.charset.StandardCharsets.UTF_8);
+    }
 
     /** Removes a non-directory entry; EISDIR for a directory. */
-    void unlink(long dir, String name);
+    void unlink(long dir, Name name);
+
+    default void unlink(long dir, String name) {
+        unlink(dir, Name.of(name));
+    }
 
     /** Removes an empty directory; ENOTEMPTY, ENOTDIR. */
-    void rmdir(long dir, String name);
+    void rmdir(long dir, Name name);
+
+    default void rmdir(long dir, String name) {
+        rmdir(dir, Name.of(name));
+    }
 
     /**
      * Renames, replacing an existing target atomically (a directory target must be empty and the
      * source a directory too: ENOTEMPTY, EISDIR, ENOTDIR; moving a directory under itself: EINVAL).
      */
-    default void rename(long oldDir, String oldName, long newDir, String newName) {
+    default void rename(long oldDir, Name oldName, long newDir, Name newName) {
         rename(oldDir, oldName, newDir, newName, 0);
+    }
+
+    default void rename(long oldDir, String oldName, long newDir, String newName) {
+        rename(oldDir, Name.of(oldName), newDir, Name.of(newName), 0);
     }
 
     /** renameat2(2) flag: fail with EEXIST if the new name exists. */
@@ -84,10 +135,18 @@ public interface Vfs extends AutoCloseable {
      * rename with renameat2(2)'s flags (0, {@link #RENAME_NOREPLACE} or {@link #RENAME_EXCHANGE};
      * anything else EINVAL). An exchange may swap a directory and a file.
      */
-    void rename(long oldDir, String oldName, long newDir, String newName, int flags);
+    void rename(long oldDir, Name oldName, long newDir, Name newName, int flags);
+
+    default void rename(long oldDir, String oldName, long newDir, String newName, int flags) {
+        rename(oldDir, Name.of(oldName), newDir, Name.of(newName), flags);
+    }
 
     /** Hard link; EPERM for directories, EMLINK past the link limit. */
-    Attr link(long ino, long newDir, String newName);
+    Attr link(long ino, long newDir, Name newName);
+
+    default Attr link(long ino, long newDir, String newName) {
+        return link(ino, newDir, Name.of(newName));
+    }
 
     /**
      * Applies the changes; a size change is a truncate (up or down). A mode change of an inode
@@ -174,6 +233,13 @@ public interface Vfs extends AutoCloseable {
      * binding that can deliver them sets one).
      */
     default void setKernelCaches(KernelCaches caches) {
+    }
+
+    /**
+     * How fs-core learns about the process behind the current call ({@link CallerPolicy#INTERNAL},
+     * privileged, until a binding sets its own).
+     */
+    default void setCallerPolicy(CallerPolicy policy) {
     }
 
     /** syncfs: everything durable. */

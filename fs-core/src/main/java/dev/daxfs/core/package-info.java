@@ -6,7 +6,8 @@
  * create, unlink, rename, link, setattr, read into a native buffer and write from one, fallocate
  * with a mode, xattrs, fsync, fsyncdir, sync. Inodes are named by number ({@link dev.daxfs.core.Vfs#ROOT_INO} is
  * the root); an open file is an {@link dev.daxfs.core.OpenFile} that keeps its inode alive after
- * the last unlink. Every error is an {@link dev.daxfs.core.FsException} carrying an
+ * the last unlink. Names inside a directory are {@link dev.daxfs.core.Name}s: bytes, not text, kept
+ * and compared exactly whatever their encoding (symlink targets are bytes too). Every error is an {@link dev.daxfs.core.FsException} carrying an
  * {@link dev.daxfs.core.Errno} value, which the FUSE adapter returns as is.
  *
  * <p>{@link dev.daxfs.core.DaxAccess} is the direct-access side: layout leases

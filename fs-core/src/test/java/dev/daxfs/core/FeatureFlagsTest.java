@@ -24,10 +24,29 @@ class FeatureFlagsTest {
     }
 
     @Test
-    void aNewImageHasNoFeaturesAndSaysSo() throws Exception {
+    void aNewImageHasTheReservedBlocksFeatureAndSaysSo() throws Exception {
         try (TestImage img = new TestImage(32L << 20)) {
+            Superblock sb = Superblock.read(img.dev);
+            assertEquals(new Features(Features.COMPAT_RESERVED_BLOCKS, 0, 0), sb.features);
+            assertEquals(sb.geometry.dataBlocks() * FormatOptions.DEFAULT_RESERVED_PERCENT / 100, sb.reservedBlocks);
+            assertEquals(List.of("reserved_blocks"), DaxFs.info(img.dev).features());
+            assertEquals(sb.reservedBlocks, DaxFs.info(img.dev).reservedBlocks());
+        }
+    }
+
+    @Test
+    void anImageWithoutAReserveHasNoFeaturesAndAnOlderImageReadsAsNoReserve() throws Exception {
+        try (TestImage img = new TestImage(32L << 20)) {
+            DaxFs.format(img.dev, FormatOptions.defaults().withReservedPercent(0));
             assertEquals(Features.NONE, Superblock.read(img.dev).features);
             assertEquals(List.of(), DaxFs.info(img.dev).features());
+            // an image of an older daxfs: bytes 232.. are whatever, the feature bit is clear
+            setFeatures(img, Features.NONE);
+            assertEquals(0, Superblock.read(img.dev).reservedBlocks);
+            try (Vfs fs = DaxFs.mount(img.dev, MountOptions.defaults())) {
+                StatFs st = fs.statfs();
+                assertEquals(st.freeBlocks(), st.availBlocks(), "no reserve: df's Avail is all that is free");
+            }
         }
     }
 

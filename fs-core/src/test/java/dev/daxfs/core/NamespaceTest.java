@@ -217,9 +217,70 @@ class NamespaceTest {
             want.remove("n" + i);
         }
         List<String> got = new ArrayList<>();
-        fs.readdir(R, (n, i, m) -> got.add(n) && false);
+        fs.readdir(R, (n, i, m) -> got.add(n.toUtf8()) && false);
         got.sort(null);
         want.sort(null);
         assertEquals(want, got);
+    }
+
+    private static Name bytes(int... b) {
+        byte[] a = new byte[b.length];
+        for (int i = 0; i < b.length; i++) {
+            a[i] = (byte) b[i];
+        }
+        return Name.of(a);
+    }
+
+    /**
+     * Names and symlink targets are bytes: names a UTF-8 decoder would merge stay apart through
+     * every directory operation, readdir returns exactly the stored bytes, targets that are not
+     * UTF-8 (inline and in a block) read back exactly, and all of it survives a remount (the image
+     * is fsck-checked when the test ends).
+     */
+    @Test
+    void namesAndTargetsAreBytes() {
+        Name ff = bytes('a', 0xff), fe = bytes('a', 0xfe), repl = Name.of("a\ufffd");
+        byte[] hb = new byte[255];
+        for (int i = 0; i < hb.length; i++) {
+            hb[i] = (byte) (0x80 | i);
+        }
+        Name high = Name.of(hb), nl = bytes('l', '\n', 'x', 1);
+        long d = fs.mkdir(R, bytes('d', 0xc0), 0755, 0, 0).ino();
+        long f1 = fs.mknod(d, ff, Mode.S_IFREG | 0644, 0, 0, 0).ino();
+        long f2 = fs.mknod(d, fe, Mode.S_IFREG | 0644, 0, 0, 0).ino();
+        long f3 = fs.mknod(d, repl, Mode.S_IFREG | 0644, 0, 0, 0).ino();
+        assertEquals(3, java.util.Set.of(f1, f2, f3).size());
+        assertEquals(f1, fs.lookup(d, ff));
+        assertEquals(f2, fs.lookup(d, fe));
+        assertErrno(Errno.EEXIST, () -> fs.mknod(d, ff, Mode.S_IFREG | 0644, 0, 0, 0));
+        assertErrno(Errno.ENAMETOOLONG, () -> fs.mknod(d, Name.of(new byte[256]), Mode.S_IFREG, 0, 0, 0));
+        assertErrno(Errno.ENAMETOOLONG, () -> fs.lookup(d, Name.of(new byte[256])));
+        assertErrno(Errno.EINVAL, () -> fs.mknod(d, bytes('a', 0, 'b'), Mode.S_IFREG, 0, 0, 0));
+        fs.link(f1, d, high);
+        fs.rename(d, fe, d, nl);
+        assertErrno(Errno.ENOENT, () -> fs.lookup(d, fe));
+        byte[] shortTarget = {'t', (byte) 0xff, '/', (byte) 0x80, '\n'};
+        byte[] longTarget = new byte[4095];
+        for (int i = 0; i < longTarget.length; i++) {
+            longTarget[i] = (byte) (i % 255 + 1); // every byte but NUL
+        }
+        long s1 = fs.symlink(d, bytes('s', 0xfe), shortTarget, 0, 0).ino();
+        long s2 = fs.symlink(d, bytes('s', 0xff), longTarget, 0, 0).ino();
+        assertErrno(Errno.ENAMETOOLONG, () -> fs.symlink(d, Name.of("s3"), new byte[4096], 0, 0));
+        assertErrno(Errno.ENOENT, () -> fs.symlink(d, Name.of("s3"), new byte[0], 0, 0));
+        assertErrno(Errno.EINVAL, () -> fs.symlink(d, Name.of("s3"), new byte[]{'a', 0}, 0, 0));
+        fs.unlink(d, repl);
+        java.util.Map<Name, Long> want = java.util.Map.of(ff, f1, high, f1, nl, f2, bytes('s', 0xfe), s1, bytes('s', 0xff), s2);
+        for (int round = 0; round < 2; round++) {
+            java.util.Map<Name, Long> got = new java.util.HashMap<>();
+            fs.readdir(d, (n, ino, m) -> got.put(n, ino) != null);
+            assertEquals(want, got, "round " + round);
+            assertArrayEquals(shortTarget, fs.readlink(s1));
+            assertArrayEquals(longTarget, fs.readlink(s2));
+            assertEquals(d, fs.lookup(R, bytes('d', 0xc0)));
+            assertEquals(2, fs.getattr(f1).nlink());
+            fs.close();
+            fs = img.mount();
+        }
     }
 }

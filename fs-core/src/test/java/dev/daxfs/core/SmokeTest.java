@@ -43,7 +43,7 @@ class SmokeTest {
             long dino = fs.lookup(Vfs.ROOT_INO, "dir");
             long fino = fs.lookup(dino, "file");
             assertEquals(f.ino(), fino);
-            assertEquals("file", fs.readlink(fs.lookup(dino, "ln")));
+            assertEquals("file", fs.readlinkUtf8(fs.lookup(dino, "ln")));
             assertArrayEquals(new byte[]{1, 2, 3}, fs.getxattr(fino, "user.k"));
             OpenFile of2 = fs.open(fino, OpenFlags.O_RDONLY);
             try (NativeBuf b = new NativeBuf(64)) {
@@ -53,7 +53,7 @@ class SmokeTest {
             fs.release(of2);
             List<String> names = new ArrayList<>();
             fs.readdir(dino, (n, i, m) -> {
-                names.add(n);
+                names.add(n.toUtf8());
                 return false;
             });
             assertEquals(List.of("file", "ln"), names);

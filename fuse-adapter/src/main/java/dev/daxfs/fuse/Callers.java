@@ -8,8 +8,8 @@ import java.nio.file.Path;
  * What the kernel would know of the process behind a request and the FUSE header does not carry:
  * its capabilities and supplementary groups, read from {@code /proc/PID/status}. Used only on rare
  * paths: a write that must decide whether to clear set-id bits (the VFS's
- * {@code should_remove_suid}), a listxattr that finds {@code trusted.*} names; never on the common
- * write path.
+ * {@code should_remove_suid}), a listxattr that finds {@code trusted.*} names, an allocation that
+ * would dip into the reserved blocks; never on the common write path.
  */
 public final class Callers {
     /** CAP_FSETID: "don't clear set-user/group-id bits when a file is modified". */
@@ -18,6 +18,17 @@ public final class Callers {
     public static final int CAP_DAC_OVERRIDE = 1;
     /** CAP_SYS_ADMIN: sees trusted.* xattrs. */
     public static final int CAP_SYS_ADMIN = 21;
+    /** CAP_SYS_RESOURCE: may allocate the blocks reserved for privileged callers. */
+    public static final int CAP_SYS_RESOURCE = 24;
+
+    /**
+     * ext4's rule for its reserved blocks: the reserve's owner (fsuid 0, as ext4's default resuid)
+     * or CAP_SYS_RESOURCE. (Root in a container may lack the capability: the uid rule keeps its
+     * reserve usable, as on ext4.)
+     */
+    public static boolean mayUseReservedBlocks(int pid, int uid) {
+        return uid == 0 || hasCap(pid, uid, CAP_SYS_RESOURCE);
+    }
 
     private Callers() {
     }

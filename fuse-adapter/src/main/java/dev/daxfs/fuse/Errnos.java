@@ -2,6 +2,7 @@ package dev.daxfs.fuse;
 
 import dev.daxfs.core.Errno;
 import dev.daxfs.core.FsException;
+import dev.daxfs.core.Name;
 import dev.daxfs.core.Vfs;
 import dev.daxfs.pmem.DeviceFaults;
 import org.apache.logging.log4j.LogManager;
@@ -38,15 +39,20 @@ public final class Errnos {
     public int toErrno(Throwable t, String op, String path) {
         if (t instanceof FsException fe) {
             if (LOG.isTraceEnabled()) {
-                LOG.trace("{} {}: {}", op, path, fe.toString());
+                LOG.trace("{} {}: {}", op, logSafe(path), fe.toString());
             }
             return -fe.errno().code;
         }
         if (DeviceFaults.isFault(t)) {
-            LOG.error("{} {}: device fault; returning EIO: {}", op, path, t.getMessage());
-            return -vfs.deviceFault(op + " " + path, t).errno().code;
+            LOG.error("{} {}: device fault; returning EIO: {}", op, logSafe(path), t.getMessage());
+            return -vfs.deviceFault(op + " " + logSafe(path), t).errno().code;
         }
-        LOG.error("{} {} failed unexpectedly; returning EIO", op, path, t);
+        LOG.error("{} {} failed unexpectedly; returning EIO", op, logSafe(path), t);
         return -EIO;
+    }
+
+    /** A path as a log line may show it: a newline or control byte in a name cannot start a line of its own. */
+    static String logSafe(String path) {
+        return path == null ? null : Name.of(path).toString();
     }
 }

@@ -72,6 +72,18 @@ final class DeviceFile implements AutoCloseable {
         }
     }
 
+    /**
+     * The size the file has now (an image file can be truncated under its mapping by anyone who
+     * may write it); a device's size does not change. One lseek, no allocation.
+     */
+    long currentSize() {
+        if (kind != DeviceKind.REGULAR_FILE) {
+            return size;
+        }
+        long n = INSTANCE.lseek(fd, 0, 2); // SEEK_END: the file's size; the offset is not used otherwise
+        return n < 0 ? size : n;
+    }
+
     /** Creates a sparse regular file of {@code size} bytes; never overwrites an existing file. */
     static void createSparse(Path path, long size) {
         if (size <= 0) {

@@ -4,9 +4,12 @@ import com.kenai.jffi.MemoryIO;
 import jnr.ffi.Pointer;
 
 /**
- * Copies to and from the mapping through the kernel ({@code process_vm_readv/writev} on this very
- * process) instead of CPU loads and stores, so that a range the mapping cannot deliver comes back
- * as EFAULT — synchronously, before any byte is used — rather than as a SIGBUS. The JVM turns a
+ * Copies out of the mapping through the kernel ({@code process_vm_writev} on this very process,
+ * the mapping as the local source) instead of CPU loads, so that a range the mapping cannot
+ * deliver comes back as EFAULT — synchronously, before any byte is used — rather than as a SIGBUS.
+ * The kernel reads the source as it reads user memory for a system call, where consumed poison is
+ * a recoverable machine check (a kernel-side read of a pinned page, as process_vm_readv would do,
+ * is not). The JVM turns a
  * SIGBUS in an Unsafe copy into an {@link InternalError} it may throw only later, after the
  * garbage the faulting copy left had been sent as a reply; a SIGBUS in native code (libc memmove)
  * kills it. This is the copy of file data: the hot path of read and write.
@@ -20,10 +23,6 @@ final class FaultSafeCopy {
 
     private static final MemoryIO IO = MemoryIO.getInstance();
     private static final int PID = LibC.INSTANCE.getpid();
-
-    /** Zeros that {@link #zero} copies from: a fill needs a source the kernel can read. */
-    private static final long ZERO_LEN = 256 << 10;
-    private static final long ZEROS = zeros();
 
     /** Largest piece of a byte-array copy, and the size of each thread's bounce buffer. */
     static final int BOUNCE = 64 << 10;
@@ -54,12 +53,14 @@ final class FaultSafeCopy {
         Iovecs v = IOVECS.get();
         long iov = v.address;
         while (done < len) {
-            // local = destination, remote = source: one readv moves remote -> local
-            IO.putLong(iov, dst + done);
+            // local = source, remote = destination: the kernel reads the source as user memory
+            // (copy_from_user: a fault or consumed poison comes back as an error, recoverably) and
+            // writes the destination through pinned pages (a page it cannot pin is EFAULT)
+            IO.putLong(iov, src + done);
             IO.putLong(iov + 8, len - done);
-            IO.putLong(iov + 16, src + done);
+            IO.putLong(iov + 16, dst + done);
             IO.putLong(iov + 24, len - done);
-            long n = LibC.INSTANCE.process_vm_readv(PID, v.pointer, 1, iov + 16, 1, 0);
+            long n = LibC.INSTANCE.process_vm_writev(PID, v.pointer, 1, iov + 16, 1, 0);
             if (n <= 0) {
                 return done; // -1: nothing of the rest could be copied; 0 cannot make progress
             }
@@ -103,28 +104,9 @@ final class FaultSafeCopy {
         return done;
     }
 
-    /** Stores zeros over {@code [dst, dst+len)}; returns the bytes zeroed, as {@link #copy}. */
-    static long zero(long dst, long len) {
-        long done = 0;
-        while (done < len) {
-            long piece = Math.min(ZERO_LEN, len - done);
-            long n = copy(ZEROS, dst + done, piece);
-            done += n;
-            if (n < piece) {
-                break;
-            }
-        }
-        return done;
-    }
-
     /** The errno of the last failed copy on this thread. */
     static int errno() {
         int e = LibC.errno();
         return e == 0 ? Errno.EFAULT : e;
-    }
-
-    private static long zeros() {
-        long a = IO.allocateMemory(ZERO_LEN, true); // zeroed by allocateMemory(..., clear=true)
-        return a;
     }
 }

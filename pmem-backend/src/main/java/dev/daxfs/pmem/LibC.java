@@ -109,12 +109,16 @@ final class LibC {
         int getpid();
 
         /**
-         * Copies from addresses of process {@code pid} (here: this one) into local ones, in the
-         * kernel: a fault on either side is EFAULT (or a short count), never a signal./
-         * {@code localIov} is a Pointer for the reason {@link #mmap} takes one: with six primitive
-         * parameters jnr-ffi's fast invoker garbles the sixth and the kernel answers EINVAL.
+         * Copies from local addresses into those of process {@code pid} (here: this one), in the
+         * kernel. {@code localIov} is a Pointer for the reason {@link #mmap} takes one: with six
+         * primitive parameters jnr-ffi's fast invoker garbles the sixth and the kernel answers
+         * EINVAL. The local source is read as copy_from_user reads (a fault is EFAULT; consumed
+         * poison is a recoverable machine check), the remote destination pages are pinned first
+         * (one that cannot be is EFAULT).
          */
-        long process_vm_readv(int pid, Pointer localIov, long localCount, long remoteIov, long remoteCount, long flags);
+        long process_vm_writev(int pid, Pointer localIov, long localCount, long remoteIov, long remoteCount, long flags);
+
+        long lseek(int fd, long offset, int whence);
 
         String strerror(int errnum);
     }

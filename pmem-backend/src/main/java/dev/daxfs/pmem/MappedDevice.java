@@ -27,12 +27,12 @@ import org.apache.logging.log4j.Logger;
  * unit the on-media format may rely on; an unaligned one is not.
  *
  * <p><b>NOTE:</b> if the file behind the mapping is truncated by another process, or a load hits
- * poisoned media that the bad-block list did not know about, the kernel raises SIGBUS. The copies
- * ({@link #copyToNative}, {@link #copyFromNative}, {@link #copyWithin}, {@link #zero}, and
- * {@link #read}/{@link #write} of byte arrays) run through the kernel and throw
- * {@link DeviceFaultException} instead; the loads and stores of single values are CPU
- * instructions, whose fault the JVM reports as an asynchronous {@link InternalError} (see
- * {@link DeviceFaults}). The exclusive {@code flock} held
+ * poisoned media that the bad-block list did not know about, the kernel raises SIGBUS. Every copy
+ * that reads the device ({@link #copyToNative}, {@link #copyWithin}, {@link #read} and
+ * {@link #write} of byte arrays) runs through the kernel and throws {@link DeviceFaultException}
+ * instead; bulk stores ({@link #copyFromNative}, {@link #zero}) check the image's current size
+ * first and throw the same. The loads and stores of single values are CPU instructions, whose
+ * fault the JVM reports as an asynchronous {@link InternalError} (see {@link DeviceFaults}). The exclusive {@code flock} held
  * for the life of the mapping keeps other daxfs processes away, but not {@code truncate(1)}.
  *
  * <p><b>NOTE:</b> {@link #close()} unmaps. An access racing with close from another thread may
@@ -58,7 +58,10 @@ public final class MappedDevice implements PmemDevice {
     private static final MemoryIO IO = MemoryIO.getInstance();
     private static final boolean SWAP = ByteOrder.nativeOrder() != ByteOrder.LITTLE_ENDIAN;
 
-    /** Largest piece of an overlapping {@link #copyWithin}: bounds the pieces when the overlap is far. */
+    /**
+     * Largest piece of one Unsafe copy or fill (they run without a safepoint check: a gigabyte in
+     * one call would hold up every GC), and of an overlapping {@link #copyWithin}.
+     */
     private static final long CHUNK = 1L << 20;
 
     private final DeviceFile file;
@@ -235,11 +238,27 @@ public final class MappedDevice implements PmemDevice {
         checked(off, len, FaultSafeCopy.copy(a, dstAddress, len));
     }
 
+    /**
+     * Stores, unlike loads, cannot consume poison; the one way they fault is a mapping no longer
+     * backed (an image file truncated under it). So they stay CPU stores — a kernel copy costs
+     * about three times a memcpy per byte (docs/memory-failure.md) — after a check that the image
+     * still covers the range; a truncate racing with the copy itself is left to the JVM's late
+     * report ({@link DeviceFaults}).
+     */
     @Override
     public void copyFromNative(long off, long srcAddress, long len) {
         long a = writeAddress(off, len);
         checkNative(srcAddress, len);
-        checked(off, len, FaultSafeCopy.copy(srcAddress, a, len));
+        checkBacked(off, len);
+        while (len > CHUNK) { // pieces: Unsafe copies run without a safepoint check
+            IO.copyMemory(srcAddress, a, CHUNK);
+            srcAddress += CHUNK;
+            a += CHUNK;
+            len -= CHUNK;
+        }
+        if (len > 0) {
+            IO.copyMemory(srcAddress, a, len);
+        }
     }
 
     /**
@@ -279,10 +298,27 @@ public final class MappedDevice implements PmemDevice {
         return readAddress(off, len);
     }
 
+    /** Stores, as {@link #copyFromNative}: checked against the image's current size, then CPU stores. */
     @Override
     public void zero(long off, long len) {
         long a = writeAddress(off, len);
-        checked(off, len, FaultSafeCopy.zero(a, len));
+        checkBacked(off, len);
+        while (len > CHUNK) {
+            IO.setMemory(a, CHUNK, (byte) 0);
+            a += CHUNK;
+            len -= CHUNK;
+        }
+        if (len > 0) {
+            IO.setMemory(a, len, (byte) 0);
+        }
+    }
+
+    /** DeviceFaultException if the image file no longer covers {@code [off, off+len)}. */
+    private void checkBacked(long off, long len) {
+        long now = file.currentSize();
+        if (now < off + len) {
+            throw new DeviceFaultException(name, Math.max(off, now), off + len - Math.max(off, now), Errno.EFAULT);
+        }
     }
 
     /** Throws the fault of a copy that stopped short of {@code len}. */

@@ -68,7 +68,7 @@ class CliBadInputTest {
         assertEquals(0, forced.exit(), forced.err());
         Cli.Result info = Cli.run("info", img.toString());
         assertTrue(info.out().contains("again"), info.out());
-        assertTrue(info.out().contains("features:       none"), info.out());
+        assertTrue(info.out().contains("features:       reserved_blocks"), info.out());
     }
 
     @Test

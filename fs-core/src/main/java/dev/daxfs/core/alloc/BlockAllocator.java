@@ -105,10 +105,43 @@ public final class BlockAllocator {
         }
         lock.lockExclusive(); // reserved vs. free
         try {
+            if (reserved.tryReserve(n, free - rootReserve)) {
+                return true; // without touching the blocks kept for privileged callers
+            }
+            if (rootReserve == 0) {
+                return false;
+            }
+        } finally {
+            lock.unlockExclusive();
+        }
+        // Asking about the caller may read /proc: never under the allocator's lock.
+        if (!mayUseRootReserve.getAsBoolean()) {
+            return false;
+        }
+        lock.lockExclusive(); // reserved vs. free, again: it may have changed meanwhile
+        try {
             return reserved.tryReserve(n, free);
         } finally {
             lock.unlockExclusive();
         }
+    }
+
+    /** Blocks kept for privileged callers (ext4's reserved blocks); see {@link #setRootReserve}. */
+    private volatile long rootReserve;
+    private volatile java.util.function.BooleanSupplier mayUseRootReserve = () -> true;
+
+    /**
+     * Keeps {@code blocks} free blocks for callers {@code mayUse} says are privileged: an
+     * allocation that would dip into them fails (ENOSPC) for everyone else.
+     */
+    public void setRootReserve(long blocks, java.util.function.BooleanSupplier mayUse) {
+        this.rootReserve = Math.max(0, blocks);
+        this.mayUseRootReserve = mayUse;
+    }
+
+    /** The blocks kept for privileged callers. */
+    public long rootReserve() {
+        return rootReserve;
     }
 
     /** Returns what this thread's transaction reserved and did not allocate. */
@@ -124,14 +157,29 @@ public final class BlockAllocator {
         }
     }
 
-    /** Blocks that could be reserved right now. */
+    /** Blocks the current caller could reserve right now (the privileged reserve as it may use it). */
     public long reservable() {
+        return reservable(Long.MAX_VALUE);
+    }
+
+    /**
+     * Blocks the current caller could reserve right now, as far as {@code want} needs to know:
+     * at least {@code want} whenever that many are there for it. The privileged reserve counts
+     * only for privileged callers, and the caller is asked only when it matters.
+     */
+    public long reservable(long want) {
+        long raw;
         lock.lockShared(); // reserved vs. free
         try {
-            return Math.max(0, free - reserved.total());
+            raw = Math.max(0, free - reserved.total());
         } finally {
             lock.unlockShared();
         }
+        long unprivileged = Math.max(0, raw - rootReserve);
+        if (unprivileged >= want || rootReserve == 0) {
+            return rootReserve == 0 ? raw : unprivileged;
+        }
+        return mayUseRootReserve.getAsBoolean() ? raw : unprivileged; // no lock held: may read /proc
     }
 
     public long freeBlocks() {

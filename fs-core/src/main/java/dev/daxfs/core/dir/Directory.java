@@ -3,6 +3,7 @@ package dev.daxfs.core.dir;
 import dev.daxfs.core.DirFiller;
 import dev.daxfs.core.Errno;
 import dev.daxfs.core.FsException;
+import dev.daxfs.core.Name;
 import dev.daxfs.core.alloc.BlockAllocator;
 import dev.daxfs.core.alloc.Extent;
 import dev.daxfs.core.format.BlockHeader;
@@ -14,7 +15,6 @@ import dev.daxfs.core.inode.FileExtent;
 import dev.daxfs.core.inode.Inode;
 import dev.daxfs.core.journal.Journal;
 
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -23,7 +23,8 @@ import java.util.List;
  * A directory's entries. On media: the directory's data blocks, each a header plus packed
  * entries (ino u64, name length u8, type u8, name). In memory: a hash index from name to entry,
  * built once when the directory is first used, so lookup, create and unlink cost O(1) whatever
- * the directory's size; each change rewrites one block image in the running transaction.
+ * the directory's size; each change rewrites one block image in the running transaction. Names
+ * are bytes ({@link Name}), compared and hashed as bytes: the index never decodes them.
  *
  * <p>Guarded by the directory's IOLOCK: exclusive for changes, shared for lookup and readdir.
  */
@@ -33,9 +34,9 @@ public final class Directory {
     static final int ENTRY_FIXED = 10;
 
     /** One directory entry. */
-    public record Entry(String name, byte[] nameBytes, long ino, int type, int block) {
+    public record Entry(Name name, long ino, int type, int block) {
         int size() {
-            return ENTRY_FIXED + nameBytes.length;
+            return ENTRY_FIXED + name.length();
         }
     }
 
@@ -53,7 +54,7 @@ public final class Directory {
     public static final Inode.Cache<Directory> CACHE = Inode.Cache.directory(Directory.class);
 
     private final Inode dir;
-    private final HashMap<String, Entry> index = new HashMap<>();
+    private final HashMap<Name, Entry> index = new HashMap<>();
     private final List<Block> blocks = new ArrayList<>();
     private int subdirs;
     private int spaceHint;
@@ -74,12 +75,12 @@ public final class Directory {
             long devBlock = e.devFor(fb);
             Block b = new Block(devBlock);
             int index = d.blocks.size();
-            decodeBlock(journal.read(devBlock), devBlock, dir.ino, Defects.EUCLEAN, (ino, type, nb) -> {
-                Entry en = new Entry(new String(nb, StandardCharsets.UTF_8), nb, ino, type, index);
+            decodeBlock(journal.read(devBlock), devBlock, dir.ino, Defects.EUCLEAN, (ino, type, name) -> {
+                Entry en = new Entry(name, ino, type, index);
                 b.entries.add(en);
                 b.used += en.size();
                 if (d.index.put(en.name, en) != null) {
-                    throw new FsException(Errno.EUCLEAN, "directory " + dir.ino + ": duplicate entry " + en.name);
+                    throw new FsException(Errno.EUCLEAN, "directory " + dir.ino + ": duplicate entry \"" + en.name + "\"");
                 }
                 if (type == 4) {
                     d.subdirs++;
@@ -92,7 +93,7 @@ public final class Directory {
 
     /** What {@link #decodeBlock} hands its caller: each entry, in on-media order. */
     public interface EntryVisitor {
-        void entry(long ino, int type, byte[] name);
+        void entry(long ino, int type, Name name);
     }
 
     /** The bytes of a decoded block's entry area in use: as its header says, and as its entries add up. */
@@ -132,9 +133,7 @@ public final class Directory {
                 defects.report(who + ": entry " + i + " at byte " + p + " has a bad name length " + len);
                 return null;
             }
-            byte[] nb = new byte[len];
-            System.arraycopy(img, p + ENTRY_FIXED, nb, 0, len);
-            visitor.entry(ino, type, nb);
+            visitor.entry(ino, type, Name.of(img, p + ENTRY_FIXED, len));
             p += ENTRY_FIXED + len;
         }
         return new BlockUse(used, p - H_FIRST);
@@ -150,9 +149,9 @@ public final class Directory {
         int p = H_FIRST;
         for (Entry e : entries) {
             Bytes.putLong(img, p, e.ino());
-            img[p + 8] = (byte) e.nameBytes().length;
+            img[p + 8] = (byte) e.name().length();
             img[p + 9] = (byte) e.type();
-            System.arraycopy(e.nameBytes(), 0, img, p + ENTRY_FIXED, e.nameBytes().length);
+            e.name().copyTo(img, p + ENTRY_FIXED);
             p += e.size();
         }
         Bytes.putShort(img, H_COUNT, entries.size());
@@ -176,7 +175,7 @@ public final class Directory {
         return new Directory(dir);
     }
 
-    public Entry get(String name) {
+    public Entry get(Name name) {
         return index.get(name);
     }
 
@@ -197,8 +196,9 @@ public final class Directory {
      * has room. Caller holds IOLOCK exclusive, a handle, and the directory's ILOCK exclusive
      * (size and extent map change when it grows).
      */
-    public void add(String name, byte[] nameBytes, long ino, int type, Journal journal, BlockAllocator alloc) {
-        int need = ENTRY_FIXED + nameBytes.length;
+    public void add(Name name, long ino, int type, Journal journal, BlockAllocator alloc) {
+        assert name.problem() == null : name.problem();
+        int need = ENTRY_FIXED + name.length();
         int bi = -1;
         for (int i = spaceHint; i < blocks.size(); i++) {
             if (blocks.get(i).used + need <= CAPACITY) {
@@ -225,7 +225,7 @@ public final class Directory {
         }
         spaceHint = bi;
         Block b = blocks.get(bi);
-        Entry en = new Entry(name, nameBytes, ino, type, bi);
+        Entry en = new Entry(name, ino, type, bi);
         b.entries.add(en);
         b.used += need;
         index.put(name, en);
@@ -236,7 +236,7 @@ public final class Directory {
     }
 
     /** Removes an entry in the running transaction. Same locks as {@link #add}. */
-    public Entry remove(String name, Journal journal) {
+    public Entry remove(Name name, Journal journal) {
         Entry en = index.remove(name);
         if (en == null) {
             throw new FsException(Errno.ENOENT, name);
@@ -255,10 +255,10 @@ public final class Directory {
     }
 
     /** Points an existing entry at another inode (rename over an existing name). */
-    public void replace(String name, long ino, int type, Journal journal) {
+    public void replace(Name name, long ino, int type, Journal journal) {
         Entry old = index.get(name);
         Block b = blocks.get(old.block());
-        Entry en = new Entry(old.name(), old.nameBytes(), ino, type, old.block());
+        Entry en = new Entry(old.name(), ino, type, old.block());
         b.entries.set(b.entries.indexOf(old), en);
         index.put(name, en);
         subdirs += (type == 4 ? 1 : 0) - (old.type() == 4 ? 1 : 0);

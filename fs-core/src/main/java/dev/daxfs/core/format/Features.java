@@ -13,10 +13,10 @@ import java.util.List;
  *   <li><b>incompatible</b>: the image cannot be read correctly without the feature; mount and
  *       fsck refuse it, naming the bits.</li>
  * </ul>
- * No feature is defined yet (every daxfs image so far has all three sets empty; images made before
- * the sets existed read as empty, the bytes were zero). The first ones will be the format changes
- * of the xfstests and security issues (wider timestamps, hashed directory blocks, multi-block
- * xattrs).
+ * Defined so far: compat {@link #COMPAT_RESERVED_BLOCKS} (blocks kept for privileged callers, as
+ * ext4's reserved blocks: a daxfs that does not know it just does not enforce them). Images made
+ * before the sets existed read as empty (the bytes were zero). Next: the format changes of the
+ * xfstests and security issues (wider timestamps, hashed directory blocks, multi-block xattrs).
  *
  * @param compat   compatible feature bits
  * @param roCompat read-only-compatible feature bits
@@ -25,8 +25,11 @@ import java.util.List;
 public record Features(long compat, long roCompat, long incompat) {
     public static final Features NONE = new Features(0, 0, 0);
 
-    /** The bits of each set this daxfs knows (none yet). */
-    public static final long KNOWN_COMPAT = 0, KNOWN_RO_COMPAT = 0, KNOWN_INCOMPAT = 0;
+    /** Compat: the superblock's reserved-blocks count (bytes 232..239) is set and enforced. */
+    public static final long COMPAT_RESERVED_BLOCKS = 0x1;
+
+    /** The bits of each set this daxfs knows. */
+    public static final long KNOWN_COMPAT = COMPAT_RESERVED_BLOCKS, KNOWN_RO_COMPAT = 0, KNOWN_INCOMPAT = 0;
 
     public long unknownCompat() {
         return compat & ~KNOWN_COMPAT;
@@ -53,7 +56,8 @@ public record Features(long compat, long roCompat, long incompat) {
         for (int i = 0; i < 64; i++) {
             long bit = 1L << i;
             if ((bits & bit) != 0) {
-                out.add(((known & bit) != 0 ? "" : "unknown ") + set + " 0x" + Long.toHexString(bit));
+                String name = set.equals("compat") && bit == COMPAT_RESERVED_BLOCKS ? "reserved_blocks" : null;
+                out.add(name != null ? name : ((known & bit) != 0 ? "" : "unknown ") + set + " 0x" + Long.toHexString(bit));
             }
         }
     }

@@ -21,7 +21,7 @@ public final class Superblock {
             O_ITSTART = 80, O_ITBLOCKS = 88, O_ICOUNT = 96, O_BBSTART = 104, O_BBBLOCKS = 112,
             O_DATA = 120, O_ROOT = 128, O_STATE = 136, O_MOUNTS = 144, O_FTIME = 152, O_MTIME = 160,
             O_LABEL = 168, LABEL_MAX = 32, O_DEVBYTES = 200, O_FEAT_COMPAT = 208, O_FEAT_RO_COMPAT = 216,
-            O_FEAT_INCOMPAT = 224;
+            O_FEAT_INCOMPAT = 224, O_RESERVED = 232;
 
     public final Geometry geometry;
     public final UUID uuid;
@@ -32,9 +32,20 @@ public final class Superblock {
     public long lastMountTimeNs;
     /** Format features (see {@link Features}); kept as read, unknown bits included. */
     public final Features features;
+    /**
+     * Data blocks only privileged callers may allocate into (ext4's reserved blocks; 0 for images
+     * made before, which have no {@link Features#COMPAT_RESERVED_BLOCKS}).
+     */
+    public final long reservedBlocks;
 
     public Superblock(Geometry geometry, UUID uuid, String label, int state, long mountCount,
                       long formatTimeNs, long lastMountTimeNs, Features features) {
+        this(geometry, uuid, label, state, mountCount, formatTimeNs, lastMountTimeNs, features, 0);
+    }
+
+    public Superblock(Geometry geometry, UUID uuid, String label, int state, long mountCount,
+                      long formatTimeNs, long lastMountTimeNs, Features features, long reservedBlocks) {
+        this.reservedBlocks = reservedBlocks;
         this.features = features;
         this.geometry = geometry;
         this.uuid = uuid;
@@ -75,6 +86,7 @@ public final class Superblock {
         Bytes.putLong(b, O_FEAT_COMPAT, features.compat());
         Bytes.putLong(b, O_FEAT_RO_COMPAT, features.roCompat());
         Bytes.putLong(b, O_FEAT_INCOMPAT, features.incompat());
+        Bytes.putLong(b, O_RESERVED, reservedBlocks);
         Bytes.putInt(b, O_CRC, Crc.of(b, 0, Geometry.BLOCK_SIZE, O_CRC));
         return b;
     }
@@ -158,11 +170,16 @@ public final class Superblock {
         while (n < LABEL_MAX && lb[n] != 0) {
             n++;
         }
+        Features f = new Features(Bytes.getLong(b, O_FEAT_COMPAT), Bytes.getLong(b, O_FEAT_RO_COMPAT),
+                Bytes.getLong(b, O_FEAT_INCOMPAT));
+        long reserved = (f.compat() & Features.COMPAT_RESERVED_BLOCKS) != 0 ? Bytes.getLong(b, O_RESERVED) : 0;
+        if (reserved < 0 || reserved > l.dataBlocks()) {
+            throw new CorruptImageException(where + ": " + reserved + " reserved blocks, but " + l.dataBlocks()
+                    + " data blocks");
+        }
         return new Superblock(l, new UUID(Bytes.getLong(b, O_UUID), Bytes.getLong(b, O_UUID + 8)),
                 new String(lb, 0, n, StandardCharsets.UTF_8), Bytes.getInt(b, O_STATE),
-                Bytes.getLong(b, O_MOUNTS), Bytes.getLong(b, O_FTIME), Bytes.getLong(b, O_MTIME),
-                new Features(Bytes.getLong(b, O_FEAT_COMPAT), Bytes.getLong(b, O_FEAT_RO_COMPAT),
-                        Bytes.getLong(b, O_FEAT_INCOMPAT)));
+                Bytes.getLong(b, O_MOUNTS), Bytes.getLong(b, O_FTIME), Bytes.getLong(b, O_MTIME), f, reserved);
     }
 
     /** The geometry must fit the device and the regions must follow each other without overlap. */
@@ -200,7 +217,7 @@ public final class Superblock {
 
     /** A copy with other features (a feature's first use; tests of unknown features). */
     public Superblock withFeatures(Features f) {
-        return new Superblock(geometry, uuid, label, state, mountCount, formatTimeNs, lastMountTimeNs, f);
+        return new Superblock(geometry, uuid, label, state, mountCount, formatTimeNs, lastMountTimeNs, f, reservedBlocks);
     }
 
     /**

@@ -1,6 +1,7 @@
 package dev.daxfs.core.fs;
 
 import dev.daxfs.core.Attr;
+import dev.daxfs.core.CallerPolicy;
 import dev.daxfs.core.DaxAccess;
 import dev.daxfs.core.KernelCaches;
 import dev.daxfs.core.LayoutLease;
@@ -11,6 +12,7 @@ import dev.daxfs.core.DirFiller;
 import dev.daxfs.core.Errno;
 import dev.daxfs.core.FsException;
 import dev.daxfs.core.Mode;
+import dev.daxfs.core.Name;
 import dev.daxfs.core.MountOptions;
 import dev.daxfs.core.OpenFile;
 import dev.daxfs.core.OpenFlags;
@@ -116,6 +118,7 @@ public final class DaxFileSystem implements Vfs, DaxAccess {
             sb.lastMountTimeNs = FsContext.now();
             sb.write(dev, false);
         }
+        ctx.alloc.setRootReserve(sb.reservedBlocks, CallerPolicy.INTERNAL::mayUseReservedBlocks); // until a binding says who calls
         dev.badBlocks().addListener((off, len) -> {
             if (!fsys.closed) {
                 MemoryFailure.poisoned(ctx, off, len);
@@ -159,7 +162,7 @@ public final class DaxFileSystem implements Vfs, DaxAccess {
     // ---- Vfs --------------------------------------------------------------------------------
 
     @Override
-    public long lookup(long dir, String name) {
+    public long lookup(long dir, Name name) {
         try (OpEpochs.Op op = fs.ops.begin()) { // inodes it reaches stay valid until it ends (eviction grace)
             return ns.lookup(dir, name);
         }
@@ -187,7 +190,7 @@ public final class DaxFileSystem implements Vfs, DaxAccess {
     }
 
     @Override
-    public Attr mknod(long dir, String name, int mode, long rdev, int uid, int gid, int umask) {
+    public Attr mknod(long dir, Name name, int mode, long rdev, int uid, int gid, int umask) {
         try (OpEpochs.Op op = fs.ops.begin()) { // inodes it reaches stay valid until it ends (eviction grace)
             if (Mode.isDir(mode) || Mode.isLnk(mode)) {
                 throw new FsException(Errno.EINVAL, "mknod of a directory or symlink");
@@ -197,49 +200,49 @@ public final class DaxFileSystem implements Vfs, DaxAccess {
     }
 
     @Override
-    public Attr mkdir(long dir, String name, int mode, int uid, int gid, int umask) {
+    public Attr mkdir(long dir, Name name, int mode, int uid, int gid, int umask) {
         try (OpEpochs.Op op = fs.ops.begin()) { // inodes it reaches stay valid until it ends (eviction grace)
             return ns.create(dir, name, Mode.S_IFDIR | (mode & Mode.PERM_MASK), 0, uid, gid, umask, null);
         }
     }
 
     @Override
-    public Attr symlink(long dir, String name, String target, int uid, int gid) {
+    public Attr symlink(long dir, Name name, byte[] target, int uid, int gid) {
         try (OpEpochs.Op op = fs.ops.begin()) { // inodes it reaches stay valid until it ends (eviction grace)
             return ns.create(dir, name, Mode.S_IFLNK | 0777, 0, uid, gid, 0, target); // no umask, no ACL for symlinks
         }
     }
 
     @Override
-    public String readlink(long ino) {
+    public byte[] readlink(long ino) {
         try (OpEpochs.Op op = fs.ops.begin()) { // inodes it reaches stay valid until it ends (eviction grace)
             return ns.readlink(ino);
         }
     }
 
     @Override
-    public void unlink(long dir, String name) {
+    public void unlink(long dir, Name name) {
         try (OpEpochs.Op op = fs.ops.begin()) { // inodes it reaches stay valid until it ends (eviction grace)
             ns.unlink(dir, name);
         }
     }
 
     @Override
-    public void rmdir(long dir, String name) {
+    public void rmdir(long dir, Name name) {
         try (OpEpochs.Op op = fs.ops.begin()) { // inodes it reaches stay valid until it ends (eviction grace)
             ns.rmdir(dir, name);
         }
     }
 
     @Override
-    public void rename(long oldDir, String oldName, long newDir, String newName, int flags) {
+    public void rename(long oldDir, Name oldName, long newDir, Name newName, int flags) {
         try (OpEpochs.Op op = fs.ops.begin()) { // inodes it reaches stay valid until it ends (eviction grace)
             renames.rename(oldDir, oldName, newDir, newName, flags);
         }
     }
 
     @Override
-    public Attr link(long ino, long newDir, String newName) {
+    public Attr link(long ino, long newDir, Name newName) {
         try (OpEpochs.Op op = fs.ops.begin()) { // inodes it reaches stay valid until it ends (eviction grace)
             return ns.link(ino, newDir, newName);
         }
@@ -264,6 +267,12 @@ public final class DaxFileSystem implements Vfs, DaxAccess {
         try (OpEpochs.Op op = fs.ops.begin()) { // inodes it reaches stay valid until it ends (eviction grace)
             return openFiles.open(ino, flags);
         }
+    }
+
+    @Override
+    public void setCallerPolicy(CallerPolicy policy) {
+        CallerPolicy p = policy == null ? CallerPolicy.INTERNAL : policy;
+        fs.alloc.setRootReserve(fs.sb.reservedBlocks, p::mayUseReservedBlocks);
     }
 
     @Override
@@ -426,7 +435,8 @@ public final class DaxFileSystem implements Vfs, DaxAccess {
     @Override
     public StatFs statfs() {
         long free = fs.alloc.freeBlocks();
-        return new StatFs(Geometry.BLOCK_SIZE, fs.geometry.dataBlocks(), free, free,
+        long available = Math.max(0, free - fs.alloc.rootReserve()); // df's "Avail": without the reserve
+        return new StatFs(Geometry.BLOCK_SIZE, fs.geometry.dataBlocks(), free, available,
                 fs.ialloc.total(), fs.ialloc.total() - fs.ialloc.usedCount(), NAME_MAX);
     }
 

@@ -363,10 +363,10 @@ final class FileIo {
         long holes = FileMap.countUnmapped(ip, fb0, fb1 + 1);
         // Reserve what the holes need (+2 for extent-list blocks); near ENOSPC, write less.
         long want = holes == 0 ? 0 : holes + 2;
-        long reservable = fs.alloc.reservable();
+        long reservable = fs.alloc.reservable(want);
         if (want > reservable && fs.alloc.commitWouldHelp(want)) {
             fs.commitForSpace();
-            reservable = fs.alloc.reservable();
+            reservable = fs.alloc.reservable(want);
         }
         if (want > reservable) {
             if (reservable <= 2) {

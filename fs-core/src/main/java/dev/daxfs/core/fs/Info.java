@@ -21,7 +21,7 @@ public final class Info {
         return new FsInfo(dev.name(), Superblock.VERSION, sb.uuid, sb.label, 4096, sb.geometry.totalBlocks(),
                 ctx.alloc.freeBlocks(), sb.geometry.dataBlocks(), sb.geometry.inodeCount(), ctx.ialloc.usedCount(),
                 sb.geometry.journalBlocks(), clean, sb.mountCount, sb.formatTimeNs, sb.lastMountTimeNs,
-                sb.features.names());
+                sb.features.names(), sb.reservedBlocks);
     }
 
     private Info() {

@@ -67,8 +67,9 @@ public final class Mkfs {
             new InodeStore(journal, l, alloc).log(root);
         }
         journal.flushAll();
+        long reserved = l.dataBlocks() * opts.reservedPercent() / 100;
         Superblock sb = new Superblock(l, UUID.randomUUID(), opts.label(), Superblock.STATE_CLEAN, 0, FsContext.now(), 0,
-                Features.NONE);
+                reserved > 0 ? new Features(Features.COMPAT_RESERVED_BLOCKS, 0, 0) : Features.NONE, reserved);
         sb.write(dev, true);
     }
 

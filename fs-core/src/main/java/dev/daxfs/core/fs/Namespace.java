@@ -5,6 +5,7 @@ import dev.daxfs.core.DirFiller;
 import dev.daxfs.core.Errno;
 import dev.daxfs.core.FsException;
 import dev.daxfs.core.Mode;
+import dev.daxfs.core.Name;
 import dev.daxfs.core.Vfs;
 import dev.daxfs.core.alloc.Extent;
 import dev.daxfs.core.dir.Directory;
@@ -15,7 +16,6 @@ import dev.daxfs.core.inode.Inode;
 import dev.daxfs.core.inode.InodeCodec;
 import dev.daxfs.core.xattr.Xattrs;
 
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -42,16 +42,12 @@ final class Namespace {
         this.xattrs = xattrs;
     }
 
-    static byte[] checkName(String name) {
-        if (name == null || name.isEmpty() || name.equals(".") || name.equals("..") || name.indexOf('/') >= 0
-                || name.indexOf('\0') >= 0) {
-            throw new FsException(Errno.EINVAL, "invalid name");
+    /** A name to create, remove or rename: EINVAL, ENAMETOOLONG ({@link Name#checkNew}). */
+    static Name checkName(Name name) {
+        if (name == null) {
+            throw new FsException(Errno.EINVAL, "no name");
         }
-        byte[] b = name.getBytes(StandardCharsets.UTF_8);
-        if (b.length > Vfs.NAME_MAX) {
-            throw new FsException(Errno.ENAMETOOLONG, "name of " + b.length + " bytes");
-        }
-        return b;
+        return name.checkNew();
     }
 
     Inode dirInode(long ino) {
@@ -75,19 +71,17 @@ final class Namespace {
         }
     }
 
-    long lookup(long dir, String name) {
-        if (name.getBytes(StandardCharsets.UTF_8).length > Vfs.NAME_MAX) {
-            throw new FsException(Errno.ENAMETOOLONG, "name too long");
-        }
+    long lookup(long dir, Name name) {
+        name.checkComponent(); // ENAMETOOLONG before ENOENT, as for a local filesystem
         Inode d = dirInode(dir);
         d.iolock.lockShared(); // entries vs. concurrent create/unlink/rename in d (and its ".." vs. rename)
         try {
             // "." and "..": the kernel asks for them when it reconnects a file handle to the
             // tree (EXPORT_SUPPORT) and for a directory listing's "..".
-            if (name.equals(".")) {
+            if (name.isDot()) {
                 return d.ino;
             }
-            if (name.equals("..")) {
+            if (name.isDotDot()) {
                 return d.ino == Vfs.ROOT_INO ? Vfs.ROOT_INO : d.parent();
             }
             Directory.Entry e = dirOf(d).get(name);
@@ -158,8 +152,8 @@ final class Namespace {
      * limited by the directory's default ACL if it has one, else by {@code umask}
      * ({@link XattrOps#inherit}); the inherited ACLs are stored in the creating transaction.
      */
-    Attr create(long dir, String name, int mode, long rdev, int uid, int gid, int umask, String target) {
-        byte[] nb = checkName(name);
+    Attr create(long dir, Name name, int mode, long rdev, int uid, int gid, int umask, byte[] target) {
+        checkName(name);
         int type = mode & Mode.S_IFMT;
         if (type == 0) {
             mode |= Mode.S_IFREG;
@@ -169,9 +163,12 @@ final class Namespace {
                 && type != Mode.S_IFCHR && type != Mode.S_IFBLK && type != Mode.S_IFSOCK) {
             throw new FsException(Errno.EINVAL, "bad file type 0" + Integer.toOctalString(type));
         }
-        byte[] tb = target == null ? null : target.getBytes(StandardCharsets.UTF_8);
+        byte[] tb = target == null ? null : target.clone(); // ours: the caller may reuse its array
         if (tb != null && (tb.length == 0 || tb.length > Vfs.SYMLINK_MAX)) {
             throw new FsException(tb.length == 0 ? Errno.ENOENT : Errno.ENAMETOOLONG, "symlink target length");
+        }
+        if (tb != null && indexOfNul(tb) >= 0) {
+            throw new FsException(Errno.EINVAL, "NUL in a symlink target");
         }
         final int requested = mode;
         Inode d = dirInode(dir);
@@ -236,11 +233,11 @@ final class Namespace {
                             ip.extents.insert(new FileExtent(0, x.start(), 1, false));
                             ip.setSymlinkCrc(Crc.of(tb, 0, tb.length));
                         } else {
-                            ip.setSymlinkTarget(target);
+                            ip.setSymlinkTarget(tb);
                         }
                     }
                     fs.store.log(ip);
-                    dd.add(name, nb, ino, Mode.dtype(fmode), fs.journal, fs.alloc);
+                    dd.add(name, ino, Mode.dtype(fmode), fs.journal, fs.alloc);
                     if (Mode.isDir(fmode)) {
                         d.setNlink(d.nlink() + 1);
                     }
@@ -261,7 +258,8 @@ final class Namespace {
         }
     }
 
-    String readlink(long ino) {
+    /** The target's bytes, a fresh array (the caller may keep or change it). */
+    byte[] readlink(long ino) {
         Inode ip = fs.icache.get(ino);
         if (!ip.isSymlink()) {
             throw new FsException(Errno.EINVAL, "not a symlink");
@@ -269,7 +267,7 @@ final class Namespace {
         ip.ilock.lockShared(); // target and extent map
         try {
             if (ip.symlinkTarget() != null) {
-                return ip.symlinkTarget();
+                return ip.symlinkTarget().clone();
             }
             FileExtent e = ip.extents.find(0);
             if (e == null || ip.size() <= 0 || ip.size() > Vfs.SYMLINK_MAX) {
@@ -280,13 +278,13 @@ final class Namespace {
             if (Crc.of(b, 0, b.length) != ip.symlinkCrc()) {
                 throw new FsException(Errno.EUCLEAN, "symlink inode " + ino + ": target CRC mismatch");
             }
-            return new String(b, StandardCharsets.UTF_8); // long targets stay on the device, not cached
+            return b; // long targets stay on the device, not cached
         } finally {
             ip.ilock.unlockShared();
         }
     }
 
-    void unlink(long dir, String name) {
+    void unlink(long dir, Name name) {
         checkName(name);
         Inode d = dirInode(dir);
         d.iolock.lockExclusive(); // entry changes in d
@@ -330,7 +328,7 @@ final class Namespace {
         }
     }
 
-    void rmdir(long dir, String name) {
+    void rmdir(long dir, Name name) {
         checkName(name);
         Inode d = dirInode(dir);
         d.iolock.lockExclusive(); // entry changes in d
@@ -370,8 +368,8 @@ final class Namespace {
         }
     }
 
-    Attr link(long ino, long newDir, String newName) {
-        byte[] nb = checkName(newName);
+    Attr link(long ino, long newDir, Name newName) {
+        checkName(newName);
         Inode ip = fs.icache.get(ino);
         if (ip.isDir()) {
             throw new FsException(Errno.EPERM, "hard link to a directory");
@@ -396,7 +394,7 @@ final class Namespace {
                     if (ip.nlink() >= LINK_MAX) {
                         throw new FsException(Errno.EMLINK, "too many links");
                     }
-                    dd.add(newName, nb, ip.ino, Mode.dtype(ip.mode()), fs.journal, fs.alloc);
+                    dd.add(newName, ip.ino, Mode.dtype(ip.mode()), fs.journal, fs.alloc);
                     ip.setNlink(ip.nlink() + 1);
                     long t = FsContext.now();
                     ip.setCtimeNs(t);
@@ -424,7 +422,7 @@ final class Namespace {
      * The entry {@code name} of directory {@code d} (listing {@code dd}), for removal: ENOENT if
      * there is none, EUCLEAN if it points at {@code d} itself or the root. Caller holds d's IOLOCK.
      */
-    private static Directory.Entry existingEntry(Inode d, Directory dd, String name) {
+    private static Directory.Entry existingEntry(Inode d, Directory dd, Name name) {
         Directory.Entry e = dd.get(name);
         if (e == null) {
             throw new FsException(Errno.ENOENT, name);
@@ -435,9 +433,18 @@ final class Namespace {
 
     static void checkNotSelf(Inode d, Directory.Entry e) {
         if (e.ino() == d.ino || e.ino() == Vfs.ROOT_INO) {
-            throw new FsException(Errno.EUCLEAN, "directory " + d.ino + ": entry " + e.name() + " points at inode "
+            throw new FsException(Errno.EUCLEAN, "directory " + d.ino + ": entry \"" + e.name() + "\" points at inode "
                     + e.ino());
         }
+    }
+
+    private static int indexOfNul(byte[] b) {
+        for (int i = 0; i < b.length; i++) {
+            if (b[i] == 0) {
+                return i;
+            }
+        }
+        return -1;
     }
 
     /** Frees an inode with no links and no opens, in a transaction of its own (last close, orphan reclaim). */

@@ -3,6 +3,7 @@ package dev.daxfs.core.fs;
 import dev.daxfs.core.Errno;
 import dev.daxfs.core.FsException;
 import dev.daxfs.core.Mode;
+import dev.daxfs.core.Name;
 import dev.daxfs.core.Vfs;
 import dev.daxfs.core.dir.Directory;
 import dev.daxfs.core.inode.Inode;
@@ -33,13 +34,13 @@ final class Rename {
         this.ns = ns;
     }
 
-    void rename(long oldDir, String oldName, long newDir, String newName, int flags) {
+    void rename(long oldDir, Name oldName, long newDir, Name newName, int flags) {
         if ((flags & ~(Vfs.RENAME_NOREPLACE | Vfs.RENAME_EXCHANGE)) != 0
                 || flags == (Vfs.RENAME_NOREPLACE | Vfs.RENAME_EXCHANGE)) {
             throw new FsException(Errno.EINVAL, "rename flags " + flags);
         }
         Namespace.checkName(oldName);
-        byte[] nb = Namespace.checkName(newName);
+        Namespace.checkName(newName);
         Inode od = ns.dirInode(oldDir);
         Inode nd = ns.dirInode(newDir);
         boolean cross = od != nd;
@@ -56,7 +57,7 @@ final class Rename {
                     second.iolock.lockExclusive(); // entries of the other directory
                 }
                 try {
-                    renameLocked(od, oldName, nd, newName, nb, flags);
+                    renameLocked(od, oldName, nd, newName, flags);
                 } finally {
                     if (second != null) {
                         second.iolock.unlockExclusive();
@@ -72,7 +73,7 @@ final class Rename {
         }
     }
 
-    private void renameLocked(Inode od, String oldName, Inode nd, String newName, byte[] nb, int flags) {
+    private void renameLocked(Inode od, Name oldName, Inode nd, Name newName, int flags) {
         od.assertLocked(Inode.IOLOCK_EXCL); // both directories' entries
         nd.assertLocked(Inode.IOLOCK_EXCL);
         boolean exchange = (flags & Vfs.RENAME_EXCHANGE) != 0;
@@ -155,7 +156,7 @@ final class Rename {
                         if (tgt != null) {
                             ndd.replace(newName, src.ino, Mode.dtype(src.mode()), fs.journal);
                         } else {
-                            ndd.add(newName, nb, src.ino, Mode.dtype(src.mode()), fs.journal, fs.alloc);
+                            ndd.add(newName, src.ino, Mode.dtype(src.mode()), fs.journal, fs.alloc);
                         }
                         odd.remove(oldName, fs.journal);
                         moveParent(src, od, nd);

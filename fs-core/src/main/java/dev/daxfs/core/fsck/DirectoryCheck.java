@@ -1,6 +1,7 @@
 package dev.daxfs.core.fsck;
 
 import dev.daxfs.core.Mode;
+import dev.daxfs.core.Name;
 import dev.daxfs.core.Vfs;
 import dev.daxfs.core.dir.Directory;
 import dev.daxfs.core.format.Defects;
@@ -8,7 +9,6 @@ import dev.daxfs.core.format.Geometry;
 import dev.daxfs.core.inode.FileExtent;
 import dev.daxfs.core.inode.InodeCodec;
 
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -17,7 +17,8 @@ import java.util.Set;
 /**
  * Directories: a directory's size is a whole number of blocks that its extents cover without
  * holes or unwritten extents; each block is decoded by {@link Directory#decodeBlock} in its
- * validating mode (header, owner, entry bounds). The entries must have valid, unique names, point
+ * validating mode (header, owner, entry bounds). The entries must have valid, unique names (as
+ * bytes: any bytes but '/' and NUL, whatever their encoding, and unique byte for byte), point
  * at in-use inodes other than the directory itself and the root, and carry the file type of the
  * inode they name; the header's bytes-used must match the entries. Counts the entries naming each
  * inode for {@link TreeCheck}, and plans rewriting a block without its bad entries.
@@ -71,7 +72,7 @@ final class DirectoryCheck {
                 p.complete = false;
                 continue;
             }
-            Set<String> names = new HashSet<>();
+            Set<Name> names = new HashSet<>();
             for (FileExtent e : d.extents) {
                 for (long k = 0; k < e.len(); k++) {
                     checkBlock(d, e.devBlock() + k, names);
@@ -80,7 +81,7 @@ final class DirectoryCheck {
         }
     }
 
-    private void checkBlock(InodeInfo d, long blk, Set<String> names) {
+    private void checkBlock(InodeInfo d, long blk, Set<Name> names) {
         String who = "directory block " + FsckPass.at(blk) + " of inode " + d.ino;
         byte[] img = p.read(blk, "directory block of inode " + d.ino);
         if (img == null) {
@@ -94,7 +95,7 @@ final class DirectoryCheck {
             p.complete = false;
         };
         Directory.BlockUse use = Directory.decodeBlock(img, blk, d.ino, structural,
-                (ino, type, nb) -> rewrite[0] |= entry(d, who, names, keep, ino, type, nb));
+                (ino, type, name) -> rewrite[0] |= entry(d, who, names, keep, ino, type, name));
         if (use == null) {
             return;
         }
@@ -108,12 +109,11 @@ final class DirectoryCheck {
     }
 
     /** One entry of directory {@code d}; true if its block must be rewritten (without it, or with its type fixed). */
-    private boolean entry(InodeInfo d, String who, Set<String> names, DirBlock keep, long ino, int type, byte[] nb) {
-        String name = new String(nb, StandardCharsets.UTF_8);
-        String ew = who + ": entry \"" + name + "\"";
+    private boolean entry(InodeInfo d, String who, Set<Name> names, DirBlock keep, long ino, int type, Name name) {
+        String ew = who + ": entry \"" + name + "\""; // escaped: a name cannot forge a report line
         boolean rewrite = false;
-        if (name.equals(".") || name.equals("..") || name.indexOf('/') >= 0 || name.indexOf('\0') >= 0) {
-            p.problem(ew + " is not a valid name");
+        if (name.problem() != null) {
+            p.problem(ew + " is not a valid name (" + name.problem() + ")");
             p.complete = false;
         }
         if (!names.add(name)) {
@@ -134,7 +134,7 @@ final class DirectoryCheck {
             type = Mode.dtype(t.mode);
             rewrite = true;
         }
-        keep.entries.add(new Directory.Entry(name, nb, ino, type, 0));
+        keep.entries.add(new Directory.Entry(name, ino, type, 0));
         if (t != null) {
             t.refs++;
             if (t.isDir()) {

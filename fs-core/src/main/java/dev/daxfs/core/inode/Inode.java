@@ -55,8 +55,8 @@ public final class Inode {
     /** The extent-list blocks, when the extents do not fit in the slot (InodeStore's, under ilock). */
     final ExtentChain extentChain = new ExtentChain();
     public final ExtentMap extents = new ExtentMap();
-    /** Inline symlink target (short) — long targets live in the block of extent 0. */
-    private String symlinkTarget;
+    /** Inline symlink target's bytes (short) — long targets live in the block of extent 0. */
+    private byte[] symlinkTarget;
     private int symlinkCrc;
     /** Parent directory (directories only): the ".." the namespace walks to refuse loops. */
     private long parent;
@@ -240,12 +240,13 @@ public final class Inode {
         this.xattrBlock = xattrBlock;
     }
 
-    /** The target of a short symlink kept in the slot; null otherwise. */
-    public String symlinkTarget() {
+    /** The target of a short symlink kept in the slot (not a copy: never change it); null otherwise. */
+    public byte[] symlinkTarget() {
         return symlinkTarget;
     }
 
-    public void setSymlinkTarget(String symlinkTarget) {
+    /** Takes {@code symlinkTarget} as is: the caller hands over an array no one else changes. */
+    public void setSymlinkTarget(byte[] symlinkTarget) {
         this.symlinkTarget = symlinkTarget;
     }
 

@@ -8,7 +8,7 @@ import dev.daxfs.core.format.Defects;
 import dev.daxfs.core.format.Geometry;
 import dev.daxfs.core.format.Magic;
 
-import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 import java.util.HashSet;
 import java.util.Set;
 import java.util.function.Consumer;
@@ -79,9 +79,8 @@ public final class InodeCodec {
                 Integer.toUnsignedLong(Bytes.getInt(b, off + 16)), (Bytes.getInt(b, off + 20) & 1) != 0);
     }
 
-    static void putInlineSymlink(byte[] b, int off, String target) {
-        byte[] t = target.getBytes(StandardCharsets.UTF_8);
-        System.arraycopy(t, 0, b, off + O_INLINE, t.length);
+    static void putInlineSymlink(byte[] b, int off, byte[] target) {
+        System.arraycopy(target, 0, b, off + O_INLINE, target.length);
     }
 
     /** Largest file block an extent may map: keeps every sum on file and device blocks far from overflow. */
@@ -202,8 +201,8 @@ public final class InodeCodec {
     }
 
     /** The target of an inline symlink of {@code size} bytes (1..INLINE_BYTES) in slot {@code off}. */
-    public static String inlineSymlink(byte[] img, int off, long size) {
-        return new String(img, off + O_INLINE, (int) Math.min(size, INLINE_BYTES), StandardCharsets.UTF_8);
+    public static byte[] inlineSymlink(byte[] img, int off, long size) {
+        return Arrays.copyOfRange(img, off + O_INLINE, off + O_INLINE + (int) Math.max(0, Math.min(size, INLINE_BYTES)));
     }
 
     /** Whether the slot's extents are inline (not in a chain of extent-list blocks). */

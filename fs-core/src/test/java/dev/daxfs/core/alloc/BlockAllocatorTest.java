@@ -92,6 +92,33 @@ class BlockAllocatorTest {
         return got;
     }
 
+    // ---- the reserve for privileged callers -----------------------------------------------
+
+    @Test
+    void theReserveIsForPrivilegedCallersAndTheyAreAskedOnlyWhenItMatters() {
+        format();
+        long data = geometry.dataBlocks();
+        boolean[] privileged = {false};
+        int[] asked = {0};
+        alloc.setRootReserve(100, () -> {
+            asked[0]++;
+            return privileged[0];
+        });
+        assertTrue(alloc.tryReserve(data - 100), "everything but the reserve, without asking");
+        assertEquals(0, asked[0]);
+        assertEquals(0, alloc.reservable(1), "an unprivileged caller sees nothing left");
+        assertFalse(alloc.tryReserve(1), "the reserve is not for an unprivileged caller");
+        assertEquals(2, asked[0]);
+        privileged[0] = true;
+        assertEquals(100, alloc.reservable(1));
+        assertTrue(alloc.tryReserve(100), "a privileged caller gets the reserve");
+        assertFalse(alloc.tryReserve(1));
+        alloc.unreserve();
+        int before = asked[0];
+        assertEquals(data - 100, alloc.reservable(1), "plenty outside the reserve: that is the answer");
+        assertEquals(before, asked[0], "and nobody was asked");
+    }
+
     // ---- load and allocate -----------------------------------------------------------------
 
     @Test

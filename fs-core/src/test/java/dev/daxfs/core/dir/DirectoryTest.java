@@ -5,6 +5,7 @@ import dev.daxfs.core.Errno;
 import dev.daxfs.core.FormatOptions;
 import dev.daxfs.core.FsException;
 import dev.daxfs.core.Mode;
+import dev.daxfs.core.Name;
 import dev.daxfs.core.alloc.BlockAllocator;
 import dev.daxfs.core.format.BlockHeader;
 import dev.daxfs.core.format.Bytes;
@@ -75,17 +76,21 @@ class DirectoryTest {
     }
 
     private void add(String name, long ino, int type) {
-        change(() -> dir.add(name, name.getBytes(StandardCharsets.UTF_8), ino, type, journal, alloc));
+        add(Name.of(name), ino, type);
+    }
+
+    private void add(Name name, long ino, int type) {
+        change(() -> dir.add(name, ino, type, journal, alloc));
     }
 
     private Directory.Entry remove(String name) {
         Directory.Entry[] out = new Directory.Entry[1];
-        change(() -> out[0] = dir.remove(name, journal));
+        change(() -> out[0] = dir.remove(Name.of(name), journal));
         return out[0];
     }
 
     private void replace(String name, long ino, int type) {
-        change(() -> dir.replace(name, ino, type, journal));
+        change(() -> dir.replace(Name.of(name), ino, type, journal));
     }
 
     /**
@@ -116,7 +121,7 @@ class DirectoryTest {
     private static LinkedHashMap<String, long[]> listing(Directory d) {
         LinkedHashMap<String, long[]> out = new LinkedHashMap<>();
         d.list((name, ino, mode) -> {
-            assertNull(out.put(name, new long[]{ino, mode}), "listed twice: " + name);
+            assertNull(out.put(name.toUtf8(), new long[]{ino, mode}), "listed twice: " + name);
             return false;
         });
         return out;
@@ -127,7 +132,7 @@ class DirectoryTest {
         assertEquals(want.keySet(), got.keySet());
         for (Map.Entry<String, long[]> e : want.entrySet()) {
             assertArrayEquals(e.getValue(), got.get(e.getKey()), e.getKey());
-            Directory.Entry en = d.get(e.getKey());
+            Directory.Entry en = at(d, e.getKey());
             assertNotNull(en, e.getKey());
             assertEquals(e.getValue()[0], en.ino(), e.getKey());
             assertEquals(e.getValue()[1], (long) en.type() << 12, e.getKey());
@@ -170,6 +175,11 @@ class DirectoryTest {
         return perBlock;
     }
 
+    /** The entry of the UTF-8 name {@code name} in {@code d}. */
+    private static Directory.Entry at(Directory d, String name) {
+        return d.get(Name.of(name));
+    }
+
     /** A name of exactly {@code bytes} bytes, distinct per {@code i}. */
     private static String name(int i, int bytes) {
         String s = String.format("n%05d", i);
@@ -183,7 +193,7 @@ class DirectoryTest {
         format();
         assertTrue(dir.isEmpty());
         assertEquals(0, dir.size());
-        assertNull(dir.get("a"));
+        assertNull(at(dir, "a"));
 
         add("a", 10, DT_REG);
         add("sub", 11, DT_DIR);
@@ -191,17 +201,17 @@ class DirectoryTest {
         assertFalse(dir.isEmpty());
         assertEquals(3, dir.size());
         assertEquals(1, dir.subdirCount());
-        Directory.Entry a = dir.get("a");
-        assertEquals("a", a.name());
-        assertArrayEquals("a".getBytes(StandardCharsets.UTF_8), a.nameBytes());
+        Directory.Entry a = at(dir, "a");
+        assertEquals(Name.of("a"), a.name());
+        assertArrayEquals("a".getBytes(StandardCharsets.UTF_8), a.name().toByteArray());
         assertEquals(10, a.ino());
         assertEquals(DT_REG, a.type());
-        assertEquals(11, dir.get("sub").ino());
-        assertNull(dir.get("A"), "lookup is case-sensitive");
+        assertEquals(11, at(dir, "sub").ino());
+        assertNull(at(dir, "A"), "lookup is case-sensitive");
 
         replace("a", 20, DT_DIR);
-        assertEquals(20, dir.get("a").ino());
-        assertEquals(DT_DIR, dir.get("a").type());
+        assertEquals(20, at(dir, "a").ino());
+        assertEquals(DT_DIR, at(dir, "a").type());
         assertEquals(2, dir.subdirCount());
         replace("sub", 21, DT_REG);
         assertEquals(1, dir.subdirCount());
@@ -210,7 +220,7 @@ class DirectoryTest {
         Directory.Entry gone = remove("link");
         assertEquals(12, gone.ino());
         assertEquals(DT_LNK, gone.type());
-        assertNull(dir.get("link"));
+        assertNull(at(dir, "link"));
         assertEquals(2, dir.size());
         FsException e = assertThrows(FsException.class, () -> remove("link"));
         assertEquals(Errno.ENOENT, e.errno());
@@ -236,11 +246,11 @@ class DirectoryTest {
         remove("a");
         // Not committed: a copy of the device still holds the committed state.
         Directory before = loadFrom(dev.copy("uncommitted"), DIR_INO);
-        assertNotNull(before.get("a"));
-        assertNull(before.get("b"));
+        assertNotNull(at(before, "a"));
+        assertNull(at(before, "b"));
         Directory after = reloadFromDevice();
-        assertNull(after.get("a"));
-        assertEquals(11, after.get("b").ino());
+        assertNull(at(after, "a"));
+        assertEquals(11, at(after, "b").ino());
     }
 
     @Test
@@ -262,7 +272,7 @@ class DirectoryTest {
 
         List<String> seen = new ArrayList<>();
         dir.list((name, ino, mode) -> {
-            seen.add(name);
+            seen.add(name.toUtf8());
             return seen.size() == 5;
         });
         assertEquals(5, seen.size(), "list() went on after the filler asked to stop");
@@ -296,10 +306,63 @@ class DirectoryTest {
         Directory again = reloadFromDevice();
         assertSameEntries(want, again);
         for (String n : names) {
-            assertArrayEquals(n.getBytes(StandardCharsets.UTF_8), again.get(n).nameBytes(), n);
+            assertArrayEquals(n.getBytes(StandardCharsets.UTF_8), at(again, n).name().toByteArray(), n);
         }
         assertEquals(new ArrayList<>(want.keySet()), new ArrayList<>(listing(again).keySet()),
                 "on-media order changed across a reload");
+    }
+
+    /**
+     * Names are bytes: names that are not UTF-8, and that a decoder would turn into the same
+     * String (both {@code a\xff} and {@code a\xfe} decode to {@code a\uFFFD}, which is itself
+     * the name {@code a\xef\xbf\xbd}), are distinct entries, in memory and after a reload, and
+     * list and decode as exactly their bytes.
+     */
+    @Test
+    void namesThatAreNotUtf8AreDistinctAndKeptExactly() {
+        format();
+        byte[] high = new byte[255];
+        for (int i = 0; i < high.length; i++) {
+            high[i] = (byte) (0x80 + i % 128);
+        }
+        List<Name> names = List.of(
+                Name.of(new byte[]{'a', (byte) 0xff}),
+                Name.of(new byte[]{'a', (byte) 0xfe}),
+                Name.of("a\ufffd"),
+                Name.of(high),
+                Name.of(new byte[]{'x', '\n', 'y'}),
+                Name.of(new byte[]{0x01, '\r', (byte) 0xc3}));
+        assertEquals(names.size(), new HashSet<>(names).size(), "the test's names are not distinct");
+        long ino = 70;
+        for (Name n : names) {
+            add(n, ino++, DT_REG);
+        }
+        Directory again = reloadFromDevice();
+        for (Directory d : List.of(dir, again)) {
+            assertEquals(names.size(), d.size());
+            ino = 70;
+            for (Name n : names) {
+                assertEquals(ino++, d.get(n).ino(), n.toString());
+                assertEquals(n, d.get(n).name());
+            }
+            List<byte[]> listed = new ArrayList<>();
+            d.list((name, i, mode) -> listed.add(name.toByteArray()) && false);
+            assertEquals(names.size(), listed.size());
+            for (int i = 0; i < names.size(); i++) {
+                assertArrayEquals(names.get(i).toByteArray(), listed.get(i), "listed name " + i);
+            }
+        }
+        List<Name> onMedia = new ArrayList<>();
+        for (long blk : dir.devBlocks()) {
+            byte[] img = new byte[BS];
+            dev.read(Geometry.offset(blk), img, 0, BS);
+            Directory.decodeBlock(img, blk, DIR_INO, why -> fail(why), (i, type, name) -> onMedia.add(name));
+        }
+        assertEquals(names, onMedia);
+        change(() -> dir.remove(names.get(0), journal));
+        assertNull(dir.get(names.get(0)));
+        assertEquals(71, dir.get(names.get(1)).ino(), "removing a\\xff took a\\xfe with it");
+        assertEquals(72, dir.get(names.get(2)).ino());
     }
 
     // ---- growth and reuse ------------------------------------------------------------------
@@ -316,7 +379,7 @@ class DirectoryTest {
             String n = name(i, entry - Directory.ENTRY_FIXED);
             add(n, 1000 + i, DT_REG);
             want.put(n, new long[]{1000 + i, (long) DT_REG << 12});
-            assertEquals(i / perBlock, dir.get(n).block(), n);
+            assertEquals(i / perBlock, at(dir, n).block(), n);
             if (i % 100 == 99) {
                 journal.commit();
             }
@@ -326,7 +389,7 @@ class DirectoryTest {
         add(one, 5000, DT_REG);
         want.put(one, new long[]{5000, (long) DT_REG << 12});
         assertEquals(4, dir.devBlocks().size(), "one more entry needs a fourth block");
-        assertEquals(3, dir.get(one).block());
+        assertEquals(3, at(dir, one).block());
 
         List<Long> blocks = dir.devBlocks();
         assertEquals(4, new HashSet<>(blocks).size());
@@ -366,26 +429,26 @@ class DirectoryTest {
         remove(name(perBlock + 5, len));      // block 1
         String r0 = name(10_000, len), r1 = name(10_001, len), grow = name(10_002, len);
         add(r0, 1, DT_REG);
-        assertEquals(0, dir.get(r0).block(), "space freed in block 0 not reused");
+        assertEquals(0, at(dir, r0).block(), "space freed in block 0 not reused");
         add(r1, 2, DT_REG);
-        assertEquals(1, dir.get(r1).block(), "space freed in block 1 not reused");
+        assertEquals(1, at(dir, r1).block(), "space freed in block 1 not reused");
         assertEquals(blocks, dir.devBlocks(), "the directory grew with room left");
         assertEquals(free, alloc.allocatableBlocks());
         add(grow, 3, DT_REG);
-        assertEquals(3, dir.get(grow).block());
+        assertEquals(3, at(dir, grow).block());
         assertEquals(4, dir.devBlocks().size());
 
         Directory again = reloadFromDevice();
-        assertEquals(0, again.get(r0).block());
-        assertEquals(1, again.get(r1).block());
-        assertEquals(3, again.get(grow).block());
-        assertNull(again.get(name(5, len)));
+        assertEquals(0, at(again, r0).block());
+        assertEquals(1, at(again, r1).block());
+        assertEquals(3, at(again, grow).block());
+        assertNull(at(again, name(5, len)));
         assertEquals(3 * perBlock + 1, again.size());
 
         // A smaller entry fits in leftover space that a larger one did not.
         String small = "s";
         add(small, 4, DT_REG);
-        assertEquals(3, dir.get(small).block(), "the only block with room is the last");
+        assertEquals(3, at(dir, small).block(), "the only block with room is the last");
     }
 
     @Test
@@ -412,7 +475,7 @@ class DirectoryTest {
         assertTrue(decoded.isEmpty(), "entries left on media: " + decoded.keySet());
 
         add("first", 7, DT_REG);
-        assertEquals(0, dir.get("first").block(), "refill does not start at block 0");
+        assertEquals(0, at(dir, "first").block(), "refill does not start at block 0");
         assertEquals(blocks, dir.devBlocks());
     }
 
@@ -468,7 +531,7 @@ class DirectoryTest {
         }
         for (int b = 0; b < perBlock.size(); b++) {
             for (String n : perBlock.get(b)) {
-                assertEquals(b, dir.get(n).block(), "block index of " + n);
+                assertEquals(b, at(dir, n).block(), "block index of " + n);
             }
         }
 
@@ -478,7 +541,7 @@ class DirectoryTest {
         assertEquals(new ArrayList<>(listing(dir).keySet()), new ArrayList<>(listing(again).keySet()),
                 "on-media order differs from the in-memory order");
         for (String n : want.keySet()) {
-            assertEquals(dir.get(n).block(), again.get(n).block(), n);
+            assertEquals(at(dir, n).block(), at(again, n).block(), n);
         }
     }
 

@@ -177,7 +177,7 @@ class EvictionTest {
             }
             for (int i = 0; i < 60; i++) {
                 List<String> names = new ArrayList<>();
-                f.fs.readdir(dirs.get(i), (n, ino, m) -> names.add(n) && false);
+                f.fs.readdir(dirs.get(i), (n, ino, m) -> names.add(n.toUtf8()) && false);
                 names.sort(null);
                 assertEquals(List.of("x", "y"), names, "dir" + i);
             }

@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.daxfs.core.Errno;
 import dev.daxfs.core.FsException;
 import dev.daxfs.core.KernelCaches;
+import dev.daxfs.core.Name;
 import dev.daxfs.core.Mode;
 import dev.daxfs.core.SetAttr;
 import dev.daxfs.core.Vfs;
@@ -39,12 +40,12 @@ class PoisonTest {
         }
 
         @Override
-        public synchronized void invalidateEntry(long dir, String name) {
+        public synchronized void invalidateEntry(long dir, Name name) {
             calls.add("entry " + dir + " " + name);
         }
 
         @Override
-        public synchronized void deleted(long dir, long child, String name) {
+        public synchronized void deleted(long dir, long child, Name name) {
             calls.add("deleted " + dir + " " + child + " " + name);
         }
     }

@@ -5,6 +5,7 @@ import dev.daxfs.core.DaxFs;
 import dev.daxfs.core.FsException;
 import dev.daxfs.core.Mode;
 import dev.daxfs.core.MountOptions;
+import dev.daxfs.core.Name;
 import dev.daxfs.core.NativeBuf;
 import dev.daxfs.core.OpenFile;
 import dev.daxfs.core.OpenFlags;
@@ -191,19 +192,19 @@ class CorruptImageFuzzTest {
                 });
             }
             for (long[] e : seen.subList(0, Math.min(seen.size(), 20))) {
-                List<String> names = new ArrayList<>();
+                List<Name> names = new ArrayList<>();
                 fsOp(() -> {
                     fs.readdir(e[1], (name, ino, type) -> {
-                        if (ino == e[0] && !name.equals(".") && !name.equals("..")) {
+                        if (ino == e[0] && !name.isDot() && !name.isDotDot()) {
                             names.add(name);
                         }
                         return false;
                     });
                     return null;
                 });
-                for (String name : names) {
+                for (Name name : names) {
                     fsOp(() -> {
-                        fs.rename(e[1], name, Vfs.ROOT_INO, "moved-" + e[0]);
+                        fs.rename(e[1], name, Vfs.ROOT_INO, Name.of("moved-" + e[0]));
                         return null;
                     });
                     fsOp(() -> {
@@ -234,10 +235,10 @@ class CorruptImageFuzzTest {
             return;
         }
         List<long[]> kids = new ArrayList<>();
-        List<String> names = new ArrayList<>();
+        List<Name> names = new ArrayList<>();
         fsOp(() -> {
             fs.readdir(dir, (name, ino, type) -> {
-                if (!name.equals(".") && !name.equals("..")) {
+                if (!name.isDot() && !name.isDotDot()) {
                     kids.add(new long[]{ino, dir});
                     names.add(name);
                 }
@@ -245,7 +246,7 @@ class CorruptImageFuzzTest {
             });
             return null;
         });
-        for (String name : names.subList(0, Math.min(names.size(), 50))) {
+        for (Name name : names.subList(0, Math.min(names.size(), 50))) {
             fsOp(() -> fs.lookup(dir, name));
         }
         for (long[] k : kids) {

@@ -4,12 +4,13 @@ import dev.daxfs.core.Attr;
 import dev.daxfs.core.Errno;
 import dev.daxfs.core.FsException;
 import dev.daxfs.core.Mode;
+import dev.daxfs.core.Name;
 
 /**
  * Directories: OPENDIR, READDIR, READDIRPLUS, RELEASEDIR, FSYNCDIR.
  *
  * <p>A listing is a sequence of fuse_dirent records (ino, off, namelen, type, name padded to 8
- * bytes); {@code off} is the position to resume after that entry, which the kernel passes back
+ * bytes, exactly the stored bytes); {@code off} is the position to resume after that entry, which the kernel passes back
  * as the next READDIR's offset and {@code telldir} returns. Positions index the {@link DirStream}'s
  * listing. READDIRPLUS puts a fuse_entry_out before each record, which the kernel treats as a
  * LOOKUP of that entry (one reference counted) — except for "." and "..", which it skips.
@@ -57,15 +58,15 @@ final class DirRequests {
             }
             long total = 2L + ds.count();
             for (long pos = Math.max(0, offset); pos < total; pos++) {
-                byte[] name;
+                Name name;
                 long ino;
                 int mode;
                 if (pos == 0) {
-                    name = DOT;
+                    name = Name.DOT;
                     ino = ds.ino;
                     mode = Mode.S_IFDIR;
                 } else if (pos == 1) {
-                    name = DOTDOT;
+                    name = Name.DOTDOT;
                     ino = parentOf(c, ds.ino);
                     mode = Mode.S_IFDIR;
                 } else {
@@ -74,7 +75,8 @@ final class DirRequests {
                     ino = ds.ino(i);
                     mode = ds.mode(i);
                 }
-                int rec = align8((plus ? Abi.ENTRY_OUT : 0) + DIRENT + name.length);
+                int nameLen = name.length();
+                int rec = align8((plus ? Abi.ENTRY_OUT : 0) + DIRENT + nameLen);
                 if (used + rec > size) {
                     break;
                 }
@@ -87,12 +89,13 @@ final class DirRequests {
                 }
                 Reply.MEM.putLong(at, ino);
                 Reply.MEM.putLong(at + 8, pos + 1);
-                Reply.MEM.putInt(at + 16, name.length);
+                Reply.MEM.putInt(at + 16, nameLen);
                 Reply.MEM.putInt(at + 20, (mode & Mode.S_IFMT) >>> 12);
-                Reply.MEM.putByteArray(at + DIRENT, name, 0, name.length);
-                int pad = rec - (int) (at + DIRENT + name.length - (rp.body + used));
+                name.copyTo(ds.nameBuf, 0);
+                Reply.MEM.putByteArray(at + DIRENT, ds.nameBuf, 0, nameLen);
+                int pad = rec - (int) (at + DIRENT + nameLen - (rp.body + used));
                 if (pad > 0) {
-                    Reply.MEM.setMemory(at + DIRENT + name.length, pad, (byte) 0);
+                    Reply.MEM.setMemory(at + DIRENT + nameLen, pad, (byte) 0);
                 }
                 used += rec;
             }
@@ -115,7 +118,7 @@ final class DirRequests {
 
     private static long parentOf(Connection c, long dir) {
         try {
-            return c.vfs.lookup(dir, "..");
+            return c.vfs.lookup(dir, Name.DOTDOT);
         } catch (FsException e) {
             return dir;
         }
@@ -124,7 +127,4 @@ final class DirRequests {
     private static int align8(int n) {
         return (n + 7) & ~7;
     }
-
-    private static final byte[] DOT = {'.'};
-    private static final byte[] DOTDOT = {'.', '.'};
 }

@@ -1,8 +1,8 @@
 package dev.daxfs.fuse.kernel;
 
+import dev.daxfs.core.Name;
 import dev.daxfs.core.Vfs;
 
-import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 
 /**
@@ -16,10 +16,13 @@ import java.util.Arrays;
 final class DirStream {
 
     final long ino;
-    private byte[][] names = new byte[0][];
+    /** The stored names themselves (immutable: kept, not copied). */
+    private Name[] names = new Name[0];
     private long[] inos = new long[0];
     private int[] modes = new int[0];
     private int count;
+    /** Where READDIR copies a name on its way into the reply. Guarded by this stream's monitor. */
+    final byte[] nameBuf = new byte[Vfs.NAME_MAX];
 
     DirStream(long ino) {
         this.ino = ino;
@@ -35,7 +38,7 @@ final class DirStream {
                 inos = Arrays.copyOf(inos, n);
                 modes = Arrays.copyOf(modes, n);
             }
-            names[count] = name.getBytes(StandardCharsets.UTF_8);
+            names[count] = name;
             inos[count] = child;
             modes[count] = mode;
             count++;
@@ -48,7 +51,7 @@ final class DirStream {
         return count;
     }
 
-    byte[] name(int i) {
+    Name name(int i) {
         return names[i];
     }
 

@@ -4,13 +4,12 @@ import dev.daxfs.core.Attr;
 import dev.daxfs.core.Errno;
 import dev.daxfs.core.FsException;
 import dev.daxfs.core.Mode;
+import dev.daxfs.core.Name;
 import dev.daxfs.core.SetAttr;
 import dev.daxfs.core.StatFs;
 import dev.daxfs.core.Vfs;
 import dev.daxfs.fuse.Privileges;
 import dev.daxfs.fuse.Times;
-
-import java.nio.charset.StandardCharsets;
 
 /**
  * Names and attributes in inode terms: LOOKUP and FORGET, GETATTR and SETATTR, the creating
@@ -37,8 +36,8 @@ final class EntryRequests {
      * ".." of a directory (to reconnect it to the tree).
      */
     static void lookup(Connection c, Request rq, Reply rp) {
-        String name = rq.name(0);
-        long ino = name.equals(".") ? rq.nodeid : c.vfs.lookup(rq.nodeid, name);
+        Name name = rq.name(0);
+        long ino = name.isDot() ? rq.nodeid : c.vfs.lookup(rq.nodeid, name);
         entry(c, rp, c.vfs.getattr(ino));
     }
 
@@ -124,7 +123,7 @@ final class EntryRequests {
     }
 
     static void readlink(Connection c, Request rq, Reply rp) {
-        byte[] target = c.vfs.readlink(rq.nodeid).getBytes(StandardCharsets.UTF_8);
+        byte[] target = c.vfs.readlink(rq.nodeid); // the stored bytes, whatever their encoding
         if (target.length > rp.bodyCapacity()) {
             throw new FsException(Errno.ENAMETOOLONG, "symlink target of " + target.length + " bytes");
         }
@@ -132,11 +131,11 @@ final class EntryRequests {
         rp.ok(target.length);
     }
 
-    /** SYMLINK: the new name, then the target, both NUL-terminated. */
+    /** SYMLINK: the new name, then the target, both NUL-terminated (and both bytes, not text). */
     static void symlink(Connection c, Request rq, Reply rp) {
         int end = rq.stringEnd(0);
-        String name = rq.name(0);
-        String target = rq.name(end);
+        Name name = rq.name(0);
+        byte[] target = rq.bytes(end);
         entry(c, rp, c.vfs.symlink(rq.nodeid, name, target, rq.uid, rq.gid));
     }
 
@@ -185,8 +184,8 @@ final class EntryRequests {
         long newDir = rq.u64(0);
         int flags = rq.u32(8);
         int end = rq.stringEnd(16);
-        String from = rq.name(16);
-        String to = rq.name(end);
+        Name from = rq.name(16);
+        Name to = rq.name(end);
         c.vfs.rename(rq.nodeid, from, newDir, to, flags); // RENAME_WHITEOUT: EINVAL (no overlayfs upper)
         rp.ok(0);
     }

@@ -4,6 +4,7 @@ import dev.daxfs.core.Attr;
 import dev.daxfs.core.Errno;
 import dev.daxfs.core.FsException;
 import dev.daxfs.core.Mode;
+import dev.daxfs.core.Name;
 import dev.daxfs.core.OpenFile;
 import dev.daxfs.core.OpenFlags;
 import dev.daxfs.fuse.Privileges;
@@ -77,7 +78,7 @@ final class FileRequests {
         int flags = rq.u32(0);
         int mode = rq.u32(4);
         int umask = c.umask(rq.u32(8));
-        String name = rq.name(16);
+        Name name = rq.name(16);
         Attr a;
         try {
             a = c.vfs.mknod(rq.nodeid, name, Mode.S_IFREG | (mode & Mode.PERM_MASK), 0, rq.uid, rq.gid, umask);

@@ -78,11 +78,13 @@ public final class KernelFuse {
             Notifier notifier = new Notifier(master);
             notifier.start();
             conn.vfs.setKernelCaches(notifier);
+            conn.vfs.setCallerPolicy(Session.CALLERS);
             conn.kernel = notifier;
             try {
                 new Session(conn).run(fds, "daxfs-fuse");
             } finally {
                 conn.vfs.setKernelCaches(null);
+                conn.vfs.setCallerPolicy(null);
                 conn.kernel = KernelCaches.NONE;
                 notifier.stop();
                 LOG.info("connection ended: largest READ {} bytes, largest WRITE {} bytes; notifications {} sent, {} dropped",

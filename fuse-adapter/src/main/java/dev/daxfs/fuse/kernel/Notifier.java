@@ -2,8 +2,8 @@ package dev.daxfs.fuse.kernel;
 
 import com.kenai.jffi.MemoryIO;
 import dev.daxfs.core.KernelCaches;
+import dev.daxfs.core.Name;
 
-import java.nio.charset.StandardCharsets;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.TimeUnit;
@@ -76,13 +76,13 @@ final class Notifier implements KernelCaches {
     }
 
     @Override
-    public void invalidateEntry(long dir, String name) {
-        offer(new Note(Abi.NOTIFY_INVAL_ENTRY, dir, 0, 0, name.getBytes(StandardCharsets.UTF_8)));
+    public void invalidateEntry(long dir, Name name) {
+        offer(new Note(Abi.NOTIFY_INVAL_ENTRY, dir, 0, 0, name.toByteArray()));
     }
 
     @Override
-    public void deleted(long dir, long child, String name) {
-        offer(new Note(Abi.NOTIFY_DELETE, dir, child, 0, name.getBytes(StandardCharsets.UTF_8)));
+    public void deleted(long dir, long child, Name name) {
+        offer(new Note(Abi.NOTIFY_DELETE, dir, child, 0, name.toByteArray()));
     }
 
     private void offer(Note n) {

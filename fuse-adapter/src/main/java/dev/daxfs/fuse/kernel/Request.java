@@ -1,7 +1,14 @@
 package dev.daxfs.fuse.kernel;
 
 import com.kenai.jffi.MemoryIO;
+import dev.daxfs.core.Errno;
+import dev.daxfs.core.FsException;
+import dev.daxfs.core.Name;
+import dev.daxfs.core.Vfs;
 
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 
 /**
@@ -24,6 +31,8 @@ final class Request {
     }
 
     private long buf;
+    /** Where a name is read before it is copied into its {@link Name}: one copy, one array per name. */
+    private final byte[] nameBuf = new byte[Vfs.NAME_MAX];
     /** Bytes of the body: the header's len minus the header and the extensions. */
     int bodyLen;
     int len;
@@ -117,12 +126,39 @@ final class Request {
     }
 
     /**
-     * A file name at {@code off} (NUL-terminated, as the kernel sends it). fs-core takes names as
-     * Strings of their UTF-8 bytes, as the libfuse binding decodes them; a name that is not valid
-     * UTF-8 does not survive that (see the README's known limits).
+     * A file name at {@code off} (NUL-terminated, as the kernel sends it), as the bytes it is:
+     * never decoded, so every byte sequence the kernel allows is a name of its own.
      */
-    String name(int off) {
-        return new String(bytes(off), StandardCharsets.UTF_8);
+    Name name(int off) {
+        int len = stringEnd(off) - 1 - off;
+        if (len > nameBuf.length) {
+            return Name.of(bytes(off)); // too long for any entry: fs-core answers ENAMETOOLONG
+        }
+        MEM.getByteArray(buf + Abi.IN_HEADER + off, nameBuf, 0, len);
+        return Name.of(nameBuf, 0, len);
+    }
+
+    /**
+     * An xattr name at {@code off}. fs-core keeps xattr names as Strings (they are ASCII by
+     * convention: {@code user.}, {@code trusted.}, {@code security.}, {@code system.}), so a name
+     * that is not valid UTF-8 is refused with EINVAL rather than decoded lossily, which would let
+     * two different names reach one attribute.
+     */
+    String xattrName(int off) {
+        byte[] b = bytes(off);
+        boolean ascii = true;
+        for (int i = 0; i < b.length && ascii; i++) {
+            ascii = b[i] >= 0;
+        }
+        if (ascii) {
+            return new String(b, StandardCharsets.US_ASCII);
+        }
+        try {
+            return StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
+                    .onUnmappableCharacter(CodingErrorAction.REPORT).decode(ByteBuffer.wrap(b)).toString();
+        } catch (CharacterCodingException e) {
+            throw new FsException(Errno.EINVAL, "xattr name \"" + Name.escape(b, 0, b.length) + "\" is not UTF-8");
+        }
     }
 
     @Override

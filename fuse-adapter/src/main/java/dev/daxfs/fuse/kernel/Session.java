@@ -21,6 +21,18 @@ final class Session {
     private final Connection conn;
     private final Dispatcher dispatcher;
 
+    /** The request a worker thread is serving (its reused Request); unset on other threads. */
+    static final ThreadLocal<Request> CURRENT = new ThreadLocal<>();
+
+    /**
+     * The kernel binding's answer to fs-core's questions about the caller: from the credentials
+     * of the request this thread serves; a thread that serves none is the daemon's own (privileged).
+     */
+    static final dev.daxfs.core.CallerPolicy CALLERS = () -> {
+        Request rq = CURRENT.get();
+        return rq == null || dev.daxfs.fuse.Callers.mayUseReservedBlocks(rq.pid, rq.uid);
+    };
+
     Session(Connection conn) {
         this.conn = conn;
         this.dispatcher = new Dispatcher(conn);
@@ -61,6 +73,7 @@ final class Session {
         try {
             Request rq = new Request();
             Reply rp = new Reply(t, out, Connection.OUT_BUFFER);
+            CURRENT.set(rq); // the worker's one Request: whatever it holds is the current caller
             while (true) {
                 int n = t.read(in, Connection.IN_BUFFER);
                 if (n == 0) {

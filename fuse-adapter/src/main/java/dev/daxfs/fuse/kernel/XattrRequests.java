@@ -33,7 +33,7 @@ final class XattrRequests {
             flags |= Vfs.XATTR_ACL_KILL_SGID;
         }
         int end = rq.stringEnd(in);
-        String name = rq.name(in);
+        String name = rq.xattrName(in);
         long at = rq.address(end, size);
         byte[] value = new byte[size];
         Reply.MEM.getByteArray(at, value, 0, size);
@@ -47,7 +47,7 @@ final class XattrRequests {
     static void getxattr(Connection c, Request rq, Reply rp) {
         rq.need(8);
         int size = rq.u32(0);
-        String name = rq.name(8);
+        String name = rq.xattrName(8);
         byte[] v = XattrFormats.virtualGet(c.vfs, rq.nodeid, name);
         if (v == null) {
             v = c.vfs.getxattr(rq.nodeid, name);
@@ -63,7 +63,7 @@ final class XattrRequests {
     }
 
     static void removexattr(Connection c, Request rq, Reply rp) {
-        c.vfs.removexattr(rq.nodeid, rq.name(0));
+        c.vfs.removexattr(rq.nodeid, rq.xattrName(0));
         rp.ok(0);
     }
 

@@ -44,6 +44,14 @@
  * kernel evicts its inode ({@link dev.daxfs.fuse.kernel.NodeTable}). With EXPORT_SUPPORT the kernel
  * may also look up "." of any node id (to revive a file handle) and ".." of a directory.
  *
+ * <h2>Names are bytes</h2>
+ * The kernel sends names (and symlink targets) as NUL-terminated bytes with no encoding; they go
+ * to fs-core as {@link dev.daxfs.core.Name}s (and byte arrays), never decoded, and READDIR,
+ * READDIRPLUS and READLINK send back the stored bytes. So {@code a\xff} and {@code a\xfe} are two
+ * files, as on any local filesystem. Xattr names stay Strings in fs-core (ASCII by convention); one
+ * that is not valid UTF-8 is refused with EINVAL rather than decoded lossily ({@link
+ * dev.daxfs.fuse.kernel.Request#xattrName}).
+ *
  * <h2>Open files and directories</h2>
  * OPEN, CREATE and OPENDIR return a handle ({@code fh}) the kernel passes back with every READ,
  * WRITE, FSYNC, RELEASE...; it indexes a table of fs-core open files, so I/O on a file unlinked

@@ -1,6 +1,7 @@
 package dev.daxfs.fuse.libfuse2;
 
 import dev.daxfs.fuse.XattrFormats;
+import dev.daxfs.fuse.Callers;
 import dev.daxfs.fuse.Errnos;
 import dev.daxfs.pmem.DeviceFaults;
 import dev.daxfs.fuse.HandleTable;
@@ -11,6 +12,7 @@ import dev.daxfs.core.Attr;
 import dev.daxfs.core.Errno;
 import dev.daxfs.core.FsException;
 import dev.daxfs.core.Mode;
+import dev.daxfs.core.Name;
 import dev.daxfs.core.OpenFile;
 import dev.daxfs.core.OpenFlags;
 import dev.daxfs.core.SetAttr;
@@ -157,6 +159,8 @@ public class DaxFuse extends FuseStubFS {
         super(); // loads libfuse.so.2: UnsatisfiedLinkError if it is not installed
         this.vfs = vfs;
         this.errnos = new Errnos(vfs);
+        // the caller of the request on this thread, from libfuse's context (uid 0 / pid 0 off its threads)
+        vfs.setCallerPolicy(() -> Callers.mayUseReservedBlocks(NativeAbi.callerPid(), NativeAbi.callerUid()));
         this.directIo = directIo;
         this.dentries = new DentryCache(vfs, DENTRY_CACHE_CAPACITY);
         // jnr-fuse models the C bit-fields after bmap as four single-byte paddings; they are one
@@ -441,6 +445,8 @@ public class DaxFuse extends FuseStubFS {
     public int symlink(String target, String linkPath) {
         try {
             DentryCache.Parent p = dentries.resolveParent(linkPath);
+            // jnr-fuse hands over the target decoded: it is stored as its UTF-8 bytes (a target
+            // that was not UTF-8 is not preserved through this binding; see package-info).
             Attr a = vfs.symlink(p.dir(), p.name(), target, NativeAbi.callerUid(), NativeAbi.callerGid());
             dentries.added(p.dir(), p.name(), a.ino());
             return 0;
@@ -452,7 +458,7 @@ public class DaxFuse extends FuseStubFS {
     @Override
     public int readlink(String path, Pointer buf, @size_t long size) {
         try {
-            byte[] target = vfs.readlink(dentries.resolve(path)).getBytes(StandardCharsets.UTF_8);
+            byte[] target = vfs.readlink(dentries.resolve(path)); // the stored bytes, as they are
             if (size <= 0) {
                 return -Errno.EINVAL.code;
             }
@@ -567,8 +573,8 @@ public class DaxFuse extends FuseStubFS {
             ByteBuffer name = ByteBuffer.allocateDirect(4 * Vfs.NAME_MAX + 1);
             st.st_ino.set(dir);
             st.st_mode.set(Mode.S_IFDIR);
-            add(filler, buf, name, ".", stMem);
-            add(filler, buf, name, "..", null);
+            add(filler, buf, name, Name.DOT, stMem);
+            add(filler, buf, name, Name.DOTDOT, null);
             vfs.readdir(dir, (n, ino, mode) -> {
                 st.st_ino.set(ino);
                 st.st_mode.set(mode);
@@ -581,11 +587,17 @@ public class DaxFuse extends FuseStubFS {
         }
     }
 
-    /** Passes one entry to libfuse's filler; true if its buffer is full. */
-    private static boolean add(FuseFillDir filler, Pointer buf, ByteBuffer nameBuf, String name, Pointer st) {
-        byte[] bytes = name.getBytes(StandardCharsets.UTF_8);
+    /**
+     * Passes one entry to libfuse's filler, as its stored bytes; true if its buffer is full. (A
+     * listed name that is not UTF-8 cannot be looked up again through this binding: its path
+     * comes back decoded, and {@link DentryCache#checkName} refuses it.)
+     */
+    private static boolean add(FuseFillDir filler, Pointer buf, ByteBuffer nameBuf, Name name, Pointer st) {
         nameBuf.clear();
-        nameBuf.put(bytes).put((byte) 0).flip(); // libfuse wants a C string
+        for (int i = 0; i < name.length(); i++) {
+            nameBuf.put(name.byteAt(i));
+        }
+        nameBuf.put((byte) 0).flip(); // libfuse wants a C string
         return filler.apply(buf, nameBuf, st, 0) != 0;
     }
 
@@ -779,7 +791,7 @@ public class DaxFuse extends FuseStubFS {
                 value.get(0, v, 0, v.length);
             }
             long ino = dentries.resolve(path);
-            if (!XattrFormats.virtualSet(vfs, ino, name, v)) {
+            if (!XattrFormats.virtualSet(vfs, ino, xattrName(name), v)) {
                 vfs.setxattr(ino, name, v, flags);
             }
             return 0;
@@ -792,7 +804,7 @@ public class DaxFuse extends FuseStubFS {
     public int getxattr(String path, String name, Pointer value, @size_t long size) {
         try {
             long ino = dentries.resolve(path);
-            byte[] v = XattrFormats.virtualGet(vfs, ino, name);
+            byte[] v = XattrFormats.virtualGet(vfs, ino, xattrName(name));
             if (v == null) {
                 v = vfs.getxattr(ino, name);
             }
@@ -812,6 +824,12 @@ public class DaxFuse extends FuseStubFS {
         } catch (Throwable t) {
             return errnos.toErrno(t, "listxattr", path);
         }
+    }
+
+    /** An xattr name as jnr-fuse decoded it: refused if that was lossy (see DentryCache#checkName). */
+    private static String xattrName(String name) {
+        DentryCache.checkName(name);
+        return name;
     }
 
     private static List<String> visibleNames(List<String> names) {
@@ -837,7 +855,7 @@ public class DaxFuse extends FuseStubFS {
     @Override
     public int removexattr(String path, String name) {
         try {
-            vfs.removexattr(dentries.resolve(path), name);
+            vfs.removexattr(dentries.resolve(path), xattrName(name));
             return 0;
         } catch (Throwable t) {
             return errnos.toErrno(t, "removexattr", path);

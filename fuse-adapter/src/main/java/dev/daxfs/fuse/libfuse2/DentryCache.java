@@ -136,7 +136,17 @@ final class DentryCache {
         return map.size();
     }
 
+    /**
+     * libfuse 2 passes paths, and jnr-fuse decodes them as UTF-8 with every malformed byte
+     * replaced by U+FFFD: {@code a\xff} and {@code a\xfe} arrive as the same String. A name with
+     * U+FFFD in it is refused (EINVAL) rather than looked up, so that no name can reach another's
+     * file; the price is that this binding cannot reach names that are not UTF-8, nor the rare
+     * name that really holds U+FFFD (the kernel binding takes names as bytes and has neither limit).
+     */
     static void checkName(String name) {
+        if (name.indexOf('\ufffd') >= 0) {
+            throw new FsException(Errno.EINVAL, "a name that is not UTF-8 (or holds U+FFFD): not served by libfuse2");
+        }
         // Cheap test first: a name of at most NAME_MAX/3 chars cannot exceed NAME_MAX bytes.
         if (name.length() > Vfs.NAME_MAX / 3
                 && name.getBytes(StandardCharsets.UTF_8).length > Vfs.NAME_MAX) {

@@ -41,6 +41,17 @@
  * two tables are thread-safe. The dentry cache is kept coherent with concurrent renames and unlinks
  * by an invalidation counter (see {@link dev.daxfs.fuse.libfuse2.DentryCache}).
  *
+ * <h2>Names that are not UTF-8</h2>
+ * Linux names are bytes; libfuse 2 passes paths as C strings and jnr-fuse decodes them as UTF-8,
+ * replacing every malformed byte with U+FFFD, so {@code a\xff} and {@code a\xfe} reach this
+ * binding as the same String. Rather than let one name open another's file, this binding refuses
+ * (EINVAL) every path component and xattr name holding U+FFFD ({@link
+ * dev.daxfs.fuse.libfuse2.DentryCache#checkName}): names that are not UTF-8 — and the rare names
+ * that really hold U+FFFD — are listed by readdir (as their stored bytes) but cannot be opened,
+ * created or removed through this binding. A symlink target is stored as the UTF-8 bytes of what
+ * jnr-fuse decoded, so a target that is not UTF-8 is not preserved. The kernel binding has none of
+ * these limits: it passes names and targets to fs-core as bytes.
+ *
  * <h2>Errors</h2>
  * As for the kernel binding: {@link dev.daxfs.fuse.Errnos} maps an fs-core failure to its errno
  * and anything else to EIO, logged with its stack trace.

@@ -1,5 +1,7 @@
 package dev.daxfs.fuse.kernel;
 
+import dev.daxfs.core.Name;
+
 import org.junit.jupiter.api.Test;
 
 import java.nio.ByteBuffer;
@@ -68,8 +70,8 @@ class NotifierTest {
         try {
             // The transport is blocked: the calls must still return at once.
             n.invalidateData(42, 4096, 8192);
-            n.invalidateEntry(7, "name");
-            n.deleted(7, 42, "gone");
+            n.invalidateEntry(7, Name.of("name"));
+            n.deleted(7, 42, Name.of("gone"));
             assertEquals(0, gate.notes.size(), "nothing written on the caller's thread");
             gate.open.countDown();
             assertTrue(gate.written.await(10, TimeUnit.SECONDS));

@@ -98,6 +98,24 @@ class DentryCacheTest {
                 assertThrows(FsException.class, () -> cache.resolve("/" + "\u00e9".repeat(128))).errno());
     }
 
+    /**
+     * jnr-fuse decodes a\xff and a\xfe both to a\uFFFD: such a component is refused, whether it is
+     * the last one or a directory on the way, and fs-core is never asked, so it cannot reach the
+     * file that is really named a\xef\xbf\xbd (made through the kernel binding, say).
+     */
+    @Test
+    void aComponentThatWasNotUtf8IsRefusedNotAliased() {
+        long d = mkdir(Vfs.ROOT_INO, "a\ufffd");
+        mkdir(d, "b");
+        int before = vfs.lookups.get();
+        for (String path : List.of("/a\ufffd", "/a\ufffd/b")) {
+            assertEquals(Errno.EINVAL, assertThrows(FsException.class, () -> cache.resolve(path)).errno(), path);
+        }
+        assertEquals(Errno.EINVAL, assertThrows(FsException.class, () -> cache.resolveParent("/a\ufffd/new")).errno());
+        assertEquals(Errno.EINVAL, assertThrows(FsException.class, () -> cache.resolveParent("/new\ufffd")).errno());
+        assertEquals(before, vfs.lookups.get(), "fs-core was asked");
+    }
+
     @Test
     void nullPathIsEnoent() {
         assertEquals(Errno.ENOENT, assertThrows(FsException.class, () -> cache.resolve(null)).errno());

@@ -5,6 +5,7 @@ import dev.daxfs.core.DirFiller;
 import dev.daxfs.core.Errno;
 import dev.daxfs.core.FsException;
 import dev.daxfs.core.Mode;
+import dev.daxfs.core.Name;
 import dev.daxfs.core.OpenFile;
 import dev.daxfs.core.SetAttr;
 import dev.daxfs.core.StatFs;
@@ -20,7 +21,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * lookup counting. Data, xattrs and attributes beyond the type are not modelled.
  */
 class FakeVfs implements Vfs {
-    final Map<Long, Map<String, Long>> dirs = new HashMap<>();
+    final Map<Long, Map<Name, Long>> dirs = new HashMap<>();
     final Map<Long, Integer> modes = new HashMap<>();
     final AtomicInteger lookups = new AtomicInteger();
     private long next = ROOT_INO + 1;
@@ -31,9 +32,9 @@ class FakeVfs implements Vfs {
     }
 
     @Override
-    public synchronized long lookup(long dir, String name) {
+    public synchronized long lookup(long dir, Name name) {
         lookups.incrementAndGet();
-        Map<String, Long> d = dirs.get(dir);
+        Map<Name, Long> d = dirs.get(dir);
         if (d == null) {
             throw new FsException(Errno.ENOTDIR, "not a dir");
         }
@@ -56,8 +57,8 @@ class FakeVfs implements Vfs {
         return attr(ino);
     }
 
-    private Attr create(long dir, String name, int mode) {
-        Map<String, Long> d = dirs.get(dir);
+    private Attr create(long dir, Name name, int mode) {
+        Map<Name, Long> d = dirs.get(dir);
         if (d == null) {
             throw new FsException(Errno.ENOTDIR, "not a dir");
         }
@@ -74,33 +75,33 @@ class FakeVfs implements Vfs {
     }
 
     @Override
-    public synchronized Attr mknod(long dir, String name, int mode, long rdev, int uid, int gid, int umask) {
+    public synchronized Attr mknod(long dir, Name name, int mode, long rdev, int uid, int gid, int umask) {
         return create(dir, name, mode & ~umask);
     }
 
     @Override
-    public synchronized Attr mkdir(long dir, String name, int mode, int uid, int gid, int umask) {
+    public synchronized Attr mkdir(long dir, Name name, int mode, int uid, int gid, int umask) {
         return create(dir, name, Mode.S_IFDIR | (mode & ~umask));
     }
 
     @Override
-    public Attr symlink(long dir, String name, String target, int uid, int gid) {
+    public Attr symlink(long dir, Name name, byte[] target, int uid, int gid) {
         throw new UnsupportedOperationException();
     }
 
     @Override
-    public String readlink(long ino) {
+    public byte[] readlink(long ino) {
         throw new UnsupportedOperationException();
     }
 
     @Override
-    public synchronized void unlink(long dir, String name) {
+    public synchronized void unlink(long dir, Name name) {
         lookup(dir, name);
         dirs.get(dir).remove(name);
     }
 
     @Override
-    public synchronized void rmdir(long dir, String name) {
+    public synchronized void rmdir(long dir, Name name) {
         long ino = lookup(dir, name);
         if (!dirs.get(ino).isEmpty()) {
             throw new FsException(Errno.ENOTEMPTY, name);
@@ -110,14 +111,14 @@ class FakeVfs implements Vfs {
     }
 
     @Override
-    public synchronized void rename(long oldDir, String oldName, long newDir, String newName, int flags) {
+    public synchronized void rename(long oldDir, Name oldName, long newDir, Name newName, int flags) {
         long ino = lookup(oldDir, oldName);
         dirs.get(oldDir).remove(oldName);
         dirs.get(newDir).put(newName, ino);
     }
 
     @Override
-    public Attr link(long ino, long newDir, String newName) {
+    public Attr link(long ino, long newDir, Name newName) {
         throw new UnsupportedOperationException();
     }
 

@@ -2,6 +2,7 @@ package dev.daxfs.it.crash;
 
 import com.kenai.jffi.MemoryIO;
 import dev.daxfs.core.Attr;
+import dev.daxfs.core.Name;
 import dev.daxfs.core.OpenFile;
 import dev.daxfs.core.OpenFlags;
 import dev.daxfs.core.StatFs;
@@ -89,7 +90,7 @@ final class Oracle {
                 fs.release(of);
             }
         } else if (a.isSymlink()) {
-            target = fs.readlink(ino);
+            target = fs.readlinkUtf8(ino); // the workloads' targets are UTF-8 text
         }
         TreeMap<String, byte[]> x = new TreeMap<>();
         for (String name : fs.listxattr(ino)) {
@@ -99,7 +100,7 @@ final class Oracle {
         }
         out.put(path, new Seen(ino, a, data, target, x));
         if (a.isDir()) {
-            List<String> names = new ArrayList<>();
+            List<Name> names = new ArrayList<>();
             List<Long> inos = new ArrayList<>();
             fs.readdir(ino, (name, child, mode) -> {
                 names.add(name);
@@ -107,6 +108,8 @@ final class Oracle {
                 return false;
             });
             for (int i = 0; i < names.size(); i++) {
+                // A name's escaped form is one-to-one with its bytes (and is the name itself for
+                // the workloads' printable ASCII names): two names never meet in one path.
                 String p = path.equals("/") ? "/" + names.get(i) : path + "/" + names.get(i);
                 long looked = fs.lookup(ino, names.get(i));
                 if (looked != inos.get(i)) {

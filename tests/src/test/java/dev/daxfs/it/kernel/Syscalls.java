@@ -14,8 +14,9 @@ import java.nio.file.Path;
 /**
  * The system calls the kernel-binding mount tests make that Java does not offer: renameat2,
  * lseek with SEEK_DATA/SEEK_HOLE, O_TMPFILE and linkat, copy_file_range, fchmod/ftruncate on a
- * descriptor, name_to_handle_at/open_by_handle_at. Each wrapper throws {@link Errno} with the
- * call's errno when it fails, so a test can assert on it.
+ * descriptor, name_to_handle_at/open_by_handle_at, and the *at calls and getdents64 with names
+ * as raw bytes ({@link RawLibC}: Java's paths are text and cannot say {@code a\xff}). Each wrapper
+ * throws {@link Errno} with the call's errno when it fails, so a test can assert on it.
  */
 final class Syscalls {
 
@@ -56,7 +57,28 @@ final class Syscalls {
         int munmap(Pointer addr, @size_t long len);
     }
 
+    /** Calls whose names are NUL-terminated bytes ({@link #cstr}), relative to a directory fd. */
+    @SaveError
+    public interface RawLibC {
+        int openat(int dirfd, byte[] path, int flags, int mode);
+
+        int mkdirat(int dirfd, byte[] path, int mode);
+
+        int unlinkat(int dirfd, byte[] path, int flags);
+
+        int renameat(int olddirfd, byte[] oldpath, int newdirfd, byte[] newpath);
+
+        int linkat(int olddirfd, byte[] oldpath, int newdirfd, byte[] newpath, int flags);
+
+        int symlinkat(byte[] target, int newdirfd, byte[] linkpath);
+
+        long readlinkat(int dirfd, byte[] path, Pointer buf, long bufsiz);
+
+        long getdents64(int fd, Pointer dirp, long count);
+    }
+
     static final LibC C = LibraryLoader.create(LibC.class).load("c");
+    static final RawLibC RAW = LibraryLoader.create(RawLibC.class).load("c");
     static final Runtime RT = Runtime.getRuntime(C);
 
     static final int O_RDONLY = 0;
@@ -77,6 +99,8 @@ final class Syscalls {
     static final int EINVAL = 22;
     static final int EEXIST = 17;
     static final int ENXIO = 6;
+    static final int ENAMETOOLONG = 36;
+    static final int AT_REMOVEDIR = 0x200;
 
     /** A failed call: its errno. */
     static final class Errno extends RuntimeException {
@@ -184,5 +208,73 @@ final class Syscalls {
 
     static int openByHandle(int mountFd, Pointer handle, int flags) {
         return (int) check("open_by_handle_at", C.open_by_handle_at(mountFd, handle, flags));
+    }
+
+    // ---- names as bytes -----------------------------------------------------------------
+
+    /** {@code name} with the NUL a C string needs. */
+    static byte[] cstr(byte[] name) {
+        return java.util.Arrays.copyOf(name, name.length + 1);
+    }
+
+    static int openat(int dirfd, byte[] name, int flags, int mode) {
+        return (int) check("openat", RAW.openat(dirfd, cstr(name), flags, mode));
+    }
+
+    static void mkdirat(int dirfd, byte[] name, int mode) {
+        check("mkdirat", RAW.mkdirat(dirfd, cstr(name), mode));
+    }
+
+    static void unlinkat(int dirfd, byte[] name, int flags) {
+        check("unlinkat", RAW.unlinkat(dirfd, cstr(name), flags));
+    }
+
+    static void renameat(int fromDir, byte[] from, int toDir, byte[] to) {
+        check("renameat", RAW.renameat(fromDir, cstr(from), toDir, cstr(to)));
+    }
+
+    static void linkat(int fromDir, byte[] from, int toDir, byte[] to) {
+        check("linkat", RAW.linkat(fromDir, cstr(from), toDir, cstr(to), 0));
+    }
+
+    static void symlinkat(byte[] target, int dirfd, byte[] name) {
+        check("symlinkat", RAW.symlinkat(cstr(target), dirfd, cstr(name)));
+    }
+
+    /** The target's bytes, exactly. */
+    static byte[] readlinkat(int dirfd, byte[] name) {
+        Pointer buf = Memory.allocateDirect(RT, 4096);
+        int n = (int) check("readlinkat", RAW.readlinkat(dirfd, cstr(name), buf, 4096));
+        byte[] b = new byte[n];
+        buf.get(0, b, 0, n);
+        return b;
+    }
+
+    /** One entry of getdents64: its name's bytes, inode number and d_type. */
+    record Dirent(byte[] name, long ino, int type) {
+    }
+
+    /** Every entry of the open directory {@code fd} (from its current position), as the kernel lists them. */
+    static java.util.List<Dirent> getdents(int fd) {
+        java.util.List<Dirent> out = new java.util.ArrayList<>();
+        Pointer buf = Memory.allocateDirect(RT, 32 * 1024);
+        for (;;) {
+            int n = (int) check("getdents64", RAW.getdents64(fd, buf, 32 * 1024));
+            if (n == 0) {
+                return out;
+            }
+            // struct linux_dirent64: d_ino u64, d_off s64, d_reclen u16, d_type u8, d_name (NUL-terminated)
+            for (int p = 0; p < n; ) {
+                int reclen = buf.getShort(p + 16) & 0xffff;
+                int len = 0;
+                while (buf.getByte(p + 19 + len) != 0) {
+                    len++;
+                }
+                byte[] name = new byte[len];
+                buf.get(p + 19, name, 0, len);
+                out.add(new Dirent(name, buf.getLong(p), buf.getByte(p + 18) & 0xff));
+                p += reclen;
+            }
+        }
     }
 }
