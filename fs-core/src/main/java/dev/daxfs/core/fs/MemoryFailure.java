@@ -146,6 +146,26 @@ final class MemoryFailure {
     }
 
     /**
+     * Blocks whose free is durable leave the bad-block list: a freed block is never read again
+     * before it is written whole (allocation zeroes what a write does not cover; metadata blocks
+     * are written as whole images), which clears poison as any full-block write does. This is the
+     * "punch or truncate over it clears it" of memory failure, applied once the free cannot be
+     * undone by a crash.
+     */
+    static void freedDurably(FsContext fs, long start, long len) {
+        BadBlocks bb = fs.dev.badBlocks();
+        long off = Geometry.offset(start);
+        long bytes = len << Geometry.BLOCK_SHIFT;
+        if (!bb.isBad(off, bytes)) {
+            return;
+        }
+        bb.clear(off, bytes);
+        fs.stats.poisonClears.increment();
+        LOG.info("{}: bad range in blocks {}+{} cleared: the blocks were freed (their next owner writes them whole)",
+                fs.dev.name(), start, len);
+    }
+
+    /**
      * A copy of file data faulted: counted, logged as one line naming the file, and EIO for the
      * request. The caller has not used a byte of the range.
      */
