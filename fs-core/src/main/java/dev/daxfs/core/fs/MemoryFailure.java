@@ -65,7 +65,9 @@ final class MemoryFailure {
                 }
             });
             for (ReverseMap.Owner o : files) {
-                recallLeases(fs, fs.icache.get(o.ino()), o.fileOffset());
+                Inode ip = fs.icache.get(o.ino());
+                dropMappingEntry(fs, ip, o);
+                recallLeases(fs, ip, o.fileOffset());
             }
         }
     }
@@ -84,6 +86,27 @@ final class MemoryFailure {
             LOG.error("{}: reads of it fail with EIO until it is overwritten whole, punched or truncated away", where);
         } else {
             LOG.warn("{}: cleared when the block is next written whole", where);
+        }
+    }
+
+    /**
+     * Drops the mapping entry a direct-access client was handed over the bad block, under its
+     * entry lock and only if it still maps that block (see MappingIndex#invalidateIfMaps): its
+     * next fault maps the range again and sees the poison. No inode lock held (entry locks come
+     * before ILOCK), so the owner found under ILOCK is revalidated here, at the entry.
+     */
+    private static void dropMappingEntry(FsContext fs, Inode ip, ReverseMap.Owner o) {
+        if (!ip.isReg()) {
+            return;
+        }
+        long fb = o.fileOffset() >>> Geometry.BLOCK_SHIFT;
+        try {
+            if (ip.mapping.invalidateIfMaps(fb, o.block())) {
+                fs.stats.mappingEntriesDropped.increment();
+                LOG.warn("{}: mapping entry over file block {} dropped: it maps a bad block", ip, fb);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt(); // the entry stays; copies through it still check the list
         }
     }
 

@@ -150,6 +150,28 @@ class PoisonTest {
     }
 
     @Test
+    void insideA2MiBMappingEntryHeldByALeaseHolder() throws Exception {
+        try (Fixture f = new Fixture(64L << 20)) {
+            long twoMb = 2L << 20;
+            long a = f.file("big", (int) (2 * twoMb), 10); // sequential: 2 MiB-aligned extents
+            List<Long> recalled = new ArrayList<>();
+            try (dev.daxfs.core.LayoutLease l = f.fs.acquireLease(a, 0, 2 * twoMb, lease -> recalled.add(lease.offset()));
+                 dev.daxfs.core.NativeBuf buf = new dev.daxfs.core.NativeBuf(Fixture.BS)) {
+                dev.daxfs.core.DaxMapping m = l.fault(0, false);
+                assertEquals(dev.daxfs.core.layout.MappingEntry.ORDER_2M, m.order(), "precondition: one 2 MiB entry");
+                f.fs.poisonFile(a, true, 300 * Fixture.BS, Fixture.BS); // a block inside the huge entry
+                assertEquals(null, f.inode(a).mapping.lookup(300), "the entry over the bad block was dropped");
+                assertEquals(1, f.stat("mapping_entries_dropped"));
+                assertEquals(List.of(0L), recalled, "the lease holder was told");
+                FsException e = assertThrows(FsException.class, () -> l.copyOut(m, 300L * Fixture.BS, buf.addr, 16));
+                assertEquals(Errno.EIO, e.errno(), "a copy through the old mapping does not consume the poison");
+                assertEquals(Fixture.BS, l.copyOut(m, 299L * Fixture.BS, buf.addr, Fixture.BS), "its neighbour reads");
+            }
+            f.fs.poisonFile(a, false, 300 * Fixture.BS, Fixture.BS);
+        }
+    }
+
+    @Test
     void poisonInADirectoryBlockShutsDownNamingIt() throws Exception {
         try (Fixture f = new Fixture(64L << 20)) {
             long d = f.fs.mkdir(Vfs.ROOT_INO, "d", 0755, 0, 0).ino();
