@@ -54,6 +54,48 @@ class PoisonTest {
     void clearHooks() {
         ReverseMap.afterInodeForTests = null;
         FileIo.duringReadCopyForTests = null;
+        InodeCache.afterEvictForTests = null;
+    }
+
+    @Test
+    void poisonArrivingWhileTheOwnerIsBeingEvictedFindsIt() throws Exception {
+        try (Fixture f = new Fixture(64L << 20, dev.daxfs.core.MountOptions.defaults().withInodeCacheSize(32))) {
+            RecordingCaches k = new RecordingCaches();
+            f.fs.setKernelCaches(k);
+            long a = f.file("a", 2 * Fixture.BS, 8);
+            List<Long> others = new ArrayList<>();
+            for (int i = 0; i < 100; i++) {
+                others.add(f.file("o" + i, 100, i));
+            }
+            long x = f.blocks(a).get(0);
+            f.fs.sync(); // everything clean: evictable
+            f.fs.getattr(a); // a is cached again, and the oldest-used once the churn begins
+            java.util.concurrent.CountDownLatch evicted = new java.util.concurrent.CountDownLatch(1);
+            java.util.concurrent.CountDownLatch go = new java.util.concurrent.CountDownLatch(1);
+            InodeCache.afterEvictForTests = ino -> {
+                if (ino == a && evicted.getCount() > 0) {
+                    evicted.countDown(); // a just went to the graveyard; the churn's operation holds its grace
+                    Fixture.await(go);
+                }
+            };
+            java.util.concurrent.CompletableFuture<Void> churn = java.util.concurrent.CompletableFuture.runAsync(() -> {
+                for (long o : others) { // loads past the bound evict the least recently used: a among them
+                    if (evicted.getCount() == 0) {
+                        break;
+                    }
+                    f.fs.getattr(o);
+                }
+            });
+            Fixture.await(evicted);
+            InodeCache.afterEvictForTests = null;
+            assertTrue(!f.ctx.icache.contains(a), "a is out of the cache, in its grace period");
+            f.fs.poisonDevice(true, Geometry.offset(x), Fixture.BS); // the scan peeks a, then takes it back
+            go.countDown();
+            churn.get(60, java.util.concurrent.TimeUnit.SECONDS);
+            assertEquals(List.of("data " + a + " 0 " + Fixture.BS), k.calls, "found at its owner, revalidated live");
+            assertEquals(Errno.EIO, assertThrows(FsException.class, () -> f.read(a, 0, 1)).errno());
+            f.fs.poisonDevice(false, Geometry.offset(x), Fixture.BS);
+        }
     }
 
     @Test
