@@ -36,7 +36,9 @@
 # --self-mount makes a fresh image in /dev/shm, mounts it with bin/daxfs (lock validator on), runs,
 # and always unmounts and deletes it (trap); --mode both (the default) runs once per mount mode.
 # Other options go to tvd: --files N --file-mb N --readers N --writers N --truncators N
-# --punchers N --extenders N --canaries N --canary-files N --hang-seconds N --keep
+# --punchers N --extenders N --canaries N --canary-files N --poisoners N (daxfs, root: random
+# blocks of the shared files marked bad through trusted.daxfs.poison; EIO is then accepted for
+# those ranges only, and poison must never reach a canary) --hang-seconds N --keep
 # --selftest stale|foreign|canary (breaks the workload on purpose: the run must FAIL).
 # DAXFS="java -jar cli/target/daxfs.jar" overrides the daxfs command (default bin/daxfs, which
 # rebuilds the jar first when any source is newer).

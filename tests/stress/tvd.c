@@ -14,6 +14,9 @@
  *               fallocate(KEEP_SIZE) past EOF that a later truncate-up exposes
  *   canaries    rewrite their own files (in place / after ftruncate 0 / unlink+create) with their
  *               own pattern; verify every byte before and after every rewrite and at the end
+ *   poisoners   (daxfs only, root, --poisoners N, default 0) mark a random 4 KiB block of a shared
+ *               file bad and sometimes clear one again, through daxfs's trusted.daxfs.poison
+ *               xattr, as a failing pmem device would: see POISON below
  *
  * THE STAMP. Every 8-byte word a writer or canary writes is self-describing:
  *     bits 63..56 magic (0xD5 shared file, 0xCA canary file)
@@ -56,8 +59,15 @@
  * CANARY. Its files are written only by itself, so the check is exact: every byte equals the
  * current generation's pattern and the size is right — a foreign or missing byte fails.
  *
+ * POISON. A poisoner sets pz[f][b] (shared memory) BEFORE it injects poison into block b of shared
+ * file f, and never unsets it (poison also goes by itself: a full-block write or a free clears it).
+ * A read of f that fails with EIO is accepted iff some block of its range has pz set; any other
+ * EIO fails the run, and so does any EIO of a canary (its files are never poisoned: poison must
+ * never reach another file). Every read that succeeds is checked as always.
+ *
  * ERRORS. Every syscall error fails the run (also ENOSPC), except: a short read (EOF moves under
- * the reader), and EOPNOTSUPP from ZERO_RANGE (then zero-range is left out and reported).
+ * the reader), EOPNOTSUPP from ZERO_RANGE (then zero-range is left out and reported), and EIO of a
+ * poisoned range (POISON above).
  *
  * HANGS. Every process publishes its current operation and when it started. Any operation older
  * than --hang-seconds (60), or any process still running --hang-seconds after the end of the run,
@@ -101,13 +111,17 @@
 #define G_MAX ((1ull << 30) - 1)
 
 enum kind { K_READ, K_WRITE, K_TRUNC_DOWN, K_TRUNC_UP, K_PUNCH, K_ZERO, K_EXT_WRITE, K_EXT_FALLOC,
-            K_EXT_PREALLOC, K_CANARY, K_CANARY_VERIFY, NK };
+            K_EXT_PREALLOC, K_CANARY, K_CANARY_VERIFY, K_POISON, K_UNPOISON, K_READ_EIO, NK };
 static const char *kind_name[NK] = {"read", "write", "truncate-down", "truncate-up", "punch",
                                     "zero-range", "extend-write", "extend-fallocate",
-                                    "prealloc-past-eof", "canary-rewrite", "canary-verify"};
+                                    "prealloc-past-eof", "canary-rewrite", "canary-verify",
+                                    "poison", "clear", "read-eio-in-poisoned-range"};
 
-enum role { R_READER, R_WRITER, R_TRUNCATOR, R_PUNCHER, R_EXTENDER, R_CANARY };
-static const char *role_name[] = {"reader", "writer", "truncator", "puncher", "extender", "canary"};
+enum role { R_READER, R_WRITER, R_TRUNCATOR, R_PUNCHER, R_EXTENDER, R_CANARY, R_POISONER };
+static const char *role_name[] = {"reader", "writer", "truncator", "puncher", "extender", "canary", "poisoner"};
+
+#define PBLK 4096
+#define MAXPB ((1024u << 20) / PBLK) /* blocks of the largest shared file (--file-mb 1024) */
 
 struct counter {
     _Atomic uint64_t ops, bytes, ns, ns_max;
@@ -134,6 +148,7 @@ struct shared {
     _Atomic uint64_t canary_gen[MAXC];
     _Atomic int64_t canary_size[MAXC];
     struct heartbeat hb[MAXPROC];
+    _Atomic uint8_t pz[MAXF][MAXPB]; /* a poisoner marked block b of shared file f bad (ever) */
     _Atomic uint32_t zb[]; /* [MAXF][nsect] */
 };
 
@@ -143,7 +158,7 @@ static char workdir[PATH_MAX - 256];
 static double seconds = 10;
 static uint64_t seed;
 static int nfiles = 4, file_mb = 8, nreaders = 3, nwriters = 2, ntrunc = 1, npunch = 1, next = 1,
-           ncanary = 1, canary_files = 2, hang_s = 60, keep = 0;
+           ncanary = 1, canary_files = 2, hang_s = 60, keep = 0, npoison = 0;
 /* --selftest stale|foreign|canary: break the workload on purpose; the run must then FAIL
  * (stale: punchers skip the fallocate but publish it; foreign: writers stamp another file's id;
  * canary: the canary skips one chunk of a rewrite) — proof that the checks have teeth. */
@@ -443,6 +458,13 @@ static int open_shared(int f) {
     return fd;
 }
 
+/* True if a poisoner ever marked a block of [off, off+len) of shared file f bad. */
+static int poisoned_range(int f, int64_t off, size_t len) {
+    for (int64_t b = off / PBLK; b <= (off + (int64_t) len - 1) / PBLK && b < (int64_t) MAXPB; b++)
+        if (atomic_load(&sh->pz[f][b])) return 1;
+    return 0;
+}
+
 static void reader(void) {
     int fds[MAXF];
     for (int f = 0; f < nfiles; f++) fds[f] = open_shared(f);
@@ -456,9 +478,35 @@ static void reader(void) {
         for (size_t s = 0; s < len / SECT; s++) zbs[s] = atomic_load(&z[off / SECT + (int64_t) s]);
         op_begin(K_READ, f, off, (int64_t) len);
         ssize_t n = pread(fds[f], buf, len, off);
+        if (n < 0 && errno == EIO && poisoned_range(f, off, len)) {
+            op_end(K_READ_EIO, 0); /* a bad block in the range: EIO is the right answer */
+            continue;
+        }
         if (n < 0) fail(1, "read error: tvd-f%d offset %" PRId64 " length %zu: %s", f + 1, off, len, strerror(errno));
         op_end(K_READ, (uint64_t) n);
         check_shared(fds[f], f, off, buf, n, zbs, "O_DIRECT read");
+    }
+}
+
+/* POISON: marks a random block of a shared file (below its size) bad, now and then clears one. */
+static void poisoner(void) {
+    int fds[MAXF];
+    for (int f = 0; f < nfiles; f++) fds[f] = open_shared(f);
+    while (!atomic_load(&sh->stop)) {
+        int f = (int) (rnd() % (uint64_t) nfiles);
+        int64_t size = fsize(fds[f], "shared file");
+        if (size < PBLK) continue;
+        int64_t b = (int64_t) (rnd() % (uint64_t) (size / PBLK));
+        int clear = rnd() % 4 == 0;
+        char p[PATH_MAX], v[96];
+        shared_name(f, p, sizeof p);
+        if (!clear) atomic_store(&sh->pz[f][b], 1); /* published before the poison exists */
+        snprintf(v, sizeof v, "%s %" PRId64 " %d", clear ? "clear" : "inject", b * PBLK, PBLK);
+        op_begin(clear ? K_UNPOISON : K_POISON, f, b * PBLK, PBLK);
+        if (setxattr(p, "trusted.daxfs.poison", v, strlen(v), 0) != 0 && errno != ENXIO && errno != EINVAL)
+            fail(1, "poison (%s) of %s: %s", v, p, strerror(errno)); /* ENXIO: a hole now; EINVAL: past the end */
+        op_end(clear ? K_UNPOISON : K_POISON, 0);
+        usleep(20000 + (useconds_t) (rnd() % 30000)); /* a few dozen a second: the others must make progress */
     }
 }
 
@@ -696,7 +744,7 @@ static void usage(void) {
     fprintf(stderr,
             "usage: tvd [--seconds N] [--seed S] [--files N] [--file-mb N] [--readers N] [--writers N]\n"
             "           [--truncators N] [--punchers N] [--extenders N] [--canaries N] [--canary-files N]\n"
-            "           [--hang-seconds N] [--keep] [--selftest stale|foreign|canary] MNT\n");
+            "           [--poisoners N] [--hang-seconds N] [--keep] [--selftest stale|foreign|canary] MNT\n");
     exit(2);
 }
 
@@ -730,6 +778,7 @@ static void spawn(int role, int idx, int slot) {
             case R_PUNCHER: puncher(); break;
             case R_EXTENDER: extender(slot); break;
             case R_CANARY: canary(idx, ncanary); break;
+            case R_POISONER: poisoner(); break;
         }
         _exit(0);
     }
@@ -775,6 +824,16 @@ static void final_scan(void) {
             for (size_t s = 0; s < len / SECT && off / SECT + (int64_t) s < nsect; s++)
                 zbs[s] = atomic_load(&z[off / SECT + (int64_t) s]);
             ssize_t n = pread(fd, buf, len, off);
+            if (n < 0 && errno == EIO && poisoned_range(f, off, len)) {
+                /* a bad block in this chunk: check the rest block by block, the bad ones must fail */
+                for (int64_t b = off; b < off + (int64_t) len && b < size; b += PBLK) {
+                    ssize_t m = pread(fd, buf, PBLK, b);
+                    if (m < 0 && errno == EIO && poisoned_range(f, b, PBLK)) continue;
+                    if (m < 0) fail(1, "read error (final scan): %s offset %" PRId64 ": %s", p, b, strerror(errno));
+                    check_shared(fd, f, b, buf, m, zbs + (b - off) / SECT, "final scan");
+                }
+                continue;
+            }
             if (n < 0) fail(1, "read error (final scan): %s offset %" PRId64 ": %s", p, off, strerror(errno));
             if (n < (ssize_t) len && off + n < size)
                 fail(1, "missing bytes (final scan): %s offset %" PRId64 ": read %zd bytes, size %" PRId64, p, off, n, size);
@@ -810,6 +869,7 @@ int main(int argc, char **argv) {
         INTOPT("--extenders", next);
         INTOPT("--canaries", ncanary);
         INTOPT("--canary-files", canary_files);
+        INTOPT("--poisoners", npoison);
         INTOPT("--hang-seconds", hang_s);
         else if (strcmp(a, "--keep") == 0) keep = 1;
         else if (strcmp(a, "--selftest") == 0 && i + 1 < argc) selftest = argv[++i];
@@ -819,7 +879,7 @@ int main(int argc, char **argv) {
     }
     if (!mnt || seconds <= 0 || nfiles < 1 || nfiles > MAXF || file_mb < 2 || file_mb > 1024 ||
         nwriters + next > MAXSLOTS || canary_files > MAXC || canary_files < (ncanary ? 1 : 0) ||
-        nreaders + nwriters + ntrunc + npunch + next + ncanary > MAXPROC - 1 || hang_s < 1)
+        nreaders + nwriters + ntrunc + npunch + next + ncanary + npoison > MAXPROC - 1 || hang_s < 1 || npoison < 0)
         usage();
     if (ncanary > canary_files) ncanary = canary_files;
     maxsz = (int64_t) file_mb << 20;
@@ -881,9 +941,9 @@ int main(int argc, char **argv) {
     int have_stats = read_stats(st0, why, sizeof why) == 0;
 
     printf("tvd: run: %s seconds=%g seed=%" PRIu64 " files=%dx%dMiB readers=%d writers=%d truncators=%d "
-           "punchers=%d extenders=%d canaries=%d(%d files) hang=%ds\n",
+           "punchers=%d extenders=%d canaries=%d(%d files) poisoners=%d hang=%ds\n",
            workdir, seconds, seed, nfiles, file_mb, nreaders, nwriters, ntrunc, npunch, next, ncanary, canary_files,
-           hang_s);
+           npoison, hang_s);
     fflush(stdout);
 
     uint64_t t0 = now_ns();
@@ -894,6 +954,7 @@ int main(int argc, char **argv) {
     for (int i = 0; i < npunch; i++) spawn(R_PUNCHER, i, -1);
     for (int i = 0; i < next; i++) spawn(R_EXTENDER, i, slot++);
     for (int i = 0; i < ncanary; i++) spawn(R_CANARY, i, -1);
+    for (int i = 0; i < npoison; i++) spawn(R_POISONER, i, -1);
 
     uint64_t end = t0 + (uint64_t) (seconds * 1e9);
     uint64_t hang_ns = (uint64_t) hang_s * 1000000000ull;
@@ -1042,6 +1103,7 @@ int main(int argc, char **argv) {
         {"extends", {K_EXT_WRITE, K_EXT_FALLOC, K_EXT_PREALLOC}},
         {"canary_rewrites", {K_CANARY, -1, -1}},
         {"canary_verifies", {K_CANARY_VERIFY, -1, -1}},
+        {"poisons", {K_POISON, K_UNPOISON, K_READ_EIO}},
     };
     for (size_t r = 0; r < sizeof rows / sizeof rows[0]; r++) {
         uint64_t ops = 0, bytes = 0, ns = 0, mx = 0;

@@ -307,17 +307,35 @@ public final class BlockAllocator {
 
     /** Commit listener: frees of transactions up to {@code seq} are durable now. */
     private void committed(long seq) {
+        List<Extent> durable = null;
         lock.lockExclusive(); // busy list → free indexes
         try {
             while (!busy.isEmpty() && busy.firstKey() <= seq) {
                 for (Extent e : busy.pollFirstEntry().getValue()) {
                     holdBackLogged(e);
+                    if (durable == null) {
+                        durable = new ArrayList<>();
+                    }
+                    durable.add(e);
                 }
             }
             releaseUnpinnedLocked();
         } finally {
             lock.unlockExclusive();
         }
+        java.util.function.BiConsumer<Long, Long> l = onDurableFree;
+        if (durable != null && l != null) {
+            for (Extent e : durable) {
+                l.accept(e.start(), e.len()); // outside the allocator's lock: the listener may do I/O
+            }
+        }
+    }
+
+    private volatile java.util.function.BiConsumer<Long, Long> onDurableFree;
+
+    /** Told of every free once it is durable (start block, length), outside the allocator's lock. */
+    public void setOnDurableFree(java.util.function.BiConsumer<Long, Long> listener) {
+        this.onDurableFree = listener;
     }
 
     /**

@@ -119,6 +119,7 @@ public final class DaxFileSystem implements Vfs, DaxAccess {
             sb.write(dev, false);
         }
         ctx.alloc.setRootReserve(sb.reservedBlocks, CallerPolicy.INTERNAL::mayUseReservedBlocks); // until a binding says who calls
+        ctx.alloc.setOnDurableFree((start, len) -> MemoryFailure.freedDurably(ctx, start, len));
         dev.badBlocks().addListener((off, len) -> {
             if (!fsys.closed) {
                 MemoryFailure.poisoned(ctx, off, len);

@@ -202,6 +202,11 @@ final class InodeCache {
                     }
                     if (!tryEvict(ino)) {
                         keep.add(ino);
+                    } else {
+                        java.util.function.LongConsumer hook = afterEvictForTests;
+                        if (hook != null) {
+                            hook.accept(ino); // in the graveyard now, its grace period running
+                        }
                     }
                 }
                 synchronized (lock) {
@@ -214,6 +219,9 @@ final class InodeCache {
             LockValidator.exitEviction();
         }
     }
+
+    /** Test hook: runs on the evicting thread right after an inode went to the graveyard (no lock of the cache held). */
+    static volatile java.util.function.LongConsumer afterEvictForTests;
 
     /** Moves one idle inode to the graveyard; false if it is busy. */
     private boolean tryEvict(long ino) {

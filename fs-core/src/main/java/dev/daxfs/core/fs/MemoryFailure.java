@@ -65,7 +65,9 @@ final class MemoryFailure {
                 }
             });
             for (ReverseMap.Owner o : files) {
-                recallLeases(fs, fs.icache.get(o.ino()), o.fileOffset());
+                Inode ip = fs.icache.get(o.ino());
+                dropMappingEntry(fs, ip, o);
+                recallLeases(fs, ip, o.fileOffset());
             }
         }
     }
@@ -84,6 +86,27 @@ final class MemoryFailure {
             LOG.error("{}: reads of it fail with EIO until it is overwritten whole, punched or truncated away", where);
         } else {
             LOG.warn("{}: cleared when the block is next written whole", where);
+        }
+    }
+
+    /**
+     * Drops the mapping entry a direct-access client was handed over the bad block, under its
+     * entry lock and only if it still maps that block (see MappingIndex#invalidateIfMaps): its
+     * next fault maps the range again and sees the poison. No inode lock held (entry locks come
+     * before ILOCK), so the owner found under ILOCK is revalidated here, at the entry.
+     */
+    private static void dropMappingEntry(FsContext fs, Inode ip, ReverseMap.Owner o) {
+        if (!ip.isReg()) {
+            return;
+        }
+        long fb = o.fileOffset() >>> Geometry.BLOCK_SHIFT;
+        try {
+            if (ip.mapping.invalidateIfMaps(fb, o.block())) {
+                fs.stats.mappingEntriesDropped.increment();
+                LOG.warn("{}: mapping entry over file block {} dropped: it maps a bad block", ip, fb);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt(); // the entry stays; copies through it still check the list
         }
     }
 
@@ -143,6 +166,26 @@ final class MemoryFailure {
             LOG.info("{}: bad range 0x{}+{} cleared by a full-block write of {}", fs.dev.name(),
                     Long.toHexString(first), last - first, ip);
         }
+    }
+
+    /**
+     * Blocks whose free is durable leave the bad-block list: a freed block is never read again
+     * before it is written whole (allocation zeroes what a write does not cover; metadata blocks
+     * are written as whole images), which clears poison as any full-block write does. This is the
+     * "punch or truncate over it clears it" of memory failure, applied once the free cannot be
+     * undone by a crash.
+     */
+    static void freedDurably(FsContext fs, long start, long len) {
+        BadBlocks bb = fs.dev.badBlocks();
+        long off = Geometry.offset(start);
+        long bytes = len << Geometry.BLOCK_SHIFT;
+        if (!bb.isBad(off, bytes)) {
+            return;
+        }
+        bb.clear(off, bytes);
+        fs.stats.poisonClears.increment();
+        LOG.info("{}: bad range in blocks {}+{} cleared: the blocks were freed (their next owner writes them whole)",
+                fs.dev.name(), start, len);
     }
 
     /**

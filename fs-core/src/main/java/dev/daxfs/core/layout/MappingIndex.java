@@ -111,6 +111,35 @@ public final class MappingIndex {
         }
     }
 
+    /**
+     * Memory failure's step (the seeds' dax_lock_mapping_entry): takes the entry covering file
+     * block {@code fb} — waiting while it is locked, and looking again after every sleep, since it
+     * may have changed or gone — and removes it if it still maps {@code fb} to {@code devBlock}.
+     * True if it was removed; false if no entry covers {@code fb} or it maps another block now (the
+     * file was truncated or the block reallocated meanwhile: nothing of ours to drop). The caller
+     * holds no inode lock (entry locks come before ILOCK).
+     */
+    public boolean invalidateIfMaps(long fb, long devBlock) throws InterruptedException {
+        synchronized (this) {
+            while (true) {
+                MappingEntry e = covering(fb);
+                if (e == null) {
+                    return false;
+                }
+                if (e.locked) {
+                    wait(); // a fault is filling it, or a layout change tearing it down
+                    continue;
+                }
+                if (e.devBlockFor(fb) != devBlock) {
+                    return false; // revalidated: it no longer maps the bad block
+                }
+                tree.remove(e.index);
+                e.live = false;
+                return true;
+            }
+        }
+    }
+
     /** True when no entry is locked: nobody is creating or tearing down a mapping. */
     public synchronized boolean isIdle() {
         for (MappingEntry e : tree.values()) {

@@ -94,4 +94,41 @@ class MappingIndexTest {
         }
         throw new AssertionError("no thread " + name);
     }
+
+    @Test
+    void poisonWaitsForALockedEntryThenRevalidatesWhatItMaps() throws Exception { // the seeds' entry lock
+        MappingIndex ix = new MappingIndex(1);
+        // a fault holds the 2 MiB entry at 0 locked while poison arrives for file block 300
+        MappingEntry e = ix.grab(0, MappingEntry.ORDER_2M);
+        boolean[] removed = new boolean[1];
+        Thread handler = new Thread(() -> {
+            try {
+                removed[0] = ix.invalidateIfMaps(300, 1000 + 300);
+            } catch (InterruptedException ex) {
+                Thread.currentThread().interrupt();
+            }
+        });
+        handler.start();
+        awaitWaiting(handler);
+        ix.publish(e, 1000, false); // the fault maps blocks 1000.. : file block 300 is device block 1300
+        handler.join(60_000);
+        assertTrue(removed[0], "after the wait it looked again: the entry maps the bad block, so it went");
+        assertNull(ix.lookup(300));
+
+        // the same, but the fault mapped other blocks (the bad one was freed and reused meanwhile)
+        MappingEntry e2 = ix.grab(0, MappingEntry.ORDER_2M);
+        Thread handler2 = new Thread(() -> {
+            try {
+                removed[0] = ix.invalidateIfMaps(300, 1300);
+            } catch (InterruptedException ex) {
+                Thread.currentThread().interrupt();
+            }
+        });
+        handler2.start();
+        awaitWaiting(handler2);
+        ix.publish(e2, 5120, false);
+        handler2.join(60_000);
+        assertFalse(removed[0], "revalidated: it maps another block now, so it stays");
+        assertNotNull(ix.lookup(300));
+    }
 }

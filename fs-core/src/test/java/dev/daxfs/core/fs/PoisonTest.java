@@ -54,6 +54,48 @@ class PoisonTest {
     void clearHooks() {
         ReverseMap.afterInodeForTests = null;
         FileIo.duringReadCopyForTests = null;
+        InodeCache.afterEvictForTests = null;
+    }
+
+    @Test
+    void poisonArrivingWhileTheOwnerIsBeingEvictedFindsIt() throws Exception {
+        try (Fixture f = new Fixture(64L << 20, dev.daxfs.core.MountOptions.defaults().withInodeCacheSize(32))) {
+            RecordingCaches k = new RecordingCaches();
+            f.fs.setKernelCaches(k);
+            long a = f.file("a", 2 * Fixture.BS, 8);
+            List<Long> others = new ArrayList<>();
+            for (int i = 0; i < 100; i++) {
+                others.add(f.file("o" + i, 100, i));
+            }
+            long x = f.blocks(a).get(0);
+            f.fs.sync(); // everything clean: evictable
+            f.fs.getattr(a); // a is cached again, and the oldest-used once the churn begins
+            java.util.concurrent.CountDownLatch evicted = new java.util.concurrent.CountDownLatch(1);
+            java.util.concurrent.CountDownLatch go = new java.util.concurrent.CountDownLatch(1);
+            InodeCache.afterEvictForTests = ino -> {
+                if (ino == a && evicted.getCount() > 0) {
+                    evicted.countDown(); // a just went to the graveyard; the churn's operation holds its grace
+                    Fixture.await(go);
+                }
+            };
+            java.util.concurrent.CompletableFuture<Void> churn = java.util.concurrent.CompletableFuture.runAsync(() -> {
+                for (long o : others) { // loads past the bound evict the least recently used: a among them
+                    if (evicted.getCount() == 0) {
+                        break;
+                    }
+                    f.fs.getattr(o);
+                }
+            });
+            Fixture.await(evicted);
+            InodeCache.afterEvictForTests = null;
+            assertTrue(!f.ctx.icache.contains(a), "a is out of the cache, in its grace period");
+            f.fs.poisonDevice(true, Geometry.offset(x), Fixture.BS); // the scan peeks a, then takes it back
+            go.countDown();
+            churn.get(60, java.util.concurrent.TimeUnit.SECONDS);
+            assertEquals(List.of("data " + a + " 0 " + Fixture.BS), k.calls, "found at its owner, revalidated live");
+            assertEquals(Errno.EIO, assertThrows(FsException.class, () -> f.read(a, 0, 1)).errno());
+            f.fs.poisonDevice(false, Geometry.offset(x), Fixture.BS);
+        }
     }
 
     @Test
@@ -132,6 +174,46 @@ class PoisonTest {
     }
 
     @Test
+    void truncatingOrPunchingAwayABadBlockClearsItOnceTheFreeIsDurable() throws Exception {
+        try (Fixture f = new Fixture(64L << 20)) {
+            long a = f.file("a", 8 * Fixture.BS, 9);
+            f.fs.poisonFile(a, true, 2 * Fixture.BS, Fixture.BS);
+            f.fs.poisonFile(a, true, 6 * Fixture.BS, Fixture.BS);
+            f.fs.fallocate(a, dev.daxfs.core.Fallocate.PUNCH_HOLE | dev.daxfs.core.Fallocate.KEEP_SIZE,
+                    2 * Fixture.BS, Fixture.BS);
+            assertEquals(2, f.fs.poisonList().size(), "not before the free is durable");
+            f.fs.fsync(a, false);
+            assertEquals(1, f.fs.poisonList().size(), "the punched block left the list");
+            f.fs.setattr(a, SetAttr.size(4 * Fixture.BS));
+            f.fs.sync();
+            assertEquals(List.of(), f.fs.poisonList(), "the truncated one too");
+            assertEquals(2, f.stat("poison_clears"));
+        }
+    }
+
+    @Test
+    void insideA2MiBMappingEntryHeldByALeaseHolder() throws Exception {
+        try (Fixture f = new Fixture(64L << 20)) {
+            long twoMb = 2L << 20;
+            long a = f.file("big", (int) (2 * twoMb), 10); // sequential: 2 MiB-aligned extents
+            List<Long> recalled = new ArrayList<>();
+            try (dev.daxfs.core.LayoutLease l = f.fs.acquireLease(a, 0, 2 * twoMb, lease -> recalled.add(lease.offset()));
+                 dev.daxfs.core.NativeBuf buf = new dev.daxfs.core.NativeBuf(Fixture.BS)) {
+                dev.daxfs.core.DaxMapping m = l.fault(0, false);
+                assertEquals(dev.daxfs.core.layout.MappingEntry.ORDER_2M, m.order(), "precondition: one 2 MiB entry");
+                f.fs.poisonFile(a, true, 300 * Fixture.BS, Fixture.BS); // a block inside the huge entry
+                assertEquals(null, f.inode(a).mapping.lookup(300), "the entry over the bad block was dropped");
+                assertEquals(1, f.stat("mapping_entries_dropped"));
+                assertEquals(List.of(0L), recalled, "the lease holder was told");
+                FsException e = assertThrows(FsException.class, () -> l.copyOut(m, 300L * Fixture.BS, buf.addr, 16));
+                assertEquals(Errno.EIO, e.errno(), "a copy through the old mapping does not consume the poison");
+                assertEquals(Fixture.BS, l.copyOut(m, 299L * Fixture.BS, buf.addr, Fixture.BS), "its neighbour reads");
+            }
+            f.fs.poisonFile(a, false, 300 * Fixture.BS, Fixture.BS);
+        }
+    }
+
+    @Test
     void poisonInADirectoryBlockShutsDownNamingIt() throws Exception {
         try (Fixture f = new Fixture(64L << 20)) {
             long d = f.fs.mkdir(Vfs.ROOT_INO, "d", 0755, 0, 0).ino();
@@ -186,8 +268,9 @@ class PoisonTest {
             assertEquals(List.of(x), f.blocks(a), "precondition: a was given the very block b freed");
             assertEquals(List.of("data " + a + " 0 " + Fixture.BS), k.calls, "told about the new owner");
             assertEquals(1, f.stat("poison_rescans"));
-            assertEquals(Errno.EIO, assertThrows(FsException.class, () -> f.read(a, 0, 1)).errno());
-            f.fs.poisonDevice(false, Geometry.offset(x), Fixture.BS);
+            // b's durable free of x cleared it (x's next owner writes it whole): a reads its data
+            assertArrayEquals(Fixture.pattern(4, 100), f.read(a, 0, 100));
+            assertEquals(List.of(), f.fs.poisonList());
         }
     }
 
