@@ -22,6 +22,7 @@ TARGET_TITLES = {
     "fuse2fs": "fuse2fs",
     "daxfs-kernel": "daxfs kernel binding",
     "daxfs-libfuse2": "daxfs libfuse2 binding",
+    "daxfs-noacl": "daxfs -o noacl",
 }
 
 

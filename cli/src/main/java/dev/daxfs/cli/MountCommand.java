@@ -49,7 +49,7 @@ final class MountCommand implements Callable<Integer> {
             description = {"Mount options. daxfs: ro, sync (every write durable before it returns), "
                     + "inode_cache=N (inodes kept in memory), threads=N (FUSE worker threads, default "
                     + DaxFuse.DEFAULT_THREADS + "), binding=kernel|libfuse2 (how the daemon speaks FUSE; "
-                    + "default kernel). Passed to FUSE: allow_other, direct_io "
+                    + "default kernel), acl|noacl (POSIX ACLs, default acl; kernel binding only). Passed to FUSE: allow_other, direct_io "
                     + "(no kernel page cache), the generic mount flags (nosuid, nodev, noexec, noatime...), "
                     + "and with binding=libfuse2 any other libfuse option."})
     List<String> options = new ArrayList<>();
@@ -157,7 +157,8 @@ final class MountCommand implements Callable<Integer> {
     }
 
     /** The -o options split into what fs-core takes and what goes to libfuse. */
-    record Options(MountOptions mount, List<String> fuse, boolean directIo, int threads, Binding binding) {
+    record Options(MountOptions mount, List<String> fuse, boolean directIo, int threads, Binding binding,
+                   boolean acl) {
 
         /** Bounds of {@code -o threads=N}: FUSE worker threads of the daemon. */
         static final int MAX_THREADS = 64;
@@ -170,6 +171,7 @@ final class MountCommand implements Callable<Integer> {
             List<String> fuse = new ArrayList<>();
             int threads = DaxFuse.DEFAULT_THREADS;
             Binding binding = Binding.defaultForThisProcess();
+            boolean acl = true;
             for (String o : raw) {
                 String opt = o.trim();
                 if (opt.isEmpty()) {
@@ -184,6 +186,8 @@ final class MountCommand implements Callable<Integer> {
                 } else if (opt.equals("sync")) {
                     m = m.withSync(true);
                     fuse.add(opt);
+                } else if (opt.equals("acl") || opt.equals("noacl")) {
+                    acl = opt.equals("acl"); // daxfs's own: what INIT asks the kernel for
                 } else if (opt.equals("debug_locks")) {
                     m = m.withDebugLocks(true);
                 } else if (opt.startsWith("inode_cache=")) {
@@ -216,7 +220,7 @@ final class MountCommand implements Callable<Integer> {
                     fuse.add(opt);
                 }
             }
-            return new Options(m, List.copyOf(fuse), fuse.contains("direct_io"), threads, binding);
+            return new Options(m, List.copyOf(fuse), fuse.contains("direct_io"), threads, binding, acl);
         }
     }
 }

@@ -39,6 +39,8 @@ final class Connection {
     volatile boolean initialized;
     volatile int kernelMinor;
     volatile long flags;
+    /** Whether INIT asks for POSIX_ACL (and DONT_MASK, which only makes sense with it). */
+    volatile boolean posixAcl = true;
     /** The largest READ and WRITE the kernel sent (logged at the end: shows what INIT bought). */
     volatile int largestRead;
     volatile int largestWrite;

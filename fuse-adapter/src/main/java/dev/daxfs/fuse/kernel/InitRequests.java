@@ -69,7 +69,7 @@ final class InitRequests {
             rp.error(71); // EPROTO
             return;
         }
-        long taken = offered & WANTED;
+        long taken = offered & (c.posixAcl ? WANTED : WANTED & ~(Abi.POSIX_ACL | Abi.DONT_MASK));
         c.kernelMinor = minor;
         c.flags = taken;
         Reply.MEM.putInt(out + 4, Math.min(minor, Abi.MINOR));

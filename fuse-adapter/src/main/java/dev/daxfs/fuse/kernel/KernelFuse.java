@@ -28,7 +28,17 @@ public final class KernelFuse {
      * @param directIo true if every open file bypasses the kernel page cache (mount -o direct_io)
      */
     public KernelFuse(Vfs vfs, boolean directIo) {
+        this(vfs, directIo, true);
+    }
+
+    /**
+     * @param posixAcl false for {@code -o noacl}: POSIX ACLs are not negotiated, so the kernel
+     *                 neither asks for them (one GETXATTR round trip per inode whose cached ACL
+     *                 an attribute change dropped) nor lets them be set
+     */
+    public KernelFuse(Vfs vfs, boolean directIo, boolean posixAcl) {
         this.conn = new Connection(vfs, directIo);
+        this.conn.posixAcl = posixAcl;
     }
 
     /**
