@@ -11,9 +11,10 @@ import org.apache.logging.log4j.Logger;
 
 /**
  * What daxfs does when the device reports a bad block: the owner of each block is found through
- * the {@link ReverseMap} and acted on under its ILOCK ({@link #poisoned}); reads of a poisoned
- * data block fail with EIO (checked in the read path) and a full-block write clears it. Not yet:
- * recalling direct-access leases over the range, and mapping-entry locks (issue 13 item 4).
+ * the {@link ReverseMap} and acted on under its ILOCK ({@link #poisoned}), then its mapping entry
+ * is revalidated and dropped under the entry lock and its lease holders are told; reads of a
+ * poisoned data block fail with EIO (checked in the read path), and a full-block write or a
+ * durable free clears it. The lock order of this path is in {@code LockClass}.
  *
  * <p>Faults of the mapping itself (a SIGBUS: the image truncated under the mount, its backing
  * store failing, poison nobody listed) reach fs-core as {@link DeviceFaultException} from a data

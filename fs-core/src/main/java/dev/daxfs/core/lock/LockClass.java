@@ -23,6 +23,13 @@ package dev.daxfs.core.lock;
  * entry locks come before the journal handle; invalidation therefore drops entries before it
  * starts its transaction.
  *
+ * <p>Memory failure (a bad block arriving) starts with no lock held, inside an operation (so an
+ * inode being evicted stays reachable): the reverse map takes one inode's ILOCK shared at a time
+ * (never two) and acts on the owner under it — a kernel notification is only queued, a shutdown
+ * only sets a flag. Only after dropping it does it wait for the owner's mapping entry (entry locks
+ * come before ILOCK) and revalidate there that the entry still maps the bad block; lease holders
+ * are called out to with no lock held, as break_layouts does.
+ *
  * <p>Which path takes which lock is in DESIGN.md ("Which path takes what"); a method that relies
  * on its caller's locks asserts them on entry ({@link RwLock#assertHeld},
  * {@code Inode.assertLocked}).
