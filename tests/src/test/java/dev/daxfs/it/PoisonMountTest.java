@@ -18,7 +18,8 @@ import org.junit.jupiter.api.Test;
 /**
  * {@code daxfs poison} on a real mount (issue 13): a block injected by path fails with EIO —
  * through the page cache the kernel had already filled (the daemon's NOTIFY_INVAL_INODE dropped
- * it: issue 12's "a notification invalidating cached data") and through O_DIRECT — while the
+ * it: issue 12's "a notification invalidating cached data"), through O_DIRECT and through mmap
+ * (SIGBUS, in a JVM of its own) — while the
  * rest of the file and other files read as written; {@code poison list} names the owner; a
  * full-block overwrite clears it; and after a SIGKILL the bad block is still there at the next
  * mount and fsck reports it.
@@ -58,6 +59,12 @@ class PoisonMountTest {
             Cli.Result dd = Cli.sh("dd", "if=" + victim, "of=/dev/null", "bs=4096", "skip=2", "count=1",
                     "iflag=direct");
             assertNotEquals(0, dd.exit(), "O_DIRECT read of the bad block: " + dd.err());
+            Cli.Result mapGood = mmapRead(victim, 3 * BS + 5);
+            assertEquals(0, mapGood.exit(), mapGood.err());
+            assertEquals(Byte.toString(data[3 * BS + 5]), mapGood.out().trim(), "a mapped read of a good block");
+            Cli.Result mapBad = mmapRead(victim, 2 * BS + 5);
+            assertNotEquals(0, mapBad.exit(), "a mapped read of the bad block must fault: " + mapBad.out());
+            assertTrue(mapBad.err().contains("InternalError"), "SIGBUS, reported by the JVM: " + mapBad.err());
 
             Cli.Result list = Cli.run("poison", "list", fs.mnt.toString());
             assertEquals(0, list.exit(), list.err());
@@ -104,6 +111,13 @@ class PoisonMountTest {
             assertEquals(1, verb.exit());
             assertEquals(1, verb.err().strip().lines().count(), verb.err());
         }
+    }
+
+    /** One byte at {@code off} of {@code p} through mmap, in a JVM of its own (see MmapProbe). */
+    private static Cli.Result mmapRead(Path p, long off) {
+        return Cli.exec(java.util.List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-cp", System.getProperty("java.class.path"), MmapProbe.class.getName(), p.toString(),
+                Long.toString(off)), 120);
     }
 
     private static void fsync(Path p) throws IOException {
