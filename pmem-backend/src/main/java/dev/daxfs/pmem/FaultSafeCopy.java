@@ -27,15 +27,28 @@ final class FaultSafeCopy {
     /** Largest piece of a byte-array copy, and the size of each thread's bounce buffer. */
     static final int BOUNCE = 64 << 10;
 
+    /** Frees a dead thread's native memory once its {@link Iovecs} is unreachable. */
+    private static final java.lang.ref.Cleaner CLEANER = java.lang.ref.Cleaner.create();
+
     /**
      * Two struct iovec (local, remote) per thread, a Pointer to them, and a bounce buffer for
      * byte arrays (the kernel cannot copy into a Java array, and jffi's array copies are native
-     * memcpy, where a SIGBUS kills the JVM); all live as long as the thread.
+     * memcpy, where a SIGBUS kills the JVM). They live as long as the thread: when it is gone and
+     * this object unreachable, the cleaner frees the native memory (tests start many threads).
      */
     private static final class Iovecs {
         final long address = IO.allocateMemory(32, true);
         final Pointer pointer = Pointer.wrap(jnr.ffi.Runtime.getSystemRuntime(), address);
         final long bounce = IO.allocateMemory(BOUNCE, false);
+
+        Iovecs() {
+            long a = address;
+            long b = bounce;
+            CLEANER.register(this, () -> { // captures the addresses, never this
+                IO.freeMemory(a);
+                IO.freeMemory(b);
+            });
+        }
     }
 
     private static final ThreadLocal<Iovecs> IOVECS = ThreadLocal.withInitial(Iovecs::new);
