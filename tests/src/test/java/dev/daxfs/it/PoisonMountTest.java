@@ -68,7 +68,7 @@ class PoisonMountTest {
 
             Cli.Result list = Cli.run("poison", "list", fs.mnt.toString());
             assertEquals(0, list.exit(), list.err());
-            assertTrue(list.out().contains("inode " + ino + " data at offset " + (2 * BS)), list.out());
+            assertTrue(list.out().contains("inode " + ino + " data at offset " + (2 * BS) + " (/victim)"), list.out());
 
             // a full-block overwrite clears it
             byte[] fresh = new byte[BS];

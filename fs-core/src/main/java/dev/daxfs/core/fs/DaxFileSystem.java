@@ -362,7 +362,7 @@ public final class DaxFileSystem implements Vfs, DaxAccess {
     @Override
     public List<String> poisonList() {
         try (OpEpochs.Op op = fs.ops.begin()) { // the owner scan's inodes stay valid until it ends
-            return Poison.list(fs);
+            return Poison.list(fs, ns::pathOf);
         }
     }
 

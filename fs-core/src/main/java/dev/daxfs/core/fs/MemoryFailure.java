@@ -131,13 +131,25 @@ final class MemoryFailure {
 
     /** The owner of each block of a bad range, for {@code daxfs poison list}; inside an operation. */
     static java.util.List<String> describeRange(FsContext fs, long off, long len) {
+        return describeRange(fs, off, len, ino -> null);
+    }
+
+    /**
+     * As above, each owning inode followed by its path where {@code pathOf} finds one. Paths are
+     * looked up after the scan, with no inode lock held (a directory's IOLOCK comes before ILOCK).
+     */
+    static java.util.List<String> describeRange(FsContext fs, long off, long len,
+                                                java.util.function.LongFunction<String> pathOf) {
         java.util.List<String> out = new java.util.ArrayList<>();
         long first = off >>> Geometry.BLOCK_SHIFT;
         long last = (off + len - 1) >>> Geometry.BLOCK_SHIFT;
         long n = Math.min(last - first + 1, MAX_BLOCKS_SEARCHED);
-        java.util.TreeMap<Long, String> byBlock = new java.util.TreeMap<>();
-        new ReverseMap(fs).find(first, (int) n, owner -> byBlock.put(owner.block(), owner.describe()));
-        out.addAll(byBlock.values());
+        java.util.TreeMap<Long, ReverseMap.Owner> byBlock = new java.util.TreeMap<>();
+        new ReverseMap(fs).find(first, (int) n, owner -> byBlock.put(owner.block(), owner));
+        for (ReverseMap.Owner o : byBlock.values()) {
+            String path = o.ino() == 0 ? null : pathOf.apply(o.ino());
+            out.add(path == null ? o.describe() : o.describe() + " (" + path + ")");
+        }
         if (last - first + 1 > MAX_BLOCKS_SEARCHED) {
             out.add("(" + (last - first + 1 - MAX_BLOCKS_SEARCHED) + " more blocks not searched)");
         }

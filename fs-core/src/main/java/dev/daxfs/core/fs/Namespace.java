@@ -94,6 +94,92 @@ final class Namespace {
         }
     }
 
+    /**
+     * A path of {@code ino} for an operator's message (daxfs poison list), escaped as names are in
+     * logs. A directory goes up its parent pointers, each name found by listing the parent; other
+     * inodes keep no parent, so the tree is searched breadth-first for the first entry naming it
+     * (as {@code find -inum} would; at most {@link #PATH_SEARCH_LIMIT} entries). Best effort: null
+     * for an unlinked inode or past the limits. Each step takes only one directory's IOLOCK
+     * shared; a rename racing with it may make the answer stale by the time it is printed.
+     */
+    String pathOf(long ino) {
+        Inode ip;
+        try {
+            ip = fs.icache.get(ino);
+        } catch (FsException e) {
+            return null;
+        }
+        if (ip.isDir() || ino == Vfs.ROOT_INO) {
+            return dirPathOf(ino);
+        }
+        java.util.ArrayDeque<Long> dirs = new java.util.ArrayDeque<>();
+        dirs.add(Vfs.ROOT_INO);
+        long[] seen = {0};
+        while (!dirs.isEmpty() && seen[0] < PATH_SEARCH_LIMIT) {
+            long d = dirs.poll();
+            Name[] found = {null};
+            try {
+                readdir(d, (name, child, mode) -> {
+                    seen[0]++;
+                    if (child == ino) {
+                        found[0] = name;
+                        return true;
+                    }
+                    if (Mode.isDir(mode)) {
+                        dirs.add(child);
+                    }
+                    return seen[0] >= PATH_SEARCH_LIMIT;
+                });
+            } catch (FsException e) {
+                continue; // removed meanwhile
+            }
+            if (found[0] != null) {
+                String dp = dirPathOf(d);
+                return dp == null ? null : (dp.equals("/") ? "/" : dp + "/") + found[0];
+            }
+        }
+        return null;
+    }
+
+    /** Entries {@link #pathOf} looks at, at most, to find a non-directory's name. */
+    static final long PATH_SEARCH_LIMIT = 1_000_000;
+
+    /** The path of directory {@code ino}, up its parent pointers; see {@link #pathOf}. */
+    private String dirPathOf(long ino) {
+        java.util.ArrayDeque<String> parts = new java.util.ArrayDeque<>();
+        long cur = ino;
+        for (int depth = 0; depth < 256; depth++) {
+            if (cur == Vfs.ROOT_INO) {
+                return parts.isEmpty() ? "/" : "/" + String.join("/", parts);
+            }
+            long parent;
+            try {
+                parent = fs.icache.get(cur).parent();
+            } catch (FsException e) {
+                return null;
+            }
+            long child = cur;
+            Name[] found = {null};
+            try {
+                readdir(parent, (name, childIno, mode) -> {
+                    if (childIno == child) {
+                        found[0] = name;
+                        return true;
+                    }
+                    return false;
+                });
+            } catch (FsException e) {
+                return null;
+            }
+            if (found[0] == null) {
+                return null;
+            }
+            parts.addFirst(found[0].toString());
+            cur = parent;
+        }
+        return null;
+    }
+
     void readdir(long dir, DirFiller filler) {
         Inode d = dirInode(dir);
         d.iolock.lockShared(); // entries vs. concurrent changes; readers in parallel

@@ -71,11 +71,12 @@ final class Poison {
         }
     }
 
-    static List<String> list(FsContext fs) {
+    /** The bad ranges with their owners, an owning inode followed by a path {@code pathOf} finds. */
+    static List<String> list(FsContext fs, java.util.function.LongFunction<String> pathOf) {
         List<String> out = new ArrayList<>();
         for (BadBlocks.Range r : fs.dev.badBlocks().list()) {
             out.add("0x" + Long.toHexString(r.offset()) + " " + r.length() + " "
-                    + String.join("; ", MemoryFailure.describeRange(fs, r.offset(), r.length())));
+                    + String.join("; ", MemoryFailure.describeRange(fs, r.offset(), r.length(), pathOf)));
         }
         return out;
     }

@@ -148,7 +148,7 @@ class PoisonTest {
 
             List<String> list = f.fs.poisonList();
             assertEquals(1, list.size(), list.toString());
-            assertTrue(list.get(0).contains("inode " + a + " data at offset " + Fixture.BS), list.get(0));
+            assertTrue(list.get(0).contains("inode " + a + " data at offset " + Fixture.BS + " (/a)"), list.get(0));
 
             f.write(a, Fixture.BS, Fixture.pattern(9, Fixture.BS), 0); // a full-block write clears
             assertArrayEquals(Fixture.pattern(9, Fixture.BS), f.read(a, Fixture.BS, Fixture.BS));
@@ -210,6 +210,20 @@ class PoisonTest {
                 assertEquals(Fixture.BS, l.copyOut(m, 299L * Fixture.BS, buf.addr, Fixture.BS), "its neighbour reads");
             }
             f.fs.poisonFile(a, false, 300 * Fixture.BS, Fixture.BS);
+        }
+    }
+
+    @Test
+    void theListNamesTheOwnersPath() throws Exception {
+        try (Fixture f = new Fixture(64L << 20)) {
+            long d1 = f.fs.mkdir(Vfs.ROOT_INO, "d1", 0755, 0, 0).ino();
+            long d2 = f.fs.mkdir(d1, "d\n2", 0755, 0, 0).ino(); // a newline: escaped, as in logs
+            long g = f.fs.mknod(d2, "g", Mode.S_IFREG | 0644, 0, 0, 0).ino();
+            f.write(g, 0, Fixture.pattern(12, Fixture.BS), 0);
+            f.fs.poisonFile(g, true, 0, 0);
+            List<String> list = f.fs.poisonList();
+            assertTrue(list.get(0).endsWith("inode " + g + " data at offset 0 (/d1/d\\x0a2/g)"), list.toString());
+            f.fs.poisonFile(g, false, 0, 0);
         }
     }
 
