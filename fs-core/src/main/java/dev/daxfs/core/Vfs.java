@@ -180,14 +180,15 @@ public interface Vfs extends AutoCloseable {
     int read(OpenFile file, long off, long bufAddress, int len);
 
     /**
-     * read(2) for a server that copies nothing itself: if {@code [off, off+len)}, clipped at the
-     * end of the file, lies in one written extent of a mapped device, hands its address to
-     * {@code sink} (under the same locks and pins as {@link #read}) and returns its length (0 at
-     * or past the end, without calling the sink). Returns -1, calling nothing, for ranges that are
-     * not one such segment (holes, unwritten extents, several extents, a device not mapped in
-     * this process): the caller then uses {@link #read}. A known bad block is EIO, as for read.
+     * read(2) for a server that copies nothing itself when it need not: if {@code [off, off+len)},
+     * clipped at the end of the file, lies in one written extent of a mapped device, hands its
+     * address to {@code sink} (under the same locks and pins as {@link #read}); otherwise (holes,
+     * unwritten extents, several extents, a device not mapped in this process) copies into
+     * {@code bufAddress} as {@link #read} does. Returns the bytes read either way (0 at or past
+     * the end, the sink not called); whether the sink took them, the server knows from the sink.
+     * A known bad block is EIO, as for read.
      */
-    int readMapped(OpenFile file, long off, int len, MappedReadSink sink);
+    int readMapped(OpenFile file, long off, long bufAddress, int len, MappedReadSink sink);
 
     /** Writes {@code len} bytes from native memory at {@code off} (O_APPEND: at EOF). */
     int write(OpenFile file, long off, long bufAddress, int len);

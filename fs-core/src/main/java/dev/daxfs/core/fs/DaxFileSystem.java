@@ -307,9 +307,9 @@ public final class DaxFileSystem implements Vfs, DaxAccess {
     }
 
     @Override
-    public int readMapped(OpenFile file, long off, int len, MappedReadSink sink) {
+    public int readMapped(OpenFile file, long off, long bufAddress, int len, MappedReadSink sink) {
         try (OpEpochs.Op op = fs.ops.begin()) { // inodes it reaches stay valid until it ends (eviction grace)
-            return io.readMapped(of(file), off, len, sink);
+            return io.readMapped(of(file), off, bufAddress, len, sink);
         }
     }
 

@@ -62,12 +62,12 @@ final class FileIo {
         return read(of, off, buf, len, null);
     }
 
-    /** See {@link dev.daxfs.core.Vfs#readMapped}: one written segment to the sink, or -1. */
-    int readMapped(OpenFileImpl of, long off, int len, MappedReadSink sink) {
-        return read(of, off, 0, len, sink);
+    /** See {@link dev.daxfs.core.Vfs#readMapped}: one written segment to the sink, else into buf. */
+    int readMapped(OpenFileImpl of, long off, long buf, int len, MappedReadSink sink) {
+        return read(of, off, buf, len, sink);
     }
 
-    /** Reads into {@code buf}, or, with a sink, hands a single mapped segment to it (else -1). */
+    /** Reads into {@code buf}, or, with a sink, hands a single mapped segment to it instead. */
     private int read(OpenFileImpl of, long off, long buf, int len, MappedReadSink sink) {
         Inode ip = of.inode;
         if (ip.isDir()) {
@@ -94,7 +94,7 @@ final class FileIo {
                 n = Math.min(len, ip.size() - off);
                 mapForRead(ip, off, n, s);
                 if (sink != null && !oneMappedSegment(s)) {
-                    return -1; // holes, unwritten or several extents: the caller copies with read
+                    sink = null; // holes, unwritten or several extents: copied into buf instead
                 }
             } finally {
                 ip.ilock.unlockShared();

@@ -27,6 +27,8 @@ final class FsContext {
     final Journal journal;
     final BlockAllocator alloc;
     final InodeAllocator ialloc;
+    /** The last failure to reread the bad-block list (Poison#poll logs each new one once); commit thread only. */
+    String lastBadBlockPollFailure;
     final InodeStore store;
     final InodeCache icache;
     final PinTable pins = new PinTable();

@@ -23,8 +23,6 @@ final class Poison {
     /** How often the bad-block list is reread while mounted. */
     static final long POLL_MS = 1000;
 
-    private static volatile String lastPollFailure;
-
     private Poison() {
     }
 
@@ -85,11 +83,11 @@ final class Poison {
     static void poll(FsContext fs) {
         try {
             fs.dev.badBlocks().refresh();
-            lastPollFailure = null;
+            fs.lastBadBlockPollFailure = null;
         } catch (RuntimeException e) {
             String m = String.valueOf(e.getMessage());
-            if (!m.equals(lastPollFailure)) {
-                lastPollFailure = m;
+            if (!m.equals(fs.lastBadBlockPollFailure)) {
+                fs.lastBadBlockPollFailure = m;
                 LOG.error("{}: rereading the bad-block list failed (kept the last good one): {}", fs.dev.name(), m);
             }
         }

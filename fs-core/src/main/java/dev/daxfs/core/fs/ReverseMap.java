@@ -9,10 +9,10 @@ import dev.daxfs.core.inode.Inode;
  * Device block → owner, by an on-demand scan (issue 13 item 3), not an index: a bad block is rare,
  * an index (XFS's rmapbt) would cost a journaled update on every allocation and free, and the
  * in-memory inode under its ILOCK is the authority anyway. The fixed regions are known from the
- * geometry, a free block from the allocator; otherwise every in-use inode is taken through the
- * inode cache (inside the caller's operation, so an inode being evicted is either still reachable
- * or reloaded — the cache's grace period) and its map checked under ILOCK shared: data and
- * directory/symlink blocks through the extent map, then its extent-list blocks and xattr block.
+ * geometry, a free block from the allocator; otherwise an inode's map is checked under its ILOCK
+ * shared — data and directory/symlink blocks through the extent map, then its extent-list blocks
+ * and xattr block — inside the caller's operation, so an inode being evicted stays reachable (the
+ * cache's grace period).
  *
  * <p>One scan serves a whole bad range: the inodes in the cache first (no loads: the owner of hot
  * data is usually there), then every other in-use inode, decoded from the image into a private
@@ -64,11 +64,6 @@ final class ReverseMap {
 
     ReverseMap(FsContext fs) {
         this.fs = fs;
-    }
-
-    /** Finds the owner of {@code block} and tells {@code v}; inside an operation. */
-    void find(long block, Visitor v) {
-        find(block, 1, v);
     }
 
     /**

@@ -120,7 +120,7 @@ public final class MappingIndex {
      * holds no inode lock (entry locks come before ILOCK).
      */
     public boolean invalidateIfMaps(long fb, long devBlock) throws InterruptedException {
-        synchronized (this) {
+        synchronized (this) { // the xa_lock analog: the tree vs. grab/publish/unlock; released while waiting
             while (true) {
                 MappingEntry e = covering(fb);
                 if (e == null) {

@@ -138,13 +138,10 @@ final class FileRequests {
             c.largestRead = size; // racy max: for the log only
         }
         // One written extent: the kernel copies straight from the mapping (rp.mappedData sends
-        // it); anything else (holes, unwritten, several extents) is copied into the reply first.
-        int n = c.vfs.readMapped(of, off, size, rp.mappedData);
-        if (n < 0) {
-            n = c.vfs.read(of, off, rp.body, size);
+        // it); anything else (holes, unwritten, several extents) is copied into the reply's body.
+        int n = c.vfs.readMapped(of, off, rp.body, size, rp.mappedData);
+        if (!rp.sent) {
             rp.ok(n);
-        } else if (!rp.sent) {
-            rp.ok(0); // at or past the end of the file
         }
     }
 

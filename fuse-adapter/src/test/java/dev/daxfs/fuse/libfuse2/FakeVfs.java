@@ -143,8 +143,8 @@ class FakeVfs implements Vfs {
     }
 
     @Override
-    public int readMapped(OpenFile file, long off, int len, dev.daxfs.core.MappedReadSink sink) {
-        return -1; // nothing is mapped: callers copy with read
+    public int readMapped(OpenFile file, long off, long bufAddress, int len, dev.daxfs.core.MappedReadSink sink) {
+        return read(file, off, bufAddress, len); // nothing is mapped: always the copy
     }
 
     @Override
