@@ -155,8 +155,18 @@ public interface Vfs extends AutoCloseable {
      */
     Attr setattr(long ino, SetAttr changes);
 
-    /** Lists all entries except "." and "..". */
+    /** Lists all entries except "." and "..", in no particular order (daxfs's own walks). */
     void readdir(long dir, DirFiller filler);
+
+    /**
+     * Lists the entries except "." and ".." whose cookie is at least {@code from}, in cookie
+     * order: what getdents, seekdir and NFS READDIR need. A cookie stays valid while its entry
+     * exists (across other creates and unlinks, remounts, and other opens of the directory), so
+     * listing from one returns each entry that did not change exactly once. Cookies lie in
+     * [{@link dev.daxfs.core.dir.DirCookies#FIRST}, {@link dev.daxfs.core.dir.DirCookies#LAST}];
+     * entries may share one (see {@link DirCookieFiller}).
+     */
+    void readdir(long dir, long from, DirCookieFiller filler);
 
     // ---- data --------------------------------------------------------------------------
 

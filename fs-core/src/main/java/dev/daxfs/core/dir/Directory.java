@@ -1,5 +1,6 @@
 package dev.daxfs.core.dir;
 
+import dev.daxfs.core.DirCookieFiller;
 import dev.daxfs.core.DirFiller;
 import dev.daxfs.core.Errno;
 import dev.daxfs.core.FsException;
@@ -16,6 +17,8 @@ import dev.daxfs.core.inode.Inode;
 import dev.daxfs.core.journal.Journal;
 
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 
@@ -25,6 +28,12 @@ import java.util.List;
  * built once when the directory is first used, so lookup, create and unlink cost O(1) whatever
  * the directory's size; each change rewrites one block image in the running transaction. Names
  * are bytes ({@link Name}), compared and hashed as bytes: the index never decodes them.
+ *
+ * <p>readdir comes in two orders: on-media ({@link #list(DirFiller)}, for daxfs's own walks) and
+ * cookie order ({@link #list(DirCookies, long, DirCookieFiller)}, what the kernel and NFS see: a
+ * position per entry that stays valid while the entry exists, see {@link DirCookies}). The
+ * cookie-ordered view is built by the first such listing after a change and dropped by the next
+ * change, so a directory being read while it does not change is sorted once.
  *
  * <p>Guarded by the directory's IOLOCK: exclusive for changes, shared for lookup and readdir.
  */
@@ -58,6 +67,16 @@ public final class Directory {
     private final List<Block> blocks = new ArrayList<>();
     private int subdirs;
     private int spaceHint;
+    /**
+     * The entries in cookie order, or null after a change. Written by listers under IOLOCK shared
+     * (two may build it at once: both build the same view, either may win) and cleared by changes
+     * under IOLOCK exclusive; volatile so a lister sees a view whole.
+     */
+    private volatile CookieOrder cookieOrder;
+
+    /** Entries sorted by (cookie, name), and their cookies. */
+    private record CookieOrder(long[] cookies, Entry[] entries) {
+    }
 
     private Directory(Inode dir) {
         this.dir = dir;
@@ -266,6 +285,7 @@ public final class Directory {
     }
 
     private void writeBlock(Block b, Journal journal) {
+        cookieOrder = null; // every change comes here; IOLOCK exclusive keeps listers out
         encodeBlock(journal.create(b.devBlock), b.devBlock, dir.ino, b.entries);
     }
 
@@ -278,6 +298,51 @@ public final class Directory {
                 }
             }
         }
+    }
+
+    /**
+     * Lists the entries whose cookie is at least {@code from}, in cookie order (entries sharing a
+     * cookie by name). Caller holds IOLOCK (shared is enough).
+     */
+    public void list(DirCookies hash, long from, DirCookieFiller filler) {
+        CookieOrder order = cookieOrder;
+        if (order == null) {
+            order = sortByCookie(hash);
+            cookieOrder = order;
+        }
+        long[] cookies = order.cookies;
+        int i = Arrays.binarySearch(cookies, from);
+        if (i < 0) {
+            i = -i - 1;
+        } else {
+            while (i > 0 && cookies[i - 1] == from) { // binarySearch lands anywhere in a run
+                i--;
+            }
+        }
+        for (; i < cookies.length; i++) {
+            Entry e = order.entries[i];
+            if (filler.add(e.name(), e.ino(), e.type() << 12, cookies[i])) {
+                return;
+            }
+        }
+    }
+
+    private CookieOrder sortByCookie(DirCookies hash) {
+        record Keyed(long cookie, Entry entry) {
+        }
+        Keyed[] keyed = new Keyed[index.size()];
+        int n = 0;
+        for (Entry e : index.values()) {
+            keyed[n++] = new Keyed(hash.cookie(e.name()), e);
+        }
+        Arrays.sort(keyed, Comparator.comparingLong(Keyed::cookie).thenComparing(k -> k.entry().name()));
+        long[] cookies = new long[n];
+        Entry[] entries = new Entry[n];
+        for (int i = 0; i < n; i++) {
+            cookies[i] = keyed[i].cookie();
+            entries[i] = keyed[i].entry();
+        }
+        return new CookieOrder(cookies, entries);
     }
 
     /** Device blocks of this directory (freed with it). */

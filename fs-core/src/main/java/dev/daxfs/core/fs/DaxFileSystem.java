@@ -8,6 +8,7 @@ import dev.daxfs.core.LayoutLease;
 import dev.daxfs.core.LeaseBreaker;
 import dev.daxfs.core.MappedReadSink;
 import dev.daxfs.core.CorruptImageException;
+import dev.daxfs.core.DirCookieFiller;
 import dev.daxfs.core.DirFiller;
 import dev.daxfs.core.Errno;
 import dev.daxfs.core.FsException;
@@ -260,6 +261,13 @@ public final class DaxFileSystem implements Vfs, DaxAccess {
     public void readdir(long dir, DirFiller filler) {
         try (OpEpochs.Op op = fs.ops.begin()) { // inodes it reaches stay valid until it ends (eviction grace)
             ns.readdir(dir, filler);
+        }
+    }
+
+    @Override
+    public void readdir(long dir, long from, DirCookieFiller filler) {
+        try (OpEpochs.Op op = fs.ops.begin()) { // inodes it reaches stay valid until it ends (eviction grace)
+            ns.readdir(dir, from, filler);
         }
     }
 

@@ -1,6 +1,7 @@
 package dev.daxfs.core.fs;
 
 import dev.daxfs.core.Attr;
+import dev.daxfs.core.DirCookieFiller;
 import dev.daxfs.core.DirFiller;
 import dev.daxfs.core.Errno;
 import dev.daxfs.core.FsException;
@@ -8,6 +9,7 @@ import dev.daxfs.core.Mode;
 import dev.daxfs.core.Name;
 import dev.daxfs.core.Vfs;
 import dev.daxfs.core.alloc.Extent;
+import dev.daxfs.core.dir.DirCookies;
 import dev.daxfs.core.dir.Directory;
 import dev.daxfs.core.format.Crc;
 import dev.daxfs.core.format.Geometry;
@@ -36,10 +38,13 @@ final class Namespace {
     private final FsContext fs;
     /** New inodes inherit their directory's default ACL through it. */
     private final XattrOps xattrs;
+    /** readdir positions: a keyed hash of the name, stable while the entry exists. */
+    private final DirCookies cookies;
 
     Namespace(FsContext fs, XattrOps xattrs) {
         this.fs = fs;
         this.xattrs = xattrs;
+        this.cookies = new DirCookies(fs.sb.uuid);
     }
 
     /** A name to create, remove or rename: EINVAL, ENAMETOOLONG ({@link Name#checkNew}). */
@@ -185,6 +190,16 @@ final class Namespace {
         d.iolock.lockShared(); // entries vs. concurrent changes; readers in parallel
         try {
             dirOf(d).list(filler);
+        } finally {
+            d.iolock.unlockShared();
+        }
+    }
+
+    void readdir(long dir, long from, DirCookieFiller filler) {
+        Inode d = dirInode(dir);
+        d.iolock.lockShared(); // entries vs. concurrent changes; readers in parallel
+        try {
+            dirOf(d).list(cookies, from, filler);
         } finally {
             d.iolock.unlockShared();
         }

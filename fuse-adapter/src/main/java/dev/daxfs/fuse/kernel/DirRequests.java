@@ -5,6 +5,7 @@ import dev.daxfs.core.Errno;
 import dev.daxfs.core.FsException;
 import dev.daxfs.core.Mode;
 import dev.daxfs.core.Name;
+import dev.daxfs.core.dir.DirCookies;
 
 /**
  * Directories: OPENDIR, READDIR, READDIRPLUS, RELEASEDIR, FSYNCDIR.
@@ -53,27 +54,32 @@ final class DirRequests {
         int size = Math.min(rq.u32(16), rp.bodyCapacity());
         int used = 0;
         synchronized (ds) { // one reader per stream at a time (the kernel serialises them too)
-            if (offset == 0) {
-                ds.snapshot(c.vfs);
-            }
+            ds.prepare(c.vfs, offset);
+            // positions: 0 ".", 1 "..", then 2 + i for the stream's entry i; an offset past
+            // every cookie (the u64 read as negative) is the end
             long total = 2L + ds.count();
-            for (long pos = Math.max(0, offset); pos < total; pos++) {
+            long pos = offset < 0 ? total : offset <= 1 ? offset : 2L + ds.firstFor(offset);
+            for (; pos < total; pos++) {
                 Name name;
                 long ino;
                 int mode;
+                long next;
                 if (pos == 0) {
                     name = Name.DOT;
                     ino = ds.ino;
                     mode = Mode.S_IFDIR;
+                    next = 1;
                 } else if (pos == 1) {
                     name = Name.DOTDOT;
                     ino = parentOf(c, ds.ino);
                     mode = Mode.S_IFDIR;
+                    next = DirCookies.FIRST;
                 } else {
                     int i = (int) (pos - 2);
                     name = ds.name(i);
                     ino = ds.ino(i);
                     mode = ds.mode(i);
+                    next = ds.offsetAfter(i);
                 }
                 int nameLen = name.length();
                 int rec = align8((plus ? Abi.ENTRY_OUT : 0) + DIRENT + nameLen);
@@ -88,7 +94,7 @@ final class DirRequests {
                     at += Abi.ENTRY_OUT;
                 }
                 Reply.MEM.putLong(at, ino);
-                Reply.MEM.putLong(at + 8, pos + 1);
+                Reply.MEM.putLong(at + 8, next);
                 Reply.MEM.putInt(at + 16, nameLen);
                 Reply.MEM.putInt(at + 20, (mode & Mode.S_IFMT) >>> 12);
                 name.copyTo(ds.nameBuf, 0);
@@ -99,6 +105,7 @@ final class DirRequests {
                 }
                 used += rec;
             }
+            ds.ended((int) Math.max(0, pos - 2));
         }
         rp.ok(used);
     }

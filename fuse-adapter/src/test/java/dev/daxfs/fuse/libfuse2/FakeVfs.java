@@ -1,6 +1,7 @@
 package dev.daxfs.fuse.libfuse2;
 
 import dev.daxfs.core.Attr;
+import dev.daxfs.core.DirCookieFiller;
 import dev.daxfs.core.DirFiller;
 import dev.daxfs.core.Errno;
 import dev.daxfs.core.FsException;
@@ -129,6 +130,11 @@ class FakeVfs implements Vfs {
 
     @Override
     public void readdir(long dir, DirFiller filler) {
+        throw new UnsupportedOperationException();
+    }
+
+    @Override
+    public void readdir(long dir, long from, DirCookieFiller filler) {
         throw new UnsupportedOperationException();
     }
 

@@ -250,31 +250,36 @@ final class Syscalls {
         return b;
     }
 
-    /** One entry of getdents64: its name's bytes, inode number and d_type. */
-    record Dirent(byte[] name, long ino, int type) {
+    /** One entry of getdents64: its name's bytes, inode number, d_type and d_off (where to resume after it). */
+    record Dirent(byte[] name, long ino, int type, long off) {
     }
 
     /** Every entry of the open directory {@code fd} (from its current position), as the kernel lists them. */
     static java.util.List<Dirent> getdents(int fd) {
         java.util.List<Dirent> out = new java.util.ArrayList<>();
-        Pointer buf = Memory.allocateDirect(RT, 32 * 1024);
-        for (;;) {
-            int n = (int) check("getdents64", RAW.getdents64(fd, buf, 32 * 1024));
-            if (n == 0) {
-                return out;
-            }
-            // struct linux_dirent64: d_ino u64, d_off s64, d_reclen u16, d_type u8, d_name (NUL-terminated)
-            for (int p = 0; p < n; ) {
-                int reclen = buf.getShort(p + 16) & 0xffff;
-                int len = 0;
-                while (buf.getByte(p + 19 + len) != 0) {
-                    len++;
-                }
-                byte[] name = new byte[len];
-                buf.get(p + 19, name, 0, len);
-                out.add(new Dirent(name, buf.getLong(p), buf.getByte(p + 18) & 0xff));
-                p += reclen;
-            }
+        while (getdents(fd, 32 * 1024, out) > 0) {
+            continue;
         }
+        return out;
+    }
+
+    /** One getdents64 call with a buffer of {@code bufSize} bytes; adds what it returned to {@code out}, returns how many. */
+    static int getdents(int fd, int bufSize, java.util.List<Dirent> out) {
+        Pointer buf = Memory.allocateDirect(RT, bufSize);
+        int before = out.size();
+        int n = (int) check("getdents64", RAW.getdents64(fd, buf, bufSize));
+        // struct linux_dirent64: d_ino u64, d_off s64, d_reclen u16, d_type u8, d_name (NUL-terminated)
+        for (int p = 0; p < n; ) {
+            int reclen = buf.getShort(p + 16) & 0xffff;
+            int len = 0;
+            while (buf.getByte(p + 19 + len) != 0) {
+                len++;
+            }
+            byte[] name = new byte[len];
+            buf.get(p + 19, name, 0, len);
+            out.add(new Dirent(name, buf.getLong(p), buf.getByte(p + 18) & 0xff, buf.getLong(p + 8)));
+            p += reclen;
+        }
+        return out.size() - before;
     }
 }
