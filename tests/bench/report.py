@@ -23,6 +23,7 @@ TARGET_TITLES = {
     "daxfs-kernel": "daxfs kernel binding",
     "daxfs-libfuse2": "daxfs libfuse2 binding",
     "daxfs-noacl": "daxfs -o noacl",
+    "daxfs-wbc": "daxfs -o writeback_cache",
 }
 
 

@@ -49,7 +49,8 @@ final class MountCommand implements Callable<Integer> {
             description = {"Mount options. daxfs: ro, sync (every write durable before it returns), "
                     + "inode_cache=N (inodes kept in memory), threads=N (FUSE worker threads, default "
                     + DaxFuse.DEFAULT_THREADS + "), binding=kernel|libfuse2 (how the daemon speaks FUSE; "
-                    + "default kernel), acl|noacl (POSIX ACLs, default acl; kernel binding only). Passed to FUSE: allow_other, direct_io "
+                    + "default kernel), acl|noacl (POSIX ACLs, default acl; kernel binding only), writeback_cache (the kernel "
+                    + "caches buffered writes and sends them later; off by default; kernel binding only). Passed to FUSE: allow_other, direct_io "
                     + "(no kernel page cache), the generic mount flags (nosuid, nodev, noexec, noatime...), "
                     + "and with binding=libfuse2 any other libfuse option."})
     List<String> options = new ArrayList<>();
@@ -158,7 +159,7 @@ final class MountCommand implements Callable<Integer> {
 
     /** The -o options split into what fs-core takes and what goes to libfuse. */
     record Options(MountOptions mount, List<String> fuse, boolean directIo, int threads, Binding binding,
-                   boolean acl) {
+                   boolean acl, boolean writebackCache) {
 
         /** Bounds of {@code -o threads=N}: FUSE worker threads of the daemon. */
         static final int MAX_THREADS = 64;
@@ -172,6 +173,7 @@ final class MountCommand implements Callable<Integer> {
             int threads = DaxFuse.DEFAULT_THREADS;
             Binding binding = Binding.defaultForThisProcess();
             boolean acl = true;
+            boolean writebackCache = false;
             for (String o : raw) {
                 String opt = o.trim();
                 if (opt.isEmpty()) {
@@ -188,6 +190,8 @@ final class MountCommand implements Callable<Integer> {
                     fuse.add(opt);
                 } else if (opt.equals("acl") || opt.equals("noacl")) {
                     acl = opt.equals("acl"); // daxfs's own: what INIT asks the kernel for
+                } else if (opt.equals("writeback_cache") || opt.equals("no_writeback_cache")) {
+                    writebackCache = opt.equals("writeback_cache"); // daxfs's own: asked for at INIT
                 } else if (opt.equals("debug_locks")) {
                     m = m.withDebugLocks(true);
                 } else if (opt.startsWith("inode_cache=")) {
@@ -220,7 +224,11 @@ final class MountCommand implements Callable<Integer> {
                     fuse.add(opt);
                 }
             }
-            return new Options(m, List.copyOf(fuse), fuse.contains("direct_io"), threads, binding, acl);
+            if (writebackCache && binding != Binding.KERNEL) {
+                throw CliException.usage("-o writeback_cache needs the kernel binding (libfuse 2 cannot negotiate it)");
+            }
+            return new Options(m, List.copyOf(fuse), fuse.contains("direct_io"), threads, binding, acl,
+                    writebackCache);
         }
     }
 }

@@ -112,7 +112,7 @@ final class MountDaemon {
 
     private FuseServer server(Vfs vfs) {
         if (options.binding() == Binding.KERNEL) {
-            KernelFuse k = new KernelFuse(vfs, options.directIo(), options.acl());
+            KernelFuse k = new KernelFuse(vfs, options.directIo(), options.acl(), options.writebackCache());
             return new FuseServer() {
                 @Override
                 public void serve() throws IOException {

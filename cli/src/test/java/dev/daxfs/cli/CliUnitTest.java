@@ -70,6 +70,11 @@ class CliUnitTest {
         assertTrue(MountCommand.Options.parse(List.of("threads=3"), false).fuse().isEmpty(), "not passed to libfuse");
         assertThrows(CliException.class, () -> MountCommand.Options.parse(List.of("threads=0"), false));
         assertThrows(CliException.class, () -> MountCommand.Options.parse(List.of("threads=65"), false));
+        assertTrue(MountCommand.Options.parse(List.of("writeback_cache"), false).writebackCache());
+        assertTrue(MountCommand.Options.parse(List.of("writeback_cache"), false).fuse().isEmpty(), "daxfs's own");
+        assertFalse(MountCommand.Options.parse(List.of(), false).writebackCache(), "off by default");
+        assertThrows(CliException.class,
+                () -> MountCommand.Options.parse(List.of("writeback_cache", "binding=libfuse2"), false));
         assertThrows(CliException.class, () -> MountCommand.Options.parse(List.of("threads=x"), false));
     }
 

@@ -41,6 +41,8 @@ final class Connection {
     volatile long flags;
     /** Whether INIT asks for POSIX_ACL (and DONT_MASK, which only makes sense with it). */
     volatile boolean posixAcl = true;
+    /** Whether INIT asks for WRITEBACK_CACHE (mount option writeback_cache). */
+    volatile boolean writebackCache;
     /** The largest READ and WRITE the kernel sent (logged at the end: shows what INIT bought). */
     volatile int largestRead;
     volatile int largestWrite;

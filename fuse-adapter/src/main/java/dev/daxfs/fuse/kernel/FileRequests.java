@@ -41,8 +41,20 @@ final class FileRequests {
         return 0;
     }
 
-    /** Opens {@code ino} and registers the handle; releases the fs-core file if that fails. */
+    /**
+     * Opens {@code ino} and registers the handle; releases the fs-core file if that fails. Under
+     * WRITEBACK_CACHE the kernel reads through any handle to fill a page it writes partly, and
+     * positions appends itself at the size it keeps: a write-only open is served read-write, and
+     * O_APPEND is left to the kernel (as libfuse's own examples do). Permission was checked by the
+     * kernel (default_permissions) on the caller's flags before the request came.
+     */
     private static long register(Connection c, long ino, int flags) {
+        if (c.negotiated(Abi.WRITEBACK_CACHE)) {
+            if ((flags & OpenFlags.O_ACCMODE) == OpenFlags.O_WRONLY) {
+                flags = (flags & ~OpenFlags.O_ACCMODE) | OpenFlags.O_RDWR;
+            }
+            flags &= ~OpenFlags.O_APPEND;
+        }
         OpenFile of = c.vfs.open(ino, flags);
         try {
             return c.files.add(of);

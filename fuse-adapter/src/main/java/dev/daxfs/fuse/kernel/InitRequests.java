@@ -38,6 +38,13 @@ final class InitRequests {
      * <li>SETXATTR_EXT: the longer fuse_setxattr_in, whose ACL_KILL_SGID asks to clear S_ISGID
      *     with an access ACL.</li>
      * </ul>
+     * And with {@code -o writeback_cache} only, WRITEBACK_CACHE: buffered writes stay in the
+     * kernel's page cache and reach daxfs at writeback (or fsync, or close) as large WRITEs, the
+     * kernel keeping the size, mtime and ctime meanwhile and handling O_APPEND itself. Off by
+     * default: written data is not on the device (nor in a crash-consistent image) until the kernel
+     * writes it back, which is not what a DAX filesystem promises by default; it helps small and
+     * random buffered writes. The kernel may then read through a handle opened write-only (to fill
+     * a partial page), so such opens are served read-write (see FileRequests).
      */
     static final long WANTED = Abi.ASYNC_READ | Abi.ATOMIC_O_TRUNC | Abi.BIG_WRITES | Abi.MAX_PAGES
             | Abi.PARALLEL_DIROPS | Abi.DO_READDIRPLUS | Abi.READDIRPLUS_AUTO | Abi.EXPORT_SUPPORT
@@ -69,7 +76,9 @@ final class InitRequests {
             rp.error(71); // EPROTO
             return;
         }
-        long taken = offered & (c.posixAcl ? WANTED : WANTED & ~(Abi.POSIX_ACL | Abi.DONT_MASK));
+        long wanted = (c.posixAcl ? WANTED : WANTED & ~(Abi.POSIX_ACL | Abi.DONT_MASK))
+                | (c.writebackCache ? Abi.WRITEBACK_CACHE : 0);
+        long taken = offered & wanted;
         c.kernelMinor = minor;
         c.flags = taken;
         Reply.MEM.putInt(out + 4, Math.min(minor, Abi.MINOR));

@@ -37,8 +37,18 @@ public final class KernelFuse {
      *                 an attribute change dropped) nor lets them be set
      */
     public KernelFuse(Vfs vfs, boolean directIo, boolean posixAcl) {
+        this(vfs, directIo, posixAcl, false);
+    }
+
+    /**
+     * @param writebackCache true for {@code -o writeback_cache}: the kernel keeps written data in
+     *                       its page cache and sends it later in large WRITEs (and keeps mtime,
+     *                       ctime and the size itself until then), see {@link InitRequests}
+     */
+    public KernelFuse(Vfs vfs, boolean directIo, boolean posixAcl, boolean writebackCache) {
         this.conn = new Connection(vfs, directIo);
         this.conn.posixAcl = posixAcl;
+        this.conn.writebackCache = writebackCache;
     }
 
     /**
