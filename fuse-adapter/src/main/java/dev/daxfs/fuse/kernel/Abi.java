@@ -162,6 +162,8 @@ final class Abi {
     static final int ENTRY_OUT = 40 + ATTR_SIZE;
     /** fuse_attr_out: attr_valid u64, attr_valid_nsec u32, dummy u32, attr. */
     static final int ATTR_OUT = 16 + ATTR_SIZE;
+    /** fuse_statx_out: 32 bytes of header, then a 256-byte fuse_statx. */
+    static final int STATX_OUT = 32 + 256;
 
     // ---- SETATTR valid bits -----------------------------------------------------------------
     static final int FATTR_MODE = 1;

@@ -70,6 +70,7 @@ final class Dispatcher {
             case Abi.FORGET -> EntryRequests.forget(c, rq, rp);
             case Abi.BATCH_FORGET -> EntryRequests.batchForget(c, rq, rp);
             case Abi.GETATTR -> EntryRequests.getattr(c, rq, rp);
+            case Abi.STATX -> EntryRequests.statx(c, rq, rp);
             case Abi.SETATTR -> EntryRequests.setattr(c, rq, rp);
             case Abi.READLINK -> EntryRequests.readlink(c, rq, rp);
             case Abi.SYMLINK -> EntryRequests.symlink(c, rq, rp);

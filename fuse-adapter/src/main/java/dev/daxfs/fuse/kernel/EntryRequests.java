@@ -69,6 +69,25 @@ final class EntryRequests {
     }
 
     /**
+     * STATX (7.39+; the kernel sends it for a stat that asks more than the basic fields, e.g. the
+     * birth time coreutils' stat shows): fuse_statx_in is getattr_flags 0, reserved 4, fh 8,
+     * sx_flags 16, sx_mask 20 — the sync hints and the mask are advisory, every field daxfs has is
+     * answered. The reply is fuse_statx_out: attr_valid 0, attr_valid_nsec 8, flags 12, spare 16,
+     * then a fuse_statx at 32 (see {@link Reply#putStatx}).
+     */
+    static void statx(Connection c, Request rq, Reply rp) {
+        rq.need(24);
+        long ino = rq.nodeid;
+        if ((rq.u32(0) & Abi.GETATTR_FH) != 0) {
+            ino = c.files.get(rq.u64(8)).ino(); // the open file: works after unlink, as GETATTR
+        }
+        Reply.MEM.setMemory(rp.body, Abi.STATX_OUT, (byte) 0);
+        Reply.MEM.putLong(rp.body, Connection.ATTR_VALID);
+        Reply.putStatx(rp.body + 32, c.vfs.getattr(ino));
+        rp.ok(Abi.STATX_OUT);
+    }
+
+    /**
      * fuse_setattr_in: valid 0, fh 8, size 16, atime 32, mtime 40, atimensec 56, mtimensec 60,
      * mode 68, uid 76, gid 80. Applied as libfuse applies a setattr: mode, owner, size, times, so
      * that the daemon behaves as it did behind libfuse. A mode change rewrites the access ACL in

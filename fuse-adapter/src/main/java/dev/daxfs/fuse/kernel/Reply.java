@@ -129,6 +129,39 @@ final class Reply {
         MEM.putInt(at + 84, 0);
     }
 
+    /**
+     * fuse_statx at {@code at} (256 bytes, zeroed by the caller): mask 0, blksize 4, attributes 8,
+     * nlink 16, uid 20, gid 24, mode 28 (u16), ino 32, size 40, blocks 48, attributes_mask 56, the
+     * times atime 64, btime 80, ctime 96, mtime 112 (each s64 seconds, u32 nanoseconds, 4 spare),
+     * rdev_major 128, rdev_minor 132, dev 136/140 (the kernel fills its own).
+     */
+    static void putStatx(long at, Attr a) {
+        MEM.putInt(at, STATX_BASIC_STATS | STATX_BTIME);
+        MEM.putInt(at + 4, Attr.BLKSIZE);
+        MEM.putInt(at + 16, a.nlink());
+        MEM.putInt(at + 20, a.uid());
+        MEM.putInt(at + 24, a.gid());
+        MEM.putShort(at + 28, (short) a.mode());
+        MEM.putLong(at + 32, a.ino());
+        MEM.putLong(at + 40, a.size());
+        MEM.putLong(at + 48, a.blocks());
+        putTime(at + 64, a.atimeNs());
+        putTime(at + 80, a.crtimeNs());
+        putTime(at + 96, a.ctimeNs());
+        putTime(at + 112, a.mtimeNs());
+        int rdev = (int) a.rdev(); // as MKNOD gave it: the kernel's new_encode_dev form
+        MEM.putInt(at + 128, (rdev & 0xfff00) >>> 8);
+        MEM.putInt(at + 132, (rdev & 0xff) | ((rdev >>> 12) & 0xfff00));
+    }
+
+    /** statx's STATX_BASIC_STATS (type, mode, nlink, uid, gid, times, ino, size, blocks) and BTIME. */
+    static final int STATX_BASIC_STATS = 0x7ff, STATX_BTIME = 0x800;
+
+    private static void putTime(long at, long ns) {
+        MEM.putLong(at, Math.floorDiv(ns, 1_000_000_000L));
+        MEM.putInt(at + 8, (int) Math.floorMod(ns, 1_000_000_000L));
+    }
+
     /** fuse_entry_out at {@code at}: the node is the inode; timeouts in whole seconds. */
     static void putEntry(long at, Attr a, long entryValidSec, long attrValidSec) {
         MEM.putLong(at, a.ino());
