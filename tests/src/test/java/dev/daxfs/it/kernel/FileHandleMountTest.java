@@ -17,7 +17,9 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
  * File handles (EXPORT_SUPPORT: node id = inode number, generation in every entry):
  * name_to_handle_at, then — after the kernel dropped every cached dentry and inode of the mount —
  * open_by_handle_at reaches the same file (the kernel looks up "." of the node id); a handle of a
- * deleted file is stale, also once its inode number is reused.
+ * deleted file is stale, also once its inode number is reused. A handle taken before a daxfs
+ * unmount opens the same file on the next mount (what an NFS server exporting daxfs hands its
+ * clients must outlive a daemon restart).
  */
 @Tag("mount")
 class FileHandleMountTest {
@@ -68,6 +70,27 @@ class FileHandleMountTest {
             dropCaches();
             e = assertThrows(Syscalls.Errno.class, () -> Syscalls.openByHandle(mountFd, h, Syscalls.O_RDONLY));
             assertEquals(116, e.errno, "ESTALE after reuse: " + e.getMessage());
+        } finally {
+            Syscalls.close(mountFd);
+        }
+    }
+
+    @Test
+    void handlesSurviveAnUnmountAndRemount() throws Exception {
+        Path d = Files.createDirectories(fs.path("kept"));
+        Files.writeString(d.resolve("f"), "across remount");
+        Pointer h = Syscalls.handleOf(d.resolve("f"));
+        Pointer hd = Syscalls.handleOf(d);
+        fs.remount(); // a new daemon, a new FUSE connection: no node of the old one is known
+        int mountFd = Syscalls.open(fs.mnt, Syscalls.O_RDONLY | Syscalls.O_DIRECTORY, 0);
+        try {
+            int fd = Syscalls.openByHandle(mountFd, h, Syscalls.O_RDONLY);
+            try {
+                assertEquals("across remount", new String(Syscalls.read(fd, 100)));
+            } finally {
+                Syscalls.close(fd);
+            }
+            Syscalls.close(Syscalls.openByHandle(mountFd, hd, Syscalls.O_RDONLY | Syscalls.O_DIRECTORY));
         } finally {
             Syscalls.close(mountFd);
         }
