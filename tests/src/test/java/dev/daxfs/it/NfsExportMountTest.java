@@ -207,10 +207,14 @@ class NfsExportMountTest {
 
         static Ganesha start() throws Exception {
             Path conf = work.resolve("ganesha.conf");
-            Files.writeString(conf, config());
+            // A fresh NFSv4 recovery directory per start: with the NFSv4 client of an earlier
+            // start on record, Ganesha keeps a 90 s grace period in which it answers an NFSv3
+            // truncating create NFS3ERR_JUKEBOX (seen; README). A kernel client would retry;
+            // libnfs's nfs-cp gives up.
+            Path recovery = Files.createTempDirectory(work, "recovery");
+            Files.writeString(conf, config(recovery));
             Path log = work.resolve("ganesha.log");
             Files.deleteIfExists(log);
-            Files.createDirectories(work.resolve("recovery"));
             Process p = new ProcessBuilder("ganesha.nfsd", "-F", "-f", conf.toString(), "-L", log.toString(),
                     "-p", work.resolve("ganesha.pid").toString(), "-N", "NIV_EVENT")
                     .directory(work.toFile()).redirectErrorStream(true)
@@ -262,12 +266,12 @@ class NfsExportMountTest {
     }
 
     /** The documented config with only its "(test: ...)" values replaced; each must be found. */
-    static String config() throws IOException {
+    static String config(Path recovery) throws IOException {
         String c = Files.readString(TEMPLATE, StandardCharsets.UTF_8);
         c = replace(c, "NFS_Port = 2049;", "NFS_Port = " + nfsPort + ";");
         c = replace(c, "MNT_Port = 20048;", "MNT_Port = " + mntPort + ";");
         c = replace(c, "Bind_Addr = 0.0.0.0;", "Bind_Addr = 127.0.0.1;");
-        c = replace(c, "RecoveryRoot = /var/lib/nfs/ganesha;", "RecoveryRoot = " + work.resolve("recovery") + ";");
+        c = replace(c, "RecoveryRoot = /var/lib/nfs/ganesha;", "RecoveryRoot = " + recovery + ";");
         c = replace(c, "Path = /mnt/daxfs;", "Path = " + fs.mnt + ";");
         return c;
     }
@@ -325,12 +329,6 @@ class NfsExportMountTest {
         return (Integer) Files.getAttribute(p, "unix:uid");
     }
 
-    static void restartGanesha() throws Exception {
-        ganesha.stop();
-        ganesha = null;
-        ganesha = Ganesha.start();
-    }
-
     static void dropCaches() throws IOException {
         Files.writeString(Path.of("/proc/sys/vm/drop_caches"), "3");
     }
@@ -355,8 +353,27 @@ class NfsExportMountTest {
         assertEquals("made through the daxfs mount\n", ok(List.of("nfs-cat", url("/local.txt", USER))).out());
     }
 
+    /**
+     * NFSv4 through the config's Pseudo path: read, list, and a small write. libnfs 4.0's NFSv4 is
+     * incomplete ("not yet functional", its header says): its nfs-cp fails on writes over ~2 KB
+     * before sending anything, so the other tests use NFSv3.
+     */
     @Test
     @Order(2)
+    void nfsV4ThroughThePseudoPath() throws Exception {
+        String v4 = "nfs://127.0.0.1/daxfs%s?version=4&nfsport=" + nfsPort + "&uid=" + USER + "&gid=" + USER;
+        Files.writeString(fs.path("v4-local.txt"), "read over NFSv4\n");
+        assertEquals("read over NFSv4\n", ok(List.of("nfs-cat", String.format(v4, "/v4-local.txt"))).out());
+        assertTrue(ok(List.of("nfs-ls", String.format(v4, "/"))).out().contains("v4-local.txt"));
+        Path small = work.resolve("v4-small");
+        Files.writeString(small, "written over NFSv4");
+        ok(List.of("nfs-cp", small.toString(), String.format(v4, "/v4-written.txt")));
+        assertEquals("written over NFSv4", Files.readString(fs.path("v4-written.txt")));
+        assertEquals(USER, uidOf(fs.path("v4-written.txt")));
+    }
+
+    @Test
+    @Order(3)
     void listsRenamesAndRemoves() throws Exception {
         probeOk(USER, "mkdir", "/dir");
         for (String n : List.of("a", "b", "c")) {
@@ -397,7 +414,7 @@ class NfsExportMountTest {
     }
 
     @Test
-    @Order(3)
+    @Order(4)
     void aHardLinksAttributes() throws Exception {
         Files.writeString(fs.path("orig"), "linked");
         probeOk(USER, "link", "/orig", "/alias");
@@ -416,7 +433,7 @@ class NfsExportMountTest {
     }
 
     @Test
-    @Order(4)
+    @Order(5)
     void rootIsSquashed() throws Exception {
         Path src = work.resolve("as-root");
         Files.writeString(src, "root over nfs");
@@ -429,7 +446,7 @@ class NfsExportMountTest {
     }
 
     @Test
-    @Order(5)
+    @Order(6)
     void severalClientsAtOnce() throws Exception {
         int clients = 4;
         byte[][] data = new byte[clients][];
@@ -455,7 +472,7 @@ class NfsExportMountTest {
     }
 
     @Test
-    @Order(6)
+    @Order(7)
     void handlesResolveAfterDroppedCachesAndAStaleOneIsStale() throws Exception {
         Files.createDirectories(fs.path("h/sub"));
         Files.writeString(fs.path("h/sub/file"), "by handle");
@@ -474,33 +491,32 @@ class NfsExportMountTest {
     }
 
     @Test
-    @Order(7)
-    void aHandleAcrossADaxfsRemount() throws Exception {
+    @Order(8)
+    void aHandleAcrossADaxfsRemountOnAnotherDevice() throws Exception {
         Files.writeString(fs.path("kept"), "kept across remount");
         String h = probeOk(USER, "handle", "/kept");
         long devBefore = (Long) Files.getAttribute(fs.mnt, "unix:dev");
         ganesha.stop();
-        fs.remount();
-        long devAfter = (Long) Files.getAttribute(fs.mnt, "unix:dev");
-        ganesha = Ganesha.start();
-        Cli.Result r = probe(USER, "read", h, "100");
-        // Ganesha 4.3's VFS handle carries the export's fsid, which for FUSE (statfs f_fsid = 0) is
-        // the mount's device number, one the kernel allocates per mount. The FUSE part (node id,
-        // generation) is daxfs's and survives any remount (FileHandleMountTest); the fsid survives
-        // only if the kernel hands the new mount the same device number.
-        if (devBefore == devAfter) {
-            assertEquals(0, r.exit(), () -> "same device number, the old handle must work: " + r.err());
-            assertEquals("kept across remount", r.out());
-        } else {
-            System.out.println("NfsExportMountTest: the remount got device " + devAfter + " (was " + devBefore
-                    + "): Ganesha's fsid changed, the old handle is stale: " + r.err().trim());
-            assertEquals(3, r.exit(), "another device number: NFS3ERR_STALE from Ganesha: " + r.err());
+        assertEquals(0, fs.unmount());
+        // Another mount takes the device number just freed (the kernel hands out the lowest free
+        // one), so the remount most likely gets another: the handle must not depend on it.
+        long devAfter;
+        try (MountedDaxfs blocker = MountedDaxfs.start(64L << 20)) {
+            fs.mount(fs.options().toArray(new String[0]));
+            devAfter = (Long) Files.getAttribute(fs.mnt, "unix:dev");
         }
+        ganesha = Ganesha.start();
+        System.out.println("NfsExportMountTest: daxfs remounted on device " + devAfter + " (was " + devBefore + ")");
+        // Without fsid_type = Major64 in the config this is NFS3ERR_STALE whenever the device
+        // number changed (Ganesha's handle would carry it; README).
+        Cli.Result r = probe(USER, "read", h, "100");
+        assertEquals(0, r.exit(), () -> "the handle from before the remount: " + r.err());
+        assertEquals("kept across remount", r.out());
         assertEquals("kept across remount", ok(List.of("nfs-cat", url("/kept", USER))).out(), "looked up afresh");
     }
 
     @Test
-    @Order(8)
+    @Order(9)
     void roughThroughput() throws Exception {
         byte[] data = random(64 << 20, 7);
         Path src = work.resolve("big.bin");
