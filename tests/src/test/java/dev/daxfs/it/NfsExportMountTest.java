@@ -39,8 +39,8 @@ import static org.junit.jupiter.api.Assertions.fail;
  * lack — rename, unlink, link, stat, and GETATTR/READ by a raw NFSv3 file handle.
  *
  * <p>Ganesha runs with the repository's documented config, {@code docs/nfs-ganesha-daxfs.conf},
- * with only its marked values (ports, path, recovery directory) replaced, so the documentation is
- * what is tested. NFSv3 needs rpcbind: an already running one is used, else the test starts its
+ * with only its marked values (ports, listen address, path, recovery directory) replaced, so what is
+ * documented is what is tested. NFSv3 needs rpcbind: a running one is used, else the test starts its
  * own and stops it at the end.
  *
  * <p>The file handles are the point of EXPORT_SUPPORT: Ganesha's handle carries the FUSE handle
