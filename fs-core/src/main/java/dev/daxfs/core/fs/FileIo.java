@@ -104,13 +104,13 @@ final class FileIo {
                 // itself in-flight, then drops IOLOCK for the copy, as XFS's DIO does: a truncate
                 // may now start, and must wait for our pins and then for dio_end.
                 fs.stats.directIoReads.increment();
-                ip.dio.begin();
+                dioBegin(ip);
                 ip.iolock.unlockShared(); // the copy runs under pins and the dio count only
                 ioLocked = false;
                 try {
                     copySegments(ip, s, off, buf, sink);
                 } finally {
-                    ip.dio.end();
+                    dioEnd(ip);
                 }
             } else {
                 copySegments(ip, s, off, buf, sink); // buffered: IOLOCK shared across the copy
@@ -238,11 +238,11 @@ final class FileIo {
                     ioHeld = false; // directWriteShared drops it once the I/O is mapped
                     return directWriteShared(of, held, at, buf, len);
                 }
-                ip.dio.begin(); // inode_dio_begin: truncate's dioWait sees us until the copy ends
+                dioBegin(ip); // inode_dio_begin: truncate's dioWait sees us until the copy ends
                 try {
                     return writeLocked(of, ip, at, buf, len);
                 } finally {
-                    ip.dio.end();
+                    dioEnd(ip);
                 }
             } finally {
                 if (ioHeld) {
@@ -283,7 +283,7 @@ final class FileIo {
                     }
                 });
             }
-            ip.dio.begin(); // in flight from here to completion: dio-wait sees us
+            dioBegin(ip); // in flight from here to completion: dio-wait sees us
             begun = true;
         } finally {
             held.unlockAll(); // drop IOLOCK: the copy needs only the pins and the dio count
@@ -313,7 +313,7 @@ final class FileIo {
             });
         } finally {
             if (begun) {
-                ip.dio.end(); // inode_dio_end: completion done
+                dioEnd(ip); // inode_dio_end: completion done
             }
         }
         ip.noteDirty(off, off + len);
@@ -469,5 +469,17 @@ final class FileIo {
             MemoryFailure.clearPoison(fs, ip, dev, segEnd - pos);
             pos = segEnd;
         }
+    }
+
+    /** inode_dio_begin, and the filesystem-wide in-flight gauge {@code daxfs stats} shows. */
+    private void dioBegin(Inode ip) {
+        ip.dio.begin();
+        fs.stats.directIoInFlight.increment();
+    }
+
+    /** inode_dio_end: the I/O completed (the gauge first, so it never reads below zero). */
+    private void dioEnd(Inode ip) {
+        fs.stats.directIoInFlight.decrement();
+        ip.dio.end();
     }
 }

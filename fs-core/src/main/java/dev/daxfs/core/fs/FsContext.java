@@ -50,6 +50,7 @@ final class FsContext {
         this.icache = new InodeCache(store, ialloc, journal, stats, ops, opts.inodeCacheSize());
         alloc.setPinnedPredicate(pins::isPinned);
         pins.setOnRelease(alloc::pinsReleased);
+        stats.addSource(journal::counters); // daxfs stats: commits, blocks logged, log space
     }
 
     /**

@@ -17,6 +17,7 @@ import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
 
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeSet;
@@ -459,6 +460,8 @@ public final class Journal {
         persistRing(start, p);
         head = p;
         headSeq = tx.seq + 1;
+        commits++;
+        blocksLogged += n;
         Runnable hook = afterLogWriteHook;
         if (hook != null) {
             hook.run();
@@ -472,6 +475,21 @@ public final class Journal {
         if (used() > ringSize / 2) {
             checkpoint();
         }
+    }
+
+    // Counters for daxfs stats; written by the committing thread, read by anyone (volatile).
+    private volatile long commits, blocksLogged, checkpoints;
+
+    /** The journal's counters and gauges, as {@code daxfs stats} names them. */
+    public Map<String, Long> counters() {
+        Map<String, Long> m = new LinkedHashMap<>();
+        m.put("journal_commits", commits);
+        m.put("journal_blocks_logged", blocksLogged);
+        m.put("journal_checkpoints", checkpoints);
+        long h = head, t = tail; // racy pair: a gauge, clamped to the ring
+        m.put("journal_used_blocks", Math.min(ringSize, h >= t ? h - t : ringSize - t + h));
+        m.put("journal_size_blocks", ringSize);
+        return m;
     }
 
     private long used() {
@@ -495,6 +513,7 @@ public final class Journal {
 
     /** Persists applied home blocks, then frees the log space behind them. Under commitMutex. */
     private void checkpoint() {
+        checkpoints++;
         long runStart = -1, prev = -2;
         for (long b : unpersistedHome) {
             if (b != prev + 1) {

@@ -43,6 +43,20 @@ public final class FsStats {
     public final LongAdder poisonRescans = new LongAdder();
     /** Bad ranges cleared (by a full-block write or by the operator). */
     public final LongAdder poisonClears = new LongAdder();
+    /** A gauge: direct I/O submitted and not completed, over every inode. */
+    public final LongAdder directIoInFlight = new LongAdder();
+    /** Values owned elsewhere (the journal's), appended to every snapshot. */
+    private volatile java.util.function.Supplier<Map<String, Long>> more = Map::of;
+
+    /** Adds {@code source}'s values to every snapshot (set once at mount, by what owns them). */
+    public void addSource(java.util.function.Supplier<Map<String, Long>> source) {
+        java.util.function.Supplier<Map<String, Long>> before = more;
+        more = () -> {
+            Map<String, Long> m = new LinkedHashMap<>(before.get());
+            m.putAll(source.get());
+            return m;
+        };
+    }
 
     /** A snapshot, in a stable order, with snake_case names. */
     public Map<String, Long> snapshot() {
@@ -68,6 +82,8 @@ public final class FsStats {
         m.put("poison_owners_found", poisonOwnersFound.sum());
         m.put("poison_rescans", poisonRescans.sum());
         m.put("poison_clears", poisonClears.sum());
+        m.put("direct_io_in_flight", directIoInFlight.sum());
+        m.putAll(more.get());
         return m;
     }
 

@@ -47,6 +47,12 @@ public final class StatsCatalog {
         add("evictions_skipped_busy", INODES, "eviction candidates skipped: open, dirty, leased, mapped or locked");
         add("direct_io_reads", DIRECT_IO, "O_DIRECT reads served");
         add("direct_io_writes", DIRECT_IO, "O_DIRECT writes served");
+        add("direct_io_in_flight", DIRECT_IO, "direct I/O submitted and not yet completed (now)");
+        add("journal_commits", JOURNAL, "transactions written to the log");
+        add("journal_blocks_logged", JOURNAL, "metadata block images written to the log");
+        add("journal_checkpoints", JOURNAL, "checkpoints (log space reclaimed once home copies are durable)");
+        add("journal_used_blocks", JOURNAL, "log blocks holding transactions not yet checkpointed (now)");
+        add("journal_size_blocks", JOURNAL, "size of the log (4 KiB blocks)");
         add("memory_failure_data_faults", POISON, "file data the mapping could not deliver (EIO for that request)");
         add("memory_failure_shutdowns", POISON, "device faults under metadata that shut the filesystem down");
         add("poison_events", POISON, "bad ranges that arrived while mounted");

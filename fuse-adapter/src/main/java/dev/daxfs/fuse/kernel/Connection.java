@@ -5,6 +5,7 @@ import dev.daxfs.core.OpenFile;
 import dev.daxfs.core.Vfs;
 import dev.daxfs.fuse.HandleTable;
 import dev.daxfs.fuse.Privileges;
+import dev.daxfs.fuse.RequestMeter;
 
 /**
  * What every worker of one mount shares: the filesystem, the open files and directories the
@@ -46,6 +47,9 @@ final class Connection {
     /** The largest READ and WRITE the kernel sent (logged at the end: shows what INIT bought). */
     volatile int largestRead;
     volatile int largestWrite;
+
+    /** Requests served and the daemon's CPU meanwhile (logged when the connection ends). */
+    final RequestMeter meter = new RequestMeter();
 
     /** Set by DESTROY: the kernel is done with this connection. */
     volatile boolean destroyed;

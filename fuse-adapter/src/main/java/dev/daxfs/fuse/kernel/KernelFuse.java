@@ -107,8 +107,8 @@ public final class KernelFuse {
                 conn.vfs.setCallerPolicy(null);
                 conn.kernel = KernelCaches.NONE;
                 notifier.stop();
-                LOG.info("connection ended: largest READ {} bytes, largest WRITE {} bytes; notifications {} sent, {} dropped",
-                        conn.largestRead, conn.largestWrite, notifier.sent(), notifier.dropped());
+                LOG.info("connection ended: largest READ {} bytes, largest WRITE {} bytes; notifications {} sent, {} dropped; {}",
+                        conn.largestRead, conn.largestWrite, notifier.sent(), notifier.dropped(), conn.meter.summary());
             }
             if (device != null && device.equals(MountInfo.deviceOf(mountPoint))) {
                 // Our mount is still there although its connection ended: it was aborted

@@ -86,6 +86,7 @@ final class Session {
                     LOG.error("reading /dev/fuse failed: {}; this worker stops", LibC.describe(-n));
                     return;
                 }
+                conn.meter.served();
                 dispatcher.dispatch(in, n, rq, rp);
             }
         } catch (Throwable e) {

@@ -1,6 +1,6 @@
 package dev.daxfs.fuse.libfuse2;
 
-
+import dev.daxfs.fuse.RequestMeter;
 import jnr.ffi.LibraryLoader;
 import jnr.ffi.Memory;
 import jnr.ffi.Pointer;
@@ -112,20 +112,22 @@ final class FuseLoop {
         }
         Pointer mountpoint = mountpointOut.getPointer(0);
         try {
+            RequestMeter meter = new RequestMeter();
             Pointer se = lib.fuse_get_session(fuse);
             Pointer ch = lib.fuse_session_next_chan(se, null);
             long bufsize = lib.fuse_chan_bufsize(ch);
             List<Thread> workers = new ArrayList<>();
             for (int i = 1; i < threads; i++) {
-                Thread t = new Thread(() -> work(lib, rt, se, ch, bufsize), threadName + "-" + i);
+                Thread t = new Thread(() -> work(lib, rt, se, ch, bufsize, meter), threadName + "-" + i);
                 t.setDaemon(true);
                 t.start();
                 workers.add(t);
             }
-            work(lib, rt, se, ch, bufsize);
+            work(lib, rt, se, ch, bufsize, meter);
             for (Thread t : workers) {
                 joinUninterruptibly(t);
             }
+            LOG.info("connection ended: {}", meter.summary());
         } finally {
             lib.fuse_teardown(fuse, mountpoint);
             keep.clear();
@@ -133,7 +135,7 @@ final class FuseLoop {
     }
 
     /** One worker: what fuse_loop_mt's fuse_do_work does, without the thread management. */
-    private static void work(Lib lib, Runtime rt, Pointer se, Pointer ch, long bufsize) {
+    private static void work(Lib lib, Runtime rt, Pointer se, Pointer ch, long bufsize, RequestMeter meter) {
         Pointer mem = Memory.allocateDirect(rt, bufsize);
         Pointer buf = Memory.allocateDirect(rt, FB_BYTES, true);
         Pointer chp = Memory.allocateDirect(rt, 8, true);
@@ -155,6 +157,7 @@ final class FuseLoop {
                 }
                 break;
             }
+            meter.served();
             lib.fuse_session_process_buf(se, buf, chp.getPointer(0));
         }
     }
