@@ -14,7 +14,8 @@ import java.util.List;
  *       fsck refuse it, naming the bits.</li>
  * </ul>
  * Defined so far: compat {@link #COMPAT_RESERVED_BLOCKS} (blocks kept for privileged callers, as
- * ext4's reserved blocks: a daxfs that does not know it just does not enforce them). Images made
+ * ext4's reserved blocks: a daxfs that does not know it just does not enforce them); incompat
+ * {@link #INCOMPAT_XATTR_BLOCKS} (multi-block xattrs). Images made
  * before the sets existed read as empty (the bytes were zero). Next: the format changes of the
  * xfstests and security issues (wider timestamps, hashed directory blocks, multi-block xattrs).
  *
@@ -28,8 +29,22 @@ public record Features(long compat, long roCompat, long incompat) {
     /** Compat: the superblock's reserved-blocks count (bytes 232..239) is set and enforced. */
     public static final long COMPAT_RESERVED_BLOCKS = 0x1;
 
+    /**
+     * Incompat: an inode's xattrs are a chain of xattr blocks (the inode's xattr block is its
+     * head) with big values in remote value blocks ({@code xattr.Xattrs}); without it, one block
+     * in the older layout. Incompatible: an older daxfs would read a chain block as the older
+     * layout.
+     */
+    public static final long INCOMPAT_XATTR_BLOCKS = 0x2;
+
     /** The bits of each set this daxfs knows. */
-    public static final long KNOWN_COMPAT = COMPAT_RESERVED_BLOCKS, KNOWN_RO_COMPAT = 0, KNOWN_INCOMPAT = 0;
+    public static final long KNOWN_COMPAT = COMPAT_RESERVED_BLOCKS, KNOWN_RO_COMPAT = 0,
+            KNOWN_INCOMPAT = INCOMPAT_XATTR_BLOCKS;
+
+    /** True if xattrs are chains of blocks ({@link #INCOMPAT_XATTR_BLOCKS}). */
+    public boolean xattrBlocks() {
+        return (incompat & INCOMPAT_XATTR_BLOCKS) != 0;
+    }
 
     public long unknownCompat() {
         return compat & ~KNOWN_COMPAT;
@@ -56,7 +71,8 @@ public record Features(long compat, long roCompat, long incompat) {
         for (int i = 0; i < 64; i++) {
             long bit = 1L << i;
             if ((bits & bit) != 0) {
-                String name = set.equals("compat") && bit == COMPAT_RESERVED_BLOCKS ? "reserved_blocks" : null;
+                String name = set.equals("compat") && bit == COMPAT_RESERVED_BLOCKS ? "reserved_blocks"
+                        : set.equals("incompat") && bit == INCOMPAT_XATTR_BLOCKS ? "xattr_blocks" : null;
                 out.add(name != null ? name : ((known & bit) != 0 ? "" : "unknown ") + set + " 0x" + Long.toHexString(bit));
             }
         }

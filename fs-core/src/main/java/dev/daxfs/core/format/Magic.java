@@ -9,6 +9,7 @@ public final class Magic {
     public static final int EXTENTS = 0x5845_5844;      // "DXEX"
     public static final int DIR = 0x5244_5844;          // "DXDR"
     public static final int XATTR = 0x4158_5844;        // "DXXA"
+    public static final int XATTR_VALUE = 0x5658_5844;  // "DXXV"
     public static final int SYMLINK = 0x4C53_5844;      // "DXSL"
     public static final int JOURNAL_HEADER = 0x484A_5844; // "DXJH"
     public static final int JOURNAL_DESC = 0x444A_5844;   // "DXJD"

@@ -220,7 +220,7 @@ final class Namespace {
             }
             XattrOps.Inherited in = xattrs.inherit(d, Mode.S_IFREG | (mode & Mode.PERM_MASK), umask);
             int fmode = in.mode();
-            return fs.transact(1 + (in.needsBlock() ? 1 : 0), 1, () -> {
+            return fs.transact(1 + in.blocks(fs.sb.features.xattrBlocks()), 1, () -> {
                 long ino = fs.ialloc.allocate();
                 Inode ip = new Inode(ino, fmode);
                 ip.ilock.lockExclusive(); // the new inode's fields in this transaction
@@ -288,7 +288,7 @@ final class Namespace {
             boolean longLink = tb != null && tb.length > InodeCodec.INLINE_BYTES;
             XattrOps.Inherited in = xattrs.inherit(d, requested, umask); // before anything changes
             int fmode = in.mode();
-            Attr a = fs.transact(2 + (longLink ? 1 : 0) + (in.needsBlock() ? 1 : 0), 1, () -> {
+            Attr a = fs.transact(2 + (longLink ? 1 : 0) + in.blocks(fs.sb.features.xattrBlocks()), 1, () -> {
                 d.ilock.lockExclusive(); // d's size, extents, nlink, times in this transaction
                 try {
                     long ino = fs.ialloc.allocate();
@@ -568,7 +568,7 @@ final class Namespace {
         ip.assertLocked(Inode.ILOCK_EXCL);
         fs.journal.assertInHandle();
         FileMap.freeRange(fs, ip, 0, Long.MAX_VALUE / 2);
-        Xattrs.drop(ip, fs.alloc);
+        Xattrs.drop(ip, fs.journal, fs.geometry, fs.sb.features.xattrBlocks(), fs.alloc);
         fs.store.clear(ip);
         fs.ialloc.free(ip.ino);
         ip.setFreed(true);

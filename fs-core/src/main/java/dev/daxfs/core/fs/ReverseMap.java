@@ -4,6 +4,7 @@ import dev.daxfs.core.FsException;
 import dev.daxfs.core.format.Geometry;
 import dev.daxfs.core.inode.FileExtent;
 import dev.daxfs.core.inode.Inode;
+import dev.daxfs.core.xattr.Xattrs;
 
 /**
  * Device block → owner, by an on-demand scan (issue 13 item 3), not an index: a bad block is rare,
@@ -100,7 +101,8 @@ final class ReverseMap {
                     continue;
                 }
                 try {
-                    if (!fs.icache.contains(ino) && !mayOwn(fs.store.load(ino), first, pending)) {
+                    if (!fs.icache.contains(ino) && !mayOwn(fs.store.load(ino), first, pending,
+                            fs.sb.features.xattrBlocks())) {
                         continue; // its on-media map (all an uncached inode has) holds none of them
                     }
                     check(fs.icache.get(ino), first, pending, v); // the live inode decides, under ILOCK
@@ -120,7 +122,10 @@ final class ReverseMap {
      * No lock: nobody else sees the copy. Peeking instead of loading through the cache keeps the
      * scan from thrashing it (and from keeping every evicted inode until the scan's operation ends).
      */
-    private static boolean mayOwn(Inode peek, long first, java.util.BitSet pending) {
+    private static boolean mayOwn(Inode peek, long first, java.util.BitSet pending, boolean xattrChains) {
+        if (xattrChains && peek.xattrBlock() != 0) {
+            return true; // its xattr blocks past the head are known only by reading the chain
+        }
         for (int i = pending.nextSetBit(0); i >= 0; i = pending.nextSetBit(i + 1)) {
             if (ownerIn(peek, first + i) != null) {
                 return true;
@@ -146,8 +151,12 @@ final class ReverseMap {
             if (ip.freed()) {
                 return;
             }
+            Xattrs x = xattrsOf(ip);
             for (int i = pending.nextSetBit(0); i >= 0; i = pending.nextSetBit(i + 1)) {
                 Owner o = ownerIn(ip, first + i);
+                if (o == null && x != null && x.owns(first + i)) {
+                    o = new Owner(first + i, Kind.XATTR, ip.ino, 0);
+                }
                 if (o != null) {
                     pending.clear(i);
                     v.found(o);
@@ -183,6 +192,24 @@ final class ReverseMap {
             return Kind.SUPERBLOCK; // the padding before the data area: formatted as fixed metadata
         }
         return null;
+    }
+
+    /**
+     * The inode's xattrs (chain and remote value blocks), or null if it has none or they do not
+     * load (a poisoned or corrupt chain block: its head is still found by {@link #ownerIn}).
+     * ILOCK shared held.
+     */
+    private Xattrs xattrsOf(Inode ip) {
+        if (ip.xattrBlock() == 0) {
+            return null;
+        }
+        try {
+            synchronized (ip) { // lazy load under a shared ILOCK may race (as XattrOps's)
+                return Xattrs.of(ip, fs.journal, fs.geometry, fs.sb.features.xattrBlocks());
+            }
+        } catch (FsException e) {
+            return null;
+        }
     }
 
     /** The role {@code block} plays for {@code ip}, or null. ILOCK held. */

@@ -32,8 +32,10 @@ final class XattrOps {
             return;
         }
         checkXattrName(name);
+        checkSizes(name, value);
         Inode ip = fs.icache.get(ino);
-        fs.transactVoid(1, 0, () -> {
+        // A new chain block and the value's remote blocks, reserved before anything changes.
+        fs.transactVoid(Xattrs.blocksFor(chained(), value.length), 0, () -> {
             ip.ilock.lockExclusive(); // xattrs and ctime in this transaction
             try {
                 Xattrs x = xattrsLocked(ip);
@@ -64,7 +66,7 @@ final class XattrOps {
         if (!access && !ip.isDir()) {
             throw new FsException(Errno.EACCES, "default ACL on a non-directory");
         }
-        fs.transactVoid(1, 0, () -> {
+        fs.transactVoid(Xattrs.blocksFor(chained(), value.length), 0, () -> {
             ip.ilock.lockExclusive(); // ACL, mode and ctime in this transaction
             try {
                 Xattrs x = xattrsLocked(ip);
@@ -107,7 +109,7 @@ final class XattrOps {
         }
         ip.ilock.lockShared(); // vs. a concurrent set/remove
         try {
-            return xattrsLocked(ip).get(name).clone();
+            return xattrsLocked(ip).get(name, fs.journal, ip.ino);
         } finally {
             ip.ilock.unlockShared();
         }
@@ -127,7 +129,9 @@ final class XattrOps {
         Inode ip = fs.icache.get(ino);
         ip.ilock.lockShared(); // existence check before reserving nothing
         try {
-            xattrsLocked(ip).get(name);
+            if (!xattrsLocked(ip).has(name)) {
+                throw new FsException(Errno.ENODATA, name);
+            }
         } finally {
             ip.ilock.unlockShared();
         }
@@ -148,7 +152,26 @@ final class XattrOps {
     private Xattrs xattrsLocked(Inode ip) {
         ip.assertLocked(Inode.ILOCK_SHARED);
         synchronized (ip) { // lazy load under a shared ILOCK may race
-            return Xattrs.of(ip, fs.journal);
+            return Xattrs.of(ip, fs.journal, fs.geometry, chained());
+        }
+    }
+
+    /** True if the image keeps xattrs in chains of blocks (the xattr_blocks feature). */
+    private boolean chained() {
+        return fs.sb.features.xattrBlocks();
+    }
+
+    /**
+     * Linux's limits, checked before a transaction reserves anything: a name of more than 255
+     * bytes is ERANGE, a value of more than XATTR_SIZE_MAX E2BIG.
+     */
+    private static void checkSizes(String name, byte[] value) {
+        int nl = name.getBytes(java.nio.charset.StandardCharsets.UTF_8).length;
+        if (nl == 0 || nl > Xattrs.NAME_MAX) {
+            throw new FsException(Errno.ERANGE, "xattr name length " + nl);
+        }
+        if (value.length > Xattrs.VALUE_MAX) {
+            throw new FsException(Errno.E2BIG, "xattr value of " + value.length + " bytes");
         }
     }
 
@@ -167,7 +190,12 @@ final class XattrOps {
      * and default ACLs to store with it (null: none).
      */
     record Inherited(int mode, byte[] access, byte[] dflt) {
-        /** True if the new inode needs an xattr block. */
+        /** Blocks the new inode's xattrs may take, reserved by the creating transaction. */
+        long blocks(boolean chained) {
+            return (access != null ? Xattrs.blocksFor(chained, access.length) : 0)
+                    + (dflt != null ? Xattrs.blocksFor(chained, dflt.length) : 0);
+        }
+
         boolean needsBlock() {
             return access != null || dflt != null;
         }
@@ -191,7 +219,7 @@ final class XattrOps {
             d.ilock.lockShared(); // d's xattrs vs. a concurrent setxattr
             try {
                 Xattrs x = xattrsLocked(d);
-                dflt = x.has(PosixAcl.DEFAULT) ? x.get(PosixAcl.DEFAULT).clone() : null;
+                dflt = x.has(PosixAcl.DEFAULT) ? x.get(PosixAcl.DEFAULT, fs.journal, d.ino) : null;
             } finally {
                 d.ilock.unlockShared();
             }
@@ -204,7 +232,7 @@ final class XattrOps {
         PosixAcl access = acl.createMasq(mode, newMode);
         Inherited in = new Inherited(newMode[0], access.isExtended() ? access.encode() : null,
                 Mode.isDir(mode) ? dflt : null);
-        if (!Xattrs.fitNewBlock(PosixAcl.ACCESS, in.access(), PosixAcl.DEFAULT, in.dflt())) {
+        if (!Xattrs.fitNewBlock(chained(), PosixAcl.ACCESS, in.access(), PosixAcl.DEFAULT, in.dflt())) {
             // two ACLs near a page each: refused here, before the creating transaction changes anything
             throw new FsException(Errno.ENOSPC, "inherited ACLs do not fit an xattr block");
         }
@@ -236,7 +264,7 @@ final class XattrOps {
             return null;
         }
         Xattrs x = xattrsLocked(ip);
-        return x.has(PosixAcl.ACCESS) ? storedAcl(ip, x.get(PosixAcl.ACCESS)) : null;
+        return x.has(PosixAcl.ACCESS) ? storedAcl(ip, x.get(PosixAcl.ACCESS, fs.journal, ip.ino)) : null;
     }
 
     /** Replaces the inode's access ACL (same size: no allocation). ILOCK exclusive, in a handle. */

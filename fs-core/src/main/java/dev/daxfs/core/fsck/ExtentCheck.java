@@ -91,7 +91,7 @@ final class ExtentCheck {
             if (o.ino == except) {
                 continue;
             }
-            if (o.xattr == block || o.chain.contains(block)) {
+            if (o.xattrBlocks.contains(block) || o.chain.contains(block)) {
                 return "inode " + o.ino;
             }
             for (FileExtent e : o.extents) {

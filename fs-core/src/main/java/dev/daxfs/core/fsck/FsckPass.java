@@ -109,12 +109,8 @@ final class FsckPass {
         openJournal();
         space.loadBitmaps();
         new InodeTableCheck(this).run();
-        XattrCheck xattrs = new XattrCheck(this);
         SymlinkCheck symlinks = new SymlinkCheck(this);
         for (InodeInfo ip : infos.values()) {
-            if (ip.xattr != 0) {
-                xattrs.check(ip);
-            }
             symlinks.check(ip);
         }
         new DirectoryCheck(this).run();

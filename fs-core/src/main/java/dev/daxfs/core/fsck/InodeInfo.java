@@ -18,6 +18,8 @@ final class InodeInfo {
     final List<FileExtent> extents = new ArrayList<>();
     /** Extent-list blocks, in list order. */
     final List<Long> chain = new ArrayList<>();
+    /** Xattr blocks: the chain's, then the remote values' (as walked). */
+    final List<Long> xattrBlocks = new ArrayList<>();
     boolean sound = true;
     /** Directory entries naming this inode. */
     int refs;

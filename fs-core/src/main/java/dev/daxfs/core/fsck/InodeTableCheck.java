@@ -15,10 +15,12 @@ import dev.daxfs.core.inode.InodeCodec;
 final class InodeTableCheck {
     private final FsckPass p;
     private final ExtentCheck extents;
+    private final XattrCheck xattrs;
 
     InodeTableCheck(FsckPass p) {
         this.p = p;
         this.extents = new ExtentCheck(p);
+        this.xattrs = new XattrCheck(p, extents);
     }
 
     void run() {
@@ -110,10 +112,10 @@ final class InodeTableCheck {
             extents.walkChain(ip);
         }
         if (ip.xattr != 0) {
-            extents.own(ip, ip.xattr, 1, "xattr block");
+            xattrs.check(ip); // owns every chain and remote value block
         }
         extents.checkExtents(ip);
-        long expectMeta = ip.chain.size() + (ip.xattr != 0 ? 1 : 0);
+        long expectMeta = ip.chain.size() + ip.xattrBlocks.size();
         if (ip.sound && ip.meta != expectMeta) {
             p.problem(p.inode(ino) + ": charges " + ip.meta + " metadata blocks, owns " + expectMeta);
             ip.newMeta = expectMeta;

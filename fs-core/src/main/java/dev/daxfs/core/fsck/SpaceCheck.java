@@ -97,8 +97,8 @@ final class SpaceCheck {
             for (long c : o.chain) {
                 wantBlocks.clear((int) c);
             }
-            if (o.xattr != 0) {
-                wantBlocks.clear((int) o.xattr);
+            for (long x : o.xattrBlocks) {
+                wantBlocks.clear((int) x);
             }
         }
         mayClearBlockBits = p.complete;

@@ -254,6 +254,16 @@ public final class Journal {
         return readDevice(block);
     }
 
+    /**
+     * True if {@link #read} would hand out the running transaction's image of {@code block},
+     * which is sealed (given its CRC) only at commit: a reader that verifies CRCs checks the rest
+     * of the header only. Ask before reading: the answer may turn false (sealed) meanwhile, never
+     * true.
+     */
+    public boolean unsealed(long block) {
+        return running.images.containsKey(block);
+    }
+
     /** The running transaction's private image of {@code block}, to change in place. */
     public byte[] modify(long block) {
         checkInHandle();
