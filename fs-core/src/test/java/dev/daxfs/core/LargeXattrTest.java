@@ -25,7 +25,7 @@ import static org.junit.jupiter.api.Assertions.*;
  * limits, big ACLs, and images without the feature still read and written in one block. Every
  * image is checked by fsck at close ({@link TestImage}).
  */
-class LargeXattrTest {
+public class LargeXattrTest {
 
     private static void assertErrno(Errno want, Executable e) {
         FsException ex = assertThrows(FsException.class, e);
@@ -47,6 +47,11 @@ class LargeXattrTest {
     /** The inode's xattr chain read from the device: block numbers in chain order. */
     static List<Long> chain(Vfs fs, dev.daxfs.pmem.PmemDevice dev, long ino) {
         fs.sync(); // the home copies
+        return chainOnDevice(dev, ino);
+    }
+
+    /** The inode's xattr chain as the device holds it (a closed filesystem's). */
+    public static List<Long> chainOnDevice(dev.daxfs.pmem.PmemDevice dev, long ino) {
         Geometry g = Superblock.read(dev).geometry;
         byte[] slot = new byte[8];
         dev.read(g.inodeOffset(ino) + 88, slot, 0, 8);
