@@ -62,7 +62,8 @@ class NamespaceTest {
         fs.setxattr(f, "user.a", new byte[1], 0);
         assertErrno(Errno.EEXIST, () -> fs.setxattr(f, "user.a", new byte[1], Vfs.XATTR_CREATE));
         assertErrno(Errno.ENODATA, () -> fs.setxattr(f, "user.b", new byte[1], Vfs.XATTR_REPLACE));
-        assertErrno(Errno.ENOSPC, () -> fs.setxattr(f, "user.big", new byte[5000], 0));
+        assertErrno(Errno.E2BIG, () -> fs.setxattr(f, "user.big", new byte[65537], 0));
+        assertErrno(Errno.ERANGE, () -> fs.setxattr(f, "user." + "x".repeat(251), new byte[1], 0));
         assertEquals(e, fs.lookup(R, "e"));
     }
 

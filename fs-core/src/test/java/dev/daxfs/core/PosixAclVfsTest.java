@@ -18,6 +18,7 @@ import static dev.daxfs.core.xattr.PosixAcl.MASK;
 import static dev.daxfs.core.xattr.PosixAcl.OTHER;
 import static dev.daxfs.core.xattr.PosixAcl.USER;
 import static dev.daxfs.core.xattr.PosixAcl.USER_OBJ;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -171,8 +172,36 @@ class PosixAclVfsTest {
 
     /** A default ACL so large that a new directory's two copies cannot fit: ENOSPC before anything changes. */
     @Test
-    void inheritedAclsThatDoNotFitAreEnospcWithNothingHalfMade() {
-        int users = 300; // 300 named users: about 2.4 KiB of ACL, twice that for a new directory
+    void inheritedAclsThatDoNotFitOneBlockAreEnospcWithNothingHalfMadeOnAnOlderImage() {
+        fs.close();
+        // an image without xattr_blocks: one xattr block per inode
+        dev.daxfs.core.format.Superblock sb = dev.daxfs.core.format.Superblock.read(img.dev);
+        sb.withFeatures(new dev.daxfs.core.format.Features(sb.features.compat(), 0, 0)).write(img.dev, true);
+        fs = img.mount();
+        long d = fs.mkdir(R, "big", 0755, 0, 0).ino();
+        fs.setxattr(d, PosixAcl.DEFAULT, bigAcl(), 0);
+        long f = fs.mknod(d, "f", Mode.S_IFREG | 0644, 0, 0, 0, 0).ino(); // one copy fits
+        assertTrue(fs.listxattr(f).contains(PosixAcl.ACCESS));
+        long free = fs.statfs().freeInodes();
+        assertErrno(Errno.ENOSPC, () -> fs.mkdir(d, "sub", 0755, 0, 0, 0));
+        assertErrno(Errno.ENOENT, () -> fs.lookup(d, "sub"));
+        assertEquals(free, fs.statfs().freeInodes());
+    }
+
+    @Test
+    void inheritedAclsOfMoreThanABlockTogetherAreStoredWithXattrBlocks() {
+        long d = fs.mkdir(R, "big", 0755, 0, 0).ino();
+        byte[] acl = bigAcl();
+        fs.setxattr(d, PosixAcl.DEFAULT, acl, 0);
+        long sub = fs.mkdir(d, "sub", 0755, 0, 0, 0).ino();
+        assertArrayEquals(acl, fs.getxattr(sub, PosixAcl.DEFAULT));
+        assertTrue(fs.listxattr(sub).contains(PosixAcl.ACCESS));
+        assertEquals(acl.length, fs.getxattr(sub, PosixAcl.ACCESS).length);
+    }
+
+    /** 300 named users: about 2.4 KiB of ACL, twice that for a new directory. */
+    private static byte[] bigAcl() {
+        int users = 300;
         int[] triples = new int[3 * (users + 4)];
         int k = 0;
         int[] head = {USER_OBJ, 7, U};
@@ -185,14 +214,7 @@ class PosixAclVfsTest {
         }
         int[] tail = {GROUP_OBJ, 5, U, MASK, 7, U, OTHER, 5, U};
         System.arraycopy(tail, 0, triples, k, tail.length);
-        long d = fs.mkdir(R, "big", 0755, 0, 0).ino();
-        fs.setxattr(d, PosixAcl.DEFAULT, PosixAcl.of(triples).encode(), 0);
-        long f = fs.mknod(d, "f", Mode.S_IFREG | 0644, 0, 0, 0, 0).ino(); // one copy fits
-        assertTrue(fs.listxattr(f).contains(PosixAcl.ACCESS));
-        long free = fs.statfs().freeInodes();
-        assertErrno(Errno.ENOSPC, () -> fs.mkdir(d, "sub", 0755, 0, 0, 0));
-        assertErrno(Errno.ENOENT, () -> fs.lookup(d, "sub"));
-        assertEquals(free, fs.statfs().freeInodes());
+        return PosixAcl.of(triples).encode();
     }
 
     @Test

@@ -177,7 +177,7 @@ public final class Xattrs {
         Set<Long> seen = new HashSet<>();
         long block = head;
         while (block != 0) {
-            String who = "xattr block " + Geometry.describeBlock(block) + " of inode " + ino;
+            String who = "xattr " + Geometry.describeBlock(block) + " of inode " + ino;
             if (!g.inDataArea(block)) {
                 defects.report(who + ": outside the data area");
                 return false;

@@ -89,7 +89,7 @@ class CorruptImageFuzzTest {
         }
         for (long b = l.dataStart(); b < l.totalBlocks() - 1; b++) {
             int magic = dev.getInt(Geometry.offset(b));
-            if ((magic == Magic.DIR || magic == Magic.EXTENTS || magic == Magic.XATTR)
+            if ((magic == Magic.DIR || magic == Magic.EXTENTS || magic == Magic.XATTR || magic == Magic.XATTR_VALUE)
                     && dev.getLong(Geometry.offset(b) + BlockHeader.SELF) == b) {
                 out.add(b);
             }

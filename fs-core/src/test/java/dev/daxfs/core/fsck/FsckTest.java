@@ -30,7 +30,7 @@ import static org.junit.jupiter.api.Assertions.*;
 
 class FsckTest {
 
-    /** A small populated tree: files with data, a big directory, xattrs, symlinks, hard links. */
+    /** A small populated tree: files with data, a big directory, xattrs (a chain, a remote value), symlinks, hard links. */
     static void populate(Vfs fs) throws Exception {
         try (NativeBuf b = new NativeBuf(1 << 16)) {
             long d = fs.mkdir(Vfs.ROOT_INO, "dir", 0755, 0, 0).ino();
@@ -46,6 +46,10 @@ class FsckTest {
             fs.release(of);
             fs.setxattr(f, "user.a", "value".getBytes(), 0);
             fs.setxattr(d, "user.dir", new byte[300], 0);
+            fs.setxattr(f, "user.remote", new byte[20000], 0); // remote value blocks
+            for (int i = 0; i < 60; i++) {
+                fs.setxattr(d, "user.chained-" + i, new byte[150], 0); // a chain of several blocks
+            }
             fs.symlink(d, "short", "data", 0, 0);
             fs.symlink(d, "long", "x/".repeat(300), 0, 0);
             fs.link(f, Vfs.ROOT_INO, "hardlink");

@@ -155,6 +155,34 @@ final class Workloads {
             d.removexattr("/f", "user.b");
             d.fsync("/f");
         }));
+        // Multi-block xattrs (xattr_blocks): a chain grown to several blocks, 64 KiB values in
+        // remote blocks set, replaced in place, smaller and bigger, removed; blocks emptied in the
+        // middle of the chain unlinked; an inode with big values deleted. Each step is one
+        // transaction of many block images: a crash at every point of it must leave either side.
+        w.add(new Workload("xattr-large", d -> {
+            d.create("/f");
+            d.create("/g");
+        }, d -> {
+            for (int i = 0; i < 24; i++) {
+                d.setxattr("/f", "user.m" + i, 900 + 13 * i);
+            }
+            d.fsync("/f");
+            d.setxattr("/f", "user.big", 65536);
+            d.setxattr("/g", "user.big", 65536);
+            d.fsync("/f");
+            d.setxattr("/f", "user.big", 65536);
+            d.setxattr("/f", "user.big", 100);
+            d.setxattr("/f", "user.big", 30000);
+            for (int i = 4; i < 12; i++) {
+                d.removexattr("/f", "user.m" + i);
+            }
+            d.fsync("/f");
+            d.setxattr("/g", "user.mid", 5000);
+            d.unlink("/g");
+            d.removexattr("/f", "user.m0");
+            d.setxattr("/f", "user." + "n".repeat(250), 65536);
+            d.sync();
+        }));
         w.add(new Workload("dir-fsync", NONE, d -> {
             d.mkdir("/d");
             d.create("/d/x");
@@ -376,7 +404,8 @@ final class Workloads {
                     }
                     case 9 -> d.link(f, fresh);
                     case 10 -> d.unlink(f);
-                    case 11 -> d.setxattr(f, "user.x" + r.nextInt(3), 1 + r.nextInt(300));
+                    case 11 -> d.setxattr(f, "user.x" + r.nextInt(3),
+                            r.nextInt(6) == 0 ? 2049 + r.nextInt(65536 - 2048) : 1 + r.nextInt(300)); // some remote
                     case 12 -> d.fsync(f);
                     case 13 -> d.fsyncDir(dir);
                     case 14 -> {
