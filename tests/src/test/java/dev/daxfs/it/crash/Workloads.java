@@ -168,17 +168,22 @@ final class Workloads {
             }
             d.fsync("/f");
             d.setxattr("/f", "user.big", 65536);
+            d.fsync("/f"); // a crash point right after each multi-block transaction
             d.setxattr("/g", "user.big", 65536);
+            d.fsync("/g");
+            d.setxattr("/f", "user.big", 65536); // in place
             d.fsync("/f");
-            d.setxattr("/f", "user.big", 65536);
-            d.setxattr("/f", "user.big", 100);
+            d.setxattr("/f", "user.big", 100); // remote blocks freed
+            d.fsync("/f");
             d.setxattr("/f", "user.big", 30000);
+            d.fsync("/f");
             for (int i = 4; i < 12; i++) {
-                d.removexattr("/f", "user.m" + i);
+                d.removexattr("/f", "user.m" + i); // chain blocks in the middle emptied
             }
             d.fsync("/f");
             d.setxattr("/g", "user.mid", 5000);
-            d.unlink("/g");
+            d.unlink("/g"); // every chain and remote block of /g freed
+            d.sync();
             d.removexattr("/f", "user.m0");
             d.setxattr("/f", "user." + "n".repeat(250), 65536);
             d.sync();
