@@ -205,6 +205,10 @@ final class ReverseMap {
         }
         try {
             synchronized (ip) { // lazy load under a shared ILOCK may race (as XattrOps's)
+                Xattrs cached = ip.cached(Xattrs.CACHE);
+                if (cached != null) {
+                    return cached; // as loaded: Xattrs.of would refuse it for the very poison asked about
+                }
                 return Xattrs.of(ip, fs.journal, fs.geometry, fs.sb.features.xattrBlocks());
             }
         } catch (FsException e) {

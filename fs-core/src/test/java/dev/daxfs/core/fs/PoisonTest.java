@@ -242,6 +242,23 @@ class PoisonTest {
     }
 
     @Test
+    void poisonInARemoteXattrValueBlockNamesItsInode() throws Exception {
+        try (Fixture f = new Fixture(64L << 20)) {
+            long g = f.fs.mknod(Vfs.ROOT_INO, "g", Mode.S_IFREG | 0644, 0, 0, 0).ino();
+            f.fs.setxattr(g, "user.big", new byte[65536], 0);
+            f.fs.sync();
+            long head = dev.daxfs.core.LargeXattrTest.chainOnDevice(f.img.dev, g).get(0);
+            byte[] h = new byte[Geometry.BLOCK_SIZE];
+            f.img.dev.read(Geometry.offset(head), h, 0, h.length);
+            long remote = dev.daxfs.core.format.Bytes.getLong(h, 40 + 6 + 8 + 1) + 9; // past the head: not the inode's field
+            f.fs.poisonDevice(true, Geometry.offset(remote), 4096);
+            List<String> list = f.fs.poisonList();
+            assertTrue(list.get(0).contains("inode " + g), list.toString());
+            f.img.skipFsck("fsck reports the value's bad block, as it should");
+        }
+    }
+
+    @Test
     void poisonInFreeSpaceOrTheJournal() throws Exception {
         try (Fixture f = new Fixture(64L << 20)) {
             long free = f.ctx.geometry.totalBlocks() - 10;
