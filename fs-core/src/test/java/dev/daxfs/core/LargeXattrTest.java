@@ -136,6 +136,31 @@ public class LargeXattrTest {
     }
 
     @Test
+    void a64KiBSetFitsOneTransactionOfASmallJournal() throws Exception {
+        try (TestImage img = new TestImage(32L << 20)) {
+            // a 48-block journal: a ring of 47, of which one 64 KiB set (17 remote + 2 chain
+            // blocks, inode table, bitmap) with its descriptor and commit takes about 25
+            DaxFs.format(img.dev, new FormatOptions("", 1 << 16, 48L * Geometry.BLOCK_SIZE));
+            Vfs fs = img.mount();
+            long f = fs.mknod(Vfs.ROOT_INO, "f", Mode.S_IFREG | 0644, 0, 0, 0).ino();
+            Random r = new Random(5);
+            Map<String, byte[]> want = new HashMap<>();
+            for (int i = 0; i < 40; i++) {
+                byte[] v = value(r, Xattrs.VALUE_MAX - i);
+                fs.setxattr(f, "user.v" + (i % 7), v, 0); // replaces too
+                want.put("user.v" + (i % 7), v);
+            }
+            fs.close();
+            img.reopen();
+            fs = img.mount();
+            for (Map.Entry<String, byte[]> e : want.entrySet()) {
+                assertArrayEquals(e.getValue(), fs.getxattr(f, e.getKey()));
+            }
+            fs.close();
+        }
+    }
+
+    @Test
     void linuxLimitsAreCheckedBeforeAnythingChanges() throws Exception {
         try (TestImage img = new TestImage(32L << 20)) {
             Vfs fs = img.mount();
