@@ -181,6 +181,25 @@ class PosixAclMountTest {
         assertTrue(m.isEmpty(), String.join("\n", m));
     }
 
+    /**
+     * ACLs of 400 named users (3.2 KiB each, remote xattr values under xattr_blocks): a directory's
+     * access and default ACL, inherited by a file and a subdirectory (which then holds two of them),
+     * chmod rewriting the mask of the big access ACL; as tmpfs does it.
+     */
+    @Test
+    void aclsOfHundredsOfEntriesAsOnTmpfs() throws Exception {
+        StringBuilder users = new StringBuilder();
+        for (int u = 0; u < 400; u++) {
+            users.append(u == 0 ? "" : ",").append("u:").append(3000 + u).append(u % 2 == 0 ? ":r-x" : ":rw-");
+        }
+        Map<String, String> s = new LinkedHashMap<>();
+        s.put("big-acl", SHOW + "mkdir d && setfacl -m " + users + " d && setfacl -d -m " + users + " d"
+                + " && umask 022 && touch d/f && mkdir d/s && chmod 750 d/f && show d d/f d/s"
+                + " && getfacl -cp d/s | wc -l && setfacl -b d/f && show d/f");
+        List<String> m = compare(s);
+        assertTrue(m.isEmpty(), String.join("\n", m));
+    }
+
     /** O_TMPFILE in a directory with a default ACL, then named with linkat: the same ACL as tmpfs gives it. */
     @Test
     void tmpfileInheritsTheDefaultAcl() throws Exception {
