@@ -279,6 +279,7 @@ public class LargeXattrTest {
             sb.withFeatures(new Features(sb.features.compat(), 0, 0)).write(img.dev, true);
             Vfs fs = img.mount();
             long f = fs.mknod(Vfs.ROOT_INO, "f", Mode.S_IFREG | 0644, 0, 0, 0).ino();
+            long base = free(fs);
             int stored = 0;
             FsException full = null;
             for (int i = 0; i < 1000 && full == null; i++) {
@@ -300,6 +301,9 @@ public class LargeXattrTest {
             Vfs fs2 = img.mount();
             assertEquals(stored, fs2.listxattr(f).size());
             assertEquals(stored, fs2.listxattr(f).size());
+            assertEquals(base - 1, free(fs2), "one block");
+            fs2.unlink(Vfs.ROOT_INO, "f");
+            assertEquals(base, free(fs2), "deleting the inode freed its xattr block");
             fs2.close();
             assertFalse(Superblock.read(img.dev).features.xattrBlocks(), "not upgraded");
         }

@@ -541,9 +541,17 @@ public final class Xattrs {
         return 1;
     }
 
-    /** Frees every block (inode being freed): the entries carry the remote extents, nothing is read. */
+    /**
+     * Frees every block (inode being freed): the chain is walked (loaded if it was not; a corrupt
+     * one is EUCLEAN, which shuts the filesystem down rather than free blocks it cannot name), the
+     * entries carry the remote extents, so no value block is read. The one-block layout reads
+     * nothing.
+     */
     public static void drop(Inode ip, Journal journal, Geometry g, boolean chained, BlockAllocator alloc) {
-        if (ip.xattrBlock() != 0) {
+        if (ip.xattrBlock() != 0 && !chained) {
+            alloc.free(ip.xattrBlock(), 1);
+            ip.setXattrBlock(0);
+        } else if (ip.xattrBlock() != 0) {
             Xattrs x = of(ip, journal, g, chained);
             for (Blk b : x.blocks) {
                 for (Entry e : b.entries.values()) {
