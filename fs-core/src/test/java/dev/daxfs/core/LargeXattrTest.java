@@ -160,6 +160,74 @@ public class LargeXattrTest {
         }
     }
 
+    /**
+     * Readers racing a writer that replaces one value between local and remote sizes (and a
+     * second writer growing and shrinking the chain) see only whole values: each version is one
+     * byte repeated, its length set by the version, so a torn or stale read shows.
+     */
+    @Test
+    void readersRacingReplacementsSeeWholeValues() throws Exception {
+        try (TestImage img = new TestImage(64L << 20)) {
+            Vfs fs = img.mount();
+            long f = fs.mknod(Vfs.ROOT_INO, "f", Mode.S_IFREG | 0644, 0, 0, 0).ino();
+            int[] sizes = {10, 3000, Xattrs.VALUE_MAX, 2048, 2049, 40000};
+            fs.setxattr(f, "user.v", version(0, sizes), 0);
+            java.util.concurrent.CyclicBarrier start = new java.util.concurrent.CyclicBarrier(4);
+            java.util.concurrent.atomic.AtomicBoolean done = new java.util.concurrent.atomic.AtomicBoolean();
+            java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(4);
+            try {
+                List<java.util.concurrent.Future<?>> fut = new ArrayList<>();
+                fut.add(pool.submit(() -> {
+                    start.await();
+                    for (int i = 1; i < 600; i++) {
+                        fs.setxattr(f, "user.v", version(i, sizes), 0);
+                    }
+                    done.set(true);
+                    return null;
+                }));
+                fut.add(pool.submit(() -> {
+                    start.await();
+                    for (int i = 0; !done.get(); i++) {
+                        fs.setxattr(f, "user.filler" + (i % 300), new byte[200], 0);
+                        if (i % 3 == 2) {
+                            fs.removexattr(f, "user.filler" + ((i - 1) % 300));
+                        }
+                    }
+                    return null;
+                }));
+                for (int t = 0; t < 2; t++) {
+                    fut.add(pool.submit(() -> {
+                        start.await();
+                        int reads = 0;
+                        while (!done.get() || reads == 0) {
+                            byte[] v = fs.getxattr(f, "user.v");
+                            int ver = v[0] & 0xff;
+                            assertEquals(sizes[ver % sizes.length], v.length, "version " + ver);
+                            for (byte b : v) {
+                                assertEquals(v[0], b);
+                            }
+                            assertTrue(fs.listxattr(f).contains("user.v"));
+                            reads++;
+                        }
+                        return null;
+                    }));
+                }
+                for (java.util.concurrent.Future<?> x : fut) {
+                    x.get();
+                }
+            } finally {
+                pool.shutdownNow();
+            }
+            fs.close();
+        }
+    }
+
+    private static byte[] version(int i, int[] sizes) {
+        byte[] v = new byte[sizes[(i % 256) % sizes.length]];
+        java.util.Arrays.fill(v, (byte) (i % 256));
+        return v;
+    }
+
     @Test
     void linuxLimitsAreCheckedBeforeAnythingChanges() throws Exception {
         try (TestImage img = new TestImage(32L << 20)) {
