@@ -264,6 +264,36 @@ public interface Vfs extends AutoCloseable {
      */
     FsException deviceFault(String where, Throwable fault);
 
+    // ---- attribute flags and shutdown (ioctls) ------------------------------------------
+
+    /** The inode's attribute flags ({@link InodeFlags}: {@code FS_IOC_GETFLAGS}). */
+    default int getflags(long ino) {
+        throw new FsException(Errno.ENOTTY, "attribute flags not supported");
+    }
+
+    /**
+     * Sets the inode's attribute flags ({@code FS_IOC_SETFLAGS}), all at once, in one
+     * transaction. A flag outside {@link InodeFlags#SUPPORTED} is EOPNOTSUPP; changing immutable
+     * or append-only without {@link CallerPolicy#mayChangeImmutable} is EPERM, changing another
+     * flag without {@link CallerPolicy#mayChangeFlagsOf} EPERM. Once it returns, no write, truncate
+     * or namespace change the flags forbid succeeds, including ones already in flight (direct
+     * writes are waited for, layout leases recalled).
+     */
+    default void setflags(long ino, int flags) {
+        throw new FsException(Errno.ENOTTY, "attribute flags not supported");
+    }
+
+    /**
+     * FS_IOC_SHUTDOWN as XFS has it: {@code flushLog} commits the running transaction first
+     * (GOINGDOWN_DEFAULT, GOINGDOWN_LOGFLUSH), otherwise it is dropped (GOINGDOWN_NOLOGFLUSH: what
+     * was not committed is lost; the journal on the device stays consistent). Afterwards every
+     * call fails with EIO, {@link #close} leaves the image dirty, and the next mount replays the
+     * journal. EPERM without {@link CallerPolicy#mayShutdown}. A second call does nothing.
+     */
+    default void shutdown(boolean flushLog) {
+        throw new FsException(Errno.ENOTTY, "shutdown not supported");
+    }
+
     // ---- memory failure (the operator's daxfs poison; root only through a mount) ---------
 
     /**

@@ -14,7 +14,9 @@ import java.util.List;
  *       fsck refuse it, naming the bits.</li>
  * </ul>
  * Defined so far: compat {@link #COMPAT_RESERVED_BLOCKS} (blocks kept for privileged callers, as
- * ext4's reserved blocks: a daxfs that does not know it just does not enforce them); incompat
+ * ext4's reserved blocks: a daxfs that does not know it just does not enforce them); ro_compat
+ * {@link #RO_COMPAT_INODE_FLAGS} (attribute flags in inodes: a daxfs that does not know it must not
+ * write, since it would neither enforce immutable and append-only nor keep the flags); incompat
  * {@link #INCOMPAT_XATTR_BLOCKS} (multi-block xattrs). Images made
  * before the sets existed read as empty (the bytes were zero). Next: the format changes of the
  * xfstests and security issues (wider timestamps, hashed directory blocks, multi-block xattrs).
@@ -30,6 +32,13 @@ public record Features(long compat, long roCompat, long incompat) {
     public static final long COMPAT_RESERVED_BLOCKS = 0x1;
 
     /**
+     * Ro_compat: inodes may carry attribute flags ({@code chattr}: immutable, append-only, sync,
+     * nodump, noatime) in bits 3..7 of their flags word. Set by mkfs; an image made before gets it
+     * when the first flag is stored.
+     */
+    public static final long RO_COMPAT_INODE_FLAGS = 0x1;
+
+    /**
      * Incompat: an inode's xattrs are a chain of xattr blocks (the inode's xattr block is its
      * head) with big values in remote value blocks ({@code xattr.Xattrs}); without it, one block
      * in the older layout. Incompatible: an older daxfs would read a chain block as the older
@@ -38,12 +47,21 @@ public record Features(long compat, long roCompat, long incompat) {
     public static final long INCOMPAT_XATTR_BLOCKS = 0x2;
 
     /** The bits of each set this daxfs knows. */
-    public static final long KNOWN_COMPAT = COMPAT_RESERVED_BLOCKS, KNOWN_RO_COMPAT = 0,
+    public static final long KNOWN_COMPAT = COMPAT_RESERVED_BLOCKS, KNOWN_RO_COMPAT = RO_COMPAT_INODE_FLAGS,
             KNOWN_INCOMPAT = INCOMPAT_XATTR_BLOCKS;
 
     /** True if xattrs are chains of blocks ({@link #INCOMPAT_XATTR_BLOCKS}). */
     public boolean xattrBlocks() {
         return (incompat & INCOMPAT_XATTR_BLOCKS) != 0;
+    }
+
+    public boolean has(long roCompatBit) {
+        return (roCompat & roCompatBit) != 0;
+    }
+
+    /** These features with ro_compat {@code bits} added. */
+    public Features withRoCompat(long bits) {
+        return new Features(compat, roCompat | bits, incompat);
     }
 
     public long unknownCompat() {
@@ -72,6 +90,7 @@ public record Features(long compat, long roCompat, long incompat) {
             long bit = 1L << i;
             if ((bits & bit) != 0) {
                 String name = set.equals("compat") && bit == COMPAT_RESERVED_BLOCKS ? "reserved_blocks"
+                        : set.equals("ro_compat") && bit == RO_COMPAT_INODE_FLAGS ? "inode_flags"
                         : set.equals("incompat") && bit == INCOMPAT_XATTR_BLOCKS ? "xattr_blocks" : null;
                 out.add(name != null ? name : ((known & bit) != 0 ? "" : "unknown ") + set + " 0x" + Long.toHexString(bit));
             }

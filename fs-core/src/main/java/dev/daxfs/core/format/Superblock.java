@@ -30,8 +30,11 @@ public final class Superblock {
     public long mountCount;
     public final long formatTimeNs;
     public long lastMountTimeNs;
-    /** Format features (see {@link Features}); kept as read, unknown bits included. */
-    public final Features features;
+    /**
+     * Format features (see {@link Features}); kept as read, unknown bits included. Changed only by
+     * a feature's first use on a mounted image (then written at once, backup included).
+     */
+    public volatile Features features;
     /**
      * Data blocks only privileged callers may allocate into (ext4's reserved blocks; 0 for images
      * made before, which have no {@link Features#COMPAT_RESERVED_BLOCKS}).

@@ -33,6 +33,7 @@ final class Attributes {
             fs.transactVoid(0, 0, () -> {
                 ip.ilock.lockExclusive(); // core fields (and the access ACL a chmod rewrites) in this transaction
                 try {
+                    AttrFlags.checkSetattr(ip, c); // under ILOCK, before any change
                     // posix_acl_chmod: read (EUCLEAN if corrupt) before anything changes; the
                     // rewritten ACL has the size of the stored one, so needs no block.
                     PosixAcl acl = c.mode != null ? xattrs.accessAclLocked(ip) : null;
@@ -90,6 +91,7 @@ final class Attributes {
         fs.transactVoid(0, 0, () -> {
             ip.ilock.lockExclusive(); // mode, xattrs and ctime in this transaction
             try {
+                AttrFlags.checkModify(ip, "clearing set-id bits"); // the write it precedes fails too
                 int kill = (suid ? Mode.S_ISUID : 0) | (sgid ? Mode.S_ISGID : 0);
                 boolean changed = (ip.mode() & kill) != 0;
                 ip.setMode(ip.mode() & (~kill));

@@ -76,6 +76,9 @@ final class DaxFaults {
         ip.mmaplock.lockShared(); // vs. truncate/punch invalidating entries (they hold it exclusive)
         try {
             checkUsable(l, fileOff, 1); // revalidate: a revoke may have happened while we waited
+            if (write) {
+                AttrFlags.checkWriteFault(ip); // under MMAPLOCK: SETFLAGS holds it exclusive
+            }
             int order = hugeCandidate(ip, fb) ? MappingEntry.ORDER_2M : MappingEntry.ORDER_4K;
             MappingEntry e = grab(ip, fb, order);
             if (e == null) { // smaller entries already live in that 2 MiB range: fall back

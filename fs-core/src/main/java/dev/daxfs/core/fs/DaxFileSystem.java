@@ -49,6 +49,7 @@ public final class DaxFileSystem implements Vfs, DaxAccess {
     private final Attributes attributes;
     private final OpenFiles openFiles;
     private final DaxFaults faults;
+    private final AttrFlags attrFlags;
     private final ScheduledExecutorService committer;
     private volatile boolean closed;
 
@@ -64,6 +65,7 @@ public final class DaxFileSystem implements Vfs, DaxAccess {
         this.attributes = new Attributes(fs, space, xattrs);
         this.openFiles = new OpenFiles(fs, space, ns);
         this.faults = new DaxFaults(fs, layouts);
+        this.attrFlags = new AttrFlags(fs, layouts);
         fs.icache.setWriteback(writeback::writebackForEviction);
         this.committer = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "daxfs-commit");
@@ -153,6 +155,17 @@ public final class DaxFileSystem implements Vfs, DaxAccess {
         }
     }
 
+    /**
+     * Every Vfs call but release and close starts here: after FS_IOC_SHUTDOWN, EIO (XFS's
+     * {@code xfs_is_shutdown} checks at each entry point), else an operation (eviction grace).
+     */
+    private OpEpochs.Op op() {
+        if (fs.journal.isForcedShutdown()) {
+            throw new FsException(Errno.EIO, "filesystem shut down");
+        }
+        return fs.ops.begin();
+    }
+
     private OpenFileImpl of(OpenFile f) {
         OpenFileImpl o = (OpenFileImpl) f;
         if (o.released) {
@@ -165,7 +178,7 @@ public final class DaxFileSystem implements Vfs, DaxAccess {
 
     @Override
     public long lookup(long dir, Name name) {
-        try (OpEpochs.Op op = fs.ops.begin()) { // inodes it reaches stay valid until it ends (eviction grace)
+        try (OpEpochs.Op op = op()) { // inodes it reaches stay valid until it ends (eviction grace)
             return ns.lookup(dir, name);
         }
     }
@@ -175,7 +188,7 @@ public final class DaxFileSystem implements Vfs, DaxAccess {
         if (whence != SEEK_DATA && whence != SEEK_HOLE) {
             throw new FsException(Errno.EINVAL, "whence " + whence);
         }
-        try (OpEpochs.Op op = fs.ops.begin()) { // inodes it reaches stay valid until it ends (eviction grace)
+        try (OpEpochs.Op op = op()) { // inodes it reaches stay valid until it ends (eviction grace)
             Inode ip = fs.icache.get(ino);
             if (!ip.isReg()) {
                 throw new FsException(Errno.EINVAL, "lseek data/hole on a non-regular file");
@@ -186,14 +199,14 @@ public final class DaxFileSystem implements Vfs, DaxAccess {
 
     @Override
     public Attr getattr(long ino) {
-        try (OpEpochs.Op op = fs.ops.begin()) { // inodes it reaches stay valid until it ends (eviction grace)
+        try (OpEpochs.Op op = op()) { // inodes it reaches stay valid until it ends (eviction grace)
             return fs.icache.get(ino).attr();
         }
     }
 
     @Override
     public Attr mknod(long dir, Name name, int mode, long rdev, int uid, int gid, int umask) {
-        try (OpEpochs.Op op = fs.ops.begin()) { // inodes it reaches stay valid until it ends (eviction grace)
+        try (OpEpochs.Op op = op()) { // inodes it reaches stay valid until it ends (eviction grace)
             if (Mode.isDir(mode) || Mode.isLnk(mode)) {
                 throw new FsException(Errno.EINVAL, "mknod of a directory or symlink");
             }
@@ -203,63 +216,63 @@ public final class DaxFileSystem implements Vfs, DaxAccess {
 
     @Override
     public Attr mkdir(long dir, Name name, int mode, int uid, int gid, int umask) {
-        try (OpEpochs.Op op = fs.ops.begin()) { // inodes it reaches stay valid until it ends (eviction grace)
+        try (OpEpochs.Op op = op()) { // inodes it reaches stay valid until it ends (eviction grace)
             return ns.create(dir, name, Mode.S_IFDIR | (mode & Mode.PERM_MASK), 0, uid, gid, umask, null);
         }
     }
 
     @Override
     public Attr symlink(long dir, Name name, byte[] target, int uid, int gid) {
-        try (OpEpochs.Op op = fs.ops.begin()) { // inodes it reaches stay valid until it ends (eviction grace)
+        try (OpEpochs.Op op = op()) { // inodes it reaches stay valid until it ends (eviction grace)
             return ns.create(dir, name, Mode.S_IFLNK | 0777, 0, uid, gid, 0, target); // no umask, no ACL for symlinks
         }
     }
 
     @Override
     public byte[] readlink(long ino) {
-        try (OpEpochs.Op op = fs.ops.begin()) { // inodes it reaches stay valid until it ends (eviction grace)
+        try (OpEpochs.Op op = op()) { // inodes it reaches stay valid until it ends (eviction grace)
             return ns.readlink(ino);
         }
     }
 
     @Override
     public void unlink(long dir, Name name) {
-        try (OpEpochs.Op op = fs.ops.begin()) { // inodes it reaches stay valid until it ends (eviction grace)
+        try (OpEpochs.Op op = op()) { // inodes it reaches stay valid until it ends (eviction grace)
             ns.unlink(dir, name);
         }
     }
 
     @Override
     public void rmdir(long dir, Name name) {
-        try (OpEpochs.Op op = fs.ops.begin()) { // inodes it reaches stay valid until it ends (eviction grace)
+        try (OpEpochs.Op op = op()) { // inodes it reaches stay valid until it ends (eviction grace)
             ns.rmdir(dir, name);
         }
     }
 
     @Override
     public void rename(long oldDir, Name oldName, long newDir, Name newName, int flags) {
-        try (OpEpochs.Op op = fs.ops.begin()) { // inodes it reaches stay valid until it ends (eviction grace)
+        try (OpEpochs.Op op = op()) { // inodes it reaches stay valid until it ends (eviction grace)
             renames.rename(oldDir, oldName, newDir, newName, flags);
         }
     }
 
     @Override
     public Attr link(long ino, long newDir, Name newName) {
-        try (OpEpochs.Op op = fs.ops.begin()) { // inodes it reaches stay valid until it ends (eviction grace)
+        try (OpEpochs.Op op = op()) { // inodes it reaches stay valid until it ends (eviction grace)
             return ns.link(ino, newDir, newName);
         }
     }
 
     @Override
     public Attr setattr(long ino, SetAttr c) {
-        try (OpEpochs.Op op = fs.ops.begin()) { // inodes it reaches stay valid until it ends (eviction grace)
+        try (OpEpochs.Op op = op()) { // inodes it reaches stay valid until it ends (eviction grace)
             return attributes.setattr(ino, c);
         }
     }
 
     @Override
     public void readdir(long dir, DirFiller filler) {
-        try (OpEpochs.Op op = fs.ops.begin()) { // inodes it reaches stay valid until it ends (eviction grace)
+        try (OpEpochs.Op op = op()) { // inodes it reaches stay valid until it ends (eviction grace)
             ns.readdir(dir, filler);
         }
     }
@@ -273,7 +286,7 @@ public final class DaxFileSystem implements Vfs, DaxAccess {
 
     @Override
     public OpenFile open(long ino, int flags) {
-        try (OpEpochs.Op op = fs.ops.begin()) { // inodes it reaches stay valid until it ends (eviction grace)
+        try (OpEpochs.Op op = op()) { // inodes it reaches stay valid until it ends (eviction grace)
             return openFiles.open(ino, flags);
         }
     }
@@ -282,6 +295,7 @@ public final class DaxFileSystem implements Vfs, DaxAccess {
     public void setCallerPolicy(CallerPolicy policy) {
         CallerPolicy p = policy == null ? CallerPolicy.INTERNAL : policy;
         fs.alloc.setRootReserve(fs.sb.reservedBlocks, p::mayUseReservedBlocks);
+        fs.callers = p;
     }
 
     @Override
@@ -291,7 +305,7 @@ public final class DaxFileSystem implements Vfs, DaxAccess {
 
     @Override
     public OpenFile tmpfile(long dir, int mode, int flags, int uid, int gid, int umask) {
-        try (OpEpochs.Op op = fs.ops.begin()) { // the new inode stays cached until it is open (eviction grace)
+        try (OpEpochs.Op op = op()) { // the new inode stays cached until it is open (eviction grace)
             if ((flags & OpenFlags.O_ACCMODE) == OpenFlags.O_RDONLY) {
                 throw new FsException(Errno.EINVAL, "O_TMPFILE without write access");
             }
@@ -302,6 +316,7 @@ public final class DaxFileSystem implements Vfs, DaxAccess {
 
     @Override
     public void release(OpenFile file) {
+        // Not refused after a shutdown: the kernel's close must drop the handle all the same.
         try (OpEpochs.Op op = fs.ops.begin()) { // inodes it reaches stay valid until it ends (eviction grace)
             openFiles.release(file);
         }
@@ -309,21 +324,21 @@ public final class DaxFileSystem implements Vfs, DaxAccess {
 
     @Override
     public int read(OpenFile file, long off, long bufAddress, int len) {
-        try (OpEpochs.Op op = fs.ops.begin()) { // inodes it reaches stay valid until it ends (eviction grace)
+        try (OpEpochs.Op op = op()) { // inodes it reaches stay valid until it ends (eviction grace)
             return io.read(of(file), off, bufAddress, len);
         }
     }
 
     @Override
     public int readMapped(OpenFile file, long off, long bufAddress, int len, MappedReadSink sink) {
-        try (OpEpochs.Op op = fs.ops.begin()) { // inodes it reaches stay valid until it ends (eviction grace)
+        try (OpEpochs.Op op = op()) { // inodes it reaches stay valid until it ends (eviction grace)
             return io.readMapped(of(file), off, bufAddress, len, sink);
         }
     }
 
     @Override
     public int write(OpenFile file, long off, long bufAddress, int len) {
-        try (OpEpochs.Op op = fs.ops.begin()) { // inodes it reaches stay valid until it ends (eviction grace)
+        try (OpEpochs.Op op = op()) { // inodes it reaches stay valid until it ends (eviction grace)
             OpenFileImpl f = of(file);
             if ((f.flags & OpenFlags.O_ACCMODE) == OpenFlags.O_RDONLY) {
                 throw new FsException(Errno.EBADF, "file not open for writing");
@@ -334,49 +349,49 @@ public final class DaxFileSystem implements Vfs, DaxAccess {
 
     @Override
     public void fallocate(long ino, int mode, long off, long len) {
-        try (OpEpochs.Op op = fs.ops.begin()) { // inodes it reaches stay valid until it ends (eviction grace)
+        try (OpEpochs.Op op = op()) { // inodes it reaches stay valid until it ends (eviction grace)
             space.fallocate(fs.icache.get(ino), mode, off, len);
         }
     }
 
     @Override
     public void fsync(long ino, boolean dataOnly) {
-        try (OpEpochs.Op op = fs.ops.begin()) { // inodes it reaches stay valid until it ends (eviction grace)
+        try (OpEpochs.Op op = op()) { // inodes it reaches stay valid until it ends (eviction grace)
             writeback.fsync(fs.icache.get(ino), dataOnly);
         }
     }
 
     @Override
     public void fsyncDir(long ino) {
-        try (OpEpochs.Op op = fs.ops.begin()) { // inodes it reaches stay valid until it ends (eviction grace)
+        try (OpEpochs.Op op = op()) { // inodes it reaches stay valid until it ends (eviction grace)
             fs.journal.commitUpTo(fs.icache.get(ino).lastModSeq());
         }
     }
 
     @Override
     public void poisonDevice(boolean inject, long off, long len) {
-        try (OpEpochs.Op op = fs.ops.begin()) { // the owner scan's inodes stay valid until it ends
+        try (OpEpochs.Op op = op()) { // the owner scan's inodes stay valid until it ends
             Poison.device(fs, inject, off, len);
         }
     }
 
     @Override
     public void poisonFile(long ino, boolean inject, long off, long len) {
-        try (OpEpochs.Op op = fs.ops.begin()) { // inodes it reaches stay valid until it ends (eviction grace)
+        try (OpEpochs.Op op = op()) { // inodes it reaches stay valid until it ends (eviction grace)
             Poison.file(fs, fs.icache.get(ino), inject, off, len);
         }
     }
 
     @Override
     public List<String> poisonList() {
-        try (OpEpochs.Op op = fs.ops.begin()) { // the owner scan's inodes stay valid until it ends
+        try (OpEpochs.Op op = op()) { // the owner scan's inodes stay valid until it ends
             return Poison.list(fs, ns::pathOf);
         }
     }
 
     /** The owners of the block at device offset {@code off}, as poisonList names them (benchmarks). */
     public List<String> poisonListOf(long off) {
-        try (OpEpochs.Op op = fs.ops.begin()) { // the owner scan's inodes stay valid until it ends
+        try (OpEpochs.Op op = op()) { // the owner scan's inodes stay valid until it ends
             return MemoryFailure.describeRange(fs, off, Geometry.BLOCK_SIZE);
         }
     }
@@ -388,7 +403,7 @@ public final class DaxFileSystem implements Vfs, DaxAccess {
 
     @Override
     public void sync() {
-        try (OpEpochs.Op op = fs.ops.begin()) { // inodes it reaches stay valid until it ends (eviction grace)
+        try (OpEpochs.Op op = op()) { // inodes it reaches stay valid until it ends (eviction grace)
             // Clear the per-file dirty ranges first: a write racing with us marks its range again.
             fs.icache.forEach(Inode::takeDirty);
             fs.dev.persistAll();
@@ -400,21 +415,21 @@ public final class DaxFileSystem implements Vfs, DaxAccess {
 
     @Override
     public void setxattr(long ino, String name, byte[] value, int flags) {
-        try (OpEpochs.Op op = fs.ops.begin()) { // inodes it reaches stay valid until it ends (eviction grace)
+        try (OpEpochs.Op op = op()) { // inodes it reaches stay valid until it ends (eviction grace)
             xattrs.setxattr(ino, name, value, flags);
         }
     }
 
     @Override
     public boolean needsKillPriv(long ino) {
-        try (OpEpochs.Op op = fs.ops.begin()) { // inodes it reaches stay valid until it ends (eviction grace)
+        try (OpEpochs.Op op = op()) { // inodes it reaches stay valid until it ends (eviction grace)
             return attributes.needsKillPriv(ino);
         }
     }
 
     @Override
     public void killPriv(long ino, boolean suid, boolean sgid) {
-        try (OpEpochs.Op op = fs.ops.begin()) { // inodes it reaches stay valid until it ends (eviction grace)
+        try (OpEpochs.Op op = op()) { // inodes it reaches stay valid until it ends (eviction grace)
             attributes.killPriv(ino, suid, sgid);
         }
     }
@@ -422,27 +437,67 @@ public final class DaxFileSystem implements Vfs, DaxAccess {
 
     @Override
     public byte[] getxattr(long ino, String name) {
-        try (OpEpochs.Op op = fs.ops.begin()) { // inodes it reaches stay valid until it ends (eviction grace)
+        try (OpEpochs.Op op = op()) { // inodes it reaches stay valid until it ends (eviction grace)
             return xattrs.getxattr(ino, name);
         }
     }
 
     @Override
     public List<String> listxattr(long ino) {
-        try (OpEpochs.Op op = fs.ops.begin()) { // inodes it reaches stay valid until it ends (eviction grace)
+        try (OpEpochs.Op op = op()) { // inodes it reaches stay valid until it ends (eviction grace)
             return xattrs.listxattr(ino);
         }
     }
 
     @Override
     public void removexattr(long ino, String name) {
-        try (OpEpochs.Op op = fs.ops.begin()) { // inodes it reaches stay valid until it ends (eviction grace)
+        try (OpEpochs.Op op = op()) { // inodes it reaches stay valid until it ends (eviction grace)
             xattrs.removexattr(ino, name);
         }
     }
 
     @Override
+    public int getflags(long ino) {
+        try (OpEpochs.Op op = op()) { // inodes it reaches stay valid until it ends (eviction grace)
+            return attrFlags.get(fs.icache.get(ino));
+        }
+    }
+
+    @Override
+    public void setflags(long ino, int flags) {
+        try (OpEpochs.Op op = op()) { // inodes it reaches stay valid until it ends (eviction grace)
+            attrFlags.set(fs.icache.get(ino), flags);
+        }
+    }
+
+    @Override
+    public void shutdown(boolean flushLog) {
+        if (!fs.callers.mayShutdown()) {
+            throw new FsException(Errno.EPERM, "shutdown needs CAP_SYS_ADMIN");
+        }
+        if (fs.journal.isForcedShutdown()) {
+            return;
+        }
+        if (fs.opts.readOnly()) {
+            fs.journal.forceShutdown(false, "shut down on request (read-only mount)");
+            return;
+        }
+        if (flushLog) {
+            try {
+                fs.dev.persistAll(); // data written so far, as XFS's GOINGDOWN_DEFAULT freezes first
+            } catch (RuntimeException e) {
+                LOG.error("{}: persisting data before shutdown failed: {}", fs.dev.name(), e.toString());
+            }
+        }
+        fs.journal.forceShutdown(flushLog, flushLog ? "shut down on request (log flushed)"
+                : "shut down on request (log not flushed: uncommitted changes dropped)");
+    }
+
+    @Override
     public StatFs statfs() {
+        if (fs.journal.isForcedShutdown()) {
+            throw new FsException(Errno.EIO, "filesystem shut down");
+        }
         long free = fs.alloc.freeBlocks();
         long available = Math.max(0, free - fs.alloc.rootReserve()); // df's "Avail": without the reserve
         return new StatFs(Geometry.BLOCK_SIZE, fs.geometry.dataBlocks(), free, available,
@@ -451,7 +506,7 @@ public final class DaxFileSystem implements Vfs, DaxAccess {
 
     @Override
     public LayoutLease acquireLease(long ino, long off, long len, LeaseBreaker breaker) {
-        try (OpEpochs.Op op = fs.ops.begin()) { // an operation: see OpEpochs
+        try (OpEpochs.Op op = op()) { // an operation: see OpEpochs
             return faults.acquire(fs.icache.get(ino), off, len, breaker);
         }
     }

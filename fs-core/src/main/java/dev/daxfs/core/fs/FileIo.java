@@ -222,6 +222,7 @@ final class FileIo {
             }
             boolean ioHeld = true;
             try {
+                AttrFlags.checkWrite(ip, append); // under IOLOCK: SETFLAGS holds it exclusive
                 long at = append ? FileMap.sizeOf(ip) : off;
                 if (at + len > FileSpace.MAX_FILE_SIZE) {
                     throw new FsException(Errno.EFBIG, "write past the maximum file size");

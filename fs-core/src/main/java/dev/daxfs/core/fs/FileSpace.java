@@ -45,6 +45,7 @@ final class FileSpace {
         fs.checkWritable();
         HeldLocks held = HeldLocks.layoutChange(ip); // IOLOCK + MMAPLOCK exclusive
         try {
+            AttrFlags.checkTruncate(ip); // under IOLOCK: SETFLAGS holds it exclusive
             // start op -> break layouts -> wait for direct I/O -> change layout. Everything past
             // the smaller size is broken: a truncate up must not leave a stale mapping of the
             // old tail block either.
@@ -133,6 +134,7 @@ final class FileSpace {
         fs.checkWritable();
         HeldLocks held = HeldLocks.layoutChange(ip); // IOLOCK + MMAPLOCK exclusive
         try {
+            AttrFlags.checkFallocate(ip, mode); // under IOLOCK: SETFLAGS holds it exclusive
             // start op -> break layouts -> wait for direct I/O -> change layout. Collapse and
             // insert move every block after off, so everything from there on is broken.
             long to = shift ? Long.MAX_VALUE - off : len;

@@ -1,6 +1,8 @@
 package dev.daxfs.core.fs;
 
+import dev.daxfs.core.CallerPolicy;
 import dev.daxfs.core.Errno;
+import dev.daxfs.core.InodeFlags;
 import dev.daxfs.core.FsException;
 import dev.daxfs.core.KernelCaches;
 import dev.daxfs.core.MountOptions;
@@ -37,6 +39,8 @@ final class FsContext {
     final FsStats stats = new FsStats();
     final OpEpochs ops = new OpEpochs();
     final MountOptions opts;
+    /** Who calls (set by the binding): privileged questions (attribute flags, shutdown) ask it. */
+    volatile CallerPolicy callers = CallerPolicy.INTERNAL;
 
     FsContext(PmemDevice dev, Superblock sb, Journal journal, MountOptions opts) {
         this.dev = dev;
@@ -151,9 +155,9 @@ final class FsContext {
         return new Reservation(blocks, inodes);
     }
 
-    /** After a change that must be durable now (sync mount). */
+    /** After a change that must be durable now (sync mount, or the inode's {@code chattr +S}). */
     void syncIfNeeded(Inode ip) {
-        if (opts.sync()) {
+        if (opts.sync() || (ip.attrFlags() & InodeFlags.SYNC) != 0) {
             journal.commitUpTo(ip.lastModSeq());
         }
     }

@@ -69,7 +69,8 @@ public final class Mkfs {
         journal.flushAll();
         long reserved = l.dataBlocks() * opts.reservedPercent() / 100;
         Superblock sb = new Superblock(l, UUID.randomUUID(), opts.label(), Superblock.STATE_CLEAN, 0, FsContext.now(), 0,
-                new Features(reserved > 0 ? Features.COMPAT_RESERVED_BLOCKS : 0, 0, Features.INCOMPAT_XATTR_BLOCKS),
+                new Features(reserved > 0 ? Features.COMPAT_RESERVED_BLOCKS : 0, Features.RO_COMPAT_INODE_FLAGS,
+                        Features.INCOMPAT_XATTR_BLOCKS),
                 reserved);
         sb.write(dev, true);
     }

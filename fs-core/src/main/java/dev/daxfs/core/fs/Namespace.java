@@ -218,6 +218,7 @@ final class Namespace {
             if (d.nlink() == 0) {
                 throw new FsException(Errno.ENOENT, "directory was removed");
             }
+            AttrFlags.checkDirAdd(d); // vfs_tmpfile's MAY_WRITE on d; under d's IOLOCK
             XattrOps.Inherited in = xattrs.inherit(d, Mode.S_IFREG | (mode & Mode.PERM_MASK), umask);
             int fmode = in.mode();
             return fs.transact(1 + in.blocks(fs.sb.features.xattrBlocks()), 1, () -> {
@@ -282,6 +283,7 @@ final class Namespace {
             if (dd.get(name) != null) {
                 throw new FsException(Errno.EEXIST, name);
             }
+            AttrFlags.checkDirAdd(d); // under d's IOLOCK
             if (type == Mode.S_IFDIR && d.nlink() >= LINK_MAX) {
                 throw new FsException(Errno.EMLINK, "too many subdirectories");
             }
@@ -399,8 +401,10 @@ final class Namespace {
             if (ip.isDir()) {
                 throw new FsException(Errno.EISDIR, name + " is a directory");
             }
+            AttrFlags.checkDirRemove(d); // may_delete; under d's IOLOCK
             ip.iolock.lockExclusive(); // vs. open/IO on the child while its last link may go
             try {
+                AttrFlags.checkModify(ip, "unlink"); // under its IOLOCK
                 fs.transactVoid(0, 0, () -> {
                     lockIlocks(d, ip); // d's entries/times and ip's nlink in one transaction
                     try {
@@ -440,8 +444,10 @@ final class Namespace {
             if (!ip.isDir()) {
                 throw new FsException(Errno.ENOTDIR, name + " is not a directory");
             }
+            AttrFlags.checkDirRemove(d); // may_delete; under d's IOLOCK
             ip.iolock.lockExclusiveNested(); // child's entries: nothing may be created in it now
             try {
+                AttrFlags.checkModify(ip, "rmdir"); // under its IOLOCK
                 if (!dirOf(ip).isEmpty()) {
                     throw new FsException(Errno.ENOTEMPTY, name);
                 }
@@ -485,9 +491,11 @@ final class Namespace {
             if (dd.get(newName) != null) {
                 throw new FsException(Errno.EEXIST, newName);
             }
+            AttrFlags.checkDirAdd(d); // under d's IOLOCK
             Attr a = fs.transact(2, 0, () -> {
                 lockIlocks(d, ip); // entry and nlink in one transaction
                 try {
+                    AttrFlags.checkModify(ip, "link"); // vfs_link; under its ILOCK, before any change
                     if (ip.nlink() == 0 && !ip.linkable()) {
                         throw new FsException(Errno.ENOENT, "inode was unlinked");
                     }

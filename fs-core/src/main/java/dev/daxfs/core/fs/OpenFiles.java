@@ -36,6 +36,7 @@ final class OpenFiles {
             if (ip.freed()) {
                 throw new FsException(Errno.ENOENT, "inode " + ino + " was removed");
             }
+            AttrFlags.checkOpen(ip, flags); // under IOLOCK: SETFLAGS holds it exclusive
             ip.openCount.incrementAndGet();
         } finally {
             ip.iolock.unlockShared();

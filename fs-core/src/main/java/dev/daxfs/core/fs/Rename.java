@@ -145,6 +145,7 @@ final class Rename {
                 }
                 Namespace.lockIlocks(all.toArray(new Inode[0])); // every changed inode in one transaction
                 try {
+                    checkFlags(od, src, nd, tgt, exchange); // under their ILOCKs, before any change
                     long t = FsContext.now();
                     if (exchange) {
                         ndd.replace(newName, src.ino, Mode.dtype(src.mode()), fs.journal);
@@ -199,6 +200,24 @@ final class Rename {
             if (tgt != null) {
                 tgt.iolock.unlockExclusive();
             }
+        }
+    }
+
+    /**
+     * may_delete and may_create of both names: the source leaves od, the target (if any) leaves
+     * nd, and neither may be immutable or append-only; nd must take a new entry.
+     */
+    private static void checkFlags(Inode od, Inode src, Inode nd, Inode tgt, boolean exchange) {
+        AttrFlags.checkDirRemove(od);
+        AttrFlags.checkModify(src, "rename");
+        if (tgt != null) {
+            AttrFlags.checkDirRemove(nd);
+            AttrFlags.checkModify(tgt, "rename over it");
+        } else {
+            AttrFlags.checkDirAdd(nd);
+        }
+        if (exchange) {
+            AttrFlags.checkDirAdd(od);
         }
     }
 

@@ -38,6 +38,7 @@ final class XattrOps {
         fs.transactVoid(Xattrs.blocksFor(chained(), value.length), 0, () -> {
             ip.ilock.lockExclusive(); // xattrs and ctime in this transaction
             try {
+                AttrFlags.checkModify(ip, "setxattr"); // under ILOCK, before any change
                 Xattrs x = xattrsLocked(ip);
                 x.set(ip, name, value, flags, fs.journal, fs.alloc);
                 ip.setCtimeNs(FsContext.now());
@@ -69,6 +70,7 @@ final class XattrOps {
         fs.transactVoid(Xattrs.blocksFor(chained(), value.length), 0, () -> {
             ip.ilock.lockExclusive(); // ACL, mode and ctime in this transaction
             try {
+                AttrFlags.checkModify(ip, "setting an ACL"); // under ILOCK, before any change
                 Xattrs x = xattrsLocked(ip);
                 byte[] store = acl.isEmpty() ? null : acl.encode();
                 int mode = ip.mode();
@@ -138,6 +140,7 @@ final class XattrOps {
         fs.transactVoid(0, 0, () -> {
             ip.ilock.lockExclusive(); // xattrs and ctime in this transaction
             try {
+                AttrFlags.checkModify(ip, "removexattr"); // under ILOCK, before any change
                 xattrsLocked(ip).remove(ip, name, fs.journal, fs.alloc);
                 ip.setCtimeNs(FsContext.now());
                 fs.store.log(ip);

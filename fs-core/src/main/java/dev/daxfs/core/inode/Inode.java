@@ -52,6 +52,12 @@ public final class Inode {
     private long crtimeNs;
     private long rdev;
     private long xattrBlock;
+    /**
+     * Attribute flags ({@link dev.daxfs.core.InodeFlags}). Written under IOLOCK and ILOCK
+     * exclusive (and, for a regular file, MMAPLOCK too, after layouts were broken), so a path
+     * holding any one of them reads a stable value; volatile so that getflags reads it without one.
+     */
+    private volatile int attrFlags;
     /** The extent-list blocks, when the extents do not fit in the slot (InodeStore's, under ilock). */
     final ExtentChain extentChain = new ExtentChain();
     public final ExtentMap extents = new ExtentMap();
@@ -157,6 +163,28 @@ public final class Inode {
 
     public void setMode(int mode) {
         this.mode = mode;
+    }
+
+    /** Attribute flags ({@link dev.daxfs.core.InodeFlags}); see the field for who may read and write. */
+    public int attrFlags() {
+        return attrFlags;
+    }
+
+    public void setAttrFlags(int flags) {
+        this.attrFlags = flags;
+    }
+
+    /** Immutable or append-only: no unlink, rename, link, setattr or xattr change ({@code IS_APPEND || IS_IMMUTABLE}). */
+    public boolean isImmutableOrAppend() {
+        return (attrFlags & (dev.daxfs.core.InodeFlags.IMMUTABLE | dev.daxfs.core.InodeFlags.APPEND)) != 0;
+    }
+
+    public boolean isImmutable() {
+        return (attrFlags & dev.daxfs.core.InodeFlags.IMMUTABLE) != 0;
+    }
+
+    public boolean isAppendOnly() {
+        return (attrFlags & dev.daxfs.core.InodeFlags.APPEND) != 0;
     }
 
     public int uid() {

@@ -20,6 +20,7 @@ import java.util.function.LongFunction;
  * <pre>
  *   0 magic u32     4 crc u32      8 ino u64       16 generation u32  20 mode u32
  *  24 uid u32      28 gid u32     32 nlink u32     36 flags u32       40 size u64
+ *  (flags: 0x1 inline symlink; 0x8 sync, 0x10 immutable, 0x20 append, 0x40 nodump, 0x80 noatime)
  *  48 atime ns     56 mtime ns    64 ctime ns      72 crtime ns       80 rdev u64
  *  88 xattr block  96 extent count u32  100 symlink crc u32  104 first chain block u64
  * 112 meta blocks u64  120 parent (dirs) u64   128..255 inline: up to 5 extents, or a symlink target
@@ -41,6 +42,12 @@ public final class InodeCodec {
     static final int EXTENT_SIZE = 24;
     static final int INLINE_EXTENTS = INLINE_BYTES / EXTENT_SIZE;
     static final int FLAG_SYMLINK_INLINE = 1;
+    /**
+     * The attribute flags ({@link dev.daxfs.core.InodeFlags}, Linux's {@code FS_*_FL} values, bits
+     * 3..7), stored beside FLAG_SYMLINK_INLINE under the read-only-compatible feature
+     * {@code inode_flags}: on regular files and directories only.
+     */
+    public static final int ATTR_FLAGS = dev.daxfs.core.InodeFlags.SUPPORTED;
 
     // extent chain block
     static final int C_OWNER = 16, C_NEXT = 24, C_COUNT = 32, C_FIRST = 40;
@@ -173,8 +180,12 @@ public final class InodeCodec {
         if (s.size() < 0) {
             defects.report(who + ": negative size " + s.size());
         }
-        if ((s.flags() & ~FLAG_SYMLINK_INLINE) != 0) {
+        if ((s.flags() & ~(FLAG_SYMLINK_INLINE | ATTR_FLAGS)) != 0) {
             defects.report(who + ": unknown flags 0x" + Integer.toHexString(s.flags()));
+        }
+        if ((s.flags() & ATTR_FLAGS) != 0 && !Mode.isReg(s.mode()) && !s.isDir()) {
+            defects.report(who + ": attribute flags 0x" + Integer.toHexString(s.flags() & ATTR_FLAGS)
+                    + " on a file that is neither regular nor a directory");
         }
         if (s.inlineSymlink() && !Mode.isLnk(s.mode())) {
             defects.report(who + ": inline symlink flag on a file that is not a symlink");

@@ -60,6 +60,7 @@ public final class InodeStore {
         ip.setSymlinkCrc(s.symlinkCrc());
         ip.setMetaBlocks(s.metaBlocks());
         ip.setParent(s.parent());
+        ip.setAttrFlags(s.flags() & ATTR_FLAGS);
         if (s.inlineSymlink()) {
             ip.setSymlinkTarget(inlineSymlink(img, off, s.size()));
         } else if (extentsInline(s)) {
@@ -139,7 +140,7 @@ public final class InodeStore {
         int off = slotOffset(ip.ino);
         java.util.Arrays.fill(img, off, off + Geometry.INODE_SIZE, (byte) 0);
         encodeCore(ip, img, off);
-        Bytes.putInt(img, off + O_FLAGS, inlineSym ? FLAG_SYMLINK_INLINE : 0);
+        Bytes.putInt(img, off + O_FLAGS, (inlineSym ? FLAG_SYMLINK_INLINE : 0) | ip.attrFlags());
         Bytes.putInt(img, off + O_NEXT, count);
         if (inlineSym) {
             putInlineSymlink(img, off, ip.symlinkTarget());

@@ -75,6 +75,8 @@ public final class Journal {
     private final List<Runnable> checkpointListeners = new java.util.concurrent.CopyOnWriteArrayList<>();
     private boolean readOnly;
     private volatile String shutdownReason;
+    /** FS_IOC_SHUTDOWN: nothing commits any more, every call is EIO (not only changes EROFS). */
+    private volatile boolean forcedShutdown;
 
     /** Test hook: runs inside commit after the log write is durable, before home is applied. */
     public volatile Runnable afterLogWriteHook;
@@ -201,6 +203,9 @@ public final class Journal {
      * (outside any handle, so the commit cannot wait on us).
      */
     public Handle begin() {
+        if (forcedShutdown) {
+            throw new FsException(Errno.EIO, "filesystem shut down: " + shutdownReason);
+        }
         if (shutdownReason != null) {
             throw new FsException(Errno.EROFS, "filesystem shut down: " + shutdownReason);
         }
@@ -380,6 +385,10 @@ public final class Journal {
             throw new IllegalStateException("commit from inside a journal handle would deadlock");
         }
         synchronized (commitMutex) {
+            if (forcedShutdown) {
+                // the running transaction stays in memory: the log holds only what committed before
+                throw new FsException(Errno.EIO, "filesystem shut down: " + shutdownReason);
+            }
             Transaction tx;
             handleLock.lockExclusive(); // waits for open handles; new ones wait for the swap
             try {
@@ -585,6 +594,31 @@ public final class Journal {
             shutdownReason = reason;
             LOG.error("{}: filesystem shut down read-only: {}", dev.name(), reason);
         }
+    }
+
+    /**
+     * FS_IOC_SHUTDOWN: with {@code flushLog}, commits the running transaction first (its changes
+     * survive); then, under the commit mutex — so that a commit in flight finishes first and the
+     * log on the device holds whole transactions only — stops every further commit and handle
+     * (EIO). What the running transaction holds then is never written: the next mount replays the
+     * log as it is. The home blocks of committed transactions are already written or in the log.
+     */
+    public void forceShutdown(boolean flushLog, String reason) {
+        if (flushLog && shutdownReason == null) {
+            try {
+                commit();
+            } catch (RuntimeException e) {
+                LOG.error("{}: log flush before shutdown failed: {}", dev.name(), e.toString());
+            }
+        }
+        synchronized (commitMutex) {
+            forcedShutdown = true;
+            shutdown(reason);
+        }
+    }
+
+    public boolean isForcedShutdown() {
+        return forcedShutdown;
     }
 
     public String shutdownReason() {
