@@ -27,9 +27,10 @@ class FeatureFlagsTest {
     void aNewImageHasTheReservedBlocksFeatureAndSaysSo() throws Exception {
         try (TestImage img = new TestImage(32L << 20)) {
             Superblock sb = Superblock.read(img.dev);
-            assertEquals(new Features(Features.COMPAT_RESERVED_BLOCKS, 0, Features.INCOMPAT_XATTR_BLOCKS), sb.features);
+            assertEquals(new Features(Features.COMPAT_RESERVED_BLOCKS, Features.RO_COMPAT_INODE_FLAGS,
+                    Features.INCOMPAT_XATTR_BLOCKS), sb.features);
             assertEquals(sb.geometry.dataBlocks() * FormatOptions.DEFAULT_RESERVED_PERCENT / 100, sb.reservedBlocks);
-            assertEquals(List.of("reserved_blocks", "xattr_blocks"), DaxFs.info(img.dev).features());
+            assertEquals(List.of("reserved_blocks", "inode_flags", "xattr_blocks"), DaxFs.info(img.dev).features());
             assertEquals(sb.reservedBlocks, DaxFs.info(img.dev).reservedBlocks());
         }
     }
@@ -38,8 +39,9 @@ class FeatureFlagsTest {
     void anImageWithoutAReserveHasOnlyXattrBlocksAndAnOlderImageReadsAsNoReserve() throws Exception {
         try (TestImage img = new TestImage(32L << 20)) {
             DaxFs.format(img.dev, FormatOptions.defaults().withReservedPercent(0));
-            assertEquals(new Features(0, 0, Features.INCOMPAT_XATTR_BLOCKS), Superblock.read(img.dev).features);
-            assertEquals(List.of("xattr_blocks"), DaxFs.info(img.dev).features());
+            assertEquals(new Features(0, Features.RO_COMPAT_INODE_FLAGS, Features.INCOMPAT_XATTR_BLOCKS),
+                    Superblock.read(img.dev).features);
+            assertEquals(List.of("inode_flags", "xattr_blocks"), DaxFs.info(img.dev).features());
             // an image of an older daxfs: bytes 232.. are whatever, the feature bit is clear
             setFeatures(img, Features.NONE);
             assertEquals(0, Superblock.read(img.dev).reservedBlocks);

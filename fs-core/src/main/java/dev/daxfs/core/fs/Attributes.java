@@ -91,7 +91,9 @@ final class Attributes {
         fs.transactVoid(0, 0, () -> {
             ip.ilock.lockExclusive(); // mode, xattrs and ctime in this transaction
             try {
-                AttrFlags.checkModify(ip, "clearing set-id bits"); // the write it precedes fails too
+                if (ip.isImmutable()) { // the write it precedes fails too (notify_change allows the kill on append-only)
+                    throw new dev.daxfs.core.FsException(dev.daxfs.core.Errno.EPERM, ip + " is immutable");
+                }
                 int kill = (suid ? Mode.S_ISUID : 0) | (sgid ? Mode.S_ISGID : 0);
                 boolean changed = (ip.mode() & kill) != 0;
                 ip.setMode(ip.mode() & (~kill));

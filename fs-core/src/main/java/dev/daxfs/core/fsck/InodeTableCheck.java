@@ -90,6 +90,12 @@ final class InodeTableCheck {
         p.infos.put(ino, ip);
         Defects unsound = why -> p.unsound(ip, why);
         boolean readable = InodeCodec.checkFields(s, p.geometry, unsound);
+        if ((s.flags() & InodeCodec.ATTR_FLAGS) != 0 && p.sb != null
+                && !p.sb.features.has(dev.daxfs.core.format.Features.RO_COMPAT_INODE_FLAGS)) {
+            // daxfs sets the feature before the first flag can commit: flags without it are damage
+            p.problem(p.inode(ino) + ": attribute flags 0x" + Integer.toHexString(s.flags() & InodeCodec.ATTR_FLAGS)
+                    + " but the superblock lacks the inode_flags feature");
+        }
         if (!InodeCodec.validType(ip.mode)) {
             return;
         }
