@@ -16,7 +16,11 @@ public final class Callers {
     public static final int CAP_FSETID = 4;
     /** CAP_DAC_OVERRIDE: bypasses read/write permission checks (CAP_DAC_READ_SEARCH only reads). */
     public static final int CAP_DAC_OVERRIDE = 1;
-    /** CAP_SYS_ADMIN: sees trusted.* xattrs. */
+    /** CAP_FOWNER: acts as the owner of any file (inode_owner_or_capable: attribute flags). */
+    public static final int CAP_FOWNER = 3;
+    /** CAP_LINUX_IMMUTABLE: may set and clear the immutable and append-only flags. */
+    public static final int CAP_LINUX_IMMUTABLE = 9;
+    /** CAP_SYS_ADMIN: sees trusted.* xattrs; may shut the filesystem down (FS_IOC_SHUTDOWN). */
     public static final int CAP_SYS_ADMIN = 21;
     /** CAP_SYS_RESOURCE: may allocate the blocks reserved for privileged callers. */
     public static final int CAP_SYS_RESOURCE = 24;

@@ -105,6 +105,7 @@ final class Dispatcher {
                 c.vfs.sync();
                 rp.ok(0);
             }
+            case Abi.IOCTL -> IoctlRequests.ioctl(c, rq, rp);
             case Abi.NOTIFY_REPLY -> rp.none(); // we never ask the kernel to retrieve data
             // FLUSH: data is in the device when WRITE returns, nothing to push at close(2).
             // INTERRUPT: requests are short; the interrupted one is answered normally.

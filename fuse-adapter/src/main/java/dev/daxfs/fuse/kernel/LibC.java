@@ -46,6 +46,13 @@ final class LibC {
         int waitpid(int pid, Pointer status, int options);
 
         long recvmsg(int fd, Pointer msg, int flags);
+
+        /**
+         * A raw system call of six arguments: process_vm_readv (FS_IOC_SHUTDOWN's flags word, which
+         * FUSE does not copy in). Called this way because glibc's wrapper, bound through jnr-ffi,
+         * answers EINVAL where the same arguments through syscall(2) work (seen on glibc 2.41).
+         */
+        long syscall(long number, long a1, long a2, long a3, long a4, long a5, long a6);
     }
 
     static final Api C = LibraryLoader.create(Api.class).failImmediately().load("c");
@@ -58,6 +65,16 @@ final class LibC {
     static final int EINTR = 4;
     static final int ENOENT = 2;
     static final int EFAULT = 14;
+    static final int EPERM = 1;
+    static final int ESRCH = 3;
+    static final int ENOSYS = 38;
+
+    /** process_vm_readv's system call number on this architecture, or -1 where daxfs does not know it. */
+    static final long SYS_PROCESS_VM_READV = switch (System.getProperty("os.arch")) {
+        case "amd64", "x86_64" -> 310;
+        case "aarch64" -> 270;
+        default -> -1;
+    };
     static final int EAGAIN = 11;
     static final int ENODEV = 19;
     static final int ECONNABORTED = 103;

@@ -28,9 +28,31 @@ final class Session {
      * The kernel binding's answer to fs-core's questions about the caller: from the credentials
      * of the request this thread serves; a thread that serves none is the daemon's own (privileged).
      */
-    static final dev.daxfs.core.CallerPolicy CALLERS = () -> {
-        Request rq = CURRENT.get();
-        return rq == null || dev.daxfs.fuse.Callers.mayUseReservedBlocks(rq.pid, rq.uid);
+    static final dev.daxfs.core.CallerPolicy CALLERS = new dev.daxfs.core.CallerPolicy() {
+        @Override
+        public boolean mayUseReservedBlocks() {
+            Request rq = CURRENT.get();
+            return rq == null || dev.daxfs.fuse.Callers.mayUseReservedBlocks(rq.pid, rq.uid);
+        }
+
+        @Override
+        public boolean mayChangeImmutable() {
+            Request rq = CURRENT.get();
+            return rq == null || dev.daxfs.fuse.Callers.hasCap(rq.pid, rq.uid, dev.daxfs.fuse.Callers.CAP_LINUX_IMMUTABLE);
+        }
+
+        @Override
+        public boolean mayChangeFlagsOf(int ownerUid) {
+            Request rq = CURRENT.get();
+            return rq == null || rq.uid == ownerUid
+                    || dev.daxfs.fuse.Callers.hasCap(rq.pid, rq.uid, dev.daxfs.fuse.Callers.CAP_FOWNER);
+        }
+
+        @Override
+        public boolean mayShutdown() {
+            Request rq = CURRENT.get();
+            return rq == null || dev.daxfs.fuse.Callers.hasCap(rq.pid, rq.uid, dev.daxfs.fuse.Callers.CAP_SYS_ADMIN);
+        }
     };
 
     Session(Connection conn) {

@@ -2,6 +2,7 @@ package dev.daxfs.fuse.kernel;
 
 import dev.daxfs.core.DaxFs;
 import dev.daxfs.core.FormatOptions;
+import dev.daxfs.core.InodeFlags;
 import dev.daxfs.core.MountOptions;
 import dev.daxfs.core.Vfs;
 import dev.daxfs.pmem.MappedDevice;
@@ -212,6 +213,119 @@ class DispatcherTest {
         t.replies.clear();
         assertEquals(0750, mode(d), "the kernel applied the umask: daxfs does not again");
         assertEquals("value", new String(vfs.getxattr(Vfs.ROOT_INO, "user.x")));
+    }
+
+    /** fuse_ioctl_in for {@code cmd} with {@code in} as its in data, {@code outSize} bytes of room out. */
+    private static Requests ioctl(int flags, int cmd, long arg, byte[] in, int outSize) {
+        return Requests.body().u64(0).u32(flags).u32(cmd).u64(arg).u32(in.length).u32(outSize).bytes(in);
+    }
+
+    private static byte[] le32(int v) {
+        return Requests.body().u32(v).bodyBytes();
+    }
+
+    private int ioctlResult(byte[] request) {
+        t.requests.add(request);
+        serve();
+        ByteBuffer r = only();
+        if (r.getInt(4) == 0) {
+            assertEquals(0, r.getInt(16), "fuse_ioctl_out.result");
+            assertEquals(0, r.getInt(20), "no FUSE_IOCTL_RETRY");
+        }
+        return r.getInt(4);
+    }
+
+    /**
+     * IOCTL as fuse_fileattr_get/set send it (GETFLAGS, SETFLAGS, FSGETXATTR, FSSETXATTR, on a
+     * file and with FUSE_IOCTL_DIR on a directory), every size and field checked: too little room
+     * or argument is EINVAL, in_size beyond the body EIO, unsupported flags or fsxattr fields
+     * EOPNOTSUPP, an unknown command ENOTTY.
+     */
+    @Test
+    void ioctlAttributeFlags() {
+        init();
+        t.requests.add(Requests.body().u32(2).u32(0100644).u32(022).u32(0).str("f").build(Abi.CREATE, 2, Vfs.ROOT_INO));
+        serve();
+        long f = only().getLong(16);
+        int get = IoctlRequests.FS_IOC_GETFLAGS, set = IoctlRequests.FS_IOC_SETFLAGS;
+        t.requests.add(ioctl(0, get, 0, new byte[0], 4).build(Abi.IOCTL, 3, f));
+        serve();
+        ByteBuffer r = only();
+        assertEquals(16 + 16 + 4, r.capacity(), "out header, fuse_ioctl_out, the flags word");
+        assertEquals(0, r.getInt(32));
+
+        assertEquals(0, ioctlResult(ioctl(0, set, 0, le32(InodeFlags.IMMUTABLE | InodeFlags.NODUMP), 0).build(Abi.IOCTL, 4, f)));
+        assertEquals(InodeFlags.IMMUTABLE | InodeFlags.NODUMP, vfs.getflags(f));
+        assertEquals(-95, ioctlResult(ioctl(0, set, 0, le32(0x4000), 0).build(Abi.IOCTL, 5, f)), "an unsupported flag");
+        assertEquals(-22, ioctlResult(ioctl(0, set, 0, new byte[2], 0).build(Abi.IOCTL, 6, f)), "in_size 2");
+        // in_size says 4, the body holds none of it: malformed
+        assertEquals(-5, ioctlResult(Requests.body().u64(0).u32(0).u32(set).u64(0).u32(4).u32(0).build(Abi.IOCTL, 7, f)));
+        assertEquals(-22, ioctlResult(ioctl(0, get, 0, new byte[0], 2).build(Abi.IOCTL, 8, f)), "out_size 2");
+        assertEquals(-5, ioctlResult(Requests.body().u64(0).u32(0).u32(get).build(Abi.IOCTL, 9, f)), "short fuse_ioctl_in");
+        assertEquals(-25, ioctlResult(ioctl(0, 0x1234, 0, new byte[0], 0).build(Abi.IOCTL, 10, f)), "ENOTTY");
+        assertEquals(-2, ioctlResult(ioctl(0, get, 0, new byte[0], 4).build(Abi.IOCTL, 11, 987654)), "no such node");
+
+        t.requests.add(ioctl(0, IoctlRequests.FS_IOC_FSGETXATTR, 0, new byte[0], 28).build(Abi.IOCTL, 12, f));
+        serve();
+        r = only();
+        assertEquals(16 + 16 + 28, r.capacity());
+        assertEquals(InodeFlags.XFLAG_IMMUTABLE | InodeFlags.XFLAG_NODUMP, r.getInt(32));
+        for (int i = 4; i < 28; i += 4) {
+            assertEquals(0, r.getInt(32 + i), "fsxattr field at " + i);
+        }
+        byte[] xa = Requests.body().u32(InodeFlags.XFLAG_APPEND).zeros(24).bodyBytes();
+        assertEquals(0, ioctlResult(ioctl(0, IoctlRequests.FS_IOC_FSSETXATTR, 0, xa, 0).build(Abi.IOCTL, 13, f)));
+        assertEquals(InodeFlags.APPEND, vfs.getflags(f));
+        byte[] projid = Requests.body().u32(0).u32(0).u32(0).u32(7).zeros(12).bodyBytes();
+        assertEquals(-95, ioctlResult(ioctl(0, IoctlRequests.FS_IOC_FSSETXATTR, 0, projid, 0).build(Abi.IOCTL, 14, f)));
+        byte[] realtime = Requests.body().u32(0x1).zeros(24).bodyBytes();
+        assertEquals(-95, ioctlResult(ioctl(0, IoctlRequests.FS_IOC_FSSETXATTR, 0, realtime, 0).build(Abi.IOCTL, 15, f)));
+        assertEquals(InodeFlags.APPEND, vfs.getflags(f), "refused calls changed nothing");
+
+        // a directory: FUSE_IOCTL_DIR, the handle of an OPENDIR
+        assertEquals(0, ioctlResult(ioctl(IoctlRequests.FUSE_IOCTL_DIR, set, 0, le32(InodeFlags.NOATIME), 0)
+                .build(Abi.IOCTL, 16, Vfs.ROOT_INO)));
+        assertEquals(InodeFlags.NOATIME, vfs.getflags(Vfs.ROOT_INO));
+        vfs.setflags(f, 0);
+        vfs.setflags(Vfs.ROOT_INO, 0);
+    }
+
+    /**
+     * FS_IOC_SHUTDOWN arrives restricted (in_size 0, out_size 4): the flags word is read from the
+     * caller's memory at arg — here this very process, pid and address real. Bad flags are EINVAL
+     * and a bad address EFAULT, neither shutting down; NOLOGFLUSH shuts down, and every request
+     * after it is EIO.
+     */
+    @Test
+    void ioctlShutdownReadsTheCallersFlags() {
+        init();
+        int pid = (int) ProcessHandle.current().pid();
+        com.kenai.jffi.MemoryIO mem = com.kenai.jffi.MemoryIO.getInstance();
+        long word = mem.allocateMemory(4, true);
+        try {
+            int sd = IoctlRequests.FS_IOC_SHUTDOWN;
+            mem.putInt(word, 7);
+            assertEquals(-22, ioctlResult(ioctl(0, sd, word, new byte[0], 4).build(Abi.IOCTL, 2, Vfs.ROOT_INO, pid)));
+            assertEquals(-14, ioctlResult(ioctl(0, sd, 8, new byte[0], 4).build(Abi.IOCTL, 3, Vfs.ROOT_INO, pid)), "EFAULT");
+            mem.putInt(word, IoctlRequests.GOINGDOWN_NOLOGFLUSH);
+            assertEquals(-1, ioctlResult(ioctl(0, sd, word, new byte[0], 4).build(Abi.IOCTL, 4, Vfs.ROOT_INO, 0)),
+                    "pid 0 (another pid namespace): EPERM");
+            assertEquals(0, vfs.getattr(Vfs.ROOT_INO).nlink() > 0 ? 0 : 1, "still alive");
+            t.requests.add(ioctl(IoctlRequests.FUSE_IOCTL_DIR | IoctlRequests.FUSE_IOCTL_COMPAT, sd, word, new byte[0], 4)
+                    .build(Abi.IOCTL, 5, Vfs.ROOT_INO, pid));
+            serve();
+            ByteBuffer r = only();
+            assertEquals(0, r.getInt(4));
+            assertEquals(16 + 16, r.capacity(), "no out data: the caller's word is not overwritten");
+            assertEquals(IoctlRequests.GOINGDOWN_NOLOGFLUSH, mem.getInt(word));
+        } finally {
+            mem.freeMemory(word);
+        }
+        t.requests.add(Requests.body().u32(0).u32(0).u64(0).build(Abi.GETATTR, 6, Vfs.ROOT_INO));
+        t.requests.add(Requests.body().u32(0755).u32(022).str("d").build(Abi.MKDIR, 7, Vfs.ROOT_INO));
+        serve();
+        assertEquals(-5, t.replies.get(0).getInt(4));
+        assertEquals(-5, t.replies.get(1).getInt(4));
     }
 
     @Test

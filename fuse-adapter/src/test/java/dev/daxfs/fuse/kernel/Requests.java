@@ -45,10 +45,15 @@ final class Requests {
     }
 
     byte[] build(int opcode, long unique, long nodeid) {
+        return build(opcode, unique, nodeid, 4242);
+    }
+
+    /** As the kernel sends it for the process {@code pid}. */
+    byte[] build(int opcode, long unique, long nodeid, int pid) {
         byte[] b = body.toByteArray();
         ByteBuffer r = ByteBuffer.allocate(Abi.IN_HEADER + b.length).order(ByteOrder.LITTLE_ENDIAN);
         r.putInt(Abi.IN_HEADER + b.length).putInt(opcode).putLong(unique).putLong(nodeid)
-                .putInt(0).putInt(0).putInt(4242).putShort((short) 0).putShort((short) 0).put(b);
+                .putInt(0).putInt(0).putInt(pid).putShort((short) 0).putShort((short) 0).put(b);
         return r.array();
     }
 
