@@ -79,7 +79,8 @@ final class FsContext {
         }
         String why = journal.shutdownReason();
         if (why != null) {
-            throw new FsException(Errno.EROFS, "filesystem shut down: " + why);
+            // FS_IOC_SHUTDOWN: EIO, as every other call gets it; a fault shutdown: read-only (EROFS)
+            throw new FsException(journal.isForcedShutdown() ? Errno.EIO : Errno.EROFS, "filesystem shut down: " + why);
         }
     }
 

@@ -203,11 +203,10 @@ public final class Journal {
      * (outside any handle, so the commit cannot wait on us).
      */
     public Handle begin() {
-        if (forcedShutdown) {
-            throw new FsException(Errno.EIO, "filesystem shut down: " + shutdownReason);
-        }
-        if (shutdownReason != null) {
-            throw new FsException(Errno.EROFS, "filesystem shut down: " + shutdownReason);
+        String why = shutdownReason;
+        if (why != null) {
+            // forcedShutdown is written before shutdownReason: seen here whenever it is the cause
+            throw new FsException(forcedShutdown ? Errno.EIO : Errno.EROFS, "filesystem shut down: " + why);
         }
         if (readOnly) {
             throw new FsException(Errno.EROFS, "read-only");

@@ -59,6 +59,7 @@ class ShutdownMountTest {
             Files.writeString(fs.path("unsynced"), "u"); // not fsynced
 
             // threads doing I/O when the shutdown comes
+            AtomicBoolean shutdownStarted = new AtomicBoolean();
             AtomicBoolean shutDown = new AtomicBoolean();
             AtomicInteger successesAfter = new AtomicInteger();
             AtomicReference<Throwable> failure = new AtomicReference<>();
@@ -82,7 +83,7 @@ class ShutdownMountTest {
                                     }
                                 }
                             } catch (IOException | java.io.UncheckedIOException e) {
-                                if (shutDown.get() && isEio(e)) {
+                                if (shutdownStarted.get() && isEio(e)) { // from some moment while xfs_io runs on
                                     return;
                                 }
                                 throw e;
@@ -103,6 +104,7 @@ class ShutdownMountTest {
                 threads.add(th);
             }
             assertTrue(busy.await(60, TimeUnit.SECONDS));
+            shutdownStarted.set(true);
             ChattrMountTest.Result r = run("xfs_io", "-x", "-c", logFlush ? "shutdown -f" : "shutdown", fs.mnt.toString());
             assertEquals(0, r.exit(), r.out() + "\n" + fs.logTail());
             shutDown.set(true);
