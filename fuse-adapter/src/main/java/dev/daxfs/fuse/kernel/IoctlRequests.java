@@ -147,11 +147,7 @@ final class IoctlRequests {
             MEM.putLong(local + 8, 4);
             MEM.putLong(remote, addr);
             MEM.putLong(remote + 8, 4);
-            if (LibC.SYS_PROCESS_VM_READV < 0) {
-                throw new FsException(Errno.EOPNOTSUPP, "process_vm_readv: system call number unknown on "
-                        + System.getProperty("os.arch"));
-            }
-            long n = LibC.C.syscall(LibC.SYS_PROCESS_VM_READV, pid, local, 1, remote, 1, 0);
+            long n = LibC.C.process_vm_readv(pid, jnr.ffi.Pointer.wrap(LibC.RT, local), 1, remote, 1, 0);
             if (n != 4) {
                 int e = n < 0 ? LibC.errno() : LibC.EFAULT;
                 throw new FsException(e == LibC.EFAULT ? Errno.EFAULT : Errno.EPERM,

@@ -48,15 +48,15 @@ final class LibC {
         long recvmsg(int fd, Pointer msg, int flags);
 
         /**
-         * A raw system call of six arguments: process_vm_readv (FS_IOC_SHUTDOWN's flags word, which
-         * FUSE does not copy in). Called this way because glibc's wrapper, bound through jnr-ffi,
-         * answers EINVAL where the same arguments through syscall(2) work (seen on glibc 2.41).
+         * Reads another process's memory (FS_IOC_SHUTDOWN's flags word, which FUSE does not copy
+         * in). The local iovec is a Pointer, as pmem-backend's process_vm_writev: declared with
+         * six {@code long}s, jnr-ffi's call answered EINVAL where the same arguments work.
          */
-        long syscall(long number, long a1, long a2, long a3, long a4, long a5, long a6);
+        long process_vm_readv(int pid, Pointer localIov, long localCount, long remoteIov, long remoteCount, long flags);
     }
 
     static final Api C = LibraryLoader.create(Api.class).failImmediately().load("c");
-    private static final Runtime RT = Runtime.getRuntime(C);
+    static final Runtime RT = Runtime.getRuntime(C);
 
     static final int O_RDWR = 02;
     static final int O_CLOEXEC = 02000000;
@@ -67,14 +67,7 @@ final class LibC {
     static final int EFAULT = 14;
     static final int EPERM = 1;
     static final int ESRCH = 3;
-    static final int ENOSYS = 38;
 
-    /** process_vm_readv's system call number on this architecture, or -1 where daxfs does not know it. */
-    static final long SYS_PROCESS_VM_READV = switch (System.getProperty("os.arch")) {
-        case "amd64", "x86_64" -> 310;
-        case "aarch64" -> 270;
-        default -> -1;
-    };
     static final int EAGAIN = 11;
     static final int ENODEV = 19;
     static final int ECONNABORTED = 103;
