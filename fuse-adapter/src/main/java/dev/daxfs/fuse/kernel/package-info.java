@@ -72,7 +72,8 @@
  * Requests are short, so INTERRUPT is answered ENOSYS (the kernel then stops sending it) and the
  * interrupted request is answered normally; a reply the kernel no longer waits for is refused
  * with ENOENT, which is not an error. Opcodes daxfs does not serve get ENOSYS, which the kernel
- * remembers for most of them. A malformed request is answered EIO (or dropped if it takes no
+ * remembers for most of them. IOCTL is served ({@link dev.daxfs.fuse.kernel.IoctlRequests}: the
+ * attribute flags and FS_IOC_SHUTDOWN); an unknown command is ENOTTY. A malformed request is answered EIO (or dropped if it takes no
  * answer) and logged; nothing a request contains can end a worker
  * ({@link dev.daxfs.fuse.kernel.Dispatcher}).
  *
