@@ -117,6 +117,48 @@ class ChattrMountTest {
         Files.delete(fs.path("other"));
     }
 
+    private static void errnoEperm(String what, Runnable call) {
+        Syscalls.Errno e = assertThrows(Syscalls.Errno.class, call::run, what + " was allowed");
+        assertEquals(1, e.errno, what + ": " + e.getMessage());
+    }
+
+    /**
+     * Through descriptors opened before the flag: ftruncate, fchmod, copy_file_range into it, and
+     * a shared writable mapping whose dirty page the kernel writes back after +i — refused at
+     * writeback (msync reports it), so the page never reaches the file: after a remount (the
+     * kernel's page cache gone) the file holds its old bytes.
+     */
+    @Test
+    void descriptorsAndMappingsOpenedBeforeTheFlag() throws Exception {
+        Path f = fs.path("old-fds");
+        Path src = fs.path("src");
+        Files.write(f, new byte[4096]);
+        Files.writeString(src, "source");
+        int fd = Syscalls.open(f, Syscalls.O_RDWR, 0);
+        int in = Syscalls.open(src, Syscalls.O_RDONLY, 0);
+        long map = Syscalls.mmapShared(fd, 4096);
+        try {
+            ok("chattr", "+i", f.toString());
+            errnoEperm("ftruncate", () -> Syscalls.ftruncate(fd, 0));
+            errnoEperm("fchmod", () -> Syscalls.fchmod(fd, 0600));
+            errnoEperm("copy_file_range into it", () -> Syscalls.copyFileRange(in, 0, fd, 0, 6));
+            errnoEperm("pwrite", () -> Syscalls.pwrite(fd, new byte[]{1}, 0));
+            com.kenai.jffi.MemoryIO.getInstance().putByte(map + 100, (byte) 'M'); // dirties the page
+            Syscalls.Errno e = assertThrows(Syscalls.Errno.class, () -> Syscalls.msync(map, 4096),
+                    "the dirty page was written back to an immutable file");
+            assertTrue(e.errno == 1 || e.errno == 5, "msync: " + e.getMessage()); // EPERM, or EIO as the kernel records it
+        } finally {
+            Syscalls.munmap(map, 4096);
+            Syscalls.close(fd);
+            Syscalls.close(in);
+        }
+        fs.remount();
+        assertArrayEquals(new byte[4096], Files.readAllBytes(f), "nothing reached the immutable file");
+        ok("chattr", "-i", f.toString());
+        Files.delete(f);
+        Files.delete(src);
+    }
+
     @Test
     void appendOnlyAllowsOnlyAppends() throws Exception {
         Path f = fs.path("app");
