@@ -12,6 +12,12 @@ public final class OpenFlags {
     public static final int O_DSYNC = 010000;
     public static final int O_DIRECT = 040000;
     public static final int O_SYNC = 04010000;
+    /**
+     * daxfs's own (no open(2) flag uses bit 30): the caller opened with O_APPEND, but the server
+     * positions its writes itself (the kernel does under FUSE's writeback cache), so fs-core must
+     * not move them to the end of the file. Counts as O_APPEND for the append-only flag's checks.
+     */
+    public static final int APPEND_POSITIONED_BY_CALLER = 1 << 30;
 
     private OpenFlags() {
     }

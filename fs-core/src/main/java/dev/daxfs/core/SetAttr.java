@@ -13,6 +13,12 @@ public final class SetAttr {
     public Long size;
     public Long atimeNs;
     public Long mtimeNs;
+    /**
+     * The times are the kernel's own record of writes it cached (FUSE's writeback cache flushes
+     * mtime and ctime with a SETATTR of its own), not a utimes(2): allowed on an append-only
+     * inode, like the appends they record (not on an immutable one).
+     */
+    public boolean kernelCmtime;
 
     public static SetAttr mode(int mode) {
         SetAttr s = new SetAttr();

@@ -135,15 +135,19 @@ final class AttrFlags {
     static void checkOpen(Inode ip, int flags) {
         boolean write = (flags & OpenFlags.O_ACCMODE) != OpenFlags.O_RDONLY;
         boolean trunc = (flags & OpenFlags.O_TRUNC) != 0;
+        boolean append = (flags & (OpenFlags.O_APPEND | OpenFlags.APPEND_POSITIONED_BY_CALLER)) != 0;
         if (ip.isImmutable() && (write || trunc)) {
             throw eperm(ip, "open for writing");
         }
-        if (ip.isAppendOnly() && ((write && (flags & OpenFlags.O_APPEND) == 0) || trunc)) {
+        if (ip.isAppendOnly() && ((write && !append) || trunc)) {
             throw eperm(ip, "open for writing without O_APPEND, or with O_TRUNC");
         }
     }
 
-    /** A write (any path: buffered, direct, copy_file_range, a page written back from a mapping). Under IOLOCK. */
+    /**
+     * A write (any path: buffered, direct, copy_file_range, a page written back from a mapping)
+     * through a handle opened with O_APPEND ({@code append}) or not. Under IOLOCK.
+     */
     static void checkWrite(Inode ip, boolean append) {
         if (ip.isImmutable() || (ip.isAppendOnly() && !append)) {
             throw eperm(ip, "write");
@@ -173,6 +177,13 @@ final class AttrFlags {
 
     /** {@code notify_change}: mode, owner, explicit times on neither; a touch to now not on an immutable inode. Under ILOCK. */
     static void checkSetattr(Inode ip, SetAttr c) {
+        if (c.kernelCmtime && c.mode == null && c.uid == null && c.gid == null && c.atimeNs == null) {
+            // the writeback cache's record of appends: as a touch (an immutable file had no write to record)
+            if (ip.isImmutable()) {
+                throw eperm(ip, "setattr");
+            }
+            return;
+        }
         boolean explicit = c.mode != null || c.uid != null || c.gid != null
                 || (c.atimeNs != null && c.atimeNs != SetAttr.NOW) || (c.mtimeNs != null && c.mtimeNs != SetAttr.NOW);
         if (explicit ? ip.isImmutableOrAppend() : ip.isImmutable()) {

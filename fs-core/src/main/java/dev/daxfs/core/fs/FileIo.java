@@ -222,7 +222,8 @@ final class FileIo {
             }
             boolean ioHeld = true;
             try {
-                AttrFlags.checkWrite(ip, append); // under IOLOCK: SETFLAGS holds it exclusive
+                // under IOLOCK: SETFLAGS holds it exclusive
+                AttrFlags.checkWrite(ip, append || (of.flags & OpenFlags.APPEND_POSITIONED_BY_CALLER) != 0);
                 long at = append ? FileMap.sizeOf(ip) : off;
                 if (at + len > FileSpace.MAX_FILE_SIZE) {
                     throw new FsException(Errno.EFBIG, "write past the maximum file size");

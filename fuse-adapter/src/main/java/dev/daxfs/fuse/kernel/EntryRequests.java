@@ -135,7 +135,13 @@ final class EntryRequests {
                     : (valid & Abi.FATTR_ATIME_NOW) != 0 ? SetAttr.NOW : Times.fromTimespec(rq.u64(32), rq.u32(56));
             Long mt = (valid & Abi.FATTR_MTIME) == 0 ? null
                     : (valid & Abi.FATTR_MTIME_NOW) != 0 ? SetAttr.NOW : Times.fromTimespec(rq.u64(40), rq.u32(60));
-            vfs.setattr(ino, SetAttr.times(at, mt));
+            SetAttr times = SetAttr.times(at, mt);
+            // fuse_flush_times: under WRITEBACK_CACHE the kernel sends the mtime (and ctime) of
+            // the writes it cached, alone; a utimes(2) of only an explicit mtime looks the same
+            // and passes too (on an append-only file: the one case the flag cannot tell apart)
+            times.kernelCmtime = c.negotiated(Abi.WRITEBACK_CACHE)
+                    && (valid & ~(Abi.FATTR_MTIME | Abi.FATTR_CTIME | Abi.FATTR_FH)) == 0;
+            vfs.setattr(ino, times);
         }
         Reply.putAttrOut(rp.body, vfs.getattr(ino), Connection.ATTR_VALID);
         rp.ok(Abi.ATTR_OUT);

@@ -53,7 +53,10 @@ final class FileRequests {
             if ((flags & OpenFlags.O_ACCMODE) == OpenFlags.O_WRONLY) {
                 flags = (flags & ~OpenFlags.O_ACCMODE) | OpenFlags.O_RDWR;
             }
-            flags &= ~OpenFlags.O_APPEND;
+            if ((flags & OpenFlags.O_APPEND) != 0) {
+                // the kernel positions appends; fs-core still needs to know for chattr +a
+                flags = (flags & ~OpenFlags.O_APPEND) | OpenFlags.APPEND_POSITIONED_BY_CALLER;
+            }
         }
         OpenFile of = c.vfs.open(ino, flags);
         try {

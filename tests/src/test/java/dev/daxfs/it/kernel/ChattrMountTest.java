@@ -177,6 +177,29 @@ class ChattrMountTest {
         Files.delete(f);
     }
 
+    /**
+     * Under -o writeback_cache the kernel positions appends itself and daxfs opens without
+     * O_APPEND: an append-only file must still take appends (and fsync them), and refuse the rest.
+     */
+    @Test
+    void appendOnlyUnderTheWritebackCache() throws Exception {
+        try (MountedDaxfs wbc = MountedDaxfs.start(64L << 20, "binding=kernel", "writeback_cache")) {
+            Path f = wbc.path("log");
+            Files.writeString(f, "0");
+            Result r = run("chattr", "+a", f.toString());
+            assertEquals(0, r.exit, r.out);
+            try (FileChannel c = FileChannel.open(f, StandardOpenOption.WRITE, StandardOpenOption.APPEND)) {
+                c.write(ByteBuffer.wrap("12".getBytes()));
+                c.force(true);
+            }
+            eperm("open for writing without O_APPEND", () -> Files.writeString(f, "x", StandardOpenOption.WRITE));
+            eperm("unlink", () -> Files.delete(f));
+            wbc.remount();
+            assertEquals("012", Files.readString(f), "the appends reached daxfs");
+            assertEquals(0, run("chattr", "-a", f.toString()).exit);
+        }
+    }
+
     @Test
     void storedFlagsUnsupportedFlagsAndXfsIo() throws Exception {
         Path f = fs.path("flags");
