@@ -155,6 +155,31 @@ class AttrFlagsTest {
         fs().unlink(Vfs.ROOT_INO, "f");
     }
 
+    /**
+     * FUSE's writeback cache: the kernel positions appends and flushes mtime/ctime itself; the
+     * binding says so (APPEND_POSITIONED_BY_CALLER, kernelCmtime) and an append-only file takes
+     * both, where a plain write-only open and a utimes stay refused.
+     */
+    @Test
+    void appendsPositionedByTheKernel() throws Exception {
+        f = new Fixture(32L << 20);
+        long ino = f.file("log", 4, 1);
+        fs().setflags(ino, APP);
+        OpenFile of = fs().open(ino, OpenFlags.O_RDWR | OpenFlags.APPEND_POSITIONED_BY_CALLER);
+        assertEquals(3, write(of, 4, new byte[]{7, 8, 9}), "written where the kernel put it");
+        fs().release(of);
+        assertEquals(7, fs().getattr(ino).size());
+        eperm("open without O_APPEND", () -> fs().open(ino, OpenFlags.O_RDWR));
+        SetAttr flush = SetAttr.times(null, 123_000_000_000L);
+        flush.kernelCmtime = true;
+        fs().setattr(ino, flush);
+        assertEquals(123_000_000_000L, fs().getattr(ino).mtimeNs());
+        eperm("utimes", () -> fs().setattr(ino, SetAttr.times(null, 5L)));
+        fs().setflags(ino, IMM);
+        eperm("a kernel time flush on an immutable file", () -> fs().setattr(ino, flush));
+        fs().setflags(ino, 0);
+    }
+
     @Test
     void appendOnlyAllowsClearingSetIdBitsOfItsWrite() throws Exception {
         f = new Fixture(32L << 20);
