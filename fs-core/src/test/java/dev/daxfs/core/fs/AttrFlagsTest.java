@@ -180,6 +180,41 @@ class AttrFlagsTest {
         fs().setflags(ino, 0);
     }
 
+    /**
+     * A direct-access client's layout lease: +i recalls it (the holder's breaker releases it), and
+     * a new lease on the immutable file maps for reading but not for writing.
+     */
+    @Test
+    void setflagsRecallsLayoutLeasesAndWriteFaultsAreRefused() throws Exception {
+        f = new Fixture(64L << 20);
+        long ino = f.file("dax", 8 * Fixture.BS, 1);
+        AtomicInteger recalls = new AtomicInteger();
+        dev.daxfs.core.LayoutLease held = f.fs.acquireLease(ino, 0, 8L * Fixture.BS, lease -> {
+            recalls.incrementAndGet();
+            lease.release();
+        });
+        held.fault(0, true); // a writable mapping before the flag
+        fs().setflags(ino, IMM);
+        assertEquals(1, recalls.get(), "chattr +i recalled the layout lease");
+        try (dev.daxfs.core.LayoutLease l = f.fs.acquireLease(ino, 0, 8L * Fixture.BS, lease -> lease.release())) {
+            l.fault(0, false); // reading is fine
+            eperm("write fault", () -> l.fault(Fixture.BS, true));
+        }
+        fs().setflags(ino, 0);
+    }
+
+    @Test
+    void aReadOnlyMountRefusesSetflags() throws Exception {
+        f = new Fixture(32L << 20);
+        long ino = f.create("f");
+        f.fs.close();
+        try (Vfs ro = dev.daxfs.core.DaxFs.mount(f.img.dev, dev.daxfs.core.MountOptions.defaults().withReadOnly(true))) {
+            FsException e = assertThrows(FsException.class, () -> ro.setflags(ino, InodeFlags.NODUMP));
+            assertEquals(Errno.EROFS, e.errno());
+            assertEquals(0, ro.getflags(ino));
+        }
+    }
+
     @Test
     void appendOnlyAllowsClearingSetIdBitsOfItsWrite() throws Exception {
         f = new Fixture(32L << 20);
