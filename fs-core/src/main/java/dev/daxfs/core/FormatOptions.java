@@ -10,9 +10,11 @@ package dev.daxfs.core;
  * @param rootGid      group of the root directory (default 0)
  * @param reservedPercent percent of the data blocks only privileged callers may allocate (mke2fs
  *                     -m; default {@link #DEFAULT_RESERVED_PERCENT}, 0 to 50)
+ * @param bigtime      inode times as XFS's bigtime (1901..2486; the incompat feature
+ *                     {@code bigtime}, default); false keeps the older 1677..2262 encoding
  */
 public record FormatOptions(String label, long bytesPerInode, long journalBytes, int rootUid, int rootGid,
-                            int reservedPercent) {
+                            int reservedPercent, boolean bigtime) {
 
     public static final int DEFAULT_RESERVED_PERCENT = 5;
 
@@ -23,7 +25,12 @@ public record FormatOptions(String label, long bytesPerInode, long journalBytes,
     }
 
     public FormatOptions(String label, long bytesPerInode, long journalBytes) {
-        this(label, bytesPerInode, journalBytes, 0, 0, DEFAULT_RESERVED_PERCENT);
+        this(label, bytesPerInode, journalBytes, 0, 0, DEFAULT_RESERVED_PERCENT, true);
+    }
+
+    public FormatOptions(String label, long bytesPerInode, long journalBytes, int rootUid, int rootGid,
+                         int reservedPercent) {
+        this(label, bytesPerInode, journalBytes, rootUid, rootGid, reservedPercent, true);
     }
 
     public static FormatOptions defaults() {
@@ -32,11 +39,16 @@ public record FormatOptions(String label, long bytesPerInode, long journalBytes,
 
     /** The same options with the root directory owned by {@code uid}:{@code gid}. */
     public FormatOptions withRootOwner(int uid, int gid) {
-        return new FormatOptions(label, bytesPerInode, journalBytes, uid, gid, reservedPercent);
+        return new FormatOptions(label, bytesPerInode, journalBytes, uid, gid, reservedPercent, bigtime);
     }
 
     /** The same options with {@code percent} of the data blocks reserved for privileged callers. */
     public FormatOptions withReservedPercent(int percent) {
-        return new FormatOptions(label, bytesPerInode, journalBytes, rootUid, rootGid, percent);
+        return new FormatOptions(label, bytesPerInode, journalBytes, rootUid, rootGid, percent, bigtime);
+    }
+
+    /** The same options with ({@code true}) or without the bigtime time encoding. */
+    public FormatOptions withBigtime(boolean on) {
+        return new FormatOptions(label, bytesPerInode, journalBytes, rootUid, rootGid, reservedPercent, on);
     }
 }

@@ -17,9 +17,10 @@ import java.util.List;
  * ext4's reserved blocks: a daxfs that does not know it just does not enforce them); ro_compat
  * {@link #RO_COMPAT_INODE_FLAGS} (attribute flags in inodes: a daxfs that does not know it must not
  * write, since it would neither enforce immutable and append-only nor keep the flags); incompat
- * {@link #INCOMPAT_XATTR_BLOCKS} (multi-block xattrs). Images made
- * before the sets existed read as empty (the bytes were zero). Next: the format changes of the
- * xfstests and security issues (wider timestamps, hashed directory blocks, multi-block xattrs).
+ * {@link #INCOMPAT_BIGTIME} (inode times as XFS's bigtime: 1901..2486; a daxfs that does not know
+ * it would read them as other times); incompat {@link #INCOMPAT_XATTR_BLOCKS} (multi-block
+ * xattrs). Images made before the sets existed read as empty (the bytes were zero). Next: the
+ * format changes of the security issue (hashed directory blocks).
  *
  * @param compat   compatible feature bits
  * @param roCompat read-only-compatible feature bits
@@ -39,6 +40,12 @@ public record Features(long compat, long roCompat, long incompat) {
     public static final long RO_COMPAT_INODE_FLAGS = 0x1;
 
     /**
+     * Incompat: inode times are unsigned nanoseconds since 1901-12-13T20:45:52Z (XFS's bigtime,
+     * 1901..2486) instead of signed nanoseconds since 1970 (1677..2262). Set by mkfs.
+     */
+    public static final long INCOMPAT_BIGTIME = 0x1;
+
+    /**
      * Incompat: an inode's xattrs are a chain of xattr blocks (the inode's xattr block is its
      * head) with big values in remote value blocks ({@code xattr.Xattrs}); without it, one block
      * in the older layout. Incompatible: an older daxfs would read a chain block as the older
@@ -48,7 +55,12 @@ public record Features(long compat, long roCompat, long incompat) {
 
     /** The bits of each set this daxfs knows. */
     public static final long KNOWN_COMPAT = COMPAT_RESERVED_BLOCKS, KNOWN_RO_COMPAT = RO_COMPAT_INODE_FLAGS,
-            KNOWN_INCOMPAT = INCOMPAT_XATTR_BLOCKS;
+            KNOWN_INCOMPAT = INCOMPAT_BIGTIME | INCOMPAT_XATTR_BLOCKS;
+
+    /** Inode times in the bigtime encoding ({@link #INCOMPAT_BIGTIME}). */
+    public boolean bigtime() {
+        return (incompat & INCOMPAT_BIGTIME) != 0;
+    }
 
     /** True if xattrs are chains of blocks ({@link #INCOMPAT_XATTR_BLOCKS}). */
     public boolean xattrBlocks() {
@@ -91,6 +103,7 @@ public record Features(long compat, long roCompat, long incompat) {
             if ((bits & bit) != 0) {
                 String name = set.equals("compat") && bit == COMPAT_RESERVED_BLOCKS ? "reserved_blocks"
                         : set.equals("ro_compat") && bit == RO_COMPAT_INODE_FLAGS ? "inode_flags"
+                        : set.equals("incompat") && bit == INCOMPAT_BIGTIME ? "bigtime"
                         : set.equals("incompat") && bit == INCOMPAT_XATTR_BLOCKS ? "xattr_blocks" : null;
                 out.add(name != null ? name : ((known & bit) != 0 ? "" : "unknown ") + set + " 0x" + Long.toHexString(bit));
             }

@@ -4,6 +4,7 @@ import dev.daxfs.core.Attr;
 import dev.daxfs.core.Mode;
 import dev.daxfs.core.SetAttr;
 import dev.daxfs.core.inode.Inode;
+import dev.daxfs.core.inode.InodeTimes;
 import dev.daxfs.core.xattr.PosixAcl;
 
 /**
@@ -29,7 +30,7 @@ final class Attributes {
         if (c.size != null) {
             space.truncate(ip, c.size);
         }
-        if (c.mode != null || c.uid != null || c.gid != null || c.atimeNs != null || c.mtimeNs != null) {
+        if (c.mode != null || c.uid != null || c.gid != null || c.atime != null || c.mtime != null) {
             fs.transactVoid(0, 0, () -> {
                 ip.ilock.lockExclusive(); // core fields (and the access ACL a chmod rewrites) in this transaction
                 try {
@@ -53,11 +54,18 @@ final class Attributes {
                     if ((c.uid != null || c.gid != null) && ip.isReg() && c.mode == null) {
                         ip.setMode(ip.mode() & (~(Mode.S_ISUID | ((ip.mode() & 010) != 0 ? Mode.S_ISGID : 0))));
                     }
-                    if (c.atimeNs != null) {
-                        ip.setAtimeNs(c.atimeNs == SetAttr.NOW ? t : c.atimeNs);
+                    // Asked-for times are clamped to what the image stores, as the kernel's
+                    // timestamp_truncate does with s_time_min/s_time_max: never an error.
+                    InodeTimes range = fs.store.times();
+                    if (c.atime == SetAttr.NOW) {
+                        ip.setAtimeNs(t);
+                    } else if (c.atime != null) {
+                        ip.setAtime(range.clampSec(c.atime.sec()), range.clampNsec(c.atime.sec(), c.atime.nsec()));
                     }
-                    if (c.mtimeNs != null) {
-                        ip.setMtimeNs(c.mtimeNs == SetAttr.NOW ? t : c.mtimeNs);
+                    if (c.mtime == SetAttr.NOW) {
+                        ip.setMtimeNs(t);
+                    } else if (c.mtime != null) {
+                        ip.setMtime(range.clampSec(c.mtime.sec()), range.clampNsec(c.mtime.sec(), c.mtime.nsec()));
                     }
                     ip.setCtimeNs(t);
                     fs.store.log(ip);

@@ -170,7 +170,7 @@ final class FileSpace {
                 }
                 ip.setCtimeNs(FsContext.now());
                 if (!keepSize) {
-                    ip.setMtimeNs(ip.ctimeNs());
+                    ip.setMtime(ip.ctimeSec(), ip.ctimeNsec());
                 }
                 fs.store.log(ip);
             } finally {

@@ -12,6 +12,7 @@ import dev.daxfs.core.format.Geometry;
 import dev.daxfs.core.format.Superblock;
 import dev.daxfs.core.inode.Inode;
 import dev.daxfs.core.inode.InodeStore;
+import dev.daxfs.core.inode.InodeTimes;
 import dev.daxfs.core.inode.PinTable;
 import dev.daxfs.core.journal.Journal;
 import dev.daxfs.core.stats.FsStats;
@@ -50,7 +51,7 @@ final class FsContext {
         this.opts = opts;
         this.alloc = new BlockAllocator(journal, geometry);
         this.ialloc = new InodeAllocator(journal, geometry);
-        this.store = new InodeStore(journal, geometry, alloc);
+        this.store = new InodeStore(journal, geometry, alloc, InodeTimes.of(sb.features.bigtime()));
         this.icache = new InodeCache(store, ialloc, journal, stats, ops, opts.inodeCacheSize());
         alloc.setPinnedPredicate(pins::isPinned);
         pins.setOnRelease(alloc::pinsReleased);

@@ -13,6 +13,7 @@ import dev.daxfs.core.format.Geometry;
 import dev.daxfs.core.format.Superblock;
 import dev.daxfs.core.inode.Inode;
 import dev.daxfs.core.inode.InodeStore;
+import dev.daxfs.core.inode.InodeTimes;
 import dev.daxfs.core.journal.Journal;
 import dev.daxfs.pmem.PmemDevice;
 
@@ -64,14 +65,14 @@ public final class Mkfs {
             root.setCrtimeNs(t);
             root.setParent(1);
             root.cache(Directory.CACHE, Directory.empty(root));
-            new InodeStore(journal, l, alloc).log(root);
+            new InodeStore(journal, l, alloc, InodeTimes.of(opts.bigtime())).log(root);
         }
         journal.flushAll();
         long reserved = l.dataBlocks() * opts.reservedPercent() / 100;
+        Features features = new Features(reserved > 0 ? Features.COMPAT_RESERVED_BLOCKS : 0, Features.RO_COMPAT_INODE_FLAGS,
+                Features.INCOMPAT_XATTR_BLOCKS | (opts.bigtime() ? Features.INCOMPAT_BIGTIME : 0));
         Superblock sb = new Superblock(l, UUID.randomUUID(), opts.label(), Superblock.STATE_CLEAN, 0, FsContext.now(), 0,
-                new Features(reserved > 0 ? Features.COMPAT_RESERVED_BLOCKS : 0, Features.RO_COMPAT_INODE_FLAGS,
-                        Features.INCOMPAT_XATTR_BLOCKS),
-                reserved);
+                features, reserved);
         sb.write(dev, true);
     }
 

@@ -27,6 +27,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * ({@link #lastModSeq}, {@link #freed}, {@link #referenced}) are volatile and need no lock.
  */
 public final class Inode {
+    private static final long NS = 1_000_000_000L;
     /** Lock-state flags for {@link #assertLocked}, as XFS's {@code xfs_assert_ilocked}. */
     public static final int IOLOCK_EXCL = 1;
     public static final int IOLOCK_SHARED = 2;
@@ -46,10 +47,25 @@ public final class Inode {
     private int gid;
     private int nlink;
     private long size;
-    private long atimeNs;
-    private long mtimeNs;
-    private long ctimeNs;
-    private long crtimeNs;
+    // The four times as the kernel's timespec64: seconds since 1970 and 0..999,999,999 ns. Not
+    // one long of nanoseconds: that spans 584 years, too few for bigtime's 1901..2486 together
+    // with the 1677..2262 of older images (InodeTimes says more). Compared field by field
+    // (relatime on every read), handed to stat as they are.
+    private long atimeSec;
+    private int atimeNsec;
+    private long mtimeSec;
+    private int mtimeNsec;
+    private long ctimeSec;
+    private int ctimeNsec;
+    private long crtimeSec;
+    private int crtimeNsec;
+    /**
+     * The atime changed (a read, lazily: lazytime's I_DIRTY_TIME) and is not yet in any
+     * transaction. Not "busy": the inode may still be evicted; the next log of the inode writes
+     * it, or the atime flush does (AtimePolicy). Set and cleared under ILOCK exclusive; read
+     * without a lock by eviction and the flush's scan (volatile).
+     */
+    private volatile boolean atimeDirty;
     private long rdev;
     private long xattrBlock;
     /**
@@ -219,36 +235,84 @@ public final class Inode {
         this.size = size;
     }
 
-    public long atimeNs() {
-        return atimeNs;
+    public long atimeSec() {
+        return atimeSec;
     }
 
-    public void setAtimeNs(long atimeNs) {
-        this.atimeNs = atimeNs;
+    public int atimeNsec() {
+        return atimeNsec;
     }
 
-    public long mtimeNs() {
-        return mtimeNs;
+    public long mtimeSec() {
+        return mtimeSec;
     }
 
-    public void setMtimeNs(long mtimeNs) {
-        this.mtimeNs = mtimeNs;
+    public int mtimeNsec() {
+        return mtimeNsec;
     }
 
-    public long ctimeNs() {
-        return ctimeNs;
+    public long ctimeSec() {
+        return ctimeSec;
     }
 
-    public void setCtimeNs(long ctimeNs) {
-        this.ctimeNs = ctimeNs;
+    public int ctimeNsec() {
+        return ctimeNsec;
     }
 
-    public long crtimeNs() {
-        return crtimeNs;
+    public long crtimeSec() {
+        return crtimeSec;
     }
 
-    public void setCrtimeNs(long crtimeNs) {
-        this.crtimeNs = crtimeNs;
+    public int crtimeNsec() {
+        return crtimeNsec;
+    }
+
+    /** Sets atime to {@code sec}.{@code nsec} (nsec 0..999,999,999; within the image's range). */
+    public void setAtime(long sec, int nsec) {
+        atimeSec = sec;
+        atimeNsec = nsec;
+    }
+
+    public void setMtime(long sec, int nsec) {
+        mtimeSec = sec;
+        mtimeNsec = nsec;
+    }
+
+    public void setCtime(long sec, int nsec) {
+        ctimeSec = sec;
+        ctimeNsec = nsec;
+    }
+
+    public void setCrtime(long sec, int nsec) {
+        crtimeSec = sec;
+        crtimeNsec = nsec;
+    }
+
+    /** Sets atime to {@code ns} nanoseconds since 1970 (the clock's "now"). */
+    public void setAtimeNs(long ns) {
+        setAtime(Math.floorDiv(ns, NS), (int) Math.floorMod(ns, NS));
+    }
+
+    public void setMtimeNs(long ns) {
+        setMtime(Math.floorDiv(ns, NS), (int) Math.floorMod(ns, NS));
+    }
+
+    public void setCtimeNs(long ns) {
+        setCtime(Math.floorDiv(ns, NS), (int) Math.floorMod(ns, NS));
+    }
+
+    public void setCrtimeNs(long ns) {
+        setCrtime(Math.floorDiv(ns, NS), (int) Math.floorMod(ns, NS));
+    }
+
+    /** True while a lazily updated atime waits to be logged (see the field). */
+    public boolean atimeDirty() {
+        return atimeDirty;
+    }
+
+    /** Marks the atime as changed but not logged. Caller holds ILOCK exclusive. */
+    public void markAtimeDirty() {
+        atimeDirty = true;
     }
 
     public long rdev() {
@@ -326,8 +390,10 @@ public final class Inode {
         return lastModSeq;
     }
 
+    /** Logged in the running transaction {@code seq}: its atime with everything else. */
     void setLastModSeq(long seq) {
         this.lastModSeq = seq;
+        this.atimeDirty = false;
     }
 
     /** True once the inode is freed; a stale cache reference must not use it. */
@@ -375,8 +441,8 @@ public final class Inode {
 
     /** A change of contents: mtime and ctime both become {@code nowNs}. Caller holds ILOCK exclusive. */
     public void touchModified(long nowNs) {
-        mtimeNs = nowNs;
-        ctimeNs = nowNs;
+        setMtimeNs(nowNs);
+        setCtime(mtimeSec, mtimeNsec);
     }
 
     public boolean isDir() {
@@ -419,8 +485,8 @@ public final class Inode {
 
     private Attr snapshot() {
         long blocks = (extents.mappedBlocks() + metaBlocks) * 8;
-        return new Attr(ino, mode, nlink, uid, gid, rdev, size, blocks, atimeNs, mtimeNs, ctimeNs,
-                crtimeNs, generation);
+        return new Attr(ino, mode, nlink, uid, gid, rdev, size, blocks, atimeSec, atimeNsec, mtimeSec, mtimeNsec,
+                ctimeSec, ctimeNsec, crtimeSec, crtimeNsec, generation);
     }
 
     /**

@@ -21,10 +21,12 @@ import java.util.function.LongFunction;
  *   0 magic u32     4 crc u32      8 ino u64       16 generation u32  20 mode u32
  *  24 uid u32      28 gid u32     32 nlink u32     36 flags u32       40 size u64
  *  (flags: 0x1 inline symlink; 0x8 sync, 0x10 immutable, 0x20 append, 0x40 nodump, 0x80 noatime)
- *  48 atime ns     56 mtime ns    64 ctime ns      72 crtime ns       80 rdev u64
+ *  48 atime u64    56 mtime u64   64 ctime u64     72 crtime u64      80 rdev u64
  *  88 xattr block  96 extent count u32  100 symlink crc u32  104 first chain block u64
  * 112 meta blocks u64  120 parent (dirs) u64   128..255 inline: up to 5 extents, or a symlink target
  * </pre>
+ * The times are encoded as {@link InodeTimes} says: signed nanoseconds since 1970, or with the
+ * {@code bigtime} feature unsigned nanoseconds since 1901-12-13T20:45:52Z.
  * Extents are 24 bytes: file block u64, device block u64, length u32, flags u32 (1 = unwritten).
  *
  * <p>One decoder serves the filesystem and fsck: {@link #readSlot}, {@link #checkFields},
@@ -54,7 +56,7 @@ public final class InodeCodec {
     static final int PER_CHAIN_BLOCK = (Geometry.BLOCK_SIZE - C_FIRST) / EXTENT_SIZE;
 
     /** Writes the core fields (not the extents) of {@code ip} into slot bytes at {@code off}. */
-    static void encodeCore(Inode ip, byte[] b, int off) {
+    static void encodeCore(Inode ip, byte[] b, int off, InodeTimes times) {
         Bytes.putInt(b, off + O_MAGIC, Magic.INODE);
         Bytes.putLong(b, off + O_INO, ip.ino);
         Bytes.putInt(b, off + O_GEN, ip.generation());
@@ -63,10 +65,10 @@ public final class InodeCodec {
         Bytes.putInt(b, off + O_GID, ip.gid());
         Bytes.putInt(b, off + O_NLINK, ip.nlink());
         Bytes.putLong(b, off + O_SIZE, ip.size());
-        Bytes.putLong(b, off + O_ATIME, ip.atimeNs());
-        Bytes.putLong(b, off + O_MTIME, ip.mtimeNs());
-        Bytes.putLong(b, off + O_CTIME, ip.ctimeNs());
-        Bytes.putLong(b, off + O_CRTIME, ip.crtimeNs());
+        Bytes.putLong(b, off + O_ATIME, times.encode(ip.atimeSec(), ip.atimeNsec()));
+        Bytes.putLong(b, off + O_MTIME, times.encode(ip.mtimeSec(), ip.mtimeNsec()));
+        Bytes.putLong(b, off + O_CTIME, times.encode(ip.ctimeSec(), ip.ctimeNsec()));
+        Bytes.putLong(b, off + O_CRTIME, times.encode(ip.crtimeSec(), ip.crtimeNsec()));
         Bytes.putLong(b, off + O_RDEV, ip.rdev());
         Bytes.putLong(b, off + O_XATTR, ip.xattrBlock());
         Bytes.putInt(b, off + O_SYMCRC, ip.symlinkCrc());
@@ -98,9 +100,12 @@ public final class InodeCodec {
         return (int) (((ino - 1) % Geometry.INODES_PER_BLOCK) * Geometry.INODE_SIZE);
     }
 
-    /** An inode slot as stored: every core field, before any check of their values. */
+    /**
+     * An inode slot as stored: every core field, before any check of their values. The times are
+     * the stored 8 bytes each, to be decoded by the image's {@link InodeTimes}.
+     */
     public record Slot(long ino, int generation, int mode, int uid, int gid, int nlink, int flags, long size,
-                       long atimeNs, long mtimeNs, long ctimeNs, long crtimeNs, long rdev, long xattrBlock,
+                       long atimeRaw, long mtimeRaw, long ctimeRaw, long crtimeRaw, long rdev, long xattrBlock,
                        int extentCount, int symlinkCrc, long chainHead, long metaBlocks, long parent) {
         public boolean isDir() {
             return Mode.isDir(mode);

@@ -22,11 +22,19 @@ public final class InodeStore {
     private final Journal journal;
     private final Geometry geometry;
     private final BlockAllocator alloc;
+    /** How this image stores times (bigtime or not: the superblock's feature). */
+    private final InodeTimes times;
 
-    public InodeStore(Journal journal, Geometry geometry, BlockAllocator alloc) {
+    public InodeStore(Journal journal, Geometry geometry, BlockAllocator alloc, InodeTimes times) {
         this.journal = journal;
         this.geometry = geometry;
         this.alloc = alloc;
+        this.times = times;
+    }
+
+    /** How this image stores times, and so their range. */
+    public InodeTimes times() {
+        return times;
     }
 
     /**
@@ -51,10 +59,10 @@ public final class InodeStore {
         ip.setGid(s.gid());
         ip.setNlink(s.nlink());
         ip.setSize(s.size());
-        ip.setAtimeNs(s.atimeNs());
-        ip.setMtimeNs(s.mtimeNs());
-        ip.setCtimeNs(s.ctimeNs());
-        ip.setCrtimeNs(s.crtimeNs());
+        ip.setAtime(times.decodeSec(s.atimeRaw()), times.decodeNsec(s.atimeRaw()));
+        ip.setMtime(times.decodeSec(s.mtimeRaw()), times.decodeNsec(s.mtimeRaw()));
+        ip.setCtime(times.decodeSec(s.ctimeRaw()), times.decodeNsec(s.ctimeRaw()));
+        ip.setCrtime(times.decodeSec(s.crtimeRaw()), times.decodeNsec(s.crtimeRaw()));
         ip.setRdev(s.rdev());
         ip.setXattrBlock(s.xattrBlock());
         ip.setSymlinkCrc(s.symlinkCrc());
@@ -139,7 +147,7 @@ public final class InodeStore {
         byte[] img = journal.modify(geometry.inodeBlock(ip.ino));
         int off = slotOffset(ip.ino);
         java.util.Arrays.fill(img, off, off + Geometry.INODE_SIZE, (byte) 0);
-        encodeCore(ip, img, off);
+        encodeCore(ip, img, off, times);
         Bytes.putInt(img, off + O_FLAGS, (inlineSym ? FLAG_SYMLINK_INLINE : 0) | ip.attrFlags());
         Bytes.putInt(img, off + O_NEXT, count);
         if (inlineSym) {

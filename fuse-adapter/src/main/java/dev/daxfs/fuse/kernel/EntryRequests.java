@@ -131,9 +131,9 @@ final class EntryRequests {
             vfs.setattr(ino, SetAttr.size(size));
         }
         if ((valid & (Abi.FATTR_ATIME | Abi.FATTR_MTIME)) != 0) {
-            Long at = (valid & Abi.FATTR_ATIME) == 0 ? null
+            SetAttr.Time at = (valid & Abi.FATTR_ATIME) == 0 ? null
                     : (valid & Abi.FATTR_ATIME_NOW) != 0 ? SetAttr.NOW : Times.fromTimespec(rq.u64(32), rq.u32(56));
-            Long mt = (valid & Abi.FATTR_MTIME) == 0 ? null
+            SetAttr.Time mt = (valid & Abi.FATTR_MTIME) == 0 ? null
                     : (valid & Abi.FATTR_MTIME_NOW) != 0 ? SetAttr.NOW : Times.fromTimespec(rq.u64(40), rq.u32(60));
             SetAttr times = SetAttr.times(at, mt);
             // fuse_flush_times: under WRITEBACK_CACHE the kernel sends the mtime (and ctime) of

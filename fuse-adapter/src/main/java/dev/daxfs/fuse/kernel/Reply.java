@@ -114,12 +114,13 @@ final class Reply {
         MEM.putLong(at, a.ino());
         MEM.putLong(at + 8, a.size());
         MEM.putLong(at + 16, a.blocks());
-        MEM.putLong(at + 24, Math.floorDiv(a.atimeNs(), 1_000_000_000L));
-        MEM.putLong(at + 32, Math.floorDiv(a.mtimeNs(), 1_000_000_000L));
-        MEM.putLong(at + 40, Math.floorDiv(a.ctimeNs(), 1_000_000_000L));
-        MEM.putInt(at + 48, (int) Math.floorMod(a.atimeNs(), 1_000_000_000L));
-        MEM.putInt(at + 52, (int) Math.floorMod(a.mtimeNs(), 1_000_000_000L));
-        MEM.putInt(at + 56, (int) Math.floorMod(a.ctimeNs(), 1_000_000_000L));
+        // Seconds as the kernel's s64 tv_sec in a u64 (before 1970: negative), nanoseconds as u32.
+        MEM.putLong(at + 24, a.atimeSec());
+        MEM.putLong(at + 32, a.mtimeSec());
+        MEM.putLong(at + 40, a.ctimeSec());
+        MEM.putInt(at + 48, a.atimeNsec());
+        MEM.putInt(at + 52, a.mtimeNsec());
+        MEM.putInt(at + 56, a.ctimeNsec());
         MEM.putInt(at + 60, a.mode());
         MEM.putInt(at + 64, a.nlink());
         MEM.putInt(at + 68, a.uid());

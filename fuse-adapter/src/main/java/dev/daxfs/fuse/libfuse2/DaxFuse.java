@@ -345,7 +345,7 @@ public class DaxFuse extends FuseStubFS {
     public int utimens(String path, Timespec[] timespec) {
         try {
             SetAttr s = SetAttr.times(time(timespec[0]), time(timespec[1]));
-            if (s.atimeNs != null || s.mtimeNs != null) {
+            if (s.atime != null || s.mtime != null) {
                 vfs.setattr(inoForSetattr(path), s);
             }
             return 0;
@@ -354,17 +354,14 @@ public class DaxFuse extends FuseStubFS {
         }
     }
 
-    /** A utimensat timespec as fs-core wants it: null to leave unchanged, NOW, or ns. */
-    static Long time(Timespec ts) {
+    /** A utimensat timespec as fs-core wants it: null to leave unchanged, NOW, or the time (clamped by fs-core). */
+    static SetAttr.Time time(Timespec ts) {
         return time(ts.tv_sec.get(), ts.tv_nsec.longValue());
     }
 
-    static Long time(long sec, long nsec) {
+    static SetAttr.Time time(long sec, long nsec) {
         return Times.fromTimespec(sec, nsec);
     }
-
-    static final long MAX_TIME_SEC = Times.MAX_TIME_SEC;
-    static final long MIN_TIME_SEC = Times.MIN_TIME_SEC;
 
     private long inoForSetattr(String path) {
         if (path == null) {

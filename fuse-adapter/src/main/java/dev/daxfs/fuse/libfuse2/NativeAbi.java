@@ -125,15 +125,15 @@ final class NativeAbi {
             MEM.putInt(st + ST_BLKSIZE, Attr.BLKSIZE);
         }
         MEM.putLong(st + ST_BLOCKS, a.blocks());
-        putTime(st + ST_ATIM, a.atimeNs());
-        putTime(st + ST_MTIM, a.mtimeNs());
-        putTime(st + ST_CTIM, a.ctimeNs());
+        putTime(st + ST_ATIM, a.atimeSec(), a.atimeNsec());
+        putTime(st + ST_MTIM, a.mtimeSec(), a.mtimeNsec());
+        putTime(st + ST_CTIM, a.ctimeSec(), a.ctimeNsec());
     }
 
-    /** A struct timespec of 64-bit tv_sec and tv_nsec (LP64). */
-    private static void putTime(long ts, long ns) {
-        MEM.putLong(ts, Math.floorDiv(ns, 1_000_000_000L));
-        MEM.putLong(ts + 8, Math.floorMod(ns, 1_000_000_000L));
+    /** A struct timespec of 64-bit tv_sec and tv_nsec (LP64): the whole range daxfs stores fits. */
+    private static void putTime(long ts, long sec, int nsec) {
+        MEM.putLong(ts, sec);
+        MEM.putLong(ts + 8, nsec);
     }
 
     static long fh(long fi) {

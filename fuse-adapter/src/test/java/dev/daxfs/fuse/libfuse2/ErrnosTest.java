@@ -14,6 +14,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -67,9 +68,9 @@ class ErrnosTest {
     @Test
     void utimensSpecialValues() {
         assertNull(DaxFuse.time(123, DaxFuse.UTIME_OMIT));
-        assertEquals(dev.daxfs.core.SetAttr.NOW, DaxFuse.time(123, DaxFuse.UTIME_NOW));
-        assertEquals(1_500_000_000_123_456_789L, DaxFuse.time(1_500_000_000L, 123_456_789L));
-        assertEquals(-1L, DaxFuse.time(-1, 999_999_999L));
+        assertSame(dev.daxfs.core.SetAttr.NOW, DaxFuse.time(123, DaxFuse.UTIME_NOW));
+        assertEquals(new dev.daxfs.core.SetAttr.Time(1_500_000_000L, 123_456_789), DaxFuse.time(1_500_000_000L, 123_456_789L));
+        assertEquals(new dev.daxfs.core.SetAttr.Time(-1, 999_999_999), DaxFuse.time(-1, 999_999_999L));
     }
 
     @Test

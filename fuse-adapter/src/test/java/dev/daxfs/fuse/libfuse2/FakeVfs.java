@@ -47,7 +47,7 @@ class FakeVfs implements Vfs {
     }
 
     private Attr attr(long ino) {
-        return new Attr(ino, modes.get(ino), 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
+        return new Attr(ino, modes.get(ino), 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
     }
 
     @Override
