@@ -20,6 +20,11 @@ public final class TestImage implements AutoCloseable {
     private String skipFsck;
 
     public TestImage(long size) throws IOException {
+        this(size, FormatOptions.defaults());
+    }
+
+    /** A fresh image formatted with {@code opts} (e.g. without bigtime, as images made before it). */
+    public TestImage(long size, FormatOptions opts) throws IOException {
         Path dir = Path.of("/dev/shm");
         if (!Files.isDirectory(dir)) {
             dir = Path.of(System.getProperty("java.io.tmpdir"));
@@ -27,7 +32,7 @@ public final class TestImage implements AutoCloseable {
         path = Files.createTempFile(dir, "daxfs-test-", ".img");
         Files.delete(path);
         dev = MappedDevice.create(path, size);
-        DaxFs.format(dev, FormatOptions.defaults());
+        DaxFs.format(dev, opts);
     }
 
     public Vfs mount() {

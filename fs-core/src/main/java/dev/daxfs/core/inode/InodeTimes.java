@@ -34,29 +34,31 @@ public enum InodeTimes {
 
     /**
      * The 8 bytes stored for {@code sec}.{@code nsec}. Every path clamps first (setattr) or has a
-     * time well inside the range (the clock); a time outside it is saturated here all the same,
-     * so that no slot ever gets a value that decodes as a different time.
+     * time well inside the range (the clock); a time the 8 bytes cannot hold is saturated here
+     * all the same, so that no slot ever gets a value that decodes as a different time. Every
+     * stored value decodes to a time that encodes back to it.
      */
     public long encode(long sec, int nsec) {
-        if (sec < minSec) {
-            sec = minSec;
-            nsec = 0;
-        } else if (sec > maxSec) {
-            sec = maxSec;
-            nsec = 0;
-        } else if (sec == maxSec) {
-            nsec = Math.min(nsec, maxSecNsecLimit());
-        }
         if (this == NS_1970) {
-            return sec * NS + nsec;
+            try {
+                // sec * 1e9 + nsec, also for the last second before Long.MIN_VALUE ns
+                return sec >= 0 ? Math.addExact(Math.multiplyExact(sec, NS), nsec)
+                        : Math.addExact(Math.multiplyExact(sec + 1, NS), nsec - NS);
+            } catch (ArithmeticException beyond) {
+                return sec < 0 ? Long.MIN_VALUE : Long.MAX_VALUE;
+            }
+        }
+        if (sec < minSec) {
+            return 0;
+        }
+        if (sec > maxSec) {
+            return -1L; // 2^64 - 1
+        }
+        if (sec == maxSec) {
+            nsec = Math.min(nsec, (int) Long.remainderUnsigned(-1L, NS));
         }
         // (sec + 2^31) * 1e9 + nsec < 2^64 over the whole range: computed mod 2^64, read as unsigned.
         return (sec + BIAS_SEC) * NS + nsec;
-    }
-
-    /** The largest nanoseconds the newest second can carry in 8 bytes. */
-    private int maxSecNsecLimit() {
-        return this == NS_1970 ? (int) (Long.MAX_VALUE % NS) : (int) Long.remainderUnsigned(-1L, NS);
     }
 
     /** Seconds since 1970 of a stored time. */

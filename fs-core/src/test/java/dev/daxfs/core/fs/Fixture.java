@@ -25,11 +25,15 @@ final class Fixture implements AutoCloseable {
     static final int BS = Geometry.BLOCK_SIZE;
 
     final TestImage img;
-    final DaxFileSystem fs;
-    final FsContext ctx;
+    DaxFileSystem fs;
+    FsContext ctx;
 
     Fixture(long size, MountOptions opts) throws Exception {
-        img = new TestImage(size);
+        this(new TestImage(size), opts);
+    }
+
+    Fixture(TestImage img, MountOptions opts) {
+        this.img = img;
         fs = (DaxFileSystem) DaxFs.mount(img.dev, opts);
         ctx = fs.ctxForTests();
     }
@@ -68,6 +72,14 @@ final class Fixture implements AutoCloseable {
         } finally {
             fs.release(f);
         }
+    }
+
+    /** Unmounts cleanly and mounts the same image again, as a new daemon would. */
+    void remount(MountOptions opts) {
+        fs.close();
+        img.reopen();
+        fs = (DaxFileSystem) DaxFs.mount(img.dev, opts);
+        ctx = fs.ctxForTests();
     }
 
     Inode inode(long ino) {
