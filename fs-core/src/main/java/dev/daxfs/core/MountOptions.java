@@ -10,10 +10,23 @@ package dev.daxfs.core;
  * @param commitIntervalMs how often the journal commits on its own (like ext4's commit=)
  * @param leaseBreakMs    how long a layout lease holder has to return a recalled lease before
  *                        it is revoked (Linux's lease-break-time is 45 s)
+ * @param atime           when reads and readdirs update atime (relatime by default)
+ * @param nodiratime      never update a directory's atime on access (nodiratime)
  */
 public record MountOptions(boolean readOnly, boolean sync, boolean debugLocks, int inodeCacheSize,
-                           long commitIntervalMs, long leaseBreakMs) {
+                           long commitIntervalMs, long leaseBreakMs, AtimeMode atime, boolean nodiratime) {
     public static final long DEFAULT_LEASE_BREAK_MS = 45_000;
+
+    public MountOptions {
+        if (atime == null) {
+            throw new IllegalArgumentException("atime mode is null");
+        }
+    }
+
+    public MountOptions(boolean readOnly, boolean sync, boolean debugLocks, int inodeCacheSize,
+                        long commitIntervalMs, long leaseBreakMs) {
+        this(readOnly, sync, debugLocks, inodeCacheSize, commitIntervalMs, leaseBreakMs, AtimeMode.RELATIME, false);
+    }
 
     public MountOptions(boolean readOnly, boolean sync, boolean debugLocks, int inodeCacheSize,
                         long commitIntervalMs) {
@@ -25,26 +38,34 @@ public record MountOptions(boolean readOnly, boolean sync, boolean debugLocks, i
     }
 
     public MountOptions withCommitIntervalMs(long ms) {
-        return new MountOptions(readOnly, sync, debugLocks, inodeCacheSize, ms, leaseBreakMs);
+        return new MountOptions(readOnly, sync, debugLocks, inodeCacheSize, ms, leaseBreakMs, atime, nodiratime);
     }
 
     public MountOptions withLeaseBreakMs(long ms) {
-        return new MountOptions(readOnly, sync, debugLocks, inodeCacheSize, commitIntervalMs, ms);
+        return new MountOptions(readOnly, sync, debugLocks, inodeCacheSize, commitIntervalMs, ms, atime, nodiratime);
     }
 
     public MountOptions withSync(boolean s) {
-        return new MountOptions(readOnly, s, debugLocks, inodeCacheSize, commitIntervalMs, leaseBreakMs);
+        return new MountOptions(readOnly, s, debugLocks, inodeCacheSize, commitIntervalMs, leaseBreakMs, atime, nodiratime);
     }
 
     public MountOptions withReadOnly(boolean r) {
-        return new MountOptions(r, sync, debugLocks, inodeCacheSize, commitIntervalMs, leaseBreakMs);
+        return new MountOptions(r, sync, debugLocks, inodeCacheSize, commitIntervalMs, leaseBreakMs, atime, nodiratime);
     }
 
     public MountOptions withDebugLocks(boolean d) {
-        return new MountOptions(readOnly, sync, d, inodeCacheSize, commitIntervalMs, leaseBreakMs);
+        return new MountOptions(readOnly, sync, d, inodeCacheSize, commitIntervalMs, leaseBreakMs, atime, nodiratime);
+    }
+
+    public MountOptions withAtime(AtimeMode mode) {
+        return new MountOptions(readOnly, sync, debugLocks, inodeCacheSize, commitIntervalMs, leaseBreakMs, mode, nodiratime);
+    }
+
+    public MountOptions withNodiratime(boolean on) {
+        return new MountOptions(readOnly, sync, debugLocks, inodeCacheSize, commitIntervalMs, leaseBreakMs, atime, on);
     }
 
     public MountOptions withInodeCacheSize(int n) {
-        return new MountOptions(readOnly, sync, debugLocks, n, commitIntervalMs, leaseBreakMs);
+        return new MountOptions(readOnly, sync, debugLocks, n, commitIntervalMs, leaseBreakMs, atime, nodiratime);
     }
 }

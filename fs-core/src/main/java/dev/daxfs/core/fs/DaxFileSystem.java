@@ -67,6 +67,7 @@ public final class DaxFileSystem implements Vfs, DaxAccess {
         this.faults = new DaxFaults(fs, layouts);
         this.attrFlags = new AttrFlags(fs, layouts);
         fs.icache.setWriteback(writeback::writebackForEviction);
+        fs.icache.setAtimeBacklog(this::requestAtimeFlush);
         this.committer = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "daxfs-commit");
             t.setDaemon(true);
@@ -142,9 +143,30 @@ public final class DaxFileSystem implements Vfs, DaxAccess {
 
 
 
+    /** An early atime flush is queued on the committer (eviction's request; at most one waiting). */
+    private final java.util.concurrent.atomic.AtomicBoolean atimeFlushQueued = new java.util.concurrent.atomic.AtomicBoolean();
+
+    /** Eviction found many evicted inodes with a pending atime: flush them soon, on the committer. */
+    private void requestAtimeFlush() {
+        if (closed || !atimeFlushQueued.compareAndSet(false, true)) {
+            return;
+        }
+        try {
+            committer.execute(() -> {
+                atimeFlushQueued.set(false);
+                backgroundCommit();
+            });
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            atimeFlushQueued.set(false); // unmounting: close() flushes them
+        }
+    }
+
     private void backgroundCommit() {
         try {
-            if (!closed && fs.journal.shutdownReason() == null) {
+            if (!closed && fs.journal.shutdownReason() == null && !fs.opts.readOnly()) {
+                try (OpEpochs.Op op = fs.ops.begin()) { // graveyard inodes it logs stay reachable meanwhile
+                    fs.atimes.flush(); // lazily updated atimes join this commit
+                }
                 fs.journal.commit();
                 try (OpEpochs.Op op = fs.ops.begin()) { // eviction below is an operation's worth of cache access
                     fs.icache.shrinkIfOver(); // inodes this commit made clean may go now
@@ -231,7 +253,9 @@ public final class DaxFileSystem implements Vfs, DaxAccess {
     @Override
     public byte[] readlink(long ino) {
         try (OpEpochs.Op op = op()) { // inodes it reaches stay valid until it ends (eviction grace)
-            return ns.readlink(ino);
+            byte[] target = ns.readlink(ino);
+            fs.atimes.accessed(fs.icache.get(ino)); // readlink is an access (touch_atime), lazily
+            return target;
         }
     }
 
@@ -357,14 +381,20 @@ public final class DaxFileSystem implements Vfs, DaxAccess {
     @Override
     public void fsync(long ino, boolean dataOnly) {
         try (OpEpochs.Op op = op()) { // inodes it reaches stay valid until it ends (eviction grace)
-            writeback.fsync(fs.icache.get(ino), dataOnly);
+            Inode ip = fs.icache.get(ino);
+            if (!dataOnly) {
+                fs.atimes.flush(ip); // fsync (not fdatasync) writes a lazily updated atime, as with lazytime
+            }
+            writeback.fsync(ip, dataOnly);
         }
     }
 
     @Override
     public void fsyncDir(long ino) {
         try (OpEpochs.Op op = op()) { // inodes it reaches stay valid until it ends (eviction grace)
-            fs.journal.commitUpTo(fs.icache.get(ino).lastModSeq());
+            Inode ip = fs.icache.get(ino);
+            fs.atimes.flush(ip); // a readdir's lazily updated atime
+            fs.journal.commitUpTo(ip.lastModSeq());
         }
     }
 
@@ -407,6 +437,7 @@ public final class DaxFileSystem implements Vfs, DaxAccess {
             // Clear the per-file dirty ranges first: a write racing with us marks its range again.
             fs.icache.forEach(Inode::takeDirty);
             fs.dev.persistAll();
+            fs.atimes.flush(); // lazily updated atimes join this commit
             fs.journal.commit();
             fs.icache.shrinkIfOver(); // what the commit made clean may go now
         }
@@ -559,6 +590,9 @@ public final class DaxFileSystem implements Vfs, DaxAccess {
                 return;
             }
             fs.dev.persistAll(); // data of files nobody fsynced
+            try (OpEpochs.Op op = fs.ops.begin()) { // graveyard inodes it logs stay reachable meanwhile
+                fs.atimes.flush(); // lazily updated atimes, before the last checkpoint
+            }
             fs.journal.flushAll();
             fs.sb.state = Superblock.STATE_CLEAN;
             fs.sb.write(fs.dev, true);

@@ -81,25 +81,33 @@ final class FileIo {
         }
         boolean direct = (of.flags & OpenFlags.O_DIRECT) != 0;
         boolean ioLocked = true;
+        boolean touchAtime;
+        int result;
         ip.iolock.lockShared(); // vs. truncate/punch/write changing the blocks we copy from
         try {
             Scratch s = scratch.get();
             s.n = 0;
             long n;
-            ip.ilock.lockShared(); // size and extent map lookup only
+            ip.ilock.lockShared(); // size and extent map lookup only (and the times, for atime's rule)
             try {
+                touchAtime = fs.atimes.wantsLocked(ip); // no allocation: the common answer is no
                 if (off >= ip.size()) {
-                    return 0;
-                }
-                n = Math.min(len, ip.size() - off);
-                mapForRead(ip, off, n, s);
-                if (sink != null && !oneMappedSegment(s)) {
-                    sink = null; // holes, unwritten or several extents: copied into buf instead
+                    n = 0; // at EOF: nothing to copy, but still an access (as file_accessed)
+                    s.n = 0;
+                    sink = null;
+                } else {
+                    n = Math.min(len, ip.size() - off);
+                    mapForRead(ip, off, n, s);
+                    if (sink != null && !oneMappedSegment(s)) {
+                        sink = null; // holes, unwritten or several extents: copied into buf instead
+                    }
                 }
             } finally {
                 ip.ilock.unlockShared();
             }
-            if (direct) {
+            if (n == 0) {
+                // nothing to copy
+            } else if (direct) {
                 // start I/O -> map -> issue: a direct read is "submitted" once mapped. It counts
                 // itself in-flight, then drops IOLOCK for the copy, as XFS's DIO does: a truncate
                 // may now start, and must wait for our pins and then for dio_end.
@@ -115,12 +123,16 @@ final class FileIo {
             } else {
                 copySegments(ip, s, off, buf, sink); // buffered: IOLOCK shared across the copy
             }
-            return (int) n;
+            result = (int) n;
         } finally {
             if (ioLocked) {
                 ip.iolock.unlockShared();
             }
         }
+        if (touchAtime) {
+            fs.atimes.touch(ip); // after a successful read, no inode lock held: ILOCK exclusive for a moment
+        }
+        return result;
     }
 
     /** Test hook: runs inside a read's copy, with its blocks pinned (no inode lock for DIO). */

@@ -42,6 +42,8 @@ final class FsContext {
     final MountOptions opts;
     /** Who calls (set by the binding): privileged questions (attribute flags, shutdown) ask it. */
     volatile CallerPolicy callers = CallerPolicy.INTERNAL;
+    /** atime on access, lazily (see {@link Atimes}). */
+    final Atimes atimes;
 
     FsContext(PmemDevice dev, Superblock sb, Journal journal, MountOptions opts) {
         this.dev = dev;
@@ -53,6 +55,7 @@ final class FsContext {
         this.ialloc = new InodeAllocator(journal, geometry);
         this.store = new InodeStore(journal, geometry, alloc, InodeTimes.of(sb.features.bigtime()));
         this.icache = new InodeCache(store, ialloc, journal, stats, ops, opts.inodeCacheSize());
+        this.atimes = new Atimes(this);
         alloc.setPinnedPredicate(pins::isPinned);
         pins.setOnRelease(alloc::pinsReleased);
         stats.addSource(journal::counters); // daxfs stats: commits, blocks logged, log space

@@ -33,6 +33,13 @@ import java.util.concurrent.ConcurrentHashMap;
  * it there and brings back the same object; once every operation that could still hold it has
  * ended, it is dropped (or, if it became busy meanwhile, kept for the next lookup).
  *
+ * <p>An inode whose only change is a lazily updated atime ({@link Inode#atimeDirty}) is not
+ * busy: it is evicted like a clean one, and its graveyard entry outlives the grace period until
+ * the atime flush ({@link Atimes}) has logged it and a commit made it clean — the one in-memory
+ * copy carries the new atime until then, and a lookup meanwhile gets it back. When such entries
+ * pile up, eviction asks for an early flush ({@link #setAtimeBacklog}); it never logs anything
+ * itself (it may run inside a transaction, under other inodes' locks).
+ *
  * <p>Locking: {@code map}'s per-key bin lock, then {@code lock} (leaf; guards the graveyard and
  * the clock queue); never the other way round, and no inode is loaded under {@code lock}.
  */
@@ -68,6 +75,39 @@ final class InodeCache {
         this.stats = stats;
         this.ops = ops;
         this.bound = Math.max(16, bound);
+    }
+
+    /** Graveyard entries kept only for their dirty atime; past {@link #bound} of them, a flush is asked for. */
+    private int atimeBacklog;
+    /** Starts an atime flush off this thread (set by the mount: the committer). */
+    private volatile Runnable atimeFlushRequest = () -> { };
+
+    /** How eviction asks for the atimes of evicted inodes to be flushed: must not block or log. */
+    void setAtimeBacklog(Runnable request) {
+        this.atimeFlushRequest = request;
+    }
+
+    /**
+     * Hands {@code c} every inode, cached or in the graveyard, whose atime waits for a flush
+     * (a racy scan: an atime dirtied meanwhile waits for the next one). Called with no lock held;
+     * {@code c} runs with none of the cache's locks held.
+     */
+    void forEachAtimeDirty(java.util.function.Consumer<Inode> c) {
+        List<Inode> graves = new ArrayList<>();
+        synchronized (lock) {
+            for (Grave g : graveyard.values()) {
+                if (g.ip.atimeDirty()) {
+                    graves.add(g.ip);
+                }
+            }
+            atimeBacklog = 0;
+        }
+        for (Inode ip : map.values()) {
+            if (ip.atimeDirty()) {
+                c.accept(ip);
+            }
+        }
+        graves.forEach(c);
     }
 
     /** How eviction writes back an inode's unpersisted data (set once the data path exists). */
@@ -242,8 +282,15 @@ final class InodeCache {
                 stats.evictionsSkippedBusy.increment();
                 return ip;
             }
+            boolean askFlush = false;
             synchronized (lock) {
                 graveyard.put(k, new Grave(ip, ops.advance()));
+                if (ip.atimeDirty() && ++atimeBacklog == bound) {
+                    askFlush = true; // once per backlog: forEachAtimeDirty resets the count
+                }
+            }
+            if (askFlush) {
+                atimeFlushRequest.run(); // only queues the flush: eviction never logs
             }
             stats.inodesEvicted.increment();
             evicted[0] = true;
@@ -264,8 +311,10 @@ final class InodeCache {
                     continue; // an operation that began before the eviction is still running
                 }
                 it.remove();
-                if (!g.ip.freed() && busy(g.ip)) {
-                    retag.add(g); // became busy through an open file or lease: keep it findable
+                if (!g.ip.freed() && (busy(g.ip) || g.ip.atimeDirty())) {
+                    // became busy through an open file or lease, or its atime is not yet logged:
+                    // keep it findable (a fresh load from the slot would lose the atime)
+                    retag.add(g);
                 }
             }
             for (Grave g : retag) {

@@ -193,6 +193,7 @@ final class Namespace {
         } finally {
             d.iolock.unlockShared();
         }
+        fs.atimes.accessed(d); // lazily, with no lock held (touch_atime after iterate_dir)
     }
 
     void readdir(long dir, long from, DirCookieFiller filler) {

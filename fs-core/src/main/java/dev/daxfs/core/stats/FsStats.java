@@ -29,6 +29,10 @@ public final class FsStats {
     public final LongAdder inodesEvicted = new LongAdder();
     /** Eviction candidates skipped because they were busy (open, dirty, leased, mapped, locked). */
     public final LongAdder evictionsSkippedBusy = new LongAdder();
+    /** atimes a read, readdir or readlink set (in memory: lazily, no transaction each). */
+    public final LongAdder atimeUpdates = new LongAdder();
+    /** Inodes logged only to write their lazily updated atime (the atime flush). */
+    public final LongAdder atimeFlushes = new LongAdder();
     public final LongAdder directIoReads = new LongAdder();
     public final LongAdder directIoWrites = new LongAdder();
     /** Copies of file data that faulted in the mapping (image truncated, media error): EIO for that request. */
@@ -74,6 +78,8 @@ public final class FsStats {
         m.put("inodes_loaded", inodesLoaded.sum());
         m.put("inodes_evicted", inodesEvicted.sum());
         m.put("evictions_skipped_busy", evictionsSkippedBusy.sum());
+        m.put("atime_updates", atimeUpdates.sum());
+        m.put("atime_flushes", atimeFlushes.sum());
         m.put("direct_io_reads", directIoReads.sum());
         m.put("direct_io_writes", directIoWrites.sum());
         m.put("memory_failure_data_faults", dataFaults.sum());

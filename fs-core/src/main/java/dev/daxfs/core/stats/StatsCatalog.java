@@ -45,6 +45,8 @@ public final class StatsCatalog {
         add("inodes_loaded", INODES, "inodes read from the device into the cache");
         add("inodes_evicted", INODES, "inodes evicted from the cache");
         add("evictions_skipped_busy", INODES, "eviction candidates skipped: open, dirty, leased, mapped or locked");
+        add("atime_updates", INODES, "atimes a read, readdir or readlink updated (lazily: in memory)");
+        add("atime_flushes", INODES, "inodes logged only to write a lazily updated atime");
         add("direct_io_reads", DIRECT_IO, "O_DIRECT reads served");
         add("direct_io_writes", DIRECT_IO, "O_DIRECT writes served");
         add("direct_io_in_flight", DIRECT_IO, "direct I/O submitted and not yet completed (now)");
