@@ -1,5 +1,6 @@
 package dev.daxfs.cli;
 
+import dev.daxfs.core.AtimeMode;
 import dev.daxfs.core.DaxFs;
 import dev.daxfs.core.FormatOptions;
 import dev.daxfs.core.MountOptions;
@@ -50,8 +51,11 @@ final class MountCommand implements Callable<Integer> {
                     + "inode_cache=N (inodes kept in memory), threads=N (FUSE worker threads, default "
                     + DaxFuse.DEFAULT_THREADS + "), binding=kernel|libfuse2 (how the daemon speaks FUSE; "
                     + "default kernel), acl|noacl (POSIX ACLs, default acl; kernel binding only), writeback_cache (the kernel "
-                    + "caches buffered writes and sends them later; off by default; kernel binding only). Passed to FUSE: allow_other, direct_io "
-                    + "(no kernel page cache), the generic mount flags (nosuid, nodev, noexec, noatime...), "
+                    + "caches buffered writes and sends them later; off by default; kernel binding only), relatime (default: "
+                    + "a read updates atime if it is not newer than mtime or ctime, or a day old), noatime, "
+                    + "strictatime (every read), nodiratime (atime updates are lazy: written with the next change "
+                    + "or by the periodic commit). Passed to FUSE: allow_other, direct_io "
+                    + "(no kernel page cache), the generic mount flags (nosuid, nodev, noexec...), "
                     + "and with binding=libfuse2 any other libfuse option."})
     List<String> options = new ArrayList<>();
 
@@ -174,6 +178,7 @@ final class MountCommand implements Callable<Integer> {
             Binding binding = Binding.defaultForThisProcess();
             boolean acl = true;
             boolean writebackCache = false;
+            List<String> atimeOpts = new ArrayList<>();
             for (String o : raw) {
                 String opt = o.trim();
                 if (opt.isEmpty()) {
@@ -188,6 +193,10 @@ final class MountCommand implements Callable<Integer> {
                 } else if (opt.equals("sync")) {
                     m = m.withSync(true);
                     fuse.add(opt);
+                } else if (ATIME_OPTIONS.contains(opt)) {
+                    // daxfs's own: FUSE inodes are S_NOATIME in the kernel, atime is the daemon's job
+                    m = atime(m, opt);
+                    atimeOpts.add(opt);
                 } else if (opt.equals("acl") || opt.equals("noacl")) {
                     acl = opt.equals("acl"); // daxfs's own: what INIT asks the kernel for
                 } else if (opt.equals("writeback_cache") || opt.equals("no_writeback_cache")) {
@@ -227,8 +236,32 @@ final class MountCommand implements Callable<Integer> {
             if (writebackCache && binding != Binding.KERNEL) {
                 throw CliException.usage("-o writeback_cache needs the kernel binding (libfuse 2 cannot negotiate it)");
             }
+            for (String a : atimeOpts) {
+                // The kernel binding hands them to mount(2) (they show in /proc/mounts); libfuse 2
+                // knows only atime and noatime and refuses the others.
+                if (binding == Binding.KERNEL || a.equals("atime") || a.equals("noatime")) {
+                    fuse.add(a);
+                }
+            }
             return new Options(m, List.copyOf(fuse), fuse.contains("direct_io"), threads, binding, acl,
                     writebackCache);
+        }
+
+        /** The atime mount options daxfs honours itself (as Linux's mount(8) reads them). */
+        static final java.util.Set<String> ATIME_OPTIONS = java.util.Set.of("atime", "noatime", "relatime",
+                "norelatime", "strictatime", "nostrictatime", "diratime", "nodiratime");
+
+        /** {@code m} after one atime option, later options overriding earlier ones. */
+        static MountOptions atime(MountOptions m, String opt) {
+            return switch (opt) {
+                case "noatime" -> m.withAtime(AtimeMode.NOATIME);
+                case "atime" -> m.atime() == AtimeMode.NOATIME ? m.withAtime(AtimeMode.RELATIME) : m;
+                case "relatime", "nostrictatime" -> m.withAtime(AtimeMode.RELATIME);
+                case "strictatime", "norelatime" -> m.withAtime(AtimeMode.STRICTATIME);
+                case "nodiratime" -> m.withNodiratime(true);
+                case "diratime" -> m.withNodiratime(false);
+                default -> throw new IllegalArgumentException(opt);
+            };
         }
     }
 }

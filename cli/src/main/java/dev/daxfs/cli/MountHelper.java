@@ -24,8 +24,7 @@ final class MountHelper {
     /** Options mount(8), fstab or systemd read themselves; meaningless (or refused) below them. */
     static final Set<String> IGNORED = Set.of(
             "defaults", "auto", "noauto", "nofail", "_netdev", "user", "nouser", "users", "owner",
-            "group", "nogroup", "noowner", "relatime", "norelatime", "strictatime", "nostrictatime",
-            "lazytime", "nolazytime", "diratime", "nodiratime", "iversion", "noiversion", "silent",
+            "group", "nogroup", "noowner", "lazytime", "nolazytime", "iversion", "noiversion", "silent",
             "loud", "mand", "nomand", "remount", "bind", "rbind", "nosymfollow", "symfollow");
 
     /** Prefixes of options that mount(8) and systemd keep for themselves (x-systemd.automount, ...). */

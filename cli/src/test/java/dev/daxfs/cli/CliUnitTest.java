@@ -69,6 +69,21 @@ class CliUnitTest {
         assertEquals(dev.daxfs.fuse.libfuse2.DaxFuse.DEFAULT_THREADS, MountCommand.Options.parse(List.of(), false).threads());
         assertTrue(MountCommand.Options.parse(List.of("threads=3"), false).fuse().isEmpty(), "not passed to libfuse");
         assertThrows(CliException.class, () -> MountCommand.Options.parse(List.of("threads=0"), false));
+        // atime: relatime by default; the options daxfs honours, the last one winning
+        assertEquals(dev.daxfs.core.AtimeMode.RELATIME, MountCommand.Options.parse(List.of(), false).mount().atime());
+        assertEquals(dev.daxfs.core.AtimeMode.NOATIME, MountCommand.Options.parse(List.of("noatime"), false).mount().atime());
+        assertEquals(dev.daxfs.core.AtimeMode.STRICTATIME,
+                MountCommand.Options.parse(List.of("noatime", "strictatime"), false).mount().atime());
+        assertEquals(dev.daxfs.core.AtimeMode.RELATIME,
+                MountCommand.Options.parse(List.of("noatime", "atime"), false).mount().atime());
+        assertEquals(dev.daxfs.core.AtimeMode.STRICTATIME,
+                MountCommand.Options.parse(List.of("norelatime"), false).mount().atime());
+        assertTrue(MountCommand.Options.parse(List.of("nodiratime"), false).mount().nodiratime());
+        assertFalse(MountCommand.Options.parse(List.of("nodiratime", "diratime"), false).mount().nodiratime());
+        assertEquals(List.of("strictatime", "nodiratime"),
+                MountCommand.Options.parse(List.of("strictatime", "nodiratime", "binding=kernel"), false).fuse());
+        assertEquals(List.of("noatime"), MountCommand.Options.parse(
+                List.of("noatime", "nodiratime", "relatime", "binding=libfuse2"), false).fuse(), "libfuse 2 knows only (no)atime");
         assertThrows(CliException.class, () -> MountCommand.Options.parse(List.of("threads=65"), false));
         assertTrue(MountCommand.Options.parse(List.of("writeback_cache"), false).writebackCache());
         assertTrue(MountCommand.Options.parse(List.of("writeback_cache"), false).fuse().isEmpty(), "daxfs's own");
