@@ -28,9 +28,9 @@ class FeatureFlagsTest {
         try (TestImage img = new TestImage(32L << 20)) {
             Superblock sb = Superblock.read(img.dev);
             assertEquals(new Features(Features.COMPAT_RESERVED_BLOCKS, Features.RO_COMPAT_INODE_FLAGS,
-                    Features.INCOMPAT_XATTR_BLOCKS), sb.features);
+                    Features.INCOMPAT_BIGTIME | Features.INCOMPAT_XATTR_BLOCKS), sb.features);
             assertEquals(sb.geometry.dataBlocks() * FormatOptions.DEFAULT_RESERVED_PERCENT / 100, sb.reservedBlocks);
-            assertEquals(List.of("reserved_blocks", "inode_flags", "xattr_blocks"), DaxFs.info(img.dev).features());
+            assertEquals(List.of("reserved_blocks", "inode_flags", "bigtime", "xattr_blocks"), DaxFs.info(img.dev).features());
             assertEquals(sb.reservedBlocks, DaxFs.info(img.dev).reservedBlocks());
         }
     }
@@ -39,6 +39,10 @@ class FeatureFlagsTest {
     void anImageWithoutAReserveHasOnlyXattrBlocksAndAnOlderImageReadsAsNoReserve() throws Exception {
         try (TestImage img = new TestImage(32L << 20)) {
             DaxFs.format(img.dev, FormatOptions.defaults().withReservedPercent(0));
+            assertEquals(new Features(0, Features.RO_COMPAT_INODE_FLAGS, Features.INCOMPAT_BIGTIME | Features.INCOMPAT_XATTR_BLOCKS),
+                    Superblock.read(img.dev).features);
+            assertEquals(List.of("inode_flags", "bigtime", "xattr_blocks"), DaxFs.info(img.dev).features());
+            DaxFs.format(img.dev, FormatOptions.defaults().withReservedPercent(0).withBigtime(false));
             assertEquals(new Features(0, Features.RO_COMPAT_INODE_FLAGS, Features.INCOMPAT_XATTR_BLOCKS),
                     Superblock.read(img.dev).features);
             assertEquals(List.of("inode_flags", "xattr_blocks"), DaxFs.info(img.dev).features());
