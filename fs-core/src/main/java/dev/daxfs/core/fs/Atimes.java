@@ -34,6 +34,12 @@ final class Atimes {
 
     private final FsContext fs;
     private final boolean never;
+    /**
+     * atimes dirtied since the last flush's scan began (an over-count at worst): the periodic
+     * flush skips its scan of the cache when nothing was read. Bumped after the mark, reset
+     * before the scan, so a mark is seen by this scan or counted for the next.
+     */
+    private final java.util.concurrent.atomic.AtomicLong dirtied = new java.util.concurrent.atomic.AtomicLong();
 
     Atimes(FsContext fs) {
         this.fs = fs;
@@ -100,6 +106,7 @@ final class Atimes {
         } finally {
             ip.ilock.unlockExclusive();
         }
+        dirtied.incrementAndGet();
         fs.stats.atimeUpdates.increment();
     }
 
@@ -117,7 +124,7 @@ final class Atimes {
      * journal handle before ILOCK, as every transaction does). Returns the number logged.
      */
     int flush() {
-        if (never || fs.journal.shutdownReason() != null) {
+        if (never || fs.journal.shutdownReason() != null || dirtied.getAndSet(0) == 0) {
             return 0;
         }
         List<Inode> dirty = new ArrayList<>();
