@@ -325,7 +325,9 @@ final class InodeCache {
 
     /**
      * Busy: anything that makes the in-memory inode more than a copy of its committed on-media
-     * state, or that someone is using right now. Checked without blocking.
+     * state, or that someone is using right now. Checked without blocking. A dirty atime alone is
+     * not busy (lazytime): such an inode is evicted, and its graveyard entry is kept until the
+     * atime flush has logged it (see {@link #reap}).
      */
     private boolean busy(Inode ip) {
         return ip.ino == Vfs.ROOT_INO
