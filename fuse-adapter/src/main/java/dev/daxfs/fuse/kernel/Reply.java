@@ -146,10 +146,10 @@ final class Reply {
         MEM.putLong(at + 32, a.ino());
         MEM.putLong(at + 40, a.size());
         MEM.putLong(at + 48, a.blocks());
-        putTime(at + 64, a.atimeNs());
-        putTime(at + 80, a.crtimeNs());
-        putTime(at + 96, a.ctimeNs());
-        putTime(at + 112, a.mtimeNs());
+        putTime(at + 64, a.atimeSec(), a.atimeNsec());
+        putTime(at + 80, a.crtimeSec(), a.crtimeNsec());
+        putTime(at + 96, a.ctimeSec(), a.ctimeNsec());
+        putTime(at + 112, a.mtimeSec(), a.mtimeNsec());
         int rdev = (int) a.rdev(); // as MKNOD gave it: the kernel's new_encode_dev form
         MEM.putInt(at + 128, (rdev & 0xfff00) >>> 8);
         MEM.putInt(at + 132, (rdev & 0xff) | ((rdev >>> 12) & 0xfff00));
@@ -158,9 +158,10 @@ final class Reply {
     /** statx's STATX_BASIC_STATS (type, mode, nlink, uid, gid, times, ino, size, blocks) and BTIME. */
     static final int STATX_BASIC_STATS = 0x7ff, STATX_BTIME = 0x800;
 
-    private static void putTime(long at, long ns) {
-        MEM.putLong(at, Math.floorDiv(ns, 1_000_000_000L));
-        MEM.putInt(at + 8, (int) Math.floorMod(ns, 1_000_000_000L));
+    /** A statx_timestamp: s64 seconds (negative before 1970), u32 nanoseconds. */
+    private static void putTime(long at, long sec, int nsec) {
+        MEM.putLong(at, sec);
+        MEM.putInt(at + 8, nsec);
     }
 
     /** fuse_entry_out at {@code at}: the node is the inode; timeouts in whole seconds. */
