@@ -298,6 +298,7 @@ public final class DaxFileSystem implements Vfs, DaxAccess {
     public void readdir(long dir, DirFiller filler) {
         try (OpEpochs.Op op = op()) { // inodes it reaches stay valid until it ends (eviction grace)
             ns.readdir(dir, filler);
+            fs.atimes.accessed(fs.icache.get(dir)); // a caller's readdir (not fs-core's own scans): lazily, no lock held
         }
     }
 
@@ -305,6 +306,7 @@ public final class DaxFileSystem implements Vfs, DaxAccess {
     public void readdir(long dir, long from, DirCookieFiller filler) {
         try (OpEpochs.Op op = fs.ops.begin()) { // inodes it reaches stay valid until it ends (eviction grace)
             ns.readdir(dir, from, filler);
+            fs.atimes.accessed(fs.icache.get(dir)); // touch_atime after iterate_dir: lazily, no lock held
         }
     }
 

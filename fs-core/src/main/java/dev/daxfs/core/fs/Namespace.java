@@ -193,7 +193,6 @@ final class Namespace {
         } finally {
             d.iolock.unlockShared();
         }
-        fs.atimes.accessed(d); // lazily, with no lock held (touch_atime after iterate_dir)
     }
 
     void readdir(long dir, long from, DirCookieFiller filler) {
