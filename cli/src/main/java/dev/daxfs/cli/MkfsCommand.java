@@ -78,6 +78,11 @@ final class MkfsCommand implements Callable<Integer> {
                     + "leaves them out (default 5, 0 to 50).")
     Integer reservedPercent;
 
+    @Option(names = "--no-bigtime",
+            description = "Store times as before the bigtime format feature (1677..2262 instead of 1901..2486), "
+                    + "as mkfs.xfs -m bigtime=0: an image a daxfs that predates the feature can mount.")
+    boolean noBigtime;
+
     @Override
     public Integer call() throws IOException {
         Path img = image.toAbsolutePath().normalize();
@@ -93,7 +98,8 @@ final class MkfsCommand implements Callable<Integer> {
             throw CliException.usage("--label is longer than 32 bytes");
         }
         FormatOptions opts = rootOwner(new FormatOptions(label, ratio, defaults.journalBytes()), rootOwner)
-                .withReservedPercent(reservedPercent == null ? FormatOptions.DEFAULT_RESERVED_PERCENT : reservedPercent);
+                .withReservedPercent(reservedPercent == null ? FormatOptions.DEFAULT_RESERVED_PERCENT : reservedPercent)
+                .withBigtime(!noBigtime);
         Long wanted = size == null ? null : Sizes.parse(size);
 
         boolean created = false;

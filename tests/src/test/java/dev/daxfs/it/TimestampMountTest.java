@@ -114,4 +114,47 @@ class TimestampMountTest {
             assertTrue(Files.exists(fs.path("t0-0")));
         } // close: unmount and a read-only fsck, which must be clean
     }
+
+    /**
+     * An image made without bigtime (mkfs --no-bigtime, as images before the feature) mounts and
+     * works with its own range: 1677..2262 exact, clamped outside; unchanged by mount and remount.
+     */
+    @Test
+    void anImageWithoutBigtimeKeepsItsOlderRange() throws Exception {
+        MountedDaxfs fs = MountedDaxfs.create(64L << 20, "--no-bigtime");
+        try (fs) {
+            String info = Cli.run("info", fs.image.toString()).out();
+            assertTrue(info.contains("features") && !info.contains("bigtime"), "no bigtime feature: " + info);
+            fs.mount();
+            Map<String, String> cases = new LinkedHashMap<>();
+            cases.put("1700-06-01 12:00:00.111111111", "1700-06-01T12:00:00.111111111Z");
+            cases.put("2262-01-01 00:00:00.999999999", "2262-01-01T00:00:00.999999999Z");
+            cases.put("2486-01-01", "2262-04-11T23:47:16Z"); // past the older range: clamped
+            cases.put("1600-01-01", "1677-09-21T00:12:44Z");
+            Parallel.run(2, t -> {
+                int i = 0;
+                for (String date : cases.keySet()) {
+                    Path f = fs.path("o" + t + "-" + i++);
+                    Files.writeString(f, "x");
+                    touch(f, date);
+                }
+            });
+            for (int round = 0; round < 2; round++) {
+                for (int t = 0; t < 2; t++) {
+                    int i = 0;
+                    for (String want : cases.values()) {
+                        Path f = fs.path("o" + t + "-" + i++);
+                        String expect = decimal(Instant.parse(want));
+                        assertEquals(expect + " " + expect, statTimes(f), f + (round == 0 ? "" : " after remount"));
+                    }
+                }
+                if (round == 0) {
+                    fs.remount();
+                }
+            }
+            assertEquals(0, fs.unmount());
+            String info = Cli.run("info", fs.image.toString()).out();
+            assertTrue(info.contains("features") && !info.contains("bigtime"), "mount did not convert it: " + info);
+        }
+    }
 }
