@@ -153,8 +153,8 @@ class TimestampMountTest {
                 }
             }
             assertEquals(0, fs.unmount());
-            String info = Cli.run("info", fs.image.toString()).out();
-            assertTrue(info.contains("features") && !info.contains("bigtime"), "mount did not convert it: " + info);
+            String after = Cli.run("info", fs.image.toString()).out();
+            assertTrue(after.contains("features") && !after.contains("bigtime"), "mount did not convert it: " + after);
         }
     }
 }
