@@ -88,8 +88,8 @@ final class Atimes {
     /**
      * Sets {@code ip}'s atime to now, in memory, and marks it dirty for a later flush. Takes ILOCK
      * exclusive for the moment of the update (no other lock is needed: no transaction); the caller
-     * holds at most the inode's IOLOCK (which comes before ILOCK). Rechecks the rule: another
-     * reader may have updated it meanwhile.
+     * holds at most the inode's IOLOCK shared (which comes before ILOCK). Rechecks the rule:
+     * another reader may have updated it meanwhile.
      */
     void touch(Inode ip) {
         if (fs.journal.shutdownReason() != null) {

@@ -105,6 +105,16 @@ final class FileIo {
             } finally {
                 ip.ilock.unlockShared();
             }
+            if (touchAtime) {
+                // Before the copy: with a sink the reply leaves inside the copy, and the kernel,
+                // which drops its cached atime on the reply, may ask for it again at once.
+                // IOLOCK shared is held: ILOCK comes after it. No transaction (lazy).
+                Runnable hook = beforeAtimeTouchForTests;
+                if (hook != null) {
+                    hook.run();
+                }
+                fs.atimes.touch(ip);
+            }
             if (n == 0) {
                 // nothing to copy
             } else if (direct) {
@@ -129,14 +139,13 @@ final class FileIo {
                 ip.iolock.unlockShared();
             }
         }
-        if (touchAtime) {
-            fs.atimes.touch(ip); // after a successful read, no inode lock held: ILOCK exclusive for a moment
-        }
         return result;
     }
 
     /** Test hook: runs inside a read's copy, with its blocks pinned (no inode lock for DIO). */
     static volatile Runnable duringReadCopyForTests;
+    /** Test hook: runs when a read decided (under ILOCK shared) to update atime, before it does (IOLOCK shared held). */
+    static volatile Runnable beforeAtimeTouchForTests;
 
     private boolean oneMappedSegment(Scratch s) {
         return s.n == 1 && s.devOff[0] >= 0 && fs.dev.address(s.devOff[0], s.len[0]) != 0;

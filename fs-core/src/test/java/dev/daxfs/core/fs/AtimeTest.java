@@ -167,12 +167,11 @@ class AtimeTest {
             int n = 4;
             CountDownLatch allDecided = new CountDownLatch(n);
             AtomicInteger inHook = new AtomicInteger();
-            FileIo.duringReadCopyForTests = () -> {
-                // every reader is past its check (it took ILOCK shared before the copy)
-                if (inHook.incrementAndGet() <= n) {
-                    allDecided.countDown();
-                    await(allDecided);
-                }
+            FileIo.beforeAtimeTouchForTests = () -> {
+                // this reader decided to update atime; wait until every reader has decided so
+                inHook.incrementAndGet();
+                allDecided.countDown();
+                await(allDecided);
             };
             List<Worker<byte[]>> readers = new ArrayList<>();
             for (int i = 0; i < n; i++) {
@@ -181,7 +180,8 @@ class AtimeTest {
             for (Worker<byte[]> w : readers) {
                 w.join();
             }
-            FileIo.duringReadCopyForTests = null;
+            FileIo.beforeAtimeTouchForTests = null;
+            assertEquals(n, inHook.get(), "every reader decided to update atime");
             assertEquals(1, f.stat("atime_updates"), "one update for " + n + " racing readers");
             assertEquals(0, f.ctx.journal.runningBlockCount(), "and no transaction");
         }

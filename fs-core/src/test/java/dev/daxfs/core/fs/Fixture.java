@@ -139,6 +139,7 @@ final class Fixture implements AutoCloseable {
     @Override
     public void close() throws Exception {
         FileIo.duringReadCopyForTests = null;
+        FileIo.beforeAtimeTouchForTests = null;
         FileIo.duringDirectWriteCopyForTests = null;
         FileIo.afterDirectWriteCopyForTests = null;
         BreakLayouts.onPinWaitForTests = null;
