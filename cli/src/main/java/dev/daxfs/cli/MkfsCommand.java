@@ -80,7 +80,7 @@ final class MkfsCommand implements Callable<Integer> {
 
     @Option(names = "--no-bigtime",
             description = "Store times as before the bigtime format feature (1677..2262 instead of 1901..2486), "
-                    + "as mkfs.xfs -m bigtime=0: an image a daxfs that predates the feature can mount.")
+                    + "as mkfs.xfs -m bigtime=0.")
     boolean noBigtime;
 
     @Override
