@@ -1,6 +1,7 @@
 package dev.daxfs.core.fs;
 
 import dev.daxfs.core.AtimeMode;
+import dev.daxfs.core.InodeFlags;
 import dev.daxfs.core.inode.Inode;
 import dev.daxfs.core.inode.InodeTimes;
 
@@ -62,8 +63,8 @@ final class Atimes {
      * mode): the times are read consistently. Allocates nothing (the read hot path calls it).
      */
     boolean wantsLocked(Inode ip) {
-        if (never || (fs.opts.nodiratime() && ip.isDir())) {
-            return false;
+        if (never || (fs.opts.nodiratime() && ip.isDir()) || (ip.attrFlags() & InodeFlags.NOATIME) != 0) {
+            return false; // chattr +A: the kernel's IS_NOATIME
         }
         if (fs.opts.atime() == AtimeMode.STRICTATIME) {
             return true;

@@ -177,7 +177,7 @@ final class AttrFlags {
 
     /** {@code notify_change}: mode, owner, explicit times on neither; a touch to now not on an immutable inode. Under ILOCK. */
     static void checkSetattr(Inode ip, SetAttr c) {
-        if (c.kernelCmtime && c.mode == null && c.uid == null && c.gid == null && c.atimeNs == null) {
+        if (c.kernelCmtime && c.mode == null && c.uid == null && c.gid == null && c.atime == null) {
             // the writeback cache's record of appends: as a touch (an immutable file had no write to record)
             if (ip.isImmutable()) {
                 throw eperm(ip, "setattr");
@@ -185,7 +185,7 @@ final class AttrFlags {
             return;
         }
         boolean explicit = c.mode != null || c.uid != null || c.gid != null
-                || (c.atimeNs != null && c.atimeNs != SetAttr.NOW) || (c.mtimeNs != null && c.mtimeNs != SetAttr.NOW);
+                || (c.atime != null && c.atime != SetAttr.NOW) || (c.mtime != null && c.mtime != SetAttr.NOW);
         if (explicit ? ip.isImmutableOrAppend() : ip.isImmutable()) {
             throw eperm(ip, "setattr");
         }

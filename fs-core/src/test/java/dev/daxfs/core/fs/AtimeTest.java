@@ -126,6 +126,14 @@ class AtimeTest {
             f.read(ino, 0, 10);
             assertEquals(nowSec() + 3600, f.fs.getattr(ino).atimeSec(), 2, "relatime keeps it");
         }
+        try (Fixture f = new Fixture(IMG, quiet(AtimeMode.STRICTATIME))) {
+            long ino = f.file("a", 100, 1);
+            f.fs.setflags(ino, dev.daxfs.core.InodeFlags.NOATIME); // chattr +A: the kernel's IS_NOATIME
+            String before = atime(f.fs.getattr(ino));
+            f.read(ino, 0, 10);
+            assertEquals(before, atime(f.fs.getattr(ino)), "chattr +A: never, even under strictatime");
+            assertEquals(0, f.stat("atime_updates"));
+        }
     }
 
     @Test

@@ -115,7 +115,7 @@ class AttrFlagsTest {
         eperm("chmod", () -> fs().setattr(ino, SetAttr.mode(0600)));
         eperm("chown", () -> fs().setattr(ino, SetAttr.owner(5, null)));
         eperm("chgrp", () -> fs().setattr(ino, SetAttr.owner(null, 5)));
-        eperm("utimes", () -> fs().setattr(ino, SetAttr.times(1L, 2L)));
+        eperm("utimes", () -> fs().setattr(ino, SetAttr.times(SetAttr.Time.ofNanos(1L), SetAttr.Time.ofNanos(2L))));
         if (imm) {
             eperm("touch", () -> fs().setattr(ino, SetAttr.times(SetAttr.NOW, SetAttr.NOW)));
         } else {
@@ -170,11 +170,12 @@ class AttrFlagsTest {
         fs().release(of);
         assertEquals(7, fs().getattr(ino).size());
         eperm("open without O_APPEND", () -> fs().open(ino, OpenFlags.O_RDWR));
-        SetAttr flush = SetAttr.times(null, 123_000_000_000L);
+        SetAttr flush = SetAttr.times(null, SetAttr.Time.ofNanos(123_000_000_000L));
         flush.kernelCmtime = true;
         fs().setattr(ino, flush);
-        assertEquals(123_000_000_000L, fs().getattr(ino).mtimeNs());
-        eperm("utimes", () -> fs().setattr(ino, SetAttr.times(null, 5L)));
+        assertEquals(123L, fs().getattr(ino).mtimeSec());
+        assertEquals(0, fs().getattr(ino).mtimeNsec());
+        eperm("utimes", () -> fs().setattr(ino, SetAttr.times(null, SetAttr.Time.ofNanos(5L))));
         fs().setflags(ino, IMM);
         eperm("a kernel time flush on an immutable file", () -> fs().setattr(ino, flush));
         fs().setflags(ino, 0);
