@@ -74,6 +74,7 @@ class ShutdownTest {
             calls.put("unlink", () -> fs.unlink(Vfs.ROOT_INO, "synced"));
             calls.put("rename", () -> fs.rename(Vfs.ROOT_INO, "synced", Vfs.ROOT_INO, "x"));
             calls.put("readdir", () -> fs.readdir(Vfs.ROOT_INO, (name, ino, mode) -> true));
+            calls.put("readdir from a cookie", () -> fs.readdir(Vfs.ROOT_INO, dev.daxfs.core.dir.DirCookies.FIRST, (name, ino, mode, cookie) -> true));
             calls.put("setattr", () -> fs.setattr(synced, SetAttr.mode(0600)));
             calls.put("setxattr", () -> fs.setxattr(synced, "user.a", new byte[1], 0));
             calls.put("getxattr", () -> fs.getxattr(synced, "user.a"));

@@ -304,7 +304,7 @@ public final class DaxFileSystem implements Vfs, DaxAccess {
 
     @Override
     public void readdir(long dir, long from, DirCookieFiller filler) {
-        try (OpEpochs.Op op = fs.ops.begin()) { // inodes it reaches stay valid until it ends (eviction grace)
+        try (OpEpochs.Op op = op()) { // EIO after a shutdown; inodes it reaches stay valid until it ends
             ns.readdir(dir, from, filler);
             fs.atimes.accessed(fs.icache.get(dir)); // touch_atime after iterate_dir: lazily, no lock held
         }
