@@ -66,6 +66,9 @@ public final class Main implements Runnable {
             if (t.fake() || t.missingAndNofail()) {
                 return ExitCodes.OK;
             }
+            if (t.remount()) {
+                return MountHelper.remount(t);
+            }
             args = t.args().toArray(new String[0]);
         }
         cl.setParameterExceptionHandler((ex, a) -> {

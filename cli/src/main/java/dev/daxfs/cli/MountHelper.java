@@ -27,6 +27,16 @@ final class MountHelper {
             "group", "nogroup", "noowner", "lazytime", "nolazytime", "iversion", "noiversion", "silent",
             "loud", "mand", "nomand", "remount", "bind", "rbind", "nosymfollow", "symfollow");
 
+    /**
+     * A remount changes the kernel's flags of the mount that exists (no daemon is started): mount(8)
+     * itself does it when told not to call a helper ({@code -i}), with the generic flags only —
+     * daxfs's own options and libfuse's are fixed when the daemon starts.
+     */
+    static final String REMOUNT_COMMAND = "/bin/mount";
+    static final Set<String> REMOUNT_FLAGS = Set.of("ro", "rw", "suid", "nosuid", "dev", "nodev", "exec", "noexec",
+            "atime", "noatime", "diratime", "nodiratime", "relatime", "norelatime", "strictatime", "nostrictatime",
+            "lazytime", "nolazytime", "sync", "async", "dirsync", "symfollow", "nosymfollow");
+
     /** Prefixes of options that mount(8) and systemd keep for themselves (x-systemd.automount, ...). */
     static final List<String> IGNORED_PREFIXES = List.of("x-", "X-", "comment=", "uhelper=", "helper=");
 
@@ -36,6 +46,11 @@ final class MountHelper {
      * device if it does not exist": a missing IMAGE is then success, silently (mount -a goes on).
      */
     record Translation(List<String> args, boolean fake, boolean nofail, String image) {
+
+        /** True if this is {@code mount -o remount,...}: {@link #args} is then the remount to run. */
+        boolean remount() {
+            return !args.isEmpty() && args.get(0).equals(REMOUNT_COMMAND);
+        }
 
         /** True if there is nothing to do and nothing to say: nofail, and the image does not exist. */
         boolean missingAndNofail() {
@@ -67,6 +82,7 @@ final class MountHelper {
     static Translation translate(String[] args) {
         List<String> positional = new ArrayList<>();
         List<String> opts = new ArrayList<>();
+        List<String> raw = new ArrayList<>(); // every -o word as given: a remount keeps its flags
         boolean fake = false;
         boolean verbose = false;
         boolean nofail = false;
@@ -84,6 +100,7 @@ final class MountHelper {
                     }
                     nofail |= hasNofail(args[++i]);
                     opts.addAll(filter(args[i]));
+                    raw.addAll(List.of(args[i].split(",")));
                 }
                 case "-t", "--types" -> {
                     if (i + 1 >= args.length) {
@@ -100,6 +117,7 @@ final class MountHelper {
                     if (a.startsWith("-o") && a.length() > 2) {
                         nofail |= hasNofail(a.substring(2));
                         opts.addAll(filter(a.substring(2)));
+                        raw.addAll(List.of(a.substring(2).split(",")));
                     } else if (a.startsWith("-") && a.length() > 1) {
                         throw CliException.usage("mount helper: unknown flag " + a);
                     } else {
@@ -110,6 +128,13 @@ final class MountHelper {
         }
         if (positional.size() != 2) {
             throw CliException.usage("mount helper: expected IMAGE MOUNTPOINT, got " + positional);
+        }
+        if (raw.contains("remount")) {
+            // mount -o remount,ro DIR: the kernel's flags of the existing mount, not a new daemon
+            List<String> flags = new ArrayList<>(List.of("remount"));
+            raw.stream().map(String::trim).filter(REMOUNT_FLAGS::contains).forEach(flags::add);
+            return new Translation(List.of(REMOUNT_COMMAND, "-i", "-o", String.join(",", flags), positional.get(1)),
+                    fake, false, positional.get(0));
         }
         List<String> out = new ArrayList<>(List.of("mount"));
         if (!verbose) {
@@ -145,5 +170,23 @@ final class MountHelper {
             }
         }
         return out;
+    }
+
+    /**
+     * Runs the remount {@link #translate} made ({@code mount -i -o remount,FLAGS DIR}: -i so that
+     * mount(8) does not call this helper again) and returns its exit code; its messages are the
+     * user's to see.
+     */
+    static int remount(Translation t) {
+        try {
+            Process p = new ProcessBuilder(t.args()).inheritIO().start();
+            return p.waitFor();
+        } catch (java.io.IOException e) {
+            System.err.println("daxfs: cannot run " + t.args().get(0) + ": " + e.getMessage());
+            return ExitCodes.RUNTIME;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return ExitCodes.USAGE;
+        }
     }
 }

@@ -44,6 +44,12 @@ class AdminUnitTest {
                 "/i", "/m"), t.args()); // daxfs honours the atime options itself
         assertFalse(t.fake());
         assertEquals(List.of("mount", "--quiet", "/i", "/m"), MountHelper.translate(new String[]{"/i", "/m", "-o", "defaults"}).args());
+        // mount -o remount,ro DIR: the helper is called with the image and every option; it remounts
+        // the existing mount (generic flags only) instead of starting a daemon
+        MountHelper.Translation re = MountHelper.translate(new String[]{"/i", "/m", "-o", "rw,remount,ro,nosuid,inode_cache=9,x-y"});
+        assertTrue(re.remount());
+        assertEquals(List.of(MountHelper.REMOUNT_COMMAND, "-i", "-o", "remount,rw,ro,nosuid", "/m"), re.args());
+        assertFalse(MountHelper.translate(new String[]{"/i", "/m", "-o", "ro"}).remount());
         assertEquals(List.of("mount", "--quiet", "-o", "rw", "/i", "/m"),
                 MountHelper.translate(new String[]{"-orw", "/i", "/m", "-t", "fuse.daxfs", "-s"}).args());
         assertTrue(MountHelper.translate(new String[]{"/i", "/m", "-f"}).fake());

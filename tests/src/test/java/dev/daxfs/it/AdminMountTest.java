@@ -266,6 +266,22 @@ class AdminMountTest {
         assertEquals(0, watch.exit, watch.all());
         assertEquals(3, watch.out.strip().split("\n").length, watch.out);
 
+        // mount -o remount,ro|rw DIR goes through the helper too: it changes the existing mount's
+        // flags (it used to start a second daemon, which refused the busy mount point)
+        Result ro = run(Map.of(), "mount", "-o", "remount,ro", mnt.toString());
+        assertEquals(0, ro.exit, ro.all());
+        assertTrue(List.of(superOptions(mnt).split(",")).contains("ro"), superOptions(mnt));
+        java.nio.file.FileSystemException erofs = org.junit.jupiter.api.Assertions.assertThrows(
+                java.nio.file.FileSystemException.class, () -> Files.writeString(mnt.resolve("file"), "x"));
+        assertTrue(String.valueOf(erofs.getReason()).contains("Read-only"), erofs.toString());
+        assertEquals(pid, daemonPid(mnt), "the same daemon serves on");
+        Result rw = run(Map.of(), "mount", "-o", "remount,rw", mnt.toString());
+        assertEquals(0, rw.exit, rw.all());
+        Files.writeString(mnt.resolve("file"), "through mount -t fuse.daxfs");
+        try (RandomAccessFile f = new RandomAccessFile(mnt.resolve("file").toFile(), "rw")) {
+            f.setLength(4);
+        }
+
         // info on the mounted image: read-only, says where and by which daemon
         Result info = run(Map.of(), launcher.toString(), "info", img.toString());
         assertEquals(0, info.exit, info.all());
