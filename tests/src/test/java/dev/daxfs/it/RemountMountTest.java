@@ -29,17 +29,23 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 @Tag("mount")
 class RemountMountTest {
 
-    /** Metadata of every path below the mountpoint, without reading any file (atime stays put). */
+    /**
+     * Metadata of every path below the mountpoint, without reading any file. Listing a directory
+     * and reading a symlink are accesses (relatime moves atime on the first one after a change),
+     * so both happen before the attributes are read: the walk lists every directory first, and a
+     * link's target is read before its attributes; a second snapshot then sees the same atimes.
+     */
     static Map<String, String> snapshot(Path root) throws Exception {
         Map<String, String> out = new TreeMap<>();
         try (Stream<Path> s = Files.walk(root)) {
             for (Path p : s.toList()) {
+                String target = Files.isSymbolicLink(p) ? " -> " + Files.readSymbolicLink(p) : null;
                 Map<String, Object> a = Files.readAttributes(p,
                         "unix:mode,uid,gid,nlink,ino,rdev,size,lastModifiedTime,lastAccessTime,ctime",
                         LinkOption.NOFOLLOW_LINKS);
                 StringBuilder b = new StringBuilder(new TreeMap<>(a).toString());
-                if (Files.isSymbolicLink(p)) {
-                    b.append(" -> ").append(Files.readSymbolicLink(p));
+                if (target != null) {
+                    b.append(target);
                 } else if (Files.isRegularFile(p, LinkOption.NOFOLLOW_LINKS) || Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS)) {
                     UserDefinedFileAttributeView v = Files.getFileAttributeView(p, UserDefinedFileAttributeView.class);
                     for (String n : new java.util.TreeSet<>(v.list())) {

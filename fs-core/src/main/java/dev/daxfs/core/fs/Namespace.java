@@ -47,6 +47,16 @@ final class Namespace {
         this.cookies = new DirCookies(fs.sb.uuid);
     }
 
+    /**
+     * A directory removed while open (an orphan until its last release) takes no new entry: ENOENT,
+     * as the VFS's IS_DEADDIR check gives. Under d's IOLOCK (rmdir sets nlink 0 holding it exclusive).
+     */
+    static void checkNotRemoved(Inode d) {
+        if (d.nlink() == 0) {
+            throw new FsException(Errno.ENOENT, "directory " + d.ino + " was removed");
+        }
+    }
+
     /** A name to create, remove or rename: EINVAL, ENAMETOOLONG ({@link Name#checkNew}). */
     static Name checkName(Name name) {
         if (name == null) {
@@ -219,6 +229,7 @@ final class Namespace {
                 throw new FsException(Errno.ENOENT, "directory was removed");
             }
             AttrFlags.checkDirAdd(d); // vfs_tmpfile's MAY_WRITE on d; under d's IOLOCK
+            checkNotRemoved(d);
             XattrOps.Inherited in = xattrs.inherit(d, Mode.S_IFREG | (mode & Mode.PERM_MASK), umask);
             int fmode = in.mode();
             return fs.transact(1 + in.blocks(fs.sb.features.xattrBlocks()), 1, () -> {
@@ -284,6 +295,7 @@ final class Namespace {
                 throw new FsException(Errno.EEXIST, name);
             }
             AttrFlags.checkDirAdd(d); // under d's IOLOCK
+            checkNotRemoved(d);
             if (type == Mode.S_IFDIR && d.nlink() >= LINK_MAX) {
                 throw new FsException(Errno.EMLINK, "too many subdirectories");
             }
@@ -461,7 +473,11 @@ final class Namespace {
                         d.setMtimeNs(t);
                         d.setCtimeNs(t);
                         fs.store.log(d);
-                        freeInodeLocked(ip);
+                        if (ip.openCount.get() == 0) {
+                            freeInodeLocked(ip);
+                        } else {
+                            fs.store.log(ip); // open (opendir): an orphan until its last release, as a file
+                        }
                     } finally {
                         unlockIlocks(d, ip);
                     }
@@ -492,6 +508,7 @@ final class Namespace {
                 throw new FsException(Errno.EEXIST, newName);
             }
             AttrFlags.checkDirAdd(d); // under d's IOLOCK
+            checkNotRemoved(d);
             Attr a = fs.transact(2, 0, () -> {
                 lockIlocks(d, ip); // entry and nlink in one transaction
                 try {

@@ -182,7 +182,7 @@ final class Rename {
                         fs.store.log(nd);
                     }
                     if (tgt != null) {
-                        if (!exchange && tgt.nlink() == 0 && (tgt.isDir() || tgt.openCount.get() == 0)) {
+                        if (!exchange && tgt.nlink() == 0 && tgt.openCount.get() == 0) { // an open one: orphan until released
                             ns.freeInodeLocked(tgt);
                         } else {
                             fs.store.log(tgt);
@@ -215,9 +215,11 @@ final class Rename {
             AttrFlags.checkModify(tgt, "rename over it");
         } else {
             AttrFlags.checkDirAdd(nd);
+            Namespace.checkNotRemoved(nd);
         }
         if (exchange) {
             AttrFlags.checkDirAdd(od);
+            Namespace.checkNotRemoved(od);
         }
     }
 

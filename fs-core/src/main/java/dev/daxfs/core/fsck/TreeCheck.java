@@ -67,6 +67,9 @@ final class TreeCheck {
                 ip.newParent = Vfs.ROOT_INO;
                 p.inodeRewrites.put(ip.ino, ip);
             }
+        } else if (ip.refs == 0 && ip.nlink == 0) {
+            orphan(ip, who); // removed while open (rmdir of an opendir'ed directory)
+            return;
         } else if (ip.refs == 0) {
             p.problem("directory " + who + " is not in any directory (disconnected)");
             return;
@@ -94,14 +97,7 @@ final class TreeCheck {
         String who = p.inode(ip.ino);
         if (ip.refs == 0) {
             if (ip.nlink == 0) {
-                if (p.dirtyState) {
-                    p.notes.add(who + " was unlinked while open (an orphan): it is freed at the next mount or by repair");
-                } else {
-                    p.problem(who + " has no links and no directory entry (an orphan)");
-                }
-                if (p.complete) {
-                    p.orphansToFree.add(ip);
-                }
+                orphan(ip, who);
             } else {
                 p.problem(who + " has " + ip.nlink + " link(s) but no directory entry (disconnected)");
             }
@@ -114,6 +110,21 @@ final class TreeCheck {
                 ip.newNlink = ip.refs;
                 p.inodeRewrites.put(ip.ino, ip);
             }
+        }
+    }
+
+    /**
+     * An in-use inode with no links and no entry: removed while open, freed at the next mount (a
+     * note after an unclean unmount), or left behind by a bug (a problem on a clean image).
+     */
+    private void orphan(InodeInfo ip, String who) {
+        if (p.dirtyState) {
+            p.notes.add(who + " was unlinked while open (an orphan): it is freed at the next mount or by repair");
+        } else {
+            p.problem(who + " has no links and no directory entry (an orphan)");
+        }
+        if (p.complete) {
+            p.orphansToFree.add(ip);
         }
     }
 }

@@ -5,6 +5,7 @@ import dev.daxfs.core.Errno;
 import dev.daxfs.core.FormatOptions;
 import dev.daxfs.core.FsException;
 import dev.daxfs.core.Mode;
+import dev.daxfs.core.Name;
 import dev.daxfs.core.MountOptions;
 import dev.daxfs.core.NativeBuf;
 import dev.daxfs.core.OpenFile;
@@ -235,6 +236,47 @@ class FsckTest {
             FsckReport r = Fsck.run(img.dev, FsckOptions.repairing());
             assertEquals(8, r.exitCode());
             assertTrue(r.problems().get(0).contains("not a daxfs image"));
+        }
+    }
+
+    @Test
+    void aDirectoryRemovedWhileOpenIsAnOrphanUntilItsLastRelease() throws Exception {
+        try (TestImage img = new TestImage(64L << 20)) {
+            Vfs fs = DaxFs.mount(img.dev, new MountOptions(false, false, true, 1000, 3_600_000));
+            long d = fs.mkdir(Vfs.ROOT_INO, "d", 0755, 0, 0).ino();
+            long over = fs.mkdir(Vfs.ROOT_INO, "over", 0755, 0, 0).ino();
+            fs.mkdir(Vfs.ROOT_INO, "src", 0755, 0, 0);
+            OpenFile od = fs.open(d, OpenFlags.O_RDONLY);   // opendir
+            OpenFile oo = fs.open(over, OpenFlags.O_RDONLY);
+            fs.rmdir(Vfs.ROOT_INO, "d");
+            fs.rename(Vfs.ROOT_INO, Name.of("src"), Vfs.ROOT_INO, Name.of("over"), 0);
+            for (long ino : new long[]{d, over}) {
+                assertEquals(0, fs.getattr(ino).nlink(), "fstat of a removed open directory: nlink 0");
+                assertEquals(Errno.ENOENT, assertThrows(FsException.class,
+                        () -> fs.mknod(ino, "x", Mode.S_IFREG | 0644, 0, 0, 0)).errno(), "IS_DEADDIR");
+                assertEquals(Errno.ENOENT, assertThrows(FsException.class,
+                        () -> fs.mkdir(ino, "x", 0755, 0, 0)).errno());
+            }
+            fs.fsync(Vfs.ROOT_INO, false);
+            Path crash = Path.of(img.path + ".crash"); // a crash while both are open
+            Files.copy(img.path, crash, StandardCopyOption.REPLACE_EXISTING);
+            fs.release(od);
+            assertEquals(Errno.ENOENT, assertThrows(FsException.class, () -> fs.getattr(d)).errno(), "freed at release");
+            fs.release(oo);
+            assertEquals(Errno.ENOENT, assertThrows(FsException.class, () -> fs.getattr(over)).errno());
+            fs.close();
+            try (MappedDevice dev = MappedDevice.open(crash, false)) {
+                FsckReport r = Fsck.run(dev, FsckOptions.check());
+                assertEquals(0, r.exitCode(), r.problems().toString());
+                String notes = String.join("\n", r.notes());
+                assertTrue(notes.contains("inode " + d) && notes.contains("inode " + over) && notes.contains("orphan"), notes);
+                Vfs fs2 = DaxFs.mount(dev, MountOptions.defaults()); // reclaims the orphans
+                assertEquals(Errno.ENOENT, assertThrows(FsException.class, () -> fs2.getattr(d)).errno());
+                fs2.close();
+                assertTrue(Fsck.run(dev, FsckOptions.check()).clean());
+            } finally {
+                Files.deleteIfExists(crash);
+            }
         }
     }
 

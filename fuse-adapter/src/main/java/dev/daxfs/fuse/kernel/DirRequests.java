@@ -5,6 +5,8 @@ import dev.daxfs.core.Errno;
 import dev.daxfs.core.FsException;
 import dev.daxfs.core.Mode;
 import dev.daxfs.core.Name;
+import dev.daxfs.core.OpenFile;
+import dev.daxfs.core.OpenFlags;
 import dev.daxfs.core.dir.DirCookies;
 
 /**
@@ -24,11 +26,24 @@ final class DirRequests {
     private DirRequests() {
     }
 
+    /**
+     * OPENDIR opens the directory in fs-core too: an open directory, like an open file, outlives
+     * its rmdir (or a rename over it) as an orphan with no links until RELEASEDIR, so fstat of the
+     * descriptor still answers (nlink 0), as on a local filesystem — the kernel's GETATTR of a
+     * directory carries no handle, only the node id.
+     */
     static void opendir(Connection c, Request rq, Reply rp) {
         if (!Mode.isDir(c.vfs.getattr(rq.nodeid).mode())) {
             throw new FsException(Errno.ENOTDIR, "opendir of a non-directory");
         }
-        long fh = c.dirs.add(new DirStream(rq.nodeid));
+        OpenFile of = c.vfs.open(rq.nodeid, OpenFlags.O_RDONLY);
+        long fh;
+        try {
+            fh = c.dirs.add(new DirStream(rq.nodeid, of));
+        } catch (RuntimeException | Error e) {
+            c.vfs.release(of);
+            throw e;
+        }
         Reply.MEM.putLong(rp.body, fh);
         Reply.MEM.putInt(rp.body + 8, 0);
         Reply.MEM.putInt(rp.body + 12, 0);
@@ -37,7 +52,7 @@ final class DirRequests {
 
     static void releasedir(Connection c, Request rq, Reply rp) {
         rq.need(8);
-        c.dirs.remove(rq.u64(0));
+        c.vfs.release(c.dirs.remove(rq.u64(0)).file); // the last release frees a removed directory
         rp.ok(0);
     }
 

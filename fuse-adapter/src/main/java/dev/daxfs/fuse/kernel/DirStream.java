@@ -1,6 +1,7 @@
 package dev.daxfs.fuse.kernel;
 
 import dev.daxfs.core.Name;
+import dev.daxfs.core.OpenFile;
 import dev.daxfs.core.Vfs;
 import dev.daxfs.core.dir.DirCookies;
 
@@ -28,6 +29,8 @@ import java.util.Arrays;
 final class DirStream {
 
     final long ino;
+    /** fs-core's open of the directory: keeps it (as an orphan) past an rmdir until RELEASEDIR. */
+    final OpenFile file;
     /** The stored names themselves (immutable: kept, not copied). */
     private Name[] names = new Name[0];
     private long[] inos = new long[0];
@@ -42,8 +45,9 @@ final class DirStream {
     /** Where READDIR copies a name on its way into the reply. Guarded by this stream's monitor. */
     final byte[] nameBuf = new byte[Vfs.NAME_MAX];
 
-    DirStream(long ino) {
+    DirStream(long ino, OpenFile file) {
         this.ino = ino;
+        this.file = file;
     }
 
     /** Takes a listing if this read needs one. Caller holds this stream's monitor. */

@@ -66,7 +66,7 @@ class DirStreamTest {
         Vfs vfs = listing(COOKIES);
         for (int s = 0; s < 200; s++) {
             int seed = s;
-            List<String> got = readAll(new DirStream(1), vfs, 2, new Random(seed));
+            List<String> got = readAll(new DirStream(1, null), vfs, 2, new Random(seed));
             Map<String, Integer> times = new HashMap<>();
             got.forEach(n -> times.merge(n, 1, Integer::sum));
             assertEquals(COOKIES.length, times.size(), "seed " + seed + ": " + got);
@@ -78,10 +78,10 @@ class DirStreamTest {
     void anOffsetFromAnotherOpenResumesAfterThatCookie() {
         Vfs vfs = listing(COOKIES);
         // after entry e3 (cookie 12) a new open resumes at 13: e4..e13
-        List<String> got = readAll(new DirStream(1), vfs, 13, new Random(1));
+        List<String> got = readAll(new DirStream(1, null), vfs, 13, new Random(1));
         assertEquals(List.of("e4", "e5", "e6", "e7", "e8", "e9", "e10", "e11", "e12", "e13"), got);
         // an offset between cookies resumes at the next one
-        assertEquals(List.of("e13"), readAll(new DirStream(1), vfs, 22, new Random(1)));
-        assertEquals(List.of(), readAll(new DirStream(1), vfs, 31, new Random(1)));
+        assertEquals(List.of("e13"), readAll(new DirStream(1, null), vfs, 22, new Random(1)));
+        assertEquals(List.of(), readAll(new DirStream(1, null), vfs, 31, new Random(1)));
     }
 }
