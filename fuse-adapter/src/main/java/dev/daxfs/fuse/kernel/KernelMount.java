@@ -27,8 +27,11 @@ final class KernelMount {
     static final long MS_STRICTATIME = 1L << 24;
     static final long MS_LAZYTIME = 1L << 25;
 
-    /** Flags and data for one mount. */
-    record Spec(long flags, String data, boolean allowOther) {
+    /** The mount's source (what mount(8) and findmnt show) unless {@code -o fsname=} names another. */
+    static final String DEFAULT_SOURCE = "daxfs";
+
+    /** Flags, data and source for one mount. */
+    record Spec(long flags, String data, boolean allowOther, String source) {
     }
 
     private KernelMount() {
@@ -42,6 +45,7 @@ final class KernelMount {
     static Spec spec(int fd, List<String> options, int uid, int gid) {
         long flags = MS_NOSUID | MS_NODEV;
         boolean allowOther = false;
+        String source = DEFAULT_SOURCE;
         StringBuilder extra = new StringBuilder();
         for (String o : options) {
             switch (o) {
@@ -71,10 +75,14 @@ final class KernelMount {
                 default -> {
                     if (o.startsWith("max_read=")) {
                         extra.append(',').append(o);
+                    } else if (o.startsWith("fsname=") && o.length() > "fsname=".length()) {
+                        // libfuse's option for the mount's source: tools that find a mount by its
+                        // source (xfstests' FSTYP=fuse, findmnt -S) need the image's name there.
+                        source = o.substring("fsname=".length());
                     } else {
                         throw new IllegalArgumentException("unknown mount option '" + o + "' (the kernel binding takes "
                                 + "ro, rw, sync, async, dirsync, suid, nosuid, dev, nodev, exec, noexec, atime, noatime, "
-                                + "diratime, nodiratime, relatime, strictatime, lazytime, allow_other, direct_io, max_read=N; "
+                                + "diratime, nodiratime, relatime, strictatime, lazytime, allow_other, direct_io, max_read=N, fsname=NAME; "
                                 + "libfuse options need -o binding=libfuse2)");
                     }
                 }
@@ -82,7 +90,7 @@ final class KernelMount {
         }
         String data = "fd=" + fd + ",rootmode=40000,user_id=" + uid + ",group_id=" + gid
                 + ",default_permissions" + (allowOther ? ",allow_other" : "") + extra;
-        return new Spec(flags, data, allowOther);
+        return new Spec(flags, data, allowOther, source);
     }
 
     /**
@@ -92,12 +100,16 @@ final class KernelMount {
      * not root forces nosuid and nodev itself.
      */
     static String fusermountOptions(List<String> options) {
-        spec(0, options, 0, 0); // the same options are accepted, the same ones refused
-        StringBuilder sb = new StringBuilder("fsname=daxfs,subtype=daxfs,default_permissions");
+        Spec checked = spec(0, options, 0, 0); // the same options are accepted, the same ones refused
+        StringBuilder sb = new StringBuilder("fsname=" + checked.source() + ",subtype=daxfs,default_permissions");
         for (String o : options) {
             switch (o) {
                 case "direct_io", "default_permissions", "hard_remove", "use_ino", "big_writes" -> { }
-                default -> sb.append(',').append(o);
+                default -> {
+                    if (!o.startsWith("fsname=")) {
+                        sb.append(',').append(o);
+                    }
+                }
             }
         }
         return sb.toString();
@@ -108,7 +120,7 @@ final class KernelMount {
         if (!Files.isDirectory(mountPoint, LinkOption.NOFOLLOW_LINKS)) {
             throw new IOException(mountPoint + " is not a directory");
         }
-        if (LibC.C.mount("daxfs", mountPoint.toString(), "fuse.daxfs", spec.flags(), spec.data()) != 0) {
+        if (LibC.C.mount(spec.source(), mountPoint.toString(), "fuse.daxfs", spec.flags(), spec.data()) != 0) {
             int e = LibC.errno();
             if (e == 1) { // EPERM
                 throw new IOException("mount(2) of " + mountPoint + " refused: " + LibC.describe(e)
