@@ -59,6 +59,7 @@ public final class MountedDaxfs implements AutoCloseable {
     public final Path log;
     private volatile Process daemon;
     private List<String> options = List.of();
+    private List<String> daemonJvmFlags = List.of();
     private volatile String skipFsck;
 
     private MountedDaxfs(Path dir) {
@@ -106,13 +107,19 @@ public final class MountedDaxfs implements AutoCloseable {
         }
     }
 
+    /** JVM flags for the daemons this mount starts (test hooks read as system properties). */
+    public MountedDaxfs daemonJvmFlags(String... flags) {
+        this.daemonJvmFlags = List.of(flags);
+        return this;
+    }
+
     /** Starts the daemon and waits until the mount is visible. */
     public void mount(String... mountOptions) {
         if (daemon != null) {
             throw new IllegalStateException("already mounted");
         }
         options = List.of(mountOptions);
-        List<String> cmd = new ArrayList<>(Cli.javaCommand());
+        List<String> cmd = new ArrayList<>(Cli.javaCommand(daemonJvmFlags.toArray(new String[0])));
         cmd.add(Main.class.getName());
         cmd.add("mount");
         cmd.add("--foreground");

@@ -35,6 +35,8 @@ final class Connection {
     final NodeTable nodes = new NodeTable();
     /** The kernel's caches (the notifier once the session runs). */
     volatile KernelCaches kernel = KernelCaches.NONE;
+    /** The notifier behind {@link #kernel} while the session runs (for its inline attribute invalidation). */
+    volatile Notifier notifier;
 
     /** Set by INIT. */
     volatile boolean initialized;
@@ -60,6 +62,17 @@ final class Connection {
     }
 
     /**
+     * Has the kernel drop its cached attributes of {@code ino} before this worker answers (see
+     * {@link Notifier#invalidateAttributesNow}); without a session (tests), nothing to correct.
+     */
+    void invalidateAttributesNow(long ino) {
+        Notifier n = notifier;
+        if (n != null) {
+            n.invalidateAttributesNow(ino);
+        }
+    }
+
+    /**
      * Clears the set-id bits and capabilities a change of data by this caller must clear (see
      * {@link Privileges#remove}), and then has the kernel drop its cached attributes of the file.
      */
@@ -81,8 +94,9 @@ final class Connection {
             // The kernel keeps its cached mode after a WRITE or FALLOCATE: it invalidates only
             // size and times, so a statx asking for the mode alone (stat -c %A) shows the set-id
             // bits daxfs just cleared until attr_timeout (xfstests generic/355, 683-685). Only
-            // the attributes (offset -1): the page cache is still right.
-            kernel.invalidateData(ino, -1, 0);
+            // the attributes (offset -1): the page cache is still right. Sent before the reply,
+            // so the stat that follows write(2) cannot see the old mode (queued, it sometimes did).
+            invalidateAttributesNow(ino);
         }
     }
 

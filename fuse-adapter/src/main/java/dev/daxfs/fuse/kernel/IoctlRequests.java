@@ -121,10 +121,11 @@ final class IoctlRequests {
     /**
      * A flags change sets the ctime, but an IOCTL reply carries no attributes and the kernel keeps
      * the ones it cached: stat would show the old ctime until attr_timeout (xfstests generic/277).
-     * Queued (the notifier's thread sends it), attributes only.
+     * Attributes only, written before the reply (an attribute-only invalidation takes no lock
+     * the kernel may hold for this request: {@link Notifier#invalidateAttributesNow}).
      */
     private static void changedAttributes(Connection c, long ino) {
-        c.kernel.invalidateData(ino, -1, 0);
+        c.invalidateAttributesNow(ino);
     }
 
     private static void needIn(int inSize, int n) {

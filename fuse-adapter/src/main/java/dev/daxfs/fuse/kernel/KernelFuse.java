@@ -100,12 +100,14 @@ public final class KernelFuse {
             conn.vfs.setKernelCaches(notifier);
             conn.vfs.setCallerPolicy(Session.CALLERS);
             conn.kernel = notifier;
+            conn.notifier = notifier;
             try {
                 new Session(conn).run(fds, "daxfs-fuse");
             } finally {
                 conn.vfs.setKernelCaches(null);
                 conn.vfs.setCallerPolicy(null);
                 conn.kernel = KernelCaches.NONE;
+                conn.notifier = null;
                 notifier.stop();
                 LOG.info("connection ended: largest READ {} bytes, largest WRITE {} bytes; notifications {} sent, {} dropped; {}",
                         conn.largestRead, conn.largestWrite, notifier.sent(), notifier.dropped(), conn.meter.summary());

@@ -23,12 +23,23 @@ import java.util.concurrent.atomic.AtomicLong;
  * others return at once and never block), and one thread of their own, which serves no request,
  * writes them. A full queue drops the notification and counts it (the cache stays stale until its
  * timeout, never worse).
+ *
+ * <p>One exception, {@link #invalidateAttributesNow}: an attribute-only NOTIFY_INVAL_INODE (offset
+ * −1) is handled by {@code fuse_reverse_inval_inode} under the inode's spinlock alone — no inode,
+ * folio or directory lock — so the worker serving a WRITE for that very inode may write it before
+ * its reply, which is what makes the kernel's cached mode right by the time write(2) returns.
  */
 final class Notifier implements KernelCaches {
 
     private static final MemoryIO MEM = MemoryIO.getInstance();
     private static final int QUEUE = 4096;
     private static final int BUFFER = 64 + 256;
+    /**
+     * Test hook: the notifier's thread waits this long before each queued notification (system
+     * property {@code daxfs.test.notifierDelayMs}; 0 in use), so a test can show what must not
+     * depend on the queue being quick.
+     */
+    private static final long TEST_DELAY_MS = Long.getLong("daxfs.test.notifierDelayMs", 0);
 
     /** One queued notification. */
     private record Note(int code, long a, long b, long c, byte[] name) {
@@ -39,7 +50,7 @@ final class Notifier implements KernelCaches {
     private final Transport transport;
     private final BlockingQueue<Note> queue = new ArrayBlockingQueue<>(QUEUE);
     private final Thread thread;
-    private volatile long sent;
+    private final AtomicLong sent = new AtomicLong();
     private final AtomicLong dropped = new AtomicLong();
 
     Notifier(Transport transport) {
@@ -63,7 +74,7 @@ final class Notifier implements KernelCaches {
     }
 
     long sent() {
-        return sent;
+        return sent.get();
     }
 
     long dropped() {
@@ -85,6 +96,20 @@ final class Notifier implements KernelCaches {
         offer(new Note(Abi.NOTIFY_DELETE, dir, child, 0, name.toByteArray()));
     }
 
+    /**
+     * Has the kernel drop its cached attributes of {@code ino} now, from the calling thread (see
+     * the class comment for why this one may be sent inline). For a change the reply must not
+     * overtake: set-id bits a WRITE cleared, flags SETFLAGS changed.
+     */
+    void invalidateAttributesNow(long ino) {
+        long buf = MEM.allocateMemory(Abi.OUT_HEADER + 24, true);
+        try {
+            send(buf, new Note(Abi.NOTIFY_INVAL_INODE, ino, -1, 0, null));
+        } finally {
+            MEM.freeMemory(buf);
+        }
+    }
+
     private void offer(Note n) {
         if (n.name() != null && n.name().length > 255) {
             dropped.incrementAndGet();
@@ -104,6 +129,9 @@ final class Notifier implements KernelCaches {
                     return;
                 }
                 if (n != null) {
+                    if (TEST_DELAY_MS > 0) {
+                        Thread.sleep(TEST_DELAY_MS); // test hook only, see TEST_DELAY_MS
+                    }
                     send(buf, n);
                 }
             }
@@ -148,7 +176,7 @@ final class Notifier implements KernelCaches {
         MEM.putLong(buf + 8, 0);
         int r = transport.write(buf, Abi.OUT_HEADER + len);
         if (r == 0 || r == -LibC.ENOENT) {
-            sent++; // ENOENT: the kernel has no such inode or name cached — nothing to correct
+            sent.incrementAndGet(); // ENOENT: the kernel has no such inode or name cached — nothing to correct
         } else {
             dropped.incrementAndGet();
             Session.LOG.warn("notification {} refused: {}", n.code(), LibC.describe(-r));
