@@ -30,6 +30,7 @@ import dev.daxfs.pmem.PmemDevice;
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
 
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -569,6 +570,34 @@ public final class DaxFileSystem implements Vfs, DaxAccess {
         return fs.journal;
     }
 
+    /**
+     * Frees the inodes still open but unlinked (files and directories): nobody can use them once
+     * the filesystem closes, and a clean image must hold no orphan (only an unclean mount reclaims
+     * them). They are there when the kernel dropped a RELEASE it had queued at unmount, or an
+     * in-process user closes with files open. Open orphans are busy, so all of them are cached.
+     */
+    private void freeOrphansAtUnmount() {
+        List<Inode> orphans = new ArrayList<>();
+        fs.icache.forEach(ip -> {
+            if (ip.nlink() == 0 && !ip.freed()) {
+                orphans.add(ip);
+            }
+        });
+        for (Inode ip : orphans) {
+            ip.iolock.lockExclusive(); // as the last release: freed is decided under IOLOCK
+            try {
+                if (!ip.freed()) {
+                    ns.freeInode(ip);
+                }
+            } finally {
+                ip.iolock.unlockExclusive();
+            }
+        }
+        if (!orphans.isEmpty()) {
+            LOG.info("{}: freed {} inodes still open but unlinked at unmount", fs.dev.name(), orphans.size());
+        }
+    }
+
     @Override
     public synchronized void close() {
         if (closed) {
@@ -593,6 +622,7 @@ public final class DaxFileSystem implements Vfs, DaxAccess {
             }
             fs.dev.persistAll(); // data of files nobody fsynced
             try (OpEpochs.Op op = fs.ops.begin()) { // graveyard inodes it logs stay reachable meanwhile
+                freeOrphansAtUnmount();
                 fs.atimes.flush(); // lazily updated atimes, before the last checkpoint
             }
             fs.journal.flushAll();

@@ -240,6 +240,29 @@ class FsckTest {
     }
 
     @Test
+    void aCleanUnmountFreesWhatIsStillOpenButUnlinked() throws Exception {
+        try (TestImage img = new TestImage(64L << 20); NativeBuf b = new NativeBuf(4096)) {
+            Vfs fs = img.mount();
+            long f = fs.mknod(Vfs.ROOT_INO, "f", Mode.S_IFREG | 0644, 0, 0, 0).ino();
+            long d = fs.mkdir(Vfs.ROOT_INO, "d", 0755, 0, 0).ino();
+            OpenFile of = fs.open(f, OpenFlags.O_RDWR);
+            fs.write(of, 0, b.addr, 4096);
+            OpenFile od = fs.open(d, OpenFlags.O_RDONLY);
+            fs.unlink(Vfs.ROOT_INO, "f");
+            fs.rmdir(Vfs.ROOT_INO, "d");
+            long freeBefore = fs.statfs().freeBlocks();
+            fs.close(); // as when the kernel dropped the RELEASEs it had queued at unmount
+            FsckReport r = Fsck.run(img.dev, FsckOptions.check());
+            assertTrue(r.clean(), "a clean image holds no orphan: " + r.problems() + " " + r.notes());
+            Vfs fs2 = img.mount();
+            assertEquals(Errno.ENOENT, assertThrows(FsException.class, () -> fs2.getattr(f)).errno());
+            assertEquals(Errno.ENOENT, assertThrows(FsException.class, () -> fs2.getattr(d)).errno());
+            assertTrue(fs2.statfs().freeBlocks() > freeBefore, "their blocks came back");
+            fs2.close();
+        }
+    }
+
+    @Test
     void aDirectoryRemovedWhileOpenIsAnOrphanUntilItsLastRelease() throws Exception {
         try (TestImage img = new TestImage(64L << 20)) {
             Vfs fs = DaxFs.mount(img.dev, new MountOptions(false, false, true, 1000, 3_600_000));
