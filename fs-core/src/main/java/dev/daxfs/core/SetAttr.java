@@ -30,6 +30,11 @@ public final class SetAttr {
     public Time atime;
     public Time mtime;
     /**
+     * An explicit ctime: only the kernel sends one (FUSE's writeback cache keeps mtime and ctime of
+     * the writes it cached and flushes both); null means "now", as for every other change.
+     */
+    public Time ctime;
+    /**
      * The times are the kernel's own record of writes it cached (FUSE's writeback cache flushes
      * mtime and ctime with a SETATTR of its own), not a utimes(2): allowed on an append-only
      * inode, like the appends they record (not on an immutable one).

@@ -67,7 +67,11 @@ final class Attributes {
                     } else if (c.mtime != null) {
                         ip.setMtime(range.clampSec(c.mtime.sec()), range.clampNsec(c.mtime.sec(), c.mtime.nsec()));
                     }
-                    ip.setCtimeNs(t);
+                    if (c.ctime != null && c.ctime != SetAttr.NOW) {
+                        ip.setCtime(range.clampSec(c.ctime.sec()), range.clampNsec(c.ctime.sec(), c.ctime.nsec()));
+                    } else {
+                        ip.setCtimeNs(t);
+                    }
                     fs.store.log(ip);
                 } finally {
                     ip.ilock.unlockExclusive();

@@ -141,6 +141,11 @@ final class EntryRequests {
             // and passes too (on an append-only file: the one case the flag cannot tell apart)
             times.kernelCmtime = c.negotiated(Abi.WRITEBACK_CACHE)
                     && (valid & ~(Abi.FATTR_MTIME | Abi.FATTR_CTIME | Abi.FATTR_FH)) == 0;
+            if ((valid & Abi.FATTR_CTIME) != 0) {
+                // sent only under WRITEBACK_CACHE (ctime 48, ctimensec 64): the kernel's record of
+                // when the cached writes changed the file, which a flush later must not move
+                times.ctime = Times.fromTimespec(rq.u64(48), rq.u32(64));
+            }
             vfs.setattr(ino, times);
         }
         Reply.putAttrOut(rp.body, vfs.getattr(ino), Connection.ATTR_VALID);

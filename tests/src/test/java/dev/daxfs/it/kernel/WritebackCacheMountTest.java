@@ -28,7 +28,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * later. What must hold: it is negotiated; small writes through write-only handles (which make the
  * kernel READ through them to fill pages) land exactly; O_APPEND from several threads at once
  * (the kernel positions appends) loses and tears nothing; data, size and mtime reach the image
- * (remount); fsync'd data survives a killed daemon.
+ * (remount) — mtime and ctime as the kernel recorded them, not the time of its flush; fsync'd
+ * data survives a killed daemon.
  */
 @Tag("mount")
 class WritebackCacheMountTest {
@@ -124,11 +125,13 @@ class WritebackCacheMountTest {
             ch.write(ByteBuffer.wrap(new byte[]{1, 2, 3}), 70_000); // extends: the kernel keeps the size
         }
         FileTime written = Files.getLastModifiedTime(p);
+        Object changed = Files.getAttribute(p, "unix:ctime");
         assertTrue(written.compareTo(old) > 0, "a write moved mtime: " + written);
         assertEquals(70_003, Files.size(p));
         fs.remount();
         assertEquals(70_003, Files.size(p), "size on the image");
         assertEquals(written, Files.getLastModifiedTime(p), "the kernel's mtime reached the image");
+        assertEquals(changed, Files.getAttribute(p, "unix:ctime"), "and its ctime (FATTR_CTIME), not the flush's time");
     }
 
     @Test
