@@ -38,6 +38,22 @@ public final class DirCookies {
         this.k1 = k1;
     }
 
+    /**
+     * The index of the first of {@code cookies[0..n)} (sorted, with runs of equal cookies) that is
+     * at least {@code from}: where a listing from that cookie starts (the first of a run, never its
+     * middle).
+     */
+    public static int lowerBound(long[] cookies, int n, long from) {
+        int i = java.util.Arrays.binarySearch(cookies, 0, n, from);
+        if (i < 0) {
+            return -i - 1;
+        }
+        while (i > 0 && cookies[i - 1] == from) { // binarySearch lands anywhere in a run
+            i--;
+        }
+        return i;
+    }
+
     /** The cookie of {@code name}. */
     public long cookie(Name name) {
         long h = sipHash24(name) >>> 1;

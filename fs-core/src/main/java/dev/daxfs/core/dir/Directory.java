@@ -311,15 +311,7 @@ public final class Directory {
             cookieOrder = order;
         }
         long[] cookies = order.cookies;
-        int i = Arrays.binarySearch(cookies, from);
-        if (i < 0) {
-            i = -i - 1;
-        } else {
-            while (i > 0 && cookies[i - 1] == from) { // binarySearch lands anywhere in a run
-                i--;
-            }
-        }
-        for (; i < cookies.length; i++) {
+        for (int i = DirCookies.lowerBound(cookies, cookies.length, from); i < cookies.length; i++) {
             Entry e = order.entries[i];
             if (filler.add(e.name(), e.ino(), e.type() << 12, cookies[i])) {
                 return;

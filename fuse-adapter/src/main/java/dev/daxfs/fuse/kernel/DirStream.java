@@ -86,9 +86,9 @@ final class DirStream {
      */
     int firstFor(long offset) {
         if (offset == splitOffset) {
-            return groupStart(lowerBound(offset - 1)) + splitSent;
+            return DirCookies.lowerBound(cookies, count, offset - 1) + splitSent;
         }
-        return lowerBound(offset);
+        return DirCookies.lowerBound(cookies, count, offset);
     }
 
     /** Records where a reply ended: {@code next} is the first entry it did not send. */
@@ -99,11 +99,6 @@ final class DirStream {
         } else {
             splitOffset = -1;
         }
-    }
-
-    private int lowerBound(long cookie) {
-        int i = Arrays.binarySearch(cookies, 0, count, cookie);
-        return i < 0 ? -i - 1 : groupStart(i);
     }
 
     private int groupStart(int i) {
