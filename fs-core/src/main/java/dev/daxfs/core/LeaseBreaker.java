@@ -8,4 +8,15 @@ package dev.daxfs.core;
 @FunctionalInterface
 public interface LeaseBreaker {
     void recall(LayoutLease lease);
+
+    /**
+     * The holder missed the lease-break time: its lease is revoked, and the layout change that
+     * recalled it waits here (no filesystem lock held) until the holder can no longer touch the
+     * blocks — a holder in another process is killed and this returns once it is gone. Returns
+     * true if it had to fence someone (counted as {@code leases_fenced}). In-process holders need
+     * nothing: their copies check the lease under a block pin.
+     */
+    default boolean fence(LayoutLease lease) {
+        return false;
+    }
 }

@@ -546,6 +546,13 @@ public final class DaxFileSystem implements Vfs, DaxAccess {
     }
 
     @Override
+    public dev.daxfs.core.Layout layoutGet(long ino, long off, long len, dev.daxfs.core.LayoutMode mode,
+                                           int maxExtents, LeaseBreaker breaker) {
+        // Being built (issue 14): layout get/commit land in the next commit.
+        throw new FsException(Errno.ENOSYS, "layout get is not built yet");
+    }
+
+    @Override
     public java.util.Map<String, Long> stats() {
         return fs.stats.snapshot();
     }
