@@ -63,19 +63,24 @@ final class BreakLayouts {
      *         the caller must revalidate anything it read under it
      */
     Waits breakLayouts(HeldLocks held, long off, long len, Reason reason) {
+        return breakLayouts(held, off, len, reason, null);
+    }
+
+    /** As above, leaving {@code own} alone: a layout commit changes the extents under its own lease. */
+    Waits breakLayouts(HeldLocks held, long off, long len, Reason reason, LeaseSet.Lease own) {
         assert reason == Reason.WRITE || (held.iolock == HeldLocks.EXCL && held.mmaplock == HeldLocks.EXCL);
         Waits w = new Waits();
-        recallLeases(held, off, len, w);
+        recallLeases(held, off, len, w, own);
         if (reason == Reason.UNMAP) {
             waitForPins(held, off, len, w);
         }
         return w;
     }
 
-    private void recallLeases(HeldLocks held, long off, long len, Waits w) {
+    private void recallLeases(HeldLocks held, long off, long len, Waits w, LeaseSet.Lease own) {
         Inode ip = held.ip;
         while (true) {
-            LeaseSet.Lease l = ip.leases.firstOverlapping(off, len);
+            LeaseSet.Lease l = ip.leases.firstOverlapping(off, len, own);
             if (l == null) {
                 return;
             }
@@ -91,6 +96,12 @@ final class BreakLayouts {
                     fs.stats.leasesRevoked.increment();
                     LOG.warn("{}: layout lease [{}+{}] not returned within {} ms: revoked", ip,
                             l.offset(), l.length(), fs.opts.leaseBreakMs());
+                    // A holder in another process still reaches the blocks: the change waits
+                    // until it is stopped (killed), still with no inode lock held.
+                    if (((LeaseImpl) l).fenceHolder()) {
+                        fs.stats.leasesFenced.increment();
+                        LOG.warn("{}: holder of layout lease [{}+{}] fenced", ip, l.offset(), l.length());
+                    }
                 }
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
@@ -153,8 +164,13 @@ final class BreakLayouts {
      * handle). Counts the change and whether it had to wait.
      */
     void prepareLayoutChange(HeldLocks held, long off, long len) {
+        prepareLayoutChange(held, off, len, null);
+    }
+
+    /** As above, leaving the caller's own lease {@code own} in place (layout get and commit). */
+    void prepareLayoutChange(HeldLocks held, long off, long len, LeaseSet.Lease own) {
         fs.stats.layoutChanges.increment();
-        Waits w = breakLayouts(held, off, len, Reason.UNMAP);
+        Waits w = breakLayouts(held, off, len, Reason.UNMAP, own);
         boolean dio = held.ip.dio.waitIdle(); // inode_dio_wait: IOLOCK excl keeps new DIO out
         long fromFb = off >>> Geometry.BLOCK_SHIFT;
         long end = len > Long.MAX_VALUE - off ? Long.MAX_VALUE : off + len;

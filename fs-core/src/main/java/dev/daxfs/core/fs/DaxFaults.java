@@ -60,6 +60,10 @@ final class DaxFaults {
         return l;
     }
 
+    void countReturned() {
+        fs.stats.leasesReturned.increment();
+    }
+
     DaxMapping fault(LeaseImpl l, long fileOff, boolean write) {
         try (OpEpochs.Op op = fs.ops.begin()) { // an operation: the inode stays the cache's copy until exit
             return faultOp(l, fileOff, write);
@@ -216,7 +220,7 @@ final class DaxFaults {
         }
     }
 
-    private static void checkUsable(LeaseImpl l, long off, long len) {
+    static void checkUsable(LeaseImpl l, long off, long len) {
         LeaseSet.State s = l.state();
         if (s == LeaseSet.State.REVOKED) {
             throw new FsException(Errno.EIO, l + " was revoked");

@@ -50,6 +50,7 @@ public final class DaxFileSystem implements Vfs, DaxAccess {
     private final Attributes attributes;
     private final OpenFiles openFiles;
     private final DaxFaults faults;
+    private final LayoutOps layoutOps;
     private final AttrFlags attrFlags;
     private final ScheduledExecutorService committer;
     private volatile boolean closed;
@@ -66,6 +67,7 @@ public final class DaxFileSystem implements Vfs, DaxAccess {
         this.attributes = new Attributes(fs, space, xattrs);
         this.openFiles = new OpenFiles(fs, space, ns);
         this.faults = new DaxFaults(fs, layouts);
+        this.layoutOps = new LayoutOps(fs, layouts, faults, openFiles, writeback);
         this.attrFlags = new AttrFlags(fs, layouts);
         fs.icache.setWriteback(writeback::writebackForEviction);
         fs.icache.setAtimeBacklog(this::requestAtimeFlush);
@@ -548,8 +550,9 @@ public final class DaxFileSystem implements Vfs, DaxAccess {
     @Override
     public dev.daxfs.core.Layout layoutGet(long ino, long off, long len, dev.daxfs.core.LayoutMode mode,
                                            int maxExtents, LeaseBreaker breaker) {
-        // Being built (issue 14): layout get/commit land in the next commit.
-        throw new FsException(Errno.ENOSYS, "layout get is not built yet");
+        try (OpEpochs.Op op = op()) { // an operation: see OpEpochs
+            return layoutOps.get(ino, off, len, mode, maxExtents, breaker);
+        }
     }
 
     @Override

@@ -9,7 +9,7 @@ import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
 
 /** A layout lease granted to an in-process direct-access client. */
-final class LeaseImpl extends LeaseSet.Lease implements LayoutLease {
+class LeaseImpl extends LeaseSet.Lease implements LayoutLease {
     private static final Logger LOG = LogManager.getLogger(LeaseImpl.class);
 
     final Inode ip;
@@ -21,6 +21,19 @@ final class LeaseImpl extends LeaseSet.Lease implements LayoutLease {
         this.ip = ip;
         this.breaker = breaker;
         this.faults = faults;
+    }
+
+    /**
+     * After a revoke: waits until the holder can no longer touch the blocks (see
+     * {@link LeaseBreaker#fence}); true if it had to stop someone. No filesystem lock held.
+     */
+    boolean fenceHolder() {
+        try {
+            return breaker.fence(this);
+        } catch (RuntimeException e) {
+            LOG.error("{}: fencing the lease holder failed", ip, e);
+            return false;
+        }
     }
 
     /** Tells the holder to give the lease back. Called with no filesystem lock held. */
@@ -59,7 +72,14 @@ final class LeaseImpl extends LeaseSet.Lease implements LayoutLease {
 
     @Override
     public void release() {
-        ip.leases.release(this);
+        if (ip.leases.release(this)) {
+            faults.countReturned();
+        }
+        afterRelease();
+    }
+
+    /** What the lease held besides its place in the set (a layout's open reference); idempotent. */
+    void afterRelease() {
     }
 
     @Override

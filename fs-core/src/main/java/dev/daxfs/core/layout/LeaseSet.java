@@ -57,8 +57,13 @@ public final class LeaseSet {
 
     /** The first live lease overlapping {@code [off, off+len)}, or null. */
     public synchronized Lease firstOverlapping(long off, long len) {
+        return firstOverlapping(off, len, null);
+    }
+
+    /** As above, skipping {@code except} (a holder's own lease, when it changes the layout). */
+    public synchronized Lease firstOverlapping(long off, long len, Lease except) {
         for (Lease l : live) {
-            if (l.overlaps(off, len)) {
+            if (l != except && l.overlaps(off, len)) {
                 return l;
             }
         }
@@ -86,13 +91,20 @@ public final class LeaseSet {
         return true;
     }
 
-    /** The holder returns its lease (idempotent). */
-    public synchronized void release(Lease l) {
+    /** The holder returns its lease (idempotent); true if this call returned it. */
+    public synchronized boolean release(Lease l) {
         if (l.state == State.ACTIVE || l.state == State.RECALLED) {
             l.state = State.RELEASED;
             live.remove(l);
             notifyAll();
+            return true;
         }
+        return false;
+    }
+
+    /** Every live lease, as a snapshot (unmount, tests). */
+    public synchronized List<Lease> all() {
+        return new ArrayList<>(live);
     }
 
     /**

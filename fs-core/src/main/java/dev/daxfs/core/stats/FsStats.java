@@ -23,6 +23,14 @@ public final class FsStats {
     public final LongAdder leasesGranted = new LongAdder();
     public final LongAdder leasesRecalled = new LongAdder();
     public final LongAdder leasesRevoked = new LongAdder();
+    /** Leases given back by their holders (before or after a recall). */
+    public final LongAdder leasesReturned = new LongAdder();
+    /** Revoked leases whose holder had to be stopped (a client process killed) before the change went on. */
+    public final LongAdder leasesFenced = new LongAdder();
+    /** Layout commits (a direct-access client's stores made the file's, durably). */
+    public final LongAdder layoutCommits = new LongAdder();
+    /** Layouts handed out read-write (a subset of leases_granted). */
+    public final LongAdder layoutsGrantedRw = new LongAdder();
     public final LongAdder mappingFaults = new LongAdder();
     public final LongAdder mappingEntriesDropped = new LongAdder();
     public final LongAdder inodesLoaded = new LongAdder();
@@ -73,6 +81,10 @@ public final class FsStats {
         m.put("leases_granted", leasesGranted.sum());
         m.put("leases_recalled", leasesRecalled.sum());
         m.put("leases_revoked", leasesRevoked.sum());
+        m.put("leases_returned", leasesReturned.sum());
+        m.put("leases_fenced", leasesFenced.sum());
+        m.put("layout_commits", layoutCommits.sum());
+        m.put("layouts_granted_rw", layoutsGrantedRw.sum());
         m.put("mapping_faults", mappingFaults.sum());
         m.put("mapping_entries_dropped", mappingEntriesDropped.sum());
         m.put("inodes_loaded", inodesLoaded.sum());

@@ -40,6 +40,10 @@ public final class StatsCatalog {
         add("leases_granted", LEASES, "layout leases handed out");
         add("leases_recalled", LEASES, "leases recalled by a conflicting layout change");
         add("leases_revoked", LEASES, "leases revoked: the holder missed the lease-break time");
+        add("leases_returned", LEASES, "leases given back by their holders");
+        add("leases_fenced", LEASES, "revoked leases whose holder was killed before the change went on");
+        add("layout_commits", LEASES, "layout commits: a direct-access client's stores made durable");
+        add("layouts_granted_rw", LEASES, "layouts handed out read-write");
         add("mapping_faults", MAPPING, "mapping entries created (DAX faults of a direct-access client)");
         add("mapping_entries_dropped", MAPPING, "mapping entries torn down (truncate, punch, eviction)");
         add("inodes_loaded", INODES, "inodes read from the device into the cache");
