@@ -206,7 +206,14 @@ final class LayoutOps {
                 layouts.prepareLayoutChange(held, off, Math.max(len, 1), l);
             }
             DaxFaults.checkUsable(l, off, len); // revalidate: revoked while we waited?
-            writeback.persistRange(ip, off, off + len); // the holder persisted; once more, as fsync does
+            // Durable as fsync is: the file's dirty data (earlier writes through the mount) and
+            // the committed range (the holder persisted it; once more) reach the media before
+            // the transaction that makes the blocks written — ordered data, as on every path.
+            long[] dirty = ip.takeDirty();
+            if (dirty != null) {
+                writeback.persistRange(ip, dirty[0], dirty[1]);
+            }
+            writeback.persistRange(ip, off, off + len);
             long t = mtimeNs == Long.MIN_VALUE ? FsContext.now() : mtimeNs;
             size = fs.transact(2, 0, () -> {
                 ip.ilock.lockExclusive(); // extent map, size and times in this transaction

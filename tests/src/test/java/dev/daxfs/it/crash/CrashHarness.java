@@ -23,7 +23,7 @@ final class CrashHarness {
         DaxFs.format(dev, new FormatOptions("crash", 8192, JOURNAL_BYTES));
         RecordingDevice rec = new RecordingDevice(dev);
         Vfs fs = DaxFs.mount(rec, mountOptions().withSync(w.syncMount()));
-        Driver d = new Driver(fs, rec.log(), w.syncMount());
+        Driver d = new Driver(fs, rec, rec.log(), w.syncMount());
         w.setup().accept(d);
         fs.sync();
         fs.sync(); // the second persists the home blocks the first one's commit applied

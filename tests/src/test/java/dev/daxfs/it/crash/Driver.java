@@ -1,7 +1,11 @@
 package dev.daxfs.it.crash;
 
 import com.kenai.jffi.MemoryIO;
+import dev.daxfs.core.DaxAccess;
 import dev.daxfs.core.Fallocate;
+import dev.daxfs.core.Layout;
+import dev.daxfs.core.LayoutExtent;
+import dev.daxfs.core.LayoutMode;
 import dev.daxfs.core.Mode;
 import dev.daxfs.core.OpenFile;
 import dev.daxfs.core.OpenFlags;
@@ -10,6 +14,7 @@ import dev.daxfs.core.Vfs;
 import dev.daxfs.it.crash.Model.Node;
 import dev.daxfs.it.crash.Model.State;
 import dev.daxfs.it.crash.Model.Type;
+import dev.daxfs.pmem.PmemDevice;
 import dev.daxfs.pmem.record.OpLog;
 
 import java.nio.charset.StandardCharsets;
@@ -40,6 +45,8 @@ final class Driver {
     }
 
     final Vfs fs;
+    /** The (recording) device under {@code fs}: a direct-access client stores into it. */
+    private final PmemDevice dev;
     private final OpLog log;
     final List<State> states = new ArrayList<>();
     final List<Step> steps = new ArrayList<>();
@@ -57,7 +64,13 @@ final class Driver {
     private final boolean syncMount;
 
     Driver(Vfs fs, OpLog log, boolean syncMount) {
+        this(fs, null, log, syncMount);
+    }
+
+    /** With the device the filesystem is mounted on, for a direct-access client's stores. */
+    Driver(Vfs fs, PmemDevice dev, OpLog log, boolean syncMount) {
         this.fs = fs;
+        this.dev = dev;
         this.log = log;
         this.syncMount = syncMount;
         State s = new State();
@@ -346,6 +359,32 @@ final class Driver {
         step("punch " + path + " " + off + "+" + len,
                 () -> fs.fallocate(ino(path), Fallocate.PUNCH_HOLE | Fallocate.KEEP_SIZE, off, len),
                 s -> s.nodes.get(nid).punch(off, len), Sync.NONE, 0, nid);
+    }
+
+    /**
+     * A direct-access client's write: a read-write layout, stores through its extents straight
+     * into the device, persisted, then layout commit — durable when it returns, as fsync is.
+     */
+    void layoutWrite(String path, long off, int len) {
+        long nid = id(path);
+        byte[] data = pattern(states.size() * 17 + (int) nid, len);
+        int idx = states.size();
+        step("layout-write " + path + " " + off + "+" + len, () -> {
+            Layout l = ((DaxAccess) fs).layoutGet(ino(path), off, len, LayoutMode.READ_WRITE, 1024, lease -> { });
+            try {
+                for (LayoutExtent e : l.extents()) {
+                    long s = Math.max(off, e.fileOffset());
+                    long t = Math.min(off + len, e.fileEnd());
+                    if (s < t) {
+                        dev.write(e.deviceOffset() + (s - e.fileOffset()), data, (int) (s - off), (int) (t - s));
+                        dev.persist(e.deviceOffset() + (s - e.fileOffset()), t - s);
+                    }
+                }
+                l.commit(off, len, off + len, Long.MIN_VALUE);
+            } finally {
+                l.release();
+            }
+        }, s -> s.nodes.get(nid).write(off, data, idx), Sync.FILE, nid, nid);
     }
 
     void fallocate(String path, long off, long len, boolean keepSize) {

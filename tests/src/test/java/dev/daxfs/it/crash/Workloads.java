@@ -391,7 +391,7 @@ final class Workloads {
                 String f = files.isEmpty() ? null : files.get(r.nextInt(files.size()));
                 String dir = dirs[r.nextInt(dirs.length)];
                 String fresh = (dir.equals("/") ? "" : dir) + "/n" + i;
-                int what = r.nextInt(f == null ? 2 : 16);
+                int what = r.nextInt(f == null ? 2 : 17);
                 switch (what) {
                     case 0, 1 -> d.create(fresh);
                     case 2, 3 -> d.write(f, r.nextInt(3) == 0 ? d.cur().at(f).size() : r.nextInt(30000), 1 + r.nextInt(9000));
@@ -420,6 +420,7 @@ final class Workloads {
                             d.fdatasync(f);
                         }
                     }
+                    case 16 -> d.layoutWrite(f, r.nextInt(3) == 0 ? d.cur().at(f).size() : r.nextInt(30000), 1 + r.nextInt(9000));
                     default -> d.zeroRange(f, r.nextInt(20000), 1 + r.nextInt(9000), r.nextBoolean());
                 }
             }
