@@ -112,19 +112,36 @@ final class MemoryFailure {
     }
 
     /**
-     * Tells the holders of layout leases over the bad block to give them back (they reach the
-     * device directly and would consume the poison), without waiting: the next layout change
-     * waits for them, or revokes them, as break_layouts does. Called with no inode lock held (the
-     * holder is called out to).
+     * Recalls the layout leases over the bad block (their holders reach the device directly and
+     * would consume the poison, or hand its bytes on) and waits, as break_layouts does, until each
+     * is returned — or revoked at the lease-break time and its holder fenced. Called with no inode
+     * lock held (the holders are called out to, and may need the locks to let go).
      */
     private static void recallLeases(FsContext fs, Inode ip, long fileOff) {
         long breakNs = java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(fs.opts.leaseBreakMs());
-        for (dev.daxfs.core.layout.LeaseSet.Lease l : ip.leases.overlapping(fileOff, Geometry.BLOCK_SIZE)) {
+        java.util.List<dev.daxfs.core.layout.LeaseSet.Lease> out = ip.leases.overlapping(fileOff, Geometry.BLOCK_SIZE);
+        for (dev.daxfs.core.layout.LeaseSet.Lease l : out) {
             if (ip.leases.recall(l, breakNs)) {
                 fs.stats.leasesRecalled.increment();
                 LOG.warn("{}: layout lease [{}+{}] recalled: it covers a bad block at file offset {}", ip,
                         l.offset(), l.length(), fileOff);
                 ((LeaseImpl) l).notifyHolder();
+            }
+        }
+        for (dev.daxfs.core.layout.LeaseSet.Lease l : out) {
+            try {
+                if (ip.leases.awaitReturnOrRevoke(l)) {
+                    fs.stats.leasesRevoked.increment();
+                    LOG.warn("{}: layout lease [{}+{}] over a bad block not returned within {} ms: revoked", ip,
+                            l.offset(), l.length(), fs.opts.leaseBreakMs());
+                    if (((LeaseImpl) l).fenceHolder()) {
+                        fs.stats.leasesFenced.increment();
+                        LOG.warn("{}: holder of layout lease [{}+{}] fenced", ip, l.offset(), l.length());
+                    }
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt(); // the next layout change waits for it instead
+                return;
             }
         }
     }

@@ -162,13 +162,44 @@ class PoisonTest {
         try (Fixture f = new Fixture(64L << 20)) {
             long a = f.file("a", 8 * Fixture.BS, 6);
             List<Long> recalled = new ArrayList<>();
-            try (dev.daxfs.core.LayoutLease over = f.fs.acquireLease(a, 0, 4 * Fixture.BS, l -> recalled.add(l.offset()));
-                 dev.daxfs.core.LayoutLease beside = f.fs.acquireLease(a, 4 * Fixture.BS, 4 * Fixture.BS,
-                         l -> recalled.add(l.offset()))) {
+            dev.daxfs.core.LeaseBreaker returning = l -> {
+                recalled.add(l.offset());
+                l.release();
+            };
+            try (dev.daxfs.core.LayoutLease over = f.fs.acquireLease(a, 0, 4 * Fixture.BS, returning);
+                 dev.daxfs.core.LayoutLease beside = f.fs.acquireLease(a, 4 * Fixture.BS, 4 * Fixture.BS, returning)) {
                 f.fs.poisonFile(a, true, Fixture.BS, Fixture.BS);
                 assertEquals(List.of(0L), recalled, "only the lease over the bad block is recalled");
                 assertEquals(1, f.stat("leases_recalled"));
+                assertEquals(1, f.stat("leases_returned"), "and waited for: returned before the poison call ended");
+                org.junit.jupiter.api.Assertions.assertFalse(beside.isRevoked());
             }
+            f.fs.poisonFile(a, false, Fixture.BS, Fixture.BS);
+        }
+    }
+
+    /** A holder that ignores the recall of a bad block's lease is revoked and fenced before the call returns. */
+    @Test
+    void aHolderIgnoringAPoisonRecallIsFenced() throws Exception {
+        try (Fixture f = new Fixture(64L << 20, dev.daxfs.core.MountOptions.defaults().withLeaseBreakMs(200))) {
+            long a = f.file("a", 8 * Fixture.BS, 6);
+            List<String> events = new ArrayList<>();
+            dev.daxfs.core.LayoutLease l = f.fs.acquireLease(a, 0, 8 * Fixture.BS, new dev.daxfs.core.LeaseBreaker() {
+                @Override
+                public void recall(dev.daxfs.core.LayoutLease lease) {
+                    events.add("recall");
+                }
+
+                @Override
+                public boolean fence(dev.daxfs.core.LayoutLease lease) {
+                    events.add("fence");
+                    return true;
+                }
+            });
+            f.fs.poisonFile(a, true, Fixture.BS, Fixture.BS);
+            assertEquals(List.of("recall", "fence"), events, "recalled, waited for, then fenced — before the call returned");
+            assertTrue(l.isRevoked());
+            assertEquals(1, f.stat("leases_fenced"));
             f.fs.poisonFile(a, false, Fixture.BS, Fixture.BS);
         }
     }
@@ -197,17 +228,25 @@ class PoisonTest {
             long twoMb = 2L << 20;
             long a = f.file("big", (int) (2 * twoMb), 10); // sequential: 2 MiB-aligned extents
             List<Long> recalled = new ArrayList<>();
-            try (dev.daxfs.core.LayoutLease l = f.fs.acquireLease(a, 0, 2 * twoMb, lease -> recalled.add(lease.offset()));
-                 dev.daxfs.core.NativeBuf buf = new dev.daxfs.core.NativeBuf(Fixture.BS)) {
+            try (dev.daxfs.core.LayoutLease l = f.fs.acquireLease(a, 0, 2 * twoMb, lease -> {
+                recalled.add(lease.offset());
+                lease.release();
+            })) {
                 dev.daxfs.core.DaxMapping m = l.fault(0, false);
                 assertEquals(dev.daxfs.core.layout.MappingEntry.ORDER_2M, m.order(), "precondition: one 2 MiB entry");
                 f.fs.poisonFile(a, true, 300 * Fixture.BS, Fixture.BS); // a block inside the huge entry
                 assertEquals(null, f.inode(a).mapping.lookup(300), "the entry over the bad block was dropped");
                 assertEquals(1, f.stat("mapping_entries_dropped"));
                 assertEquals(List.of(0L), recalled, "the lease holder was told");
-                FsException e = assertThrows(FsException.class, () -> l.copyOut(m, 300L * Fixture.BS, buf.addr, 16));
-                assertEquals(Errno.EIO, e.errno(), "a copy through the old mapping does not consume the poison");
-                assertEquals(Fixture.BS, l.copyOut(m, 299L * Fixture.BS, buf.addr, Fixture.BS), "its neighbour reads");
+            }
+            // The holder comes back with a new lease: the poisoned block is EIO, its neighbour reads.
+            try (dev.daxfs.core.LayoutLease l = f.fs.acquireLease(a, 0, 2 * twoMb, lease -> lease.release());
+                 dev.daxfs.core.NativeBuf buf = new dev.daxfs.core.NativeBuf(Fixture.BS)) {
+                dev.daxfs.core.DaxMapping bad = l.fault(300L * Fixture.BS, false);
+                FsException e = assertThrows(FsException.class, () -> l.copyOut(bad, 300L * Fixture.BS, buf.addr, 16));
+                assertEquals(Errno.EIO, e.errno(), "a copy through the mapping does not consume the poison");
+                dev.daxfs.core.DaxMapping next = l.fault(299L * Fixture.BS, false);
+                assertEquals(Fixture.BS, l.copyOut(next, 299L * Fixture.BS, buf.addr, Fixture.BS), "its neighbour reads");
             }
             f.fs.poisonFile(a, false, 300 * Fixture.BS, Fixture.BS);
         }
