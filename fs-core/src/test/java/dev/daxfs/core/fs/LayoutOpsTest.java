@@ -93,6 +93,22 @@ class LayoutOpsTest {
         }
     }
 
+    /** A large write layout gets 2 MiB-aligned extents, so a client can map huge pages. */
+    @Test
+    void aLargeWriteLayoutIs2MiBAlignedOnTheDevice() throws Exception {
+        try (Fixture f = new Fixture(IMG)) {
+            long ino = f.create("big");
+            long twoMb = 2L << 20;
+            Layout l = f.fs.layoutGet(ino, 0, 4 * twoMb, LayoutMode.READ_WRITE, 1024, NEVER);
+            assertCovers(l);
+            for (LayoutExtent e : l.extents()) {
+                assertEquals(0, e.deviceOffset() % twoMb, "device offset of " + e);
+                assertEquals(0, e.length() % twoMb, "length of " + e);
+            }
+            l.release();
+        }
+    }
+
     @Test
     void commitMakesTheStoresTheFilesDurablyWithSizeAndMtime() throws Exception {
         try (Fixture f = new Fixture(IMG)) {
