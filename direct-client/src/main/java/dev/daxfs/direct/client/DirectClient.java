@@ -52,7 +52,7 @@ public final class DirectClient implements AutoCloseable {
     private final int leaseBreakMs;
     private final long session;
     private final AtomicInteger tags = new AtomicInteger(1);
-    private final Map<Integer, CompletableFuture<Frame>> pending = new ConcurrentHashMap<>();
+    private final Map<Integer, CompletableFuture<Reply>> pending = new ConcurrentHashMap<>();
     private final Map<Long, MappedLayout> layouts = new ConcurrentHashMap<>();
     private final ExecutorService recalls;
     private final Thread reader;
@@ -176,11 +176,14 @@ public final class DirectClient implements AutoCloseable {
 
     /** Layout get with every field of the request (max_extents included). */
     public MappedLayout layoutGet(Message.LayoutGet request, int passFd) throws IOException {
-        Frame f = call(request, passFd);
-        Message.LayoutGetReply r = (Message.LayoutGetReply) f.body();
-        MappedLayout l = new MappedLayout(this, r);
-        layouts.put(r.layout(), l);
-        return l;
+        return exchange(request, passFd).layout();
+    }
+
+    /**
+     * A reply, and for a granted LAYOUT_GET the layout, which the reader thread registers before
+     * it reads the next packet: a recall right behind the reply must find it.
+     */
+    record Reply(Frame frame, MappedLayout layout) {
     }
 
     private static int iomode(boolean readWrite) {
@@ -220,6 +223,10 @@ public final class DirectClient implements AutoCloseable {
 
     /** Sends a request and waits for its reply; a non-zero errno is thrown as {@link DirectException}. */
     Frame call(Message request, int passFd) throws IOException {
+        return exchange(request, passFd).frame();
+    }
+
+    private Reply exchange(Message request, int passFd) throws IOException {
         String why = closedBecause;
         if (why != null) {
             throw new IOException(why);
@@ -228,7 +235,7 @@ public final class DirectClient implements AutoCloseable {
         do {
             tag = tags.getAndIncrement();
         } while (tag == 0 || pending.containsKey(tag));
-        CompletableFuture<Frame> reply = new CompletableFuture<>();
+        CompletableFuture<Reply> reply = new CompletableFuture<>();
         pending.put(tag, reply);
         try {
             socket.send(Codec.request(tag, request), passFd);
@@ -242,9 +249,9 @@ public final class DirectClient implements AutoCloseable {
         if (closedBecause != null) {
             reply.completeExceptionally(new IOException(closedBecause));
         }
-        Frame f;
+        Reply rep;
         try {
-            f = reply.get();
+            rep = reply.get();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new java.io.InterruptedIOException(Op.name(request.op()) + " interrupted");
@@ -254,13 +261,14 @@ public final class DirectClient implements AutoCloseable {
         } finally {
             pending.remove(tag);
         }
+        Frame f = rep.frame();
         if (f.requestOp() != request.op()) {
             throw new ProtocolException("reply to " + Op.name(request.op()) + " is a " + Op.name(f.op()));
         }
         if (f.errno() != 0) {
             throw new DirectException(f.errno(), Op.name(request.op()) + ": " + DirectException.name(f.errno()));
         }
-        return f;
+        return rep;
     }
 
     void forget(MappedLayout l) {
@@ -284,11 +292,16 @@ public final class DirectClient implements AutoCloseable {
                 if (f.op() == Op.RECALL) {
                     recall((Message.Recall) f.body());
                 } else if (f.isReply()) {
-                    CompletableFuture<Frame> c = pending.get(f.tag());
+                    CompletableFuture<Reply> c = pending.get(f.tag());
                     if (c == null) {
                         throw new ProtocolException("reply with unknown tag " + f.tag());
                     }
-                    c.complete(f);
+                    MappedLayout l = null;
+                    if (f.body() instanceof Message.LayoutGetReply r) {
+                        l = new MappedLayout(this, r); // a bad layout ends the connection (the server releases it)
+                        layouts.put(r.layout(), l);
+                    }
+                    c.complete(new Reply(f, l));
                 } else {
                     throw new ProtocolException("unexpected " + Op.name(f.op()) + " from the server");
                 }
@@ -331,8 +344,24 @@ public final class DirectClient implements AutoCloseable {
         }
         layouts.clear();
         IOException e = new IOException(closedBecause);
-        for (CompletableFuture<Frame> c : pending.values()) {
+        for (CompletableFuture<Reply> c : pending.values()) {
             c.completeExceptionally(e);
+        }
+    }
+
+    /**
+     * Closes the connection without returning the layouts, as a client that exits does: the
+     * server releases them with the session (uncommitted stores into unwritten extents are
+     * dropped). The layouts become invalid; the device stays mapped until {@link #close()}.
+     */
+    public void closeWithoutReturning() {
+        socket.shutdown(); // the reader sees the end and invalidates every layout
+        if (Thread.currentThread() != reader) {
+            try {
+                reader.join();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
         }
     }
 

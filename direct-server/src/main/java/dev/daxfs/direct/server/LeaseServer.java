@@ -139,7 +139,23 @@ public final class LeaseServer implements AutoCloseable {
         layoutGone();
     }
 
-    /** A layout was returned or released: wake {@link #close()} waiting for the returns. */
+    /**
+     * Waits up to {@code timeoutMs} until no session is open and no layout is held (for tests
+     * and the unmount path's logs); true if so.
+     */
+    public synchronized boolean awaitIdle(long timeoutMs) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMs);
+        while (!sessions.isEmpty() || layoutCount() > 0) {
+            long left = deadline - System.nanoTime();
+            if (left <= 0) {
+                return false;
+            }
+            TimeUnit.NANOSECONDS.timedWait(this, left);
+        }
+        return true;
+    }
+
+    /** A layout was returned or released, or a session ended: wake the waiters. */
     synchronized void layoutGone() {
         notifyAll();
     }

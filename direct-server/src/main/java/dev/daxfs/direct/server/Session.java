@@ -28,7 +28,6 @@ import java.nio.ByteOrder;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -46,8 +45,8 @@ import org.apache.logging.log4j.Logger;
  * LAYOUT_COMMIT run on the session's worker thread, one at a time in order, because they may wait
  * for other holders to return layouts (up to the lease-break time) — and one of those holders
  * may be this very session: its LAYOUT_RETURN must not queue behind the call that waits for it,
- * so the reader applies a return at once (unless a commit of that layout is still queued, which
- * must run first). Replies are sent in request order all the same (a chain of futures). Recalls
+ * so the reader applies a return and answers it at once (unless a commit of that layout is still
+ * queued, which must run first). So replies may overtake each other, as the doc allows. Recalls
  * are sent from the thread that breaks the lease, never blocking ({@code MSG_DONTWAIT}).
  */
 final class Session {
@@ -71,8 +70,6 @@ final class Session {
     private Pidfd pidfd;
     private boolean helloDone;
     private boolean readWrite;
-    /** The reply chain: each reply is sent after the one before it (reader thread only). */
-    private CompletableFuture<Void> tail = CompletableFuture.completedFuture(null);
 
     /** A layout and the breaker fs-core recalls it through. */
     record Held(Layout layout, Breaker breaker) {
@@ -152,7 +149,7 @@ final class Session {
             if (h < 0 || !allowed()) {
                 return false;
             }
-            reply(CompletableFuture.completedFuture(Codec.error((int) (h >>> 32), (int) h, EPROTO)));
+            sendQuietly((Codec.error((int) (h >>> 32), (int) h, EPROTO)));
             return true;
         }
         if (f.op() != Op.LAYOUT_GET || ((Message.LayoutGet) f.body()).by() != Op.BY_FD) {
@@ -168,7 +165,7 @@ final class Session {
             return false;
         }
         if (f.isReply() || f.op() == Op.RECALL) {
-            reply(CompletableFuture.completedFuture(Codec.error(f.op(), f.tag(), EPROTO)));
+            sendQuietly((Codec.error(f.op(), f.tag(), EPROTO)));
             return true;
         }
         if (f.op() == Op.HELLO) {
@@ -176,7 +173,7 @@ final class Session {
         }
         if (!helloDone) {
             FileStat.close(fd);
-            reply(CompletableFuture.completedFuture(Codec.error(f.op(), f.tag(), EPROTO)));
+            sendQuietly((Codec.error(f.op(), f.tag(), EPROTO)));
             return true;
         }
         int tag = f.tag();
@@ -184,37 +181,37 @@ final class Session {
             case Op.LAYOUT_GET -> {
                 Message.LayoutGet g = (Message.LayoutGet) f.body();
                 int passed = fd;
-                CompletableFuture<Held> granted = new CompletableFuture<>();
-                reply(CompletableFuture.supplyAsync(() -> work(Op.LAYOUT_GET, tag, () -> layoutGet(tag, g, passed, granted)),
-                        worker));
-                // once the reply is out, recalls of the new layout may follow it (not before:
-                // the client would not know the id yet)
-                tail = tail.thenRun(() -> granted.thenAccept(h -> {
-                    if (h != null) {
-                        h.breaker().announce();
+                worker.execute(() -> {
+                    Held[] granted = new Held[1];
+                    sendQuietly(work(Op.LAYOUT_GET, tag, () -> layoutGet(tag, g, passed, granted)));
+                    if (granted[0] != null) {
+                        // the reply is out: recalls of the new layout may follow it (not before:
+                        // the client would not know the id yet)
+                        granted[0].breaker().announce();
                     }
-                }));
+                });
             }
             case Op.LAYOUT_COMMIT -> {
                 Message.LayoutCommit c = (Message.LayoutCommit) f.body();
                 queuedCommits.merge(c.layout(), 1, Integer::sum);
-                reply(CompletableFuture.supplyAsync(() -> {
+                worker.execute(() -> {
                     try {
-                        return work(Op.LAYOUT_COMMIT, tag, () -> commit(tag, c));
+                        sendQuietly(work(Op.LAYOUT_COMMIT, tag, () -> commit(tag, c)));
                     } finally {
                         queuedCommits.computeIfPresent(c.layout(), (k, n) -> n == 1 ? null : n - 1);
                     }
-                }, worker));
+                });
             }
             case Op.LAYOUT_RETURN -> {
                 long lid = ((Message.LayoutReturn) f.body()).layout();
                 if (queuedCommits.containsKey(lid)) {
-                    reply(CompletableFuture.supplyAsync(() -> work(Op.LAYOUT_RETURN, tag, () -> giveBack(tag, lid)), worker));
+                    // a commit of it is queued: the return must not overtake it
+                    worker.execute(() -> sendQuietly(work(Op.LAYOUT_RETURN, tag, () -> giveBack(tag, lid))));
                 } else {
-                    reply(CompletableFuture.completedFuture(giveBack(tag, lid)));
+                    sendQuietly(giveBack(tag, lid));
                 }
             }
-            default -> reply(CompletableFuture.completedFuture(Codec.error(f.op(), tag, EPROTO)));
+            default -> sendQuietly(Codec.error(f.op(), tag, EPROTO));
         }
         return true;
     }
@@ -242,10 +239,6 @@ final class Session {
         }
     }
 
-    private void reply(CompletableFuture<ByteBuffer> r) {
-        tail = tail.thenCompose(v -> r).thenAccept(this::sendQuietly);
-    }
-
     private void sendQuietly(ByteBuffer b) {
         try {
             socket.send(b, -1);
@@ -258,7 +251,6 @@ final class Session {
     }
 
     private void sendNow(ByteBuffer b) throws UnixException {
-        tail.join();
         socket.send(b, -1);
     }
 
@@ -266,7 +258,7 @@ final class Session {
 
     private boolean hello(int tag, Message.Hello h) throws IOException {
         if (helloDone || h.version() != Op.VERSION) {
-            reply(CompletableFuture.completedFuture(Codec.error(Op.HELLO, tag, EPROTO)));
+            sendQuietly((Codec.error(Op.HELLO, tag, EPROTO)));
             return true;
         }
         boolean rw = (h.want() & Op.WANT_READ_WRITE) != 0;
@@ -285,7 +277,6 @@ final class Session {
         try {
             ServerConfig c = server.config();
             int caps = (rw ? Op.CAP_READ_WRITE : 0) | (c.persistentMemory() ? Op.CAP_PERSISTENT_MEMORY : 0);
-            tail.join();
             socket.send(Codec.reply(tag, new Message.HelloReply(Op.VERSION, caps, c.deviceSize(), Op.BLOCK_SIZE,
                     (int) Math.min(Integer.MAX_VALUE, c.leaseBreakMs()), id)), dev);
         } finally {
@@ -299,7 +290,7 @@ final class Session {
 
     // ---- LAYOUT_GET -------------------------------------------------------------------------
 
-    private ByteBuffer layoutGet(int tag, Message.LayoutGet g, int fd, CompletableFuture<Held> granted)
+    private ByteBuffer layoutGet(int tag, Message.LayoutGet g, int fd, Held[] granted)
             throws IOException {
         try {
             LayoutMode mode = switch (g.iomode()) {
@@ -330,7 +321,7 @@ final class Session {
                 l.release();
                 throw new FsException(Errno.EIO, "session closed");
             }
-            granted.complete(held);
+            granted[0] = held;
             List<Message.Extent> ext = new ArrayList<>(l.extents().size());
             for (LayoutExtent e : l.extents()) {
                 ext.add(new Message.Extent(e.fileOffset(), e.state() == LayoutExtent.State.HOLE ? Op.NONE : e.deviceOffset(),
@@ -344,7 +335,6 @@ final class Session {
                     g.iomode(), ext));
         } finally {
             FileStat.close(fd);
-            granted.complete(null); // no layout: nothing to announce
         }
     }
 
