@@ -48,7 +48,8 @@ final class MountCommand implements Callable<Integer> {
 
     @Option(names = "-o", split = ",", paramLabel = "OPT[,OPT...]",
             description = {"Mount options. daxfs: ro, sync (every write durable before it returns), "
-                    + "inode_cache=N (inodes kept in memory), threads=N (FUSE worker threads, default "
+                    + "inode_cache=N (inodes kept in memory), lease_break=SECONDS (how long a direct-access client "
+                    + "has to return a recalled layout before it is killed; default 45), threads=N (FUSE worker threads, default "
                     + DaxFuse.DEFAULT_THREADS + "), binding=kernel|libfuse2 (how the daemon speaks FUSE; "
                     + "default kernel), acl|noacl (POSIX ACLs, default acl; kernel binding only), writeback_cache (the kernel "
                     + "caches buffered writes and sends them later; off by default; kernel binding only), relatime (default: "
@@ -168,6 +169,9 @@ final class MountCommand implements Callable<Integer> {
         /** Bounds of {@code -o threads=N}: FUSE worker threads of the daemon. */
         static final int MAX_THREADS = 64;
 
+        /** Bound of {@code -o lease_break=SECONDS} (a day: a longer break is a hung client). */
+        static final long MAX_LEASE_BREAK_SECONDS = 86_400;
+
         static Options parse(List<String> raw, boolean debugLocks) {
             MountOptions m = MountOptions.defaults();
             if (debugLocks) {
@@ -213,6 +217,18 @@ final class MountCommand implements Callable<Integer> {
                         m = m.withInodeCacheSize(n);
                     } catch (NumberFormatException e) {
                         throw CliException.usage("invalid -o inode_cache=" + v + ": a positive number of inodes");
+                    }
+                } else if (opt.startsWith("lease_break=")) {
+                    String v = opt.substring("lease_break=".length());
+                    try {
+                        long s = Long.parseLong(v);
+                        if (s < 1 || s > MAX_LEASE_BREAK_SECONDS) {
+                            throw new NumberFormatException();
+                        }
+                        m = m.withLeaseBreakMs(s * 1000);
+                    } catch (NumberFormatException e) {
+                        throw CliException.usage("invalid -o lease_break=" + v + ": 1 to " + MAX_LEASE_BREAK_SECONDS
+                                + " seconds a direct-access client has to return a recalled layout");
                     }
                 } else if (opt.startsWith("binding=")) {
                     binding = Binding.parse(opt.substring("binding=".length()));

@@ -1,11 +1,16 @@
 package dev.daxfs.cli;
 
+import dev.daxfs.core.DaxAccess;
 import dev.daxfs.core.FsException;
 import dev.daxfs.core.DaxFs;
 import dev.daxfs.core.Vfs;
 import dev.daxfs.fuse.libfuse2.DaxFuse;
 import dev.daxfs.fuse.libfuse2.FuseOptions;
 import dev.daxfs.fuse.kernel.KernelFuse;
+import dev.daxfs.direct.server.LeaseServer;
+import dev.daxfs.direct.server.ServerConfig;
+import dev.daxfs.pmem.MappedDevice;
+import dev.daxfs.pmem.PersistMethod;
 import dev.daxfs.pmem.PmemDevice;
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
@@ -56,10 +61,12 @@ final class MountDaemon {
         boolean readOnly = options.mount().readOnly();
         PmemDevice dev = Devices.open(image, readOnly);
         Vfs vfs = null;
+        LeaseServer direct = null;
         try {
             vfs = DaxFs.mount(dev, options.mount());
             FuseServer fuse = server(vfs);
             PidFiles.write(pidFile, pid);
+            direct = startDirect(vfs, dev);
             Runtime.getRuntime().addShutdownHook(new Thread(this::onSignal, "daxfs-shutdown"));
             LOG.info("mounting {} on {} (pid {}, options {}, fuse {}, binding {}, {} worker threads)", image,
                     mountPoint, pid, options.mount(), options.fuse(), options.binding().optionName(),
@@ -76,6 +83,11 @@ final class MountDaemon {
             }
             LOG.info("FUSE loop ended for {} ({} files still open); closing the filesystem",
                     mountPoint, fuse.openFiles());
+            // direct-access clients give their layouts back (or are fenced) before the
+            // filesystem they map goes away
+            LeaseServer d = direct;
+            direct = null;
+            stopDirect(d);
             Vfs v = vfs;
             vfs = null;
             try {
@@ -90,6 +102,7 @@ final class MountDaemon {
             return ExitCodes.OK;
         } finally {
             try {
+                stopDirect(direct); // a failure path: the server must not outlive the filesystem
                 if (vfs != null) {
                     vfs.close();
                 }
@@ -100,6 +113,40 @@ final class MountDaemon {
                 PidFiles.remove(pidFile, pid);
                 closed.countDown();
             }
+        }
+    }
+
+    /**
+     * Starts the lease server (docs/direct-access.md) beside the pid file. It is started before
+     * the FUSE loop, which mounts and then serves until unmounted: the server serves layouts from
+     * the mounted fs-core (not through FUSE), and reads the mountpoint's device number only when a
+     * client passes a descriptor opened on the mount, which exists by then. A server that cannot
+     * start (e.g. a socket path longer than 107 bytes) costs direct access, not the mount.
+     */
+    private LeaseServer startDirect(Vfs vfs, PmemDevice dev) {
+        if (!(vfs instanceof DaxAccess dax)) {
+            return null;
+        }
+        boolean pmem = dev instanceof MappedDevice md && md.persistMethod() != PersistMethod.MSYNC;
+        Path socket = PidFiles.directSocket(mountPoint);
+        try {
+            return LeaseServer.start(vfs, dax, new ServerConfig(socket, mountPoint, image.toAbsolutePath(),
+                    dev.size(), pmem, options.mount().readOnly(), options.mount().leaseBreakMs()));
+        } catch (IOException | RuntimeException e) {
+            LOG.warn("direct access is off for {}: cannot serve {}: {}", mountPoint, socket, e.getMessage());
+            return null;
+        }
+    }
+
+    /** Recalls every layout, fences whoever keeps one past the lease-break time, removes the socket. */
+    private static void stopDirect(LeaseServer direct) {
+        if (direct == null) {
+            return;
+        }
+        try {
+            direct.close();
+        } catch (RuntimeException e) {
+            LOG.error("stopping the direct-access server", e);
         }
     }
 

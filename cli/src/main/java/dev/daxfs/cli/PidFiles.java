@@ -1,7 +1,6 @@
 package dev.daxfs.cli;
 
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -40,18 +39,21 @@ public final class PidFiles {
         return dir().resolve(escape(mountPoint.toString()) + ".pid");
     }
 
-    /** Every byte outside [A-Za-z0-9._-] as %XX; "/" first becomes "%2F", so names never clash. */
+    /**
+     * The lease server's socket of the daemon serving {@code mountPoint}: beside the pid file,
+     * {@code .direct} for {@code .pid} — the name direct-access clients compute
+     * ({@link dev.daxfs.direct.client.SocketPath}, docs/direct-access.md).
+     */
+    public static Path directSocket(Path mountPoint) {
+        return dir().resolve(dev.daxfs.direct.client.SocketPath.fileName(mountPoint));
+    }
+
+    /**
+     * Every byte outside [A-Za-z0-9._-] as %XX; "/" first becomes "%2F", so names never clash.
+     * The one rule, shared with direct-access clients (they find the socket by it).
+     */
     static String escape(String path) {
-        StringBuilder b = new StringBuilder();
-        for (byte c : path.getBytes(StandardCharsets.UTF_8)) {
-            if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
-                    || c == '.' || c == '_' || c == '-') {
-                b.append((char) c);
-            } else {
-                b.append('%').append(String.format("%02X", c & 0xff));
-            }
-        }
-        return b.toString();
+        return dev.daxfs.direct.client.SocketPath.escape(path);
     }
 
     /** Written to a new file (O_EXCL: never through a planted name), then renamed into place. */

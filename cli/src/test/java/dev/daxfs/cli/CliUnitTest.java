@@ -50,6 +50,10 @@ class CliUnitTest {
         assertEquals("%2Ftmp%2Fa_b", PidFiles.escape("/tmp/a_b"));
         assertFalse(PidFiles.escape("/tmp/a/b").equals(PidFiles.escape("/tmp/a_b")));
         assertEquals("%2Fx%20y", PidFiles.escape("/x y"));
+        // the direct-access socket is the pid file's name with .direct, as clients compute it
+        assertEquals("%2Fmnt%2Fdax.direct", PidFiles.directSocket(java.nio.file.Path.of("/mnt/dax")).getFileName().toString());
+        assertEquals(PidFiles.of(java.nio.file.Path.of("/mnt/dax")).getParent(),
+                PidFiles.directSocket(java.nio.file.Path.of("/mnt/dax")).getParent());
     }
 
     @Test
@@ -69,6 +73,14 @@ class CliUnitTest {
         assertEquals(dev.daxfs.fuse.libfuse2.DaxFuse.DEFAULT_THREADS, MountCommand.Options.parse(List.of(), false).threads());
         assertTrue(MountCommand.Options.parse(List.of("threads=3"), false).fuse().isEmpty(), "not passed to libfuse");
         assertThrows(CliException.class, () -> MountCommand.Options.parse(List.of("threads=0"), false));
+        // lease_break=SECONDS: daxfs's own (not passed to FUSE), 45 s by default, bad values one line
+        assertEquals(7000, MountCommand.Options.parse(List.of("lease_break=7"), false).mount().leaseBreakMs());
+        assertTrue(MountCommand.Options.parse(List.of("lease_break=7"), false).fuse().isEmpty());
+        assertEquals(45_000, MountCommand.Options.parse(List.of(), false).mount().leaseBreakMs());
+        for (String bad : List.of("lease_break=0", "lease_break=-1", "lease_break=x", "lease_break=", "lease_break=86401")) {
+            CliException e = assertThrows(CliException.class, () -> MountCommand.Options.parse(List.of(bad), false));
+            assertTrue(e.getMessage().startsWith("invalid -o " + bad + ":"), e.getMessage());
+        }
         // atime: relatime by default; the options daxfs honours, the last one winning
         assertEquals(dev.daxfs.core.AtimeMode.RELATIME, MountCommand.Options.parse(List.of(), false).mount().atime());
         assertEquals(dev.daxfs.core.AtimeMode.NOATIME, MountCommand.Options.parse(List.of("noatime"), false).mount().atime());
