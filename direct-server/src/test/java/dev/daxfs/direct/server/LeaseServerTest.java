@@ -303,6 +303,47 @@ class LeaseServerTest {
     }
 
     @Test
+    void aLayoutGetThatRecallsALayoutOfItsOwnSessionGetsItsReturnWithoutWaitingForTheBreak() throws Exception {
+        file(Vfs.ROOT_INO, "s", pattern(8, 8192));
+        try (DirectClient c = DirectClient.connectSocket(sock, true)) {
+            MappedLayout r = c.layoutGet("s", 0, 8192, false);
+            // a read-write layout get is a layout change: it recalls r, which this same session
+            // holds; the default handler returns it while the LAYOUT_GET is still in progress on
+            // the server. Were the return queued behind the get, the client would miss the 1 s
+            // break and be fenced (its session closed): the get would fail.
+            MappedLayout w = c.layoutGet("s", 0, 8192, true);
+            assertTrue(w.isValid());
+            assertFalse(r.isValid());
+            assertEquals(1, stat("leases_recalled"), "the read-write get recalled r");
+            assertEquals(0, stat("leases_fenced"));
+            assertEquals(1, stat("leases_returned"));
+            assertTrue(c.isConnected());
+            w.returnLayout();
+        }
+    }
+
+    @Test
+    void unmountFencesAHolderThatDoesNotReturnAndRemovesTheSocket() throws Exception {
+        file(Vfs.ROOT_INO, "u", pattern(9, 8192));
+        Process p = new ProcessBuilder("/usr/bin/python3", script(), sock.toString(), "hold", "u")
+                .redirectErrorStream(true).start();
+        try (Pidfd holder = Pidfd.open((int) p.pid())) {
+            BufferedReader out = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
+            String line = out.readLine();
+            assertTrue(line != null && line.startsWith("ready"), "the holder got its layout: " + line);
+            server.close(); // recall, 1 s, fence
+            assertTrue(holder.awaitExit(0), "the holder was killed before close returned");
+            assertEquals(0, server.sessionCount());
+            assertEquals(0, server.layoutCount());
+            assertFalse(Files.exists(sock), "the socket file is removed");
+            assertTrue(p.waitFor(30, TimeUnit.SECONDS));
+            assertEquals(128 + 9, p.exitValue());
+        } finally {
+            p.destroyForcibly();
+        }
+    }
+
+    @Test
     void aPeerThatIsNeitherRootNorTheOwnerIsRefused() throws Exception {
         assumeTrue(FileStat.getuid() == 0, "needs root to run a client as another uid");
         // let uid 65534 reach the socket at all, so that only the server's check stands in its way
