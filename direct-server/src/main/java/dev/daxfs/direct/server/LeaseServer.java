@@ -34,11 +34,14 @@ public final class LeaseServer implements AutoCloseable {
     private final ServerConfig config;
     private final int ownerUid = FileStat.getuid();
     private final UnixSocket listener;
+    /** The device's identity at start: every descriptor opened for a HELLO must be this file. */
+    private final FileStat device;
     private final Thread acceptor;
     private final Set<Session> sessions = ConcurrentHashMap.newKeySet();
     private volatile boolean closing;
 
-    private LeaseServer(Vfs vfs, DaxAccess dax, ServerConfig config, UnixSocket listener) {
+    private LeaseServer(Vfs vfs, DaxAccess dax, ServerConfig config, UnixSocket listener, FileStat device) {
+        this.device = device;
         this.vfs = vfs;
         this.dax = dax;
         this.config = config;
@@ -54,6 +57,7 @@ public final class LeaseServer implements AutoCloseable {
      */
     public static LeaseServer start(Vfs vfs, DaxAccess dax, ServerConfig config) throws IOException {
         Path path = config.socketPath();
+        FileStat device = FileStat.of(config.devicePath());
         if (Files.exists(path, LinkOption.NOFOLLOW_LINKS)) {
             if (!Files.isDirectory(path, LinkOption.NOFOLLOW_LINKS)) {
                 Files.delete(path);
@@ -71,7 +75,7 @@ public final class LeaseServer implements AutoCloseable {
             Files.deleteIfExists(path);
             throw e;
         }
-        LeaseServer server = new LeaseServer(vfs, dax, config, s);
+        LeaseServer server = new LeaseServer(vfs, dax, config, s, device);
         server.acceptor.start();
         LOG.info("direct access: serving layouts of {} at {} (lease break {} ms)", config.mountPoint(), path,
                 config.leaseBreakMs());
@@ -92,6 +96,10 @@ public final class LeaseServer implements AutoCloseable {
 
     DaxAccess dax() {
         return dax;
+    }
+
+    FileStat device() {
+        return device;
     }
 
     int ownerUid() {

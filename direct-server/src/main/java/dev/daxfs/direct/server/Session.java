@@ -269,6 +269,13 @@ final class Session {
         int dev;
         try {
             dev = FileStat.open(server.config().devicePath(), rw ? FileStat.O_RDWR : FileStat.O_RDONLY);
+            FileStat now = FileStat.of(dev);
+            if (!now.sameDevice(server.device()) || now.ino() != server.device().ino()) {
+                FileStat.close(dev);
+                // the path names another file than the one mounted (renamed or replaced since):
+                // never hand out a descriptor of some other file
+                throw new UnixException(server.config().devicePath() + " is no longer the mounted image", Errno.EIO.code);
+            }
         } catch (UnixException e) {
             LOG.error("direct-access session {}: cannot open the device for the client: {}", id, e.getMessage());
             sendNow(Codec.error(Op.HELLO, tag, Errno.EIO.code));
@@ -566,6 +573,9 @@ final class Session {
     /** On the reader thread, once: wait for the worker, release everything, close. */
     private void end() {
         closing.set(true);
+        // released before waiting for the worker: a call in progress there may be waiting for
+        // one of this session's own layouts to come back, which only this can do now
+        releaseAll();
         worker.shutdown();
         try {
             while (!worker.awaitTermination(10, TimeUnit.SECONDS)) {

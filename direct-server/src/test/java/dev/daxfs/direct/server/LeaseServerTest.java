@@ -344,6 +344,49 @@ class LeaseServerTest {
     }
 
     @Test
+    void aHelloAfterTheImagePathWasReplacedGetsEioNotAnotherFilesDescriptor() throws Exception {
+        Path image = dir.resolve("img");
+        Files.move(image, dir.resolve("img.moved")); // the mounted image lives on under another name
+        Files.write(image, new byte[4096]);
+        assertEquals(5, errno(() -> DirectClient.connectSocket(sock, false)));
+    }
+
+    @Test
+    void requestsFromSeveralThreadsAtOnceGetTheirOwnReplies() throws Exception {
+        int threads = 4;
+        byte[][] data = new byte[threads][];
+        for (int t = 0; t < threads; t++) {
+            data[t] = pattern(20 + t, 8192 + 4096 * t);
+            file(Vfs.ROOT_INO, "t" + t, data[t]);
+        }
+        try (DirectClient c = DirectClient.connectSocket(sock, false)) {
+            java.util.concurrent.CyclicBarrier start = new java.util.concurrent.CyclicBarrier(threads);
+            java.util.List<CompletableFuture<Void>> all = new java.util.ArrayList<>();
+            for (int t = 0; t < threads; t++) {
+                int me = t;
+                all.add(CompletableFuture.runAsync(() -> {
+                    try {
+                        start.await();
+                        for (int i = 0; i < 50; i++) {
+                            try (MappedLayout l = c.layoutGet("t" + me, 0, data[me].length, false)) {
+                                assertEquals(data[me].length, l.fileSize(), "the reply to this thread's request");
+                                byte[] got = new byte[data[me].length];
+                                l.read(0, got, 0, got.length);
+                                assertArrayEquals(data[me], got);
+                            }
+                        }
+                    } catch (Exception e) {
+                        throw new RuntimeException(e);
+                    }
+                }, java.util.concurrent.Executors.newCachedThreadPool()));
+            }
+            CompletableFuture.allOf(all.toArray(new CompletableFuture[0])).get(60, TimeUnit.SECONDS);
+            assertEquals(0, server.layoutCount());
+            assertEquals(threads * 50, stat("leases_granted"));
+        }
+    }
+
+    @Test
     void aPeerThatIsNeitherRootNorTheOwnerIsRefused() throws Exception {
         assumeTrue(FileStat.getuid() == 0, "needs root to run a client as another uid");
         // let uid 65534 reach the socket at all, so that only the server's check stands in its way
