@@ -359,6 +359,7 @@ class LeaseServerTest {
             data[t] = pattern(20 + t, 8192 + 4096 * t);
             file(Vfs.ROOT_INO, "t" + t, data[t]);
         }
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(threads);
         try (DirectClient c = DirectClient.connectSocket(sock, false)) {
             java.util.concurrent.CyclicBarrier start = new java.util.concurrent.CyclicBarrier(threads);
             java.util.List<CompletableFuture<Void>> all = new java.util.ArrayList<>();
@@ -378,11 +379,13 @@ class LeaseServerTest {
                     } catch (Exception e) {
                         throw new RuntimeException(e);
                     }
-                }, java.util.concurrent.Executors.newCachedThreadPool()));
+                }, pool));
             }
             CompletableFuture.allOf(all.toArray(new CompletableFuture[0])).get(60, TimeUnit.SECONDS);
             assertEquals(0, server.layoutCount());
             assertEquals(threads * 50, stat("leases_granted"));
+        } finally {
+            pool.shutdownNow();
         }
     }
 
