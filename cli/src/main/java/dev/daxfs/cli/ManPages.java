@@ -81,7 +81,7 @@ public final class ManPages {
         paragraph(b, "mount runs /sbin/mount.fuse.daxfs IMAGE MOUNTPOINT -o OPTIONS (without that helper, "
                 + "mount.fuse(8) runs daxfs IMAGE MOUNTPOINT -o OPTIONS from PATH); daxfs reads that as a daemonized "
                 + "daxfs mount, which returns once the mount is ready. ro, sync, daxfs's own options "
-                + "(inode_cache=N, threads=N, debug_locks) and FUSE's (allow_other, direct_io, ...) pass through; "
+                + "(inode_cache=N, lease_break=SECONDS, threads=N, debug_locks) and FUSE's (allow_other, direct_io, ...) pass through; "
                 + "what only mount(8), fstab or systemd read (defaults, auto, noauto, nofail, _netdev, user, "
                 + "x-systemd.*, comment=...) is dropped. umount runs /sbin/umount.fuse.daxfs, which is daxfs umount: "
                 + "it returns once the daemon has written everything to the image and exited "
