@@ -26,7 +26,7 @@ import java.nio.file.FileSystemException;
  */
 @Command(name = "daxfs", mixinStandardHelpOptions = true, versionProvider = Version.class,
         subcommands = {MkfsCommand.class, MountCommand.class, UmountCommand.class, InfoCommand.class,
-                FsckCommand.class, StatsCommand.class, PoisonCommand.class, InstallCommand.class, UninstallCommand.class},
+                FsckCommand.class, StatsCommand.class, PoisonCommand.class, DirectCommand.class, InstallCommand.class, UninstallCommand.class},
         description = "A user-space DAX filesystem on a persistent-memory image, served through FUSE.",
         footer = {"", "Exit codes: 0 ok, 1 bad input or usage, 2 run-time failure."})
 public final class Main implements Runnable {
@@ -42,7 +42,7 @@ public final class Main implements Runnable {
 
     @Override
     public void run() {
-        throw new CommandLine.ParameterException(spec.commandLine(), "missing command: mkfs, mount, umount, info, fsck, stats, install or uninstall");
+        throw new CommandLine.ParameterException(spec.commandLine(), "missing command: mkfs, mount, umount, info, fsck, stats, poison, direct, install or uninstall");
     }
 
     public static void main(String[] args) {

@@ -239,7 +239,15 @@ public final class MappedLayout implements AutoCloseable {
             state = RETURNED;
         }
         client.forget(this);
-        client.call(new Message.LayoutReturn(id), -1);
+        try {
+            client.call(new Message.LayoutReturn(id), -1);
+        } catch (IOException e) {
+            if (client.isConnected()) {
+                throw e;
+            }
+            // The connection ended (an unmount closes sessions right after their last return):
+            // the server released every layout of the session with it, this one included.
+        }
     }
 
     /** {@link #returnLayout()}, errors swallowed (the connection's end returns it anyway). */
