@@ -18,7 +18,10 @@ import java.util.OptionalLong;
 final class ImageHolder {
 
     /** The holder: its pid, its mountpoint if it is a daxfs mount daemon, its command line. */
-    record Holder(long pid, Optional<Path> mountPoint, String commandLine) {
+    record Holder(long pid, Optional<Path> mountPoint, List<String> argv) {
+        String commandLine() {
+            return String.join(" ", argv);
+        }
     }
 
     private ImageHolder() {
@@ -31,7 +34,7 @@ final class ImageHolder {
             return Optional.empty();
         }
         List<String> argv = commandLine(pid.getAsLong());
-        return Optional.of(new Holder(pid.getAsLong(), mountPointOf(argv), String.join(" ", argv)));
+        return Optional.of(new Holder(pid.getAsLong(), mountPointOf(argv), argv));
     }
 
     /** The pid of the FLOCK on {@code file}'s device and inode in /proc/locks. */

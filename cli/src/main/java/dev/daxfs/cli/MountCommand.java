@@ -16,6 +16,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 
 /**
@@ -109,6 +110,17 @@ final class MountCommand implements Callable<Integer> {
                     + " (chmod go-w / chown it, or --force)");
         }
         Path realMnt = checkMountPoint(mnt);
+        if (!foreground) {
+            // Already served by a daemon: a second mount shares its filesystem (a bind mount),
+            // as a second mount of one block device shares its superblock.
+            Optional<ImageHolder.Holder> holder = ImageHolder.of(img);
+            if (holder.isPresent()) {
+                Optional<Integer> shared = SharedMount.attach(img, holder.get(), realMnt, options, quiet);
+                if (shared.isPresent()) {
+                    return shared.get();
+                }
+            }
+        }
         Preflight.check(opts.binding());
 
         if (foreground) {

@@ -14,8 +14,8 @@ public final class MountTable {
     /** The fstype a daxfs mount has (FUSE's {@code fuse.<subtype>}). */
     public static final String DAXFS_FSTYPE = "fuse.daxfs";
 
-    /** One line of mountinfo. */
-    public record Entry(Path mountPoint, String fsType, String source) {
+    /** One line of mountinfo; {@code dev} is the filesystem's MAJOR:MINOR (shared by bind mounts). */
+    public record Entry(Path mountPoint, String fsType, String source, String dev) {
     }
 
     private MountTable() {
@@ -49,7 +49,7 @@ public final class MountTable {
         if (f.length < 5 || dash < 0 || dash + 2 >= f.length) {
             return null;
         }
-        return new Entry(Path.of(unescape(f[4])), unescape(f[dash + 1]), unescape(f[dash + 2]));
+        return new Entry(Path.of(unescape(f[4])), unescape(f[dash + 1]), unescape(f[dash + 2]), f[2]);
     }
 
     /** mountinfo escapes space, tab, newline and backslash as {@code \ooo}. */
@@ -79,6 +79,17 @@ public final class MountTable {
             }
         }
         return Optional.ofNullable(found);
+    }
+
+    /** Other mounts of the filesystem {@code e} is a mount of (bind mounts, a second mount of its image). */
+    public static List<Entry> otherMountsOf(Entry e) {
+        List<Entry> out = new ArrayList<>();
+        for (Entry o : read()) {
+            if (o.dev().equals(e.dev()) && o.fsType().equals(e.fsType()) && !o.mountPoint().equals(e.mountPoint())) {
+                out.add(o);
+            }
+        }
+        return out;
     }
 
     /** True if a daxfs is mounted on {@code mountPoint}. */

@@ -6,6 +6,7 @@ import picocli.CommandLine.Parameters;
 
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.concurrent.Callable;
@@ -48,10 +49,19 @@ final class UmountCommand implements Callable<Integer> {
         if (!entry.get().fsType().equals(MountTable.DAXFS_FSTYPE)) {
             throw CliException.usage(mnt + " is not a daxfs mount (it is " + entry.get().fsType() + ")");
         }
-        OptionalLong pid = PidFiles.read(PidFiles.of(mnt));
+        Path pidFile = PidFiles.of(mnt);
+        OptionalLong pid = PidFiles.read(pidFile);
         Unmount.Result r = Unmount.unmount(mnt, false);
         if (!r.ok()) {
             throw CliException.runtime("cannot unmount " + mnt + ": " + r.firstLine());
+        }
+        List<MountTable.Entry> others = MountTable.otherMountsOf(entry.get());
+        if (!others.isEmpty()) {
+            // A second mount of the same filesystem (SharedMount) keeps the daemon serving.
+            pid.ifPresent(p -> PidFiles.remove(pidFile, p));
+            System.out.println("Unmounted " + mnt + "; the filesystem stays mounted on "
+                    + others.get(0).mountPoint() + (others.size() > 1 ? " and " + (others.size() - 1) + " more" : ""));
+            return ExitCodes.OK;
         }
         long deadline = System.nanoTime() + timeoutSeconds * 1_000_000_000L;
         Optional<ProcessHandle> daemon = pid.isPresent() ? ProcessHandle.of(pid.getAsLong()) : Optional.empty();
@@ -67,6 +77,7 @@ final class UmountCommand implements Callable<Integer> {
                 throw CliException.runtime("interrupted");
             }
         }
+        pid.ifPresent(p -> PidFiles.remove(pidFile, p)); // a second mount's file (the daemon removes its own)
         return ExitCodes.OK;
     }
 }

@@ -83,7 +83,14 @@ class TmpfileMountTest {
         try (var s = Files.list(dir)) {
             assertEquals(4, s.count(), "only the linked files have names");
         }
+        // The kernel sends RELEASE after close(2) has returned (asynchronously): wait, bounded,
+        // until the daemon has freed the unnamed files.
         long free1 = Files.getFileStore(fs.mnt).getUsableSpace();
+        for (long deadline = System.nanoTime() + 10_000_000_000L;
+             Math.abs(free0 - free1) > 4L * 4096 * 4 && System.nanoTime() < deadline; ) {
+            Thread.sleep(20);
+            free1 = Files.getFileStore(fs.mnt).getUsableSpace();
+        }
         assertEquals(free0, free1, 4L * 4096 * 4, "the unnamed files' 16 MiB came back (4 small files stay)");
     }
 }
