@@ -286,6 +286,35 @@ class DirectClientsMountTest {
         }
     }
 
+    /**
+     * A truncate waiting for a layout's return is cut short by a signal to its process: the kernel
+     * sends FUSE_INTERRUPT, the worker's wait ends in EINTR, and the file is left as it was.
+     */
+    @Test
+    void aTruncateWaitingForARecallIsInterruptedByASignal() throws Exception {
+        try (MountedDaxfs m = MountedDaxfs.start(IMG, "lease_break=120")) {
+            Files.write(m.path("f"), pattern(12, 1 << 20));
+            try (DirectClient c = DirectClient.connect(m.mnt, false)) {
+                CountDownLatch recalled = new CountDownLatch(1);
+                c.onRecall((layout, off, len) -> recalled.countDown()); // and keep it
+                MappedLayout l = c.layoutGet("f", 0, 1 << 20, false);
+                Process truncate = new ProcessBuilder("truncate", "-s", "0", m.path("f").toString())
+                        .redirectErrorStream(true).start();
+                assertTrue(recalled.await(60, TimeUnit.SECONDS), "the truncate is waiting for our return");
+                truncate.destroy(); // SIGTERM while its SETATTR waits in the daemon
+                assertTrue(truncate.waitFor(20, TimeUnit.SECONDS),
+                        "the signal ended the truncate well before the 120 s lease-break time");
+                assertEquals(1 << 20, Files.size(m.path("f")), "the interrupted truncate changed nothing");
+                assertEquals(0, stat(m, "leases_revoked"));
+                l.returnLayout();
+            }
+            try (RandomAccessFile f = new RandomAccessFile(m.path("f").toFile(), "rw")) {
+                f.setLength(0); // and the next one goes through
+            }
+            assertEquals(0, Files.size(m.path("f")));
+        }
+    }
+
     /** At unmount every client is recalled; one that returns exits cleanly and the image is clean. */
     @Test
     void unmountRecallsEveryClient() throws Exception {

@@ -31,6 +31,8 @@ final class Connection {
     /** Mount option direct_io: every open file bypasses the kernel page cache. */
     final boolean directIo;
     final HandleTable<OpenFile> files = new HandleTable<>();
+    /** Which worker serves which request, for FUSE_INTERRUPT. */
+    final Interrupts interrupts = new Interrupts();
     final HandleTable<DirStream> dirs = new HandleTable<>();
     final NodeTable nodes = new NodeTable();
     /** The kernel's caches (the notifier once the session runs). */

@@ -7,7 +7,7 @@ import dev.daxfs.fuse.Errnos;
  * Hands one request to the code that serves its opcode and makes sure it is answered exactly
  * once: a failure becomes the errno of its {@link dev.daxfs.core.FsException}, a malformed request
  * EIO (logged), anything else EIO with its stack trace in the log; opcodes daxfs does not serve get
- * ENOSYS, which the kernel remembers for most of them (it stops sending FLUSH, ACCESS, INTERRUPT,
+ * ENOSYS, which the kernel remembers for most of them (it stops sending FLUSH, ACCESS,
  * LSEEK, COPY_FILE_RANGE... after the first). FORGET and BATCH_FORGET are never answered.
  * Nothing a request contains can kill the worker.
  */
@@ -26,6 +26,11 @@ final class Dispatcher {
      * answering through {@code rp}.
      */
     void dispatch(long buf, int length, Request rq, Reply rp) {
+        dispatch(buf, length, rq, rp, null);
+    }
+
+    /** As above; {@code slot} is the worker's registration for FUSE_INTERRUPT (null: none). */
+    void dispatch(long buf, int length, Request rq, Reply rp, Interrupts.Slot slot) {
         try {
             rq.parse(buf, length);
         } catch (Request.Malformed e) {
@@ -37,6 +42,10 @@ final class Dispatcher {
             return;
         }
         rp.begin(rq.unique);
+        boolean registered = slot != null && rq.opcode != Abi.INTERRUPT;
+        if (registered) {
+            c.interrupts.begin(slot, rq.unique, rq.opcode);
+        }
         try {
             serve(rq, rp);
         } catch (Request.Malformed e) {
@@ -53,6 +62,9 @@ final class Dispatcher {
         if (!rp.sent) {
             Session.LOG.error("{} was not answered; answering EIO", rq);
             rp.error(Errno.EIO.code);
+        }
+        if (registered) {
+            c.interrupts.end(slot);
         }
     }
 
@@ -107,8 +119,15 @@ final class Dispatcher {
             }
             case Abi.IOCTL -> IoctlRequests.ioctl(c, rq, rp);
             case Abi.NOTIFY_REPLY -> rp.none(); // we never ask the kernel to retrieve data
+            case Abi.INTERRUPT -> {
+                rq.need(8); // fuse_interrupt_in: the unique of the interrupted request
+                if (c.interrupts.interrupt(rq.u64(0)) == Interrupts.Outcome.NOT_FOUND) {
+                    rp.error(Errno.EAGAIN.code); // not read yet (or answered): the kernel requeues it while pending
+                } else {
+                    rp.none(); // delivered, or a short request answered normally
+                }
+            }
             // FLUSH: data is in the device when WRITE returns, nothing to push at close(2).
-            // INTERRUPT: requests are short; the interrupted one is answered normally.
             default -> rp.error(Errno.ENOSYS.code);
         }
     }

@@ -92,10 +92,12 @@ final class Session {
         MemoryIO mem = MemoryIO.getInstance();
         long in = mem.allocateMemory(Connection.IN_BUFFER, false);
         long out = mem.allocateMemory(Connection.OUT_BUFFER, false);
+        Interrupts.Slot slot = null;
         try {
             Request rq = new Request();
             Reply rp = new Reply(t, out, Connection.OUT_BUFFER);
             CURRENT.set(rq); // the worker's one Request: whatever it holds is the current caller
+            slot = conn.interrupts.register();
             while (true) {
                 int n = t.read(in, Connection.IN_BUFFER);
                 if (n == 0) {
@@ -109,11 +111,14 @@ final class Session {
                     return;
                 }
                 conn.meter.served();
-                dispatcher.dispatch(in, n, rq, rp);
+                dispatcher.dispatch(in, n, rq, rp, slot);
             }
         } catch (Throwable e) {
             LOG.error("FUSE worker {} died", Thread.currentThread().getName(), e);
         } finally {
+            if (slot != null) {
+                conn.interrupts.unregister(slot);
+            }
             mem.freeMemory(in);
             mem.freeMemory(out);
         }
