@@ -83,6 +83,11 @@ final class MkfsCommand implements Callable<Integer> {
                     + "as mkfs.xfs -m bigtime=0.")
     boolean noBigtime;
 
+    @Option(names = "--no-dir-index",
+            description = "Keep directories as before the dir_index format feature: packed blocks indexed in memory "
+                    + "when first used (memory grows with a directory's size), as mke2fs -O ^dir_index.")
+    boolean noDirIndex;
+
     @Override
     public Integer call() throws IOException {
         Path img = image.toAbsolutePath().normalize();
@@ -99,7 +104,8 @@ final class MkfsCommand implements Callable<Integer> {
         }
         FormatOptions opts = rootOwner(new FormatOptions(label, ratio, defaults.journalBytes()), rootOwner)
                 .withReservedPercent(reservedPercent == null ? FormatOptions.DEFAULT_RESERVED_PERCENT : reservedPercent)
-                .withBigtime(!noBigtime);
+                .withBigtime(!noBigtime)
+                .withDirIndex(!noDirIndex);
         Long wanted = size == null ? null : Sizes.parse(size);
 
         boolean created = false;

@@ -150,6 +150,11 @@ public final class Name implements Comparable<Name> {
         return Arrays.compareUnsigned(bytes, o.bytes);
     }
 
+    /** {@link #compareTo} against {@code len} bytes of {@code b} from {@code off}, without copying them. */
+    public int compareTo(byte[] b, int off, int len) {
+        return Arrays.compareUnsigned(bytes, 0, bytes.length, b, off, off + len);
+    }
+
     /** For log and error messages: printable ASCII as is, every other byte (and \ and ") as \xNN. */
     @Override
     public String toString() {

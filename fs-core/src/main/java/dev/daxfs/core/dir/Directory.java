@@ -23,91 +23,71 @@ import java.util.HashMap;
 import java.util.List;
 
 /**
- * A directory's entries. On media: the directory's data blocks, each a header plus packed
- * entries (ino u64, name length u8, type u8, name). In memory: a hash index from name to entry,
- * built once when the directory is first used, so lookup, create and unlink cost O(1) whatever
- * the directory's size; each change rewrites one block image in the running transaction. Names
- * are bytes ({@link Name}), compared and hashed as bytes: the index never decodes them.
+ * A directory's entries: the API Namespace, Rename, recovery and the tests use, over two
+ * implementations chosen by the image's format — {@link LinearDirectory} (images without the
+ * {@code dir_index} feature: packed blocks, indexed in memory when first used) and
+ * {@link IndexedDirectory} (a hash-ordered B+tree in the directory's blocks, read from the
+ * device on each use, so the heap does not grow with the directory). Names are bytes
+ * ({@link Name}), compared as bytes.
  *
  * <p>readdir comes in two orders: on-media ({@link #list(DirFiller)}, for daxfs's own walks) and
  * cookie order ({@link #list(DirCookies, long, DirCookieFiller)}, what the kernel and NFS see: a
- * position per entry that stays valid while the entry exists, see {@link DirCookies}). The
- * cookie-ordered view is built by the first such listing after a change and dropped by the next
- * change, so a directory being read while it does not change is sorted once.
+ * position per entry that stays valid while the entry exists, see {@link DirCookies}).
  *
  * <p>Guarded by the directory's IOLOCK: exclusive for changes, shared for lookup and readdir.
+ * Changes also need a journal handle and the directory's ILOCK exclusive (size and extent map
+ * change when it grows).
+ *
+ * <p>This class also holds the codec of the older format's blocks (magic {@code DXDR}), shared
+ * with fsck.
  */
-public final class Directory {
+public abstract class Directory {
     static final int H_OWNER = 16, H_COUNT = 24, H_USED = 26, H_FIRST = 32;
     static final int CAPACITY = Geometry.BLOCK_SIZE - H_FIRST;
     static final int ENTRY_FIXED = 10;
 
-    /** One directory entry. */
+    /** One directory entry; {@code block} is where it lives (implementation-defined). */
     public record Entry(Name name, long ino, int type, int block) {
         int size() {
             return ENTRY_FIXED + name.length();
         }
     }
 
-    private static final class Block {
-        final long devBlock;
-        final List<Entry> entries = new ArrayList<>();
-        int used;
-
-        Block(long devBlock) {
-            this.devBlock = devBlock;
-        }
-    }
-
-    /** Where a directory inode keeps its loaded entries. */
+    /** Where a directory inode keeps its loaded entries (or, indexed, just its handle). */
     public static final Inode.Cache<Directory> CACHE = Inode.Cache.directory(Directory.class);
 
-    private final Inode dir;
-    private final HashMap<Name, Entry> index = new HashMap<>();
-    private final List<Block> blocks = new ArrayList<>();
-    private int subdirs;
-    private int spaceHint;
+    Directory() {
+    }
+
     /**
-     * The entries in cookie order, or null after a change. Written by listers under IOLOCK shared
-     * (two may build it at once: both build the same view, either may win) and cleared by changes
-     * under IOLOCK exclusive; volatile so a lister sees a view whole.
+     * Opens {@code dir}'s entries. {@code indexHash} null: the older format, loaded whole into
+     * memory; otherwise the {@code dir_index} format keyed by that hash (the cookies'), whose
+     * blocks are verified once here and then read from the device on each use. Caller holds the
+     * dir's IOLOCK.
      */
-    private volatile CookieOrder cookieOrder;
-
-    /** Entries sorted by (cookie, name), and their cookies. */
-    private record CookieOrder(long[] cookies, Entry[] entries) {
+    public static Directory load(Inode dir, Journal journal, DirHash indexHash) {
+        return indexHash == null ? LinearDirectory.read(dir, journal) : IndexedDirectory.read(dir, journal, indexHash);
     }
 
-    private Directory(Inode dir) {
-        this.dir = dir;
-    }
-
-    /** Loads (and verifies) every block of {@code dir}. Caller holds the dir's IOLOCK. */
+    /** The older format ({@link #load(Inode, Journal, DirHash)} without an index hash). */
     public static Directory load(Inode dir, Journal journal) {
-        Directory d = new Directory(dir);
-        long nblocks = dir.size() / Geometry.BLOCK_SIZE;
-        for (long fb = 0; fb < nblocks; fb++) {
-            FileExtent e = dir.extents.find(fb);
-            if (e == null) {
-                throw new FsException(Errno.EUCLEAN, "directory inode " + dir.ino + ": hole at block " + fb);
-            }
-            long devBlock = e.devFor(fb);
-            Block b = new Block(devBlock);
-            int index = d.blocks.size();
-            decodeBlock(journal.read(devBlock), devBlock, dir.ino, Defects.EUCLEAN, (ino, type, name) -> {
-                Entry en = new Entry(name, ino, type, index);
-                b.entries.add(en);
-                b.used += en.size();
-                if (d.index.put(en.name, en) != null) {
-                    throw new FsException(Errno.EUCLEAN, "directory " + dir.ino + ": duplicate entry \"" + en.name + "\"");
-                }
-                if (type == 4) {
-                    d.subdirs++;
-                }
-            });
-            d.blocks.add(b);
-        }
-        return d;
+        return LinearDirectory.read(dir, journal);
+    }
+
+    /** A new, empty directory of the format {@code indexHash} chooses (see {@link #load(Inode, Journal, DirHash)}). */
+    public static Directory empty(Inode dir, Journal journal, DirHash indexHash) {
+        return indexHash == null ? LinearDirectory.fresh(dir) : IndexedDirectory.fresh(dir, journal, indexHash);
+    }
+
+    /** A new, empty directory of the older format. */
+    public static Directory empty(Inode dir) {
+        return LinearDirectory.fresh(dir);
+    }
+
+    /** The hash an indexed directory is keyed by: an entry's readdir cookie ({@link DirCookies#cookie}). */
+    @FunctionalInterface
+    public interface DirHash {
+        long of(Name name);
     }
 
     /** What {@link #decodeBlock} hands its caller: each entry, in on-media order. */
@@ -178,171 +158,51 @@ public final class Directory {
     }
 
     /**
-     * Metadata poison: the entries are cached in memory, so a block that went bad after loading
-     * is caught here, on the next use (EIO, and the filesystem shuts down read-only).
+     * Metadata poison: a block that went bad since it was loaded is caught here, on the next use
+     * (EIO, and the filesystem shuts down read-only).
      */
-    public void checkMedia(Journal journal) {
-        if (!journal.mediaHasBadBlocks()) {
-            return;
-        }
-        for (Block b : blocks) {
-            journal.checkMedia(b.devBlock);
-        }
-    }
+    public abstract void checkMedia(Journal journal);
 
-    public static Directory empty(Inode dir) {
-        return new Directory(dir);
-    }
+    /** The entry {@code name}, or null. */
+    public abstract Entry get(Name name);
 
-    public Entry get(Name name) {
-        return index.get(name);
-    }
+    public abstract int size();
 
-    public int size() {
-        return index.size();
-    }
+    public abstract boolean isEmpty();
 
-    public boolean isEmpty() {
-        return index.isEmpty();
-    }
-
-    public int subdirCount() {
-        return subdirs;
-    }
+    public abstract int subdirCount();
 
     /**
-     * Adds an entry in the running transaction, growing the directory by a block if no block
-     * has room. Caller holds IOLOCK exclusive, a handle, and the directory's ILOCK exclusive
-     * (size and extent map change when it grows).
+     * Refuses (ENOSPC), before anything changes, an {@link #add} of {@code name} that could not be
+     * done: the transaction body must not fail half-way. Caller holds IOLOCK exclusive.
      */
-    public void add(Name name, long ino, int type, Journal journal, BlockAllocator alloc) {
-        assert name.problem() == null : name.problem();
-        int need = ENTRY_FIXED + name.length();
-        int bi = -1;
-        for (int i = spaceHint; i < blocks.size(); i++) {
-            if (blocks.get(i).used + need <= CAPACITY) {
-                bi = i;
-                break;
-            }
-        }
-        if (bi < 0) {
-            for (int i = 0; i < Math.min(spaceHint, blocks.size()); i++) {
-                if (blocks.get(i).used + need <= CAPACITY) {
-                    bi = i;
-                    break;
-                }
-            }
-        }
-        if (bi < 0) {
-            FileExtent last = dir.extents.last();
-            long goal = last == null ? 0 : last.devBlock() + last.len();
-            Extent got = alloc.allocate(goal, 1).get(0);
-            dir.extents.insert(new FileExtent(blocks.size(), got.start(), 1, false));
-            blocks.add(new Block(got.start()));
-            dir.setSize((long) blocks.size() * Geometry.BLOCK_SIZE);
-            bi = blocks.size() - 1;
-        }
-        spaceHint = bi;
-        Block b = blocks.get(bi);
-        Entry en = new Entry(name, ino, type, bi);
-        b.entries.add(en);
-        b.used += need;
-        index.put(name, en);
-        if (type == 4) {
-            subdirs++;
-        }
-        writeBlock(b, journal);
+    public void checkRoom(Name name) {
     }
 
-    /** Removes an entry in the running transaction. Same locks as {@link #add}. */
-    public Entry remove(Name name, Journal journal) {
-        Entry en = index.remove(name);
-        if (en == null) {
-            throw new FsException(Errno.ENOENT, name);
-        }
-        Block b = blocks.get(en.block());
-        b.entries.remove(en);
-        b.used -= en.size();
-        if (en.type() == 4) {
-            subdirs--;
-        }
-        if (en.block() < spaceHint) {
-            spaceHint = en.block();
-        }
-        writeBlock(b, journal);
-        return en;
-    }
+    /** The most blocks one {@link #add} may allocate (directory blocks and their extent list's), to reserve. */
+    public abstract int maxNewBlocks();
 
-    /** Points an existing entry at another inode (rename over an existing name). */
-    public void replace(Name name, long ino, int type, Journal journal) {
-        Entry old = index.get(name);
-        Block b = blocks.get(old.block());
-        Entry en = new Entry(old.name(), ino, type, old.block());
-        b.entries.set(b.entries.indexOf(old), en);
-        index.put(name, en);
-        subdirs += (type == 4 ? 1 : 0) - (old.type() == 4 ? 1 : 0);
-        writeBlock(b, journal);
-    }
+    /**
+     * Adds an entry in the running transaction, growing the directory if needed. Caller holds
+     * IOLOCK exclusive, a handle, and the directory's ILOCK exclusive.
+     */
+    public abstract void add(Name name, long ino, int type, Journal journal, BlockAllocator alloc);
 
-    private void writeBlock(Block b, Journal journal) {
-        cookieOrder = null; // every change comes here; IOLOCK exclusive keeps listers out
-        encodeBlock(journal.create(b.devBlock), b.devBlock, dir.ino, b.entries);
-    }
+    /** Removes an entry in the running transaction (ENOENT if none). Same locks as {@link #add}. */
+    public abstract Entry remove(Name name, Journal journal);
+
+    /** Points an existing entry at another inode (rename over an existing name). Same locks as {@link #add}. */
+    public abstract void replace(Name name, long ino, int type, Journal journal);
 
     /** Lists entries in on-media order. Caller holds IOLOCK (shared is enough). */
-    public void list(DirFiller filler) {
-        for (Block b : blocks) {
-            for (Entry e : b.entries) {
-                if (filler.add(e.name(), e.ino(), e.type() << 12)) {
-                    return;
-                }
-            }
-        }
-    }
+    public abstract void list(DirFiller filler);
 
     /**
      * Lists the entries whose cookie is at least {@code from}, in cookie order (entries sharing a
      * cookie by name). Caller holds IOLOCK (shared is enough).
      */
-    public void list(DirCookies hash, long from, DirCookieFiller filler) {
-        CookieOrder order = cookieOrder;
-        if (order == null) {
-            order = sortByCookie(hash);
-            cookieOrder = order;
-        }
-        long[] cookies = order.cookies;
-        for (int i = DirCookies.lowerBound(cookies, cookies.length, from); i < cookies.length; i++) {
-            Entry e = order.entries[i];
-            if (filler.add(e.name(), e.ino(), e.type() << 12, cookies[i])) {
-                return;
-            }
-        }
-    }
-
-    private CookieOrder sortByCookie(DirCookies hash) {
-        record Keyed(long cookie, Entry entry) {
-        }
-        Keyed[] keyed = new Keyed[index.size()];
-        int n = 0;
-        for (Entry e : index.values()) {
-            keyed[n++] = new Keyed(hash.cookie(e.name()), e);
-        }
-        Arrays.sort(keyed, Comparator.comparingLong(Keyed::cookie).thenComparing(k -> k.entry().name()));
-        long[] cookies = new long[n];
-        Entry[] entries = new Entry[n];
-        for (int i = 0; i < n; i++) {
-            cookies[i] = keyed[i].cookie();
-            entries[i] = keyed[i].entry();
-        }
-        return new CookieOrder(cookies, entries);
-    }
+    public abstract void list(DirCookies hash, long from, DirCookieFiller filler);
 
     /** Device blocks of this directory (freed with it). */
-    public List<Long> devBlocks() {
-        List<Long> out = new ArrayList<>();
-        for (Block b : blocks) {
-            out.add(b.devBlock);
-        }
-        return out;
-    }
+    public abstract List<Long> devBlocks();
 }

@@ -19,8 +19,8 @@ import java.util.List;
  * write, since it would neither enforce immutable and append-only nor keep the flags); incompat
  * {@link #INCOMPAT_BIGTIME} (inode times as XFS's bigtime: 1901..2486; a daxfs that does not know
  * it would read them as other times); incompat {@link #INCOMPAT_XATTR_BLOCKS} (multi-block
- * xattrs). Images made before the sets existed read as empty (the bytes were zero). Next: the
- * format changes of the security issue (hashed directory blocks).
+ * xattrs); incompat {@link #INCOMPAT_DIR_INDEX} (hashed on-device directory indexes, security
+ * issue 16). Images made before the sets existed read as empty (the bytes were zero).
  *
  * @param compat   compatible feature bits
  * @param roCompat read-only-compatible feature bits
@@ -53,9 +53,18 @@ public record Features(long compat, long roCompat, long incompat) {
      */
     public static final long INCOMPAT_XATTR_BLOCKS = 0x2;
 
+    /**
+     * Incompat: every directory's blocks are a hash-ordered B+tree (index blocks {@code DXDI}
+     * over leaf blocks {@code DXDL}, keyed by the entries' readdir cookies, {@code dir.IndexedDirectory}),
+     * read from the device on each use instead of an in-memory index of the whole directory.
+     * Without it, directories are the older packed {@code DXDR} blocks. Set by mkfs. Incompatible:
+     * an older daxfs would refuse a leaf's magic as a bad directory block.
+     */
+    public static final long INCOMPAT_DIR_INDEX = 0x4;
+
     /** The bits of each set this daxfs knows. */
     public static final long KNOWN_COMPAT = COMPAT_RESERVED_BLOCKS, KNOWN_RO_COMPAT = RO_COMPAT_INODE_FLAGS,
-            KNOWN_INCOMPAT = INCOMPAT_BIGTIME | INCOMPAT_XATTR_BLOCKS;
+            KNOWN_INCOMPAT = INCOMPAT_BIGTIME | INCOMPAT_XATTR_BLOCKS | INCOMPAT_DIR_INDEX;
 
     /** Inode times in the bigtime encoding ({@link #INCOMPAT_BIGTIME}). */
     public boolean bigtime() {
@@ -65,6 +74,11 @@ public record Features(long compat, long roCompat, long incompat) {
     /** True if xattrs are chains of blocks ({@link #INCOMPAT_XATTR_BLOCKS}). */
     public boolean xattrBlocks() {
         return (incompat & INCOMPAT_XATTR_BLOCKS) != 0;
+    }
+
+    /** True if directories are hashed B+trees ({@link #INCOMPAT_DIR_INDEX}). */
+    public boolean dirIndex() {
+        return (incompat & INCOMPAT_DIR_INDEX) != 0;
     }
 
     public boolean has(long roCompatBit) {
@@ -104,7 +118,8 @@ public record Features(long compat, long roCompat, long incompat) {
                 String name = set.equals("compat") && bit == COMPAT_RESERVED_BLOCKS ? "reserved_blocks"
                         : set.equals("ro_compat") && bit == RO_COMPAT_INODE_FLAGS ? "inode_flags"
                         : set.equals("incompat") && bit == INCOMPAT_BIGTIME ? "bigtime"
-                        : set.equals("incompat") && bit == INCOMPAT_XATTR_BLOCKS ? "xattr_blocks" : null;
+                        : set.equals("incompat") && bit == INCOMPAT_XATTR_BLOCKS ? "xattr_blocks"
+                        : set.equals("incompat") && bit == INCOMPAT_DIR_INDEX ? "dir_index" : null;
                 out.add(name != null ? name : ((known & bit) != 0 ? "" : "unknown ") + set + " 0x" + Long.toHexString(bit));
             }
         }

@@ -8,6 +8,8 @@ public final class Magic {
     public static final int BLOCK_BITMAP = 0x4242_5844; // "DXBB"
     public static final int EXTENTS = 0x5845_5844;      // "DXEX"
     public static final int DIR = 0x5244_5844;          // "DXDR"
+    public static final int DIR_LEAF = 0x4C44_5844;     // "DXDL"
+    public static final int DIR_INDEX = 0x4944_5844;    // "DXDI"
     public static final int XATTR = 0x4158_5844;        // "DXXA"
     public static final int XATTR_VALUE = 0x5658_5844;  // "DXXV"
     public static final int SYMLINK = 0x4C53_5844;      // "DXSL"

@@ -70,7 +70,8 @@ public final class Mkfs {
         journal.flushAll();
         long reserved = l.dataBlocks() * opts.reservedPercent() / 100;
         Features features = new Features(reserved > 0 ? Features.COMPAT_RESERVED_BLOCKS : 0, Features.RO_COMPAT_INODE_FLAGS,
-                Features.INCOMPAT_XATTR_BLOCKS | (opts.bigtime() ? Features.INCOMPAT_BIGTIME : 0));
+                Features.INCOMPAT_XATTR_BLOCKS | (opts.bigtime() ? Features.INCOMPAT_BIGTIME : 0)
+                        | (opts.dirIndex() ? Features.INCOMPAT_DIR_INDEX : 0));
         Superblock sb = new Superblock(l, UUID.randomUUID(), opts.label(), Superblock.STATE_CLEAN, 0, FsContext.now(), 0,
                 features, reserved);
         sb.write(dev, true);

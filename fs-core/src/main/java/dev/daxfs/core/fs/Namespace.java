@@ -40,11 +40,14 @@ final class Namespace {
     private final XattrOps xattrs;
     /** readdir positions: a keyed hash of the name, stable while the entry exists. */
     private final DirCookies cookies;
+    /** What indexed directories are keyed by (the cookie), or null on an image without {@code dir_index}. */
+    private final Directory.DirHash indexHash;
 
     Namespace(FsContext fs, XattrOps xattrs) {
         this.fs = fs;
         this.xattrs = xattrs;
         this.cookies = new DirCookies(fs.sb.uuid);
+        this.indexHash = fs.sb.features.dirIndex() ? cookies::cookie : null;
     }
 
     /**
@@ -78,7 +81,7 @@ final class Namespace {
         synchronized (d) { // two shared IOLOCK holders may race to load
             Directory dd = d.cached(Directory.CACHE);
             if (dd == null) {
-                dd = Directory.load(d, fs.journal);
+                dd = Directory.load(d, fs.journal, indexHash);
                 d.cache(Directory.CACHE, dd);
             }
             dd.checkMedia(fs.journal); // metadata poison since it was loaded: EIO and shutdown
@@ -299,10 +302,11 @@ final class Namespace {
             if (type == Mode.S_IFDIR && d.nlink() >= LINK_MAX) {
                 throw new FsException(Errno.EMLINK, "too many subdirectories");
             }
+            dd.checkRoom(name); // ENOSPC before the transaction changes anything
             boolean longLink = tb != null && tb.length > InodeCodec.INLINE_BYTES;
             XattrOps.Inherited in = xattrs.inherit(d, requested, umask); // before anything changes
             int fmode = in.mode();
-            Attr a = fs.transact(2 + (longLink ? 1 : 0) + in.blocks(fs.sb.features.xattrBlocks()), 1, () -> {
+            Attr a = fs.transact(dd.maxNewBlocks() + (longLink ? 1 : 0) + in.blocks(fs.sb.features.xattrBlocks()), 1, () -> {
                 d.ilock.lockExclusive(); // d's size, extents, nlink, times in this transaction
                 try {
                     long ino = fs.ialloc.allocate();
@@ -334,7 +338,7 @@ final class Namespace {
                     ip.setCtimeNs(t);
                     ip.setCrtimeNs(t);
                     if (Mode.isDir(fmode)) {
-                        ip.cache(Directory.CACHE, Directory.empty(ip));
+                        ip.cache(Directory.CACHE, Directory.empty(ip, fs.journal, indexHash));
                         ip.setParent(d.ino);
                     }
                     if (tb != null) {
@@ -509,7 +513,8 @@ final class Namespace {
             }
             AttrFlags.checkDirAdd(d); // under d's IOLOCK
             checkNotRemoved(d);
-            Attr a = fs.transact(2, 0, () -> {
+            dd.checkRoom(newName); // ENOSPC before the transaction changes anything
+            Attr a = fs.transact(dd.maxNewBlocks(), 0, () -> {
                 lockIlocks(d, ip); // entry and nlink in one transaction
                 try {
                     AttrFlags.checkModify(ip, "link"); // vfs_link; under its ILOCK, before any change

@@ -138,7 +138,10 @@ final class Rename {
             if (tgt != null && !exchange && tgt.isDir() && !ns.dirOf(tgt).isEmpty()) {
                 throw new FsException(Errno.ENOTEMPTY, newName);
             }
-            fs.transactVoid(2, 0, () -> {
+            if (te == null && !exchange) {
+                ndd.checkRoom(newName); // ENOSPC before the transaction changes anything
+            }
+            fs.transactVoid(ndd.maxNewBlocks(), 0, () -> {
                 List<Inode> all = new ArrayList<>(List.of(od, nd, src));
                 if (tgt != null) {
                     all.add(tgt);

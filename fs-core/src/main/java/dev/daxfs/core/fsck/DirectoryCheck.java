@@ -3,6 +3,8 @@ package dev.daxfs.core.fsck;
 import dev.daxfs.core.Mode;
 import dev.daxfs.core.Name;
 import dev.daxfs.core.Vfs;
+import dev.daxfs.core.dir.DirCookies;
+import dev.daxfs.core.dir.DirTree;
 import dev.daxfs.core.dir.Directory;
 import dev.daxfs.core.format.Defects;
 import dev.daxfs.core.format.Geometry;
@@ -21,15 +23,22 @@ import java.util.Set;
  * bytes: any bytes but '/' and NUL, whatever their encoding, and unique byte for byte), point
  * at in-use inodes other than the directory itself and the root, and carry the file type of the
  * inode they name; the header's bytes-used must match the entries. Counts the entries naming each
- * inode for {@link TreeCheck}, and plans rewriting a block without its bad entries.
+ * inode for {@link TreeCheck}, and plans rewriting a block without its bad entries. On an image
+ * with {@code dir_index}, the directory's blocks are its hashed index, verified by
+ * {@link DirTree#walk} (see {@link #checkIndexed}).
  */
 final class DirectoryCheck {
     private final FsckPass p;
 
-    /** A directory block's good entries, kept when the block has to be rewritten. */
+    /**
+     * A directory block's good entries, kept when the block has to be rewritten; for an indexed
+     * directory's leaf ({@code next >= 0}) also their hashes and the leaf's next pointer.
+     */
     static final class DirBlock {
         final long devBlock, owner;
         final List<Directory.Entry> entries = new ArrayList<>();
+        final List<Long> hashes = new ArrayList<>();
+        int next = -1;
 
         DirBlock(long devBlock, long owner) {
             this.devBlock = devBlock;
@@ -37,8 +46,12 @@ final class DirectoryCheck {
         }
     }
 
+    /** The hash indexed directories are keyed by, or null on an image without {@code dir_index}. */
+    private final Directory.DirHash indexHash;
+
     DirectoryCheck(FsckPass p) {
         this.p = p;
+        this.indexHash = p.sb.features.dirIndex() ? new DirCookies(p.sb.uuid)::cookie : null;
     }
 
     void run() {
@@ -70,6 +83,10 @@ final class DirectoryCheck {
             if (!shapeOk || covered != nblocks) {
                 p.problem(who + ": its blocks do not cover exactly its " + nblocks + " block(s) without holes");
                 p.complete = false;
+                continue;
+            }
+            if (indexHash != null) {
+                checkIndexed(d, nblocks);
                 continue;
             }
             Set<Name> names = new HashSet<>();
@@ -106,6 +123,69 @@ final class DirectoryCheck {
         if (rewrite[0]) {
             p.dirRewrites.put(blk, keep);
         }
+    }
+
+    /**
+     * An indexed directory: {@link DirTree#walk} verifies the tree (every defect is a problem;
+     * a structural one leaves the check incomplete, and nothing is rewritten under it, as for a
+     * bad block of the older format), and hands each entry to the same checks as the older
+     * format's. Names are unique if the walk finds every leaf sorted and in its range, so only a
+     * leaf's names are held at a time: fsck's memory does not grow with the directory either.
+     */
+    private void checkIndexed(InodeInfo d, long nblocks) {
+        List<FileExtent> ext = new ArrayList<>(d.extents);
+        DirTree.Source src = new DirTree.Source(fb -> {
+            int lo = 0, hi = ext.size() - 1;
+            while (lo <= hi) { // the extents cover [0, nblocks) in order (checked above)
+                int mid = (lo + hi) >>> 1;
+                FileExtent e = ext.get(mid);
+                if (fb < e.fileBlock()) {
+                    hi = mid - 1;
+                } else if (fb >= e.fileEnd()) {
+                    lo = mid + 1;
+                } else {
+                    return e.devFor(fb);
+                }
+            }
+            return -1;
+        }, blk -> p.read(blk, "directory block of inode " + d.ino), blk -> true);
+        Defects defects = why -> {
+            p.problem(why);
+            p.complete = false;
+        };
+        DirTree.walk(d.ino, nblocks, src, indexHash, defects, new DirTree.Visitor() {
+            Set<Name> names = new HashSet<>();
+            DirBlock keep;
+            boolean rewrite;
+
+            @Override
+            public void entry(int leafFb, long devBlock, long hash, long ino, int type, Name name) {
+                if (keep == null || keep.devBlock != devBlock) {
+                    keep = new DirBlock(devBlock, d.ino);
+                    names = new HashSet<>();
+                    rewrite = false;
+                }
+                String who = "directory block " + FsckPass.at(devBlock) + " of inode " + d.ino;
+                int before = keep.entries.size();
+                rewrite |= DirectoryCheck.this.entry(d, who, names, keep, ino, type, name);
+                if (keep.entries.size() > before) {
+                    keep.hashes.add(hash);
+                }
+            }
+
+            @Override
+            public void leafDone(int leafFb, long devBlock, int next, boolean usedWrong) {
+                if (keep == null || keep.devBlock != devBlock) { // an empty leaf
+                    keep = new DirBlock(devBlock, d.ino);
+                    rewrite = false;
+                }
+                if (rewrite || usedWrong) {
+                    keep.next = next;
+                    p.dirRewrites.put(devBlock, keep);
+                }
+                keep = null;
+            }
+        });
     }
 
     /** One entry of directory {@code d}; true if its block must be rewritten (without it, or with its type fixed). */

@@ -1,6 +1,7 @@
 package dev.daxfs.core.fsck;
 
 import dev.daxfs.core.alloc.BitmapCodec;
+import dev.daxfs.core.dir.DirTree;
 import dev.daxfs.core.dir.Directory;
 import dev.daxfs.core.format.Geometry;
 import dev.daxfs.core.format.Magic;
@@ -35,7 +36,11 @@ final class Repair {
         if (p.journalUsable) {
             for (DirectoryCheck.DirBlock db : p.dirRewrites.values()) {
                 try (Journal.Handle h = journal.begin()) {
-                    Directory.encodeBlock(journal.create(db.devBlock), db.devBlock, db.owner, db.entries);
+                    if (db.next >= 0) { // a leaf of an indexed directory: same hashes, same next leaf
+                        DirTree.encodeLeaf(journal.create(db.devBlock), db.devBlock, db.owner, db.next, db.hashes, db.entries);
+                    } else {
+                        Directory.encodeBlock(journal.create(db.devBlock), db.devBlock, db.owner, db.entries);
+                    }
                 }
                 p.repairs.add("rewrote directory block " + db.devBlock + " of inode " + db.owner
                         + " without its bad entries");

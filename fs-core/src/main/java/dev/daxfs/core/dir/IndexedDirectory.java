@@ -1,0 +1,516 @@
+package dev.daxfs.core.dir;
+
+import dev.daxfs.core.DirCookieFiller;
+import dev.daxfs.core.DirFiller;
+import dev.daxfs.core.Errno;
+import dev.daxfs.core.FsException;
+import dev.daxfs.core.Name;
+import dev.daxfs.core.alloc.BlockAllocator;
+import dev.daxfs.core.alloc.Extent;
+import dev.daxfs.core.format.Bytes;
+import dev.daxfs.core.format.Defects;
+import dev.daxfs.core.format.Geometry;
+import dev.daxfs.core.inode.FileExtent;
+import dev.daxfs.core.inode.Inode;
+import dev.daxfs.core.journal.Journal;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+
+import static dev.daxfs.core.dir.DirTree.CAPACITY;
+import static dev.daxfs.core.dir.DirTree.FANOUT;
+import static dev.daxfs.core.dir.DirTree.H_COUNT;
+import static dev.daxfs.core.dir.DirTree.H_FIRST;
+import static dev.daxfs.core.dir.DirTree.H_USED;
+import static dev.daxfs.core.dir.DirTree.LEAF_FIXED;
+import static dev.daxfs.core.dir.DirTree.PAIR;
+
+/**
+ * A directory under the {@code dir_index} feature: a B+tree of hash-ordered leaves in the
+ * directory's own blocks ({@link DirTree} has the layout), keyed by each entry's readdir cookie.
+ * Nothing of the entries lives on the heap: a lookup descends from the root (logical block 0)
+ * reading the blocks from the device (DAX: a few loads and a 4 KiB copy per level), so memory
+ * does not grow with the directory. What is kept: the entry and subdirectory counts (counted
+ * once at load, while every block's CRC is verified) and the root's level.
+ *
+ * <p>A change rewrites the blocks it touches in the running transaction: the leaf in place, or
+ * on a split the leaf, a new leaf and the parent index block (and so on up; a root that splits
+ * moves its pairs to two new blocks and stays block 0, one level higher). Entries sharing a hash
+ * never straddle leaves: a leaf full of one hash cannot split, and an add into it is refused with
+ * ENOSPC by {@link #checkRoom} before the transaction changes anything. Blocks are never freed
+ * before the directory is (an emptied leaf keeps its hash range), as ext4 does.
+ *
+ * <p>Guarded by the directory's IOLOCK (see {@link Directory}).
+ */
+public final class IndexedDirectory extends Directory {
+    private final Inode dir;
+    private final Journal journal;
+    private final DirHash hash;
+    private int count;
+    private int subdirs;
+    /** The root's level (0: the root is the only leaf), or -1 with no block. */
+    private int rootLevel = -1;
+
+    private IndexedDirectory(Inode dir, Journal journal, DirHash hash) {
+        this.dir = dir;
+        this.journal = journal;
+        this.hash = hash;
+    }
+
+    static IndexedDirectory fresh(Inode dir, Journal journal, DirHash hash) {
+        return new IndexedDirectory(dir, journal, hash);
+    }
+
+    /** Verifies every block once (CRC, structure; not the names' hashes: fsck's job) and counts the entries. */
+    static IndexedDirectory read(Inode dir, Journal journal, DirHash hash) {
+        IndexedDirectory d = new IndexedDirectory(dir, journal, hash);
+        if (dir.size() % Geometry.BLOCK_SIZE != 0) {
+            throw new FsException(Errno.EUCLEAN, "directory inode " + dir.ino + ": size " + dir.size() + " is not whole blocks");
+        }
+        long nblocks = dir.size() / Geometry.BLOCK_SIZE;
+        DirTree.Source src = new DirTree.Source(fb -> {
+            FileExtent e = dir.extents.find(fb);
+            return e == null || e.unwritten() ? -1 : e.devFor(fb);
+        }, journal::read, b -> !journal.unsealed(b));
+        DirTree.walk(dir.ino, nblocks, src, null, Defects.EUCLEAN, (leafFb, dev, h, ino, type, name) -> {
+            d.count++;
+            if (type == 4) {
+                d.subdirs++;
+            }
+        });
+        if (nblocks > 0) {
+            d.rootLevel = DirTree.level(d.node(0));
+        }
+        return d;
+    }
+
+    // ---- reading --------------------------------------------------------------------------
+
+    private long dev(int fb) {
+        FileExtent e = dir.extents.find(fb);
+        if (e == null) {
+            throw new FsException(Errno.EUCLEAN, "directory inode " + dir.ino + ": hole at block " + fb);
+        }
+        return e.devFor(fb);
+    }
+
+    /** Block {@code fb}'s newest image, header checked. Not to be changed: see {@link Journal#read}. */
+    private byte[] node(int fb) {
+        long dev = dev(fb);
+        byte[] img = journal.read(dev);
+        String d = DirTree.quickDefect(img, dev, dir.ino);
+        if (d != null) {
+            throw new FsException(Errno.EUCLEAN, d);
+        }
+        return img;
+    }
+
+    /** The way from the root to the leaf of a hash: the index blocks and the pair followed in each. */
+    private static final class Path {
+        final int[] fb = new int[DirTree.MAX_LEVEL];
+        final int[] at = new int[DirTree.MAX_LEVEL];
+        int depth;
+        int leaf;
+        byte[] leafImg;
+    }
+
+    private Path descend(long h) {
+        Path p = new Path();
+        int fb = 0;
+        byte[] img = node(0);
+        int lv = DirTree.level(img);
+        while (lv > 0) {
+            if (p.depth == DirTree.MAX_LEVEL) {
+                throw new FsException(Errno.EUCLEAN, "directory inode " + dir.ino + ": index deeper than " + DirTree.MAX_LEVEL);
+            }
+            int i = DirTree.childIndex(img, h);
+            p.fb[p.depth] = fb;
+            p.at[p.depth] = i;
+            p.depth++;
+            fb = DirTree.child(img, i);
+            img = node(fb);
+            if (DirTree.level(img) != lv - 1) {
+                throw new FsException(Errno.EUCLEAN, "directory inode " + dir.ino + ": block " + fb + " has level "
+                        + DirTree.level(img) + ", expected " + (lv - 1));
+            }
+            lv--;
+        }
+        p.leaf = fb;
+        p.leafImg = img;
+        return p;
+    }
+
+    /** The byte offset of entry (h, name) in a leaf, or -1. */
+    private static int find(byte[] img, long h, Name name) {
+        int n = DirTree.count(img);
+        int p = H_FIRST;
+        for (int i = 0; i < n; i++) {
+            long eh = Bytes.getLong(img, p);
+            int len = img[p + 16] & 0xff;
+            if (eh > h) {
+                return -1; // sorted by hash
+            }
+            if (eh == h && len == name.length() && name.compareTo(img, p + LEAF_FIXED, len) == 0) {
+                return p;
+            }
+            p += LEAF_FIXED + len;
+        }
+        return -1;
+    }
+
+    /** Where (h, name) goes in a leaf: the offset of the first entry after it. */
+    private static int insertAt(byte[] img, long h, Name name) {
+        int n = DirTree.count(img);
+        int p = H_FIRST;
+        for (int i = 0; i < n; i++) {
+            long eh = Bytes.getLong(img, p);
+            int len = img[p + 16] & 0xff;
+            if (eh > h || eh == h && name.compareTo(img, p + LEAF_FIXED, len) < 0) {
+                return p;
+            }
+            p += LEAF_FIXED + len;
+        }
+        return p;
+    }
+
+    private static Entry entryAt(byte[] img, int p, int leaf) {
+        int len = img[p + 16] & 0xff;
+        return new Entry(Name.of(img, p + LEAF_FIXED, len), Bytes.getLong(img, p + 8), img[p + 17] & 0xff, leaf);
+    }
+
+    private static List<DirTree.LeafEntry> entries(byte[] img) {
+        int n = DirTree.count(img);
+        List<DirTree.LeafEntry> out = new ArrayList<>(n + 1);
+        int p = H_FIRST;
+        for (int i = 0; i < n; i++) {
+            int len = img[p + 16] & 0xff;
+            out.add(new DirTree.LeafEntry(Bytes.getLong(img, p), Bytes.getLong(img, p + 8), img[p + 17] & 0xff,
+                    Name.of(img, p + LEAF_FIXED, len)));
+            p += LEAF_FIXED + len;
+        }
+        return out;
+    }
+
+    /**
+     * Where to split a leaf's entries (sorted): the first index of the upper half, at a change of
+     * hash, both halves fitting a block, as near the middle by bytes as can be; -1 if there is
+     * no such place (one hash fills the leaf).
+     */
+    static int splitPoint(List<DirTree.LeafEntry> es) {
+        int total = 0;
+        for (DirTree.LeafEntry e : es) {
+            total += e.size();
+        }
+        int best = -1;
+        long bestDiff = Long.MAX_VALUE;
+        int cum = 0;
+        for (int s = 1; s < es.size(); s++) {
+            cum += es.get(s - 1).size();
+            if (es.get(s - 1).hash() == es.get(s).hash() || cum > CAPACITY || total - cum > CAPACITY) {
+                continue;
+            }
+            long diff = Math.abs(2L * cum - total);
+            if (diff < bestDiff) {
+                bestDiff = diff;
+                best = s;
+            }
+        }
+        return best;
+    }
+
+    // ---- the API ----------------------------------------------------------------------------
+
+    @Override
+    public void checkMedia(Journal journal) {
+        // nothing cached: every block is read through the journal, which refuses a bad block
+    }
+
+    @Override
+    public Entry get(Name name) {
+        if (count == 0) {
+            return null;
+        }
+        long h = hash.of(name);
+        Path p = descend(h);
+        int at = find(p.leafImg, h, name);
+        return at < 0 ? null : entryAt(p.leafImg, at, p.leaf);
+    }
+
+    @Override
+    public int size() {
+        return count;
+    }
+
+    @Override
+    public boolean isEmpty() {
+        return count == 0;
+    }
+
+    @Override
+    public int subdirCount() {
+        return subdirs;
+    }
+
+    @Override
+    public void checkRoom(Name name) {
+        if (rootLevel < 0) {
+            return;
+        }
+        long h = hash.of(name);
+        Path p = descend(h);
+        if (DirTree.used(p.leafImg) + LEAF_FIXED + name.length() <= CAPACITY) {
+            return;
+        }
+        if (rootLevel >= DirTree.MAX_LEVEL - 1) {
+            throw new FsException(Errno.ENOSPC, "directory inode " + dir.ino + ": index at its deepest");
+        }
+        List<DirTree.LeafEntry> es = entries(p.leafImg);
+        es.add(new DirTree.LeafEntry(h, 0, 0, name));
+        es.sort((a, b) -> a.compareTo(b.hash(), b.name()));
+        if (splitPoint(es) < 0) {
+            throw new FsException(Errno.ENOSPC, "directory inode " + dir.ino + ": too many names share the hash of \""
+                    + name + "\"");
+        }
+    }
+
+    /**
+     * A leaf split adds a leaf and, up each level whose index block is full, an index block; the
+     * root adds two when it splits; the first add makes the root. Each new block may need a leaf
+     * of the directory's extent list.
+     */
+    @Override
+    public int maxNewBlocks() {
+        return 2 * (Math.max(rootLevel, 0) + 3);
+    }
+
+    @Override
+    public void add(Name name, long ino, int type, Journal journal, BlockAllocator alloc) {
+        assert name.problem() == null : name.problem();
+        long h = hash.of(name);
+        if (rootLevel < 0) {
+            int root = grow(alloc);
+            long dev = dev(root);
+            DirTree.encodeLeaf(journal.create(dev), dev, dir.ino, 0, List.of());
+            rootLevel = 0;
+        }
+        Path p = descend(h);
+        int need = LEAF_FIXED + name.length();
+        if (DirTree.used(p.leafImg) + need <= CAPACITY) {
+            byte[] w = journal.modify(dev(p.leaf));
+            int at = insertAt(w, h, name);
+            int end = H_FIRST + DirTree.used(w);
+            System.arraycopy(w, at, w, at + need, end - at);
+            DirTree.putLeafEntry(w, at, h, ino, type, name);
+            Bytes.putShort(w, H_COUNT, DirTree.count(w) + 1);
+            Bytes.putShort(w, H_USED, DirTree.used(w) + need);
+        } else {
+            splitLeaf(p, new DirTree.LeafEntry(h, ino, type, name), alloc);
+        }
+        count++;
+        if (type == 4) {
+            subdirs++;
+        }
+    }
+
+    private void splitLeaf(Path p, DirTree.LeafEntry added, BlockAllocator alloc) {
+        List<DirTree.LeafEntry> es = entries(p.leafImg); // before any image of it is rewritten
+        int next = DirTree.next(p.leafImg);
+        int at = 0;
+        while (at < es.size() && es.get(at).compareTo(added.hash(), added.name()) < 0) {
+            at++;
+        }
+        es.add(at, added);
+        int s = splitPoint(es);
+        if (s < 0) {
+            // checkRoom refused this before the transaction changed anything
+            throw new IllegalStateException("directory inode " + dir.ino + ": leaf cannot split");
+        }
+        long splitKey = es.get(s).hash();
+        if (p.leaf == 0) {
+            // the root leaf: both halves move out, the root becomes an index block over them
+            int l = grow(alloc), r = grow(alloc);
+            writeLeaf(l, r, es.subList(0, s));
+            writeLeaf(r, 0, es.subList(s, es.size()));
+            writeIndex(0, 1, new long[]{0, splitKey}, new int[]{l, r}, 0, 2);
+            rootLevel = 1;
+        } else {
+            int r = grow(alloc);
+            writeLeaf(r, next, es.subList(s, es.size()));
+            writeLeaf(p.leaf, r, es.subList(0, s));
+            insertPair(p, p.depth - 1, splitKey, r, alloc);
+        }
+    }
+
+    /** Adds pair (key, child) after the pair followed at path level {@code d}, splitting up as needed. */
+    private void insertPair(Path p, int d, long key, int child, BlockAllocator alloc) {
+        int fb = p.fb[d];
+        byte[] img = node(fb);
+        int n = DirTree.count(img);
+        int at = p.at[d] + 1;
+        if (n < FANOUT) {
+            byte[] w = journal.modify(dev(fb));
+            int off = H_FIRST + at * PAIR;
+            System.arraycopy(w, off, w, off + PAIR, (n - at) * PAIR);
+            Bytes.putLong(w, off, key);
+            Bytes.putInt(w, off + 8, child);
+            Bytes.putShort(w, H_COUNT, n + 1);
+            return;
+        }
+        long[] keys = new long[n + 1];
+        int[] children = new int[n + 1];
+        for (int i = 0, j = 0; i <= n; i++) {
+            if (i == at) {
+                keys[i] = key;
+                children[i] = child;
+            } else {
+                keys[i] = DirTree.key(img, j);
+                children[i] = DirTree.child(img, j);
+                j++;
+            }
+        }
+        int lv = DirTree.level(img);
+        int m = (n + 1) / 2;
+        if (fb == 0) {
+            // the root: its pairs move to two new blocks, and it stays block 0, one level up
+            int l = grow(alloc), r = grow(alloc);
+            writeIndex(l, lv, keys, children, 0, m);
+            writeIndex(r, lv, keys, children, m, n + 1);
+            writeIndex(0, lv + 1, new long[]{keys[0], keys[m]}, new int[]{l, r}, 0, 2);
+            rootLevel = lv + 1;
+        } else {
+            int r = grow(alloc);
+            writeIndex(r, lv, keys, children, m, n + 1);
+            writeIndex(fb, lv, keys, children, 0, m);
+            insertPair(p, d - 1, keys[m], r, alloc);
+        }
+    }
+
+    private void writeLeaf(int fb, int next, List<DirTree.LeafEntry> es) {
+        long dev = dev(fb);
+        DirTree.encodeLeaf(journal.create(dev), dev, dir.ino, next, es);
+    }
+
+    private void writeIndex(int fb, int level, long[] keys, int[] children, int from, int to) {
+        long dev = dev(fb);
+        DirTree.encodeIndex(journal.create(dev), dev, dir.ino, level, keys, children, from, to);
+    }
+
+    /** Appends a block to the directory: its logical number. Caller holds ILOCK exclusive. */
+    private int grow(BlockAllocator alloc) {
+        long nb = dir.size() / Geometry.BLOCK_SIZE;
+        if (nb >= Integer.MAX_VALUE) {
+            throw new IllegalStateException("directory inode " + dir.ino + " has 2^31 blocks");
+        }
+        FileExtent last = dir.extents.last();
+        long goal = last == null ? 0 : last.devBlock() + last.len();
+        Extent got = alloc.allocate(goal, 1).get(0);
+        dir.extents.insert(new FileExtent(nb, got.start(), 1, false));
+        dir.setSize((nb + 1) * Geometry.BLOCK_SIZE);
+        return (int) nb;
+    }
+
+    @Override
+    public Entry remove(Name name, Journal journal) {
+        if (count == 0) {
+            throw new FsException(Errno.ENOENT, name);
+        }
+        long h = hash.of(name);
+        Path p = descend(h);
+        int at = find(p.leafImg, h, name);
+        if (at < 0) {
+            throw new FsException(Errno.ENOENT, name);
+        }
+        Entry e = entryAt(p.leafImg, at, p.leaf);
+        byte[] w = journal.modify(dev(p.leaf));
+        int size = LEAF_FIXED + e.name().length();
+        int end = H_FIRST + DirTree.used(w);
+        System.arraycopy(w, at + size, w, at, end - at - size);
+        Arrays.fill(w, end - size, end, (byte) 0);
+        Bytes.putShort(w, H_COUNT, DirTree.count(w) - 1);
+        Bytes.putShort(w, H_USED, DirTree.used(w) - size);
+        count--;
+        if (e.type() == 4) {
+            subdirs--;
+        }
+        return e;
+    }
+
+    @Override
+    public void replace(Name name, long ino, int type, Journal journal) {
+        long h = hash.of(name);
+        Path p = descend(h);
+        int at = find(p.leafImg, h, name);
+        if (at < 0) {
+            throw new FsException(Errno.ENOENT, name);
+        }
+        int old = p.leafImg[at + 17] & 0xff;
+        byte[] w = journal.modify(dev(p.leaf));
+        Bytes.putLong(w, at + 8, ino);
+        w[at + 17] = (byte) type;
+        subdirs += (type == 4 ? 1 : 0) - (old == 4 ? 1 : 0);
+    }
+
+    /** Hands out entries of the leaves from the one holding {@code from}, in hash order, from that hash on. */
+    private interface LeafFiller {
+        boolean add(byte[] img, int p, long h, int len);
+    }
+
+    private void scan(long from, LeafFiller f) {
+        if (count == 0) {
+            return;
+        }
+        Path path = descend(from);
+        byte[] img = path.leafImg;
+        long budget = dir.size() / Geometry.BLOCK_SIZE; // a chain is never longer than the directory
+        while (true) {
+            int n = DirTree.count(img);
+            int p = H_FIRST;
+            for (int i = 0; i < n; i++) {
+                long h = Bytes.getLong(img, p);
+                int len = img[p + 16] & 0xff;
+                if (h >= from && f.add(img, p, h, len)) {
+                    return;
+                }
+                p += LEAF_FIXED + len;
+            }
+            int next = DirTree.next(img);
+            if (next == 0) {
+                return;
+            }
+            if (--budget < 0) {
+                throw new FsException(Errno.EUCLEAN, "directory inode " + dir.ino + ": its leaf chain loops");
+            }
+            img = node(next);
+        }
+    }
+
+    @Override
+    public void list(DirFiller filler) {
+        scan(0, (img, p, h, len) -> filler.add(Name.of(img, p + LEAF_FIXED, len), Bytes.getLong(img, p + 8),
+                (img[p + 17] & 0xff) << 12));
+    }
+
+    /** The stored hash is the cookie ({@code hash} computes the same one; not needed here). */
+    @Override
+    public void list(DirCookies hash, long from, DirCookieFiller filler) {
+        scan(Math.max(from, 0), (img, p, h, len) -> filler.add(Name.of(img, p + LEAF_FIXED, len),
+                Bytes.getLong(img, p + 8), (img[p + 17] & 0xff) << 12, h));
+    }
+
+    @Override
+    public List<Long> devBlocks() {
+        List<Long> out = new ArrayList<>();
+        for (FileExtent e : dir.extents.all()) {
+            for (long k = 0; k < e.len(); k++) {
+                out.add(e.devBlock() + k);
+            }
+        }
+        return out;
+    }
+
+    /** The root's level (tests): -1 with no block, 0 while the root is the only leaf. */
+    int rootLevel() {
+        return rootLevel;
+    }
+}
