@@ -18,13 +18,6 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 
-import static dev.daxfs.core.dir.DirTree.CAPACITY;
-import static dev.daxfs.core.dir.DirTree.FANOUT;
-import static dev.daxfs.core.dir.DirTree.H_COUNT;
-import static dev.daxfs.core.dir.DirTree.H_FIRST;
-import static dev.daxfs.core.dir.DirTree.H_USED;
-import static dev.daxfs.core.dir.DirTree.LEAF_FIXED;
-import static dev.daxfs.core.dir.DirTree.PAIR;
 
 /**
  * A directory under the {@code dir_index} feature: a B+tree of hash-ordered leaves in the
@@ -41,7 +34,9 @@ import static dev.daxfs.core.dir.DirTree.PAIR;
  * ENOSPC by {@link #checkRoom} before the transaction changes anything. Blocks are never freed
  * before the directory is (an emptied leaf keeps its hash range), as ext4 does.
  *
- * <p>Guarded by the directory's IOLOCK (see {@link Directory}).
+ * <p>Guarded by the directory's IOLOCK (see {@link Directory}). (The layout's constants are
+ * always written {@code DirTree.X}: {@link Directory}'s own, of the older format, are inherited
+ * and would shadow a static import.)
  */
 public final class IndexedDirectory extends Directory {
     private final Inode dir;
@@ -144,17 +139,17 @@ public final class IndexedDirectory extends Directory {
     /** The byte offset of entry (h, name) in a leaf, or -1. */
     private static int find(byte[] img, long h, Name name) {
         int n = DirTree.count(img);
-        int p = H_FIRST;
+        int p = DirTree.H_FIRST;
         for (int i = 0; i < n; i++) {
             long eh = Bytes.getLong(img, p);
             int len = img[p + 16] & 0xff;
             if (eh > h) {
                 return -1; // sorted by hash
             }
-            if (eh == h && len == name.length() && name.compareTo(img, p + LEAF_FIXED, len) == 0) {
+            if (eh == h && len == name.length() && name.compareTo(img, p + DirTree.LEAF_FIXED, len) == 0) {
                 return p;
             }
-            p += LEAF_FIXED + len;
+            p += DirTree.LEAF_FIXED + len;
         }
         return -1;
     }
@@ -162,32 +157,32 @@ public final class IndexedDirectory extends Directory {
     /** Where (h, name) goes in a leaf: the offset of the first entry after it. */
     private static int insertAt(byte[] img, long h, Name name) {
         int n = DirTree.count(img);
-        int p = H_FIRST;
+        int p = DirTree.H_FIRST;
         for (int i = 0; i < n; i++) {
             long eh = Bytes.getLong(img, p);
             int len = img[p + 16] & 0xff;
-            if (eh > h || eh == h && name.compareTo(img, p + LEAF_FIXED, len) < 0) {
+            if (eh > h || eh == h && name.compareTo(img, p + DirTree.LEAF_FIXED, len) < 0) {
                 return p;
             }
-            p += LEAF_FIXED + len;
+            p += DirTree.LEAF_FIXED + len;
         }
         return p;
     }
 
     private static Entry entryAt(byte[] img, int p, int leaf) {
         int len = img[p + 16] & 0xff;
-        return new Entry(Name.of(img, p + LEAF_FIXED, len), Bytes.getLong(img, p + 8), img[p + 17] & 0xff, leaf);
+        return new Entry(Name.of(img, p + DirTree.LEAF_FIXED, len), Bytes.getLong(img, p + 8), img[p + 17] & 0xff, leaf);
     }
 
     private static List<DirTree.LeafEntry> entries(byte[] img) {
         int n = DirTree.count(img);
         List<DirTree.LeafEntry> out = new ArrayList<>(n + 1);
-        int p = H_FIRST;
+        int p = DirTree.H_FIRST;
         for (int i = 0; i < n; i++) {
             int len = img[p + 16] & 0xff;
             out.add(new DirTree.LeafEntry(Bytes.getLong(img, p), Bytes.getLong(img, p + 8), img[p + 17] & 0xff,
-                    Name.of(img, p + LEAF_FIXED, len)));
-            p += LEAF_FIXED + len;
+                    Name.of(img, p + DirTree.LEAF_FIXED, len)));
+            p += DirTree.LEAF_FIXED + len;
         }
         return out;
     }
@@ -207,7 +202,7 @@ public final class IndexedDirectory extends Directory {
         int cum = 0;
         for (int s = 1; s < es.size(); s++) {
             cum += es.get(s - 1).size();
-            if (es.get(s - 1).hash() == es.get(s).hash() || cum > CAPACITY || total - cum > CAPACITY) {
+            if (es.get(s - 1).hash() == es.get(s).hash() || cum > DirTree.CAPACITY || total - cum > DirTree.CAPACITY) {
                 continue;
             }
             long diff = Math.abs(2L * cum - total);
@@ -259,7 +254,7 @@ public final class IndexedDirectory extends Directory {
         }
         long h = hash.of(name);
         Path p = descend(h);
-        if (DirTree.used(p.leafImg) + LEAF_FIXED + name.length() <= CAPACITY) {
+        if (DirTree.used(p.leafImg) + DirTree.LEAF_FIXED + name.length() <= DirTree.CAPACITY) {
             return;
         }
         if (rootLevel >= DirTree.MAX_LEVEL - 1) {
@@ -295,15 +290,15 @@ public final class IndexedDirectory extends Directory {
             rootLevel = 0;
         }
         Path p = descend(h);
-        int need = LEAF_FIXED + name.length();
-        if (DirTree.used(p.leafImg) + need <= CAPACITY) {
+        int need = DirTree.LEAF_FIXED + name.length();
+        if (DirTree.used(p.leafImg) + need <= DirTree.CAPACITY) {
             byte[] w = journal.modify(dev(p.leaf));
             int at = insertAt(w, h, name);
-            int end = H_FIRST + DirTree.used(w);
+            int end = DirTree.H_FIRST + DirTree.used(w);
             System.arraycopy(w, at, w, at + need, end - at);
             DirTree.putLeafEntry(w, at, h, ino, type, name);
-            Bytes.putShort(w, H_COUNT, DirTree.count(w) + 1);
-            Bytes.putShort(w, H_USED, DirTree.used(w) + need);
+            Bytes.putShort(w, DirTree.H_COUNT, DirTree.count(w) + 1);
+            Bytes.putShort(w, DirTree.H_USED, DirTree.used(w) + need);
         } else {
             splitLeaf(p, new DirTree.LeafEntry(h, ino, type, name), alloc);
         }
@@ -348,13 +343,13 @@ public final class IndexedDirectory extends Directory {
         byte[] img = node(fb);
         int n = DirTree.count(img);
         int at = p.at[d] + 1;
-        if (n < FANOUT) {
+        if (n < DirTree.FANOUT) {
             byte[] w = journal.modify(dev(fb));
-            int off = H_FIRST + at * PAIR;
-            System.arraycopy(w, off, w, off + PAIR, (n - at) * PAIR);
+            int off = DirTree.H_FIRST + at * DirTree.PAIR;
+            System.arraycopy(w, off, w, off + DirTree.PAIR, (n - at) * DirTree.PAIR);
             Bytes.putLong(w, off, key);
             Bytes.putInt(w, off + 8, child);
-            Bytes.putShort(w, H_COUNT, n + 1);
+            Bytes.putShort(w, DirTree.H_COUNT, n + 1);
             return;
         }
         long[] keys = new long[n + 1];
@@ -423,12 +418,12 @@ public final class IndexedDirectory extends Directory {
         }
         Entry e = entryAt(p.leafImg, at, p.leaf);
         byte[] w = journal.modify(dev(p.leaf));
-        int size = LEAF_FIXED + e.name().length();
-        int end = H_FIRST + DirTree.used(w);
+        int size = DirTree.LEAF_FIXED + e.name().length();
+        int end = DirTree.H_FIRST + DirTree.used(w);
         System.arraycopy(w, at + size, w, at, end - at - size);
         Arrays.fill(w, end - size, end, (byte) 0);
-        Bytes.putShort(w, H_COUNT, DirTree.count(w) - 1);
-        Bytes.putShort(w, H_USED, DirTree.used(w) - size);
+        Bytes.putShort(w, DirTree.H_COUNT, DirTree.count(w) - 1);
+        Bytes.putShort(w, DirTree.H_USED, DirTree.used(w) - size);
         count--;
         if (e.type() == 4) {
             subdirs--;
@@ -465,14 +460,14 @@ public final class IndexedDirectory extends Directory {
         long budget = dir.size() / Geometry.BLOCK_SIZE; // a chain is never longer than the directory
         while (true) {
             int n = DirTree.count(img);
-            int p = H_FIRST;
+            int p = DirTree.H_FIRST;
             for (int i = 0; i < n; i++) {
                 long h = Bytes.getLong(img, p);
                 int len = img[p + 16] & 0xff;
                 if (h >= from && f.add(img, p, h, len)) {
                     return;
                 }
-                p += LEAF_FIXED + len;
+                p += DirTree.LEAF_FIXED + len;
             }
             int next = DirTree.next(img);
             if (next == 0) {
@@ -487,14 +482,14 @@ public final class IndexedDirectory extends Directory {
 
     @Override
     public void list(DirFiller filler) {
-        scan(0, (img, p, h, len) -> filler.add(Name.of(img, p + LEAF_FIXED, len), Bytes.getLong(img, p + 8),
+        scan(0, (img, p, h, len) -> filler.add(Name.of(img, p + DirTree.LEAF_FIXED, len), Bytes.getLong(img, p + 8),
                 (img[p + 17] & 0xff) << 12));
     }
 
     /** The stored hash is the cookie ({@code hash} computes the same one; not needed here). */
     @Override
     public void list(DirCookies hash, long from, DirCookieFiller filler) {
-        scan(Math.max(from, 0), (img, p, h, len) -> filler.add(Name.of(img, p + LEAF_FIXED, len),
+        scan(Math.max(from, 0), (img, p, h, len) -> filler.add(Name.of(img, p + DirTree.LEAF_FIXED, len),
                 Bytes.getLong(img, p + 8), (img[p + 17] & 0xff) << 12, h));
     }
 
