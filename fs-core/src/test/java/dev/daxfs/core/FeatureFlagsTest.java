@@ -28,9 +28,9 @@ class FeatureFlagsTest {
         try (TestImage img = new TestImage(32L << 20)) {
             Superblock sb = Superblock.read(img.dev);
             assertEquals(new Features(Features.COMPAT_RESERVED_BLOCKS, Features.RO_COMPAT_INODE_FLAGS,
-                    Features.INCOMPAT_BIGTIME | Features.INCOMPAT_XATTR_BLOCKS), sb.features);
+                    Features.INCOMPAT_BIGTIME | Features.INCOMPAT_XATTR_BLOCKS | Features.INCOMPAT_DIR_INDEX), sb.features);
             assertEquals(sb.geometry.dataBlocks() * FormatOptions.DEFAULT_RESERVED_PERCENT / 100, sb.reservedBlocks);
-            assertEquals(List.of("reserved_blocks", "inode_flags", "bigtime", "xattr_blocks"), DaxFs.info(img.dev).features());
+            assertEquals(List.of("reserved_blocks", "inode_flags", "bigtime", "xattr_blocks", "dir_index"), DaxFs.info(img.dev).features());
             assertEquals(sb.reservedBlocks, DaxFs.info(img.dev).reservedBlocks());
         }
     }
@@ -39,10 +39,15 @@ class FeatureFlagsTest {
     void anImageWithoutAReserveHasOnlyXattrBlocksAndAnOlderImageReadsAsNoReserve() throws Exception {
         try (TestImage img = new TestImage(32L << 20)) {
             DaxFs.format(img.dev, FormatOptions.defaults().withReservedPercent(0));
+            assertEquals(new Features(0, Features.RO_COMPAT_INODE_FLAGS,
+                            Features.INCOMPAT_BIGTIME | Features.INCOMPAT_XATTR_BLOCKS | Features.INCOMPAT_DIR_INDEX),
+                    Superblock.read(img.dev).features);
+            assertEquals(List.of("inode_flags", "bigtime", "xattr_blocks", "dir_index"), DaxFs.info(img.dev).features());
+            DaxFs.format(img.dev, FormatOptions.defaults().withReservedPercent(0).withDirIndex(false));
             assertEquals(new Features(0, Features.RO_COMPAT_INODE_FLAGS, Features.INCOMPAT_BIGTIME | Features.INCOMPAT_XATTR_BLOCKS),
                     Superblock.read(img.dev).features);
             assertEquals(List.of("inode_flags", "bigtime", "xattr_blocks"), DaxFs.info(img.dev).features());
-            DaxFs.format(img.dev, FormatOptions.defaults().withReservedPercent(0).withBigtime(false));
+            DaxFs.format(img.dev, FormatOptions.defaults().withReservedPercent(0).withBigtime(false).withDirIndex(false));
             assertEquals(new Features(0, Features.RO_COMPAT_INODE_FLAGS, Features.INCOMPAT_XATTR_BLOCKS),
                     Superblock.read(img.dev).features);
             assertEquals(List.of("inode_flags", "xattr_blocks"), DaxFs.info(img.dev).features());
@@ -78,9 +83,14 @@ class FeatureFlagsTest {
         }
     }
 
+    /** An image whose features a test overwrites: without dir_index, so its directories read the same under any set. */
+    private static TestImage olderImage() throws java.io.IOException {
+        return new TestImage(32L << 20, FormatOptions.defaults().withDirIndex(false));
+    }
+
     @Test
     void anUnknownReadOnlyCompatibleFeatureAllowsOnlyReadOnlyUse() throws Exception {
-        try (TestImage img = new TestImage(32L << 20)) {
+        try (TestImage img = olderImage()) {
             Vfs fs = img.mount();
             fs.mknod(Vfs.ROOT_INO, "f", Mode.S_IFREG | 0644, 0, 0, 0);
             fs.close();

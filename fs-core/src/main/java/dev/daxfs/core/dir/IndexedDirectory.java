@@ -39,6 +39,21 @@ import java.util.List;
  * and would shadow a static import.)
  */
 public final class IndexedDirectory extends Directory {
+    /**
+     * Pairs an index block takes before it splits: {@link DirTree#FANOUT}, or fewer when a test
+     * (the crash explorer's index-growth workload) wants a deep tree from a few hundred entries.
+     * Any value from 3 up makes valid images: fewer pairs a block is still the same format.
+     */
+    private static volatile int fanout = DirTree.FANOUT;
+
+    /** Test hook: index blocks split at {@code pairs} pairs (3 to {@link DirTree#FANOUT}). */
+    public static void limitFanoutForTests(int pairs) {
+        if (pairs < 3 || pairs > DirTree.FANOUT) {
+            throw new IllegalArgumentException("fanout " + pairs);
+        }
+        fanout = pairs;
+    }
+
     private final Inode dir;
     private final Journal journal;
     private final DirHash hash;
@@ -343,7 +358,7 @@ public final class IndexedDirectory extends Directory {
         byte[] img = node(fb);
         int n = DirTree.count(img);
         int at = p.at[d] + 1;
-        if (n < DirTree.FANOUT) {
+        if (n < fanout) {
             byte[] w = journal.modify(dev(fb));
             int off = DirTree.H_FIRST + at * DirTree.PAIR;
             System.arraycopy(w, off, w, off + DirTree.PAIR, (n - at) * DirTree.PAIR);

@@ -27,11 +27,11 @@ class MetadataPoisonTest {
         return assertThrows(FsException.class, e).errno();
     }
 
-    /** The device block of directory {@code dir}'s first entry block. */
+    /** The device block of directory {@code dir}'s first entry block (of either format: DXDR, or a dir_index leaf). */
     static long dirBlock(PmemDevice dev, Geometry l, long dir) {
         for (long b = l.dataStart(); b < l.totalBlocks() - 1; b++) {
             long off = Geometry.offset(b);
-            if (dev.getInt(off) == Magic.DIR && dev.getLong(off + BlockHeader.SELF) == b && dev.getLong(off + 16) == dir) {
+            if ((dev.getInt(off) == Magic.DIR || dev.getInt(off) == Magic.DIR_LEAF) && dev.getLong(off + BlockHeader.SELF) == b && dev.getLong(off + 16) == dir) {
                 return b;
             }
         }

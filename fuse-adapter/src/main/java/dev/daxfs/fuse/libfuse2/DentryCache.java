@@ -106,9 +106,7 @@ final class DentryCache {
         checkName(name);
         long before = invalidations.get();
         long ino = vfs.lookup(dir, name);
-        if (map.size() >= capacity) {
-            map.clear();
-        }
+        makeRoom();
         map.put(key, ino);
         if (invalidations.get() != before) {
             map.remove(key, ino);
@@ -116,10 +114,24 @@ final class DentryCache {
         return ino;
     }
 
+    /**
+     * Keeps the cache within its capacity before an insert: cleared when full (entries are cheap
+     * to re-learn). Every insert comes here, creates included: a user making names by the
+     * hundred thousand must not grow it (security issue 16). Concurrent inserters may each pass
+     * the check before putting, so the map can exceed the capacity by the number of threads
+     * inserting at once, never more.
+     */
+    private void makeRoom() {
+        if (map.size() >= capacity) {
+            map.clear();
+        }
+    }
+
     /** Records a name that was just created (mknod, mkdir, symlink, link, create). */
     void added(long dir, String name, long ino) {
         long before = invalidations.get();
         Key key = new Key(dir, name);
+        makeRoom();
         map.put(key, ino);
         if (invalidations.get() != before) {
             map.remove(key, ino);

@@ -13,6 +13,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 class DentryCacheTest {
@@ -129,6 +130,21 @@ class DentryCacheTest {
             assertEquals(ino, small.resolve("/f" + i));
         }
         assertEquals(true, small.size() <= 10);
+    }
+
+    /** Creates record their names too: those must not grow the cache past its capacity either. */
+    @Test
+    void namesRecordedAtCreateAreBoundedByCapacity() {
+        DentryCache small = new DentryCache(vfs, 10);
+        for (int i = 0; i < 1000; i++) {
+            long ino = vfs.mknod(Vfs.ROOT_INO, "c" + i, Mode.S_IFREG | 0644, 0, 0, 0).ino();
+            small.added(Vfs.ROOT_INO, "c" + i, ino);
+            assertTrue(small.size() <= 10, "size " + small.size() + " after " + (i + 1) + " creates");
+        }
+        long before = vfs.lookups.get();
+        long ino = small.resolve("/c999"); // the newest is still there
+        assertEquals(before, vfs.lookups.get(), "the newest name was served from the cache");
+        assertEquals(ino, vfs.lookup(Vfs.ROOT_INO, "c999"));
     }
 
     @Test

@@ -87,6 +87,35 @@ final class Workloads {
             d.rename("/b", "/d/b");
             d.fsyncDir("/d");
         }));
+        // dir_index: leaf splits, root splits and index-block splits, unlinks that empty leaves,
+        // renames within the directory, each crash point among them. 200-byte names fill a leaf
+        // at 18 entries; the fanout hook splits index blocks at 4 pairs, so ~150 names grow the
+        // root to level 2 (the format is the same, only the split points come sooner).
+        w.add(new Workload("dir-index-splits", d -> {
+            dev.daxfs.core.dir.IndexedDirectory.limitFanoutForTests(4);
+            d.create("/t");
+            d.mkdir("/d");
+        }, d -> {
+            for (int i = 0; i < 150; i++) {
+                d.link("/t", "/d/" + longName(i));
+                if (i % 3 == 2) {
+                    d.unlink("/d/" + longName(i - 2));
+                }
+                if (i % 37 == 36) {
+                    d.fsyncDir("/d");
+                }
+            }
+            for (int i = 1; i < 150; i += 12) { // i % 3 == 1: never unlinked above
+                d.rename("/d/" + longName(i), "/d/" + longName(1000 + i));
+            }
+            d.fsyncDir("/d");
+            for (int i = 4; i < 150; i += 3) {
+                if ((i - 1) % 12 != 0) { // not renamed away
+                    d.unlink("/d/" + longName(i));
+                }
+            }
+            d.sync();
+        }));
         w.add(new Workload("link-unlink", d -> {
             d.create("/a");
             d.write("/a", 0, 4096);
@@ -369,6 +398,12 @@ final class Workloads {
             d.create("/c");
         }));
         return w;
+    }
+
+    /** A 200-byte name, distinct for each {@code i}. */
+    static String longName(int i) {
+        String base = "n" + i + "-";
+        return base + "x".repeat(200 - base.length());
     }
 
     /** A seeded random workload over a small namespace: every kind of step, random durability points. */
