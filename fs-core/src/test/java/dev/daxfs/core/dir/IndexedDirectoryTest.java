@@ -374,4 +374,28 @@ class IndexedDirectoryTest {
             assertEquals(1, e.getValue(), "listed twice: " + e.getKey());
         }
     }
+
+    /**
+     * The crash explorer's dir-index-splits workload relies on the fanout hook to grow the root
+     * to level 2 with 150 names of 200 bytes (a third unlinked as it goes): it does.
+     */
+    @Test
+    void theFanoutHookGrowsADeepTreeFromAFewNames() {
+        format(COOKIES::cookie);
+        IndexedDirectory.limitFanoutForTests(4);
+        try {
+            for (int i = 0; i < 150; i++) {
+                add(name(i, 200), 10 + i);
+                if (i % 3 == 2) {
+                    Name n = name(i - 2, 200);
+                    change(() -> dir.remove(n, journal));
+                }
+            }
+            assertTrue(dir.rootLevel() >= 2, "root level " + dir.rootLevel());
+            assertTrue(walk(hash, d -> fail(d)).sound());
+            assertEquals(100, reload().size());
+        } finally {
+            IndexedDirectory.limitFanoutForTests(DirTree.FANOUT);
+        }
+    }
 }

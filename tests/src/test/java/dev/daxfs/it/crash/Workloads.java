@@ -101,12 +101,15 @@ final class Workloads {
                 if (i % 3 == 2) {
                     d.unlink("/d/" + longName(i - 2));
                 }
-                if (i % 37 == 36) {
+                if (i % 6 == 5) { // a commit (a crash point) every few splits
                     d.fsyncDir("/d");
                 }
             }
             for (int i = 1; i < 150; i += 12) { // i % 3 == 1: never unlinked above
                 d.rename("/d/" + longName(i), "/d/" + longName(1000 + i));
+                if (i % 36 == 1) {
+                    d.fsyncDir("/d");
+                }
             }
             d.fsyncDir("/d");
             for (int i = 4; i < 150; i += 3) {
