@@ -10,9 +10,11 @@ import dev.daxfs.core.alloc.Extent;
 import dev.daxfs.core.format.Bytes;
 import dev.daxfs.core.format.Defects;
 import dev.daxfs.core.format.Geometry;
+import dev.daxfs.core.format.Magic;
 import dev.daxfs.core.inode.FileExtent;
 import dev.daxfs.core.inode.Inode;
 import dev.daxfs.core.journal.Journal;
+import dev.daxfs.pmem.PmemDevice;
 
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -23,8 +25,8 @@ import java.util.List;
  * A directory under the {@code dir_index} feature: a B+tree of hash-ordered leaves in the
  * directory's own blocks ({@link DirTree} has the layout), keyed by each entry's readdir cookie.
  * Nothing of the entries lives on the heap: a lookup descends from the root (logical block 0)
- * reading the blocks from the device (DAX: a few loads and a 4 KiB copy per level), so memory
- * does not grow with the directory. What is kept: the entry and subdirectory counts (counted
+ * loading the fields it needs straight from the mapping ({@link View}; DAX: a binary search of
+ * an index block, a scan of a leaf's hashes), so memory does not grow with the directory. What is kept: the entry and subdirectory counts (counted
  * once at load, while every block's CRC is verified) and the root's level.
  *
  * <p>A change rewrites the blocks it touches in the running transaction: the leaf in place, or
@@ -90,7 +92,7 @@ public final class IndexedDirectory extends Directory {
             }
         });
         if (nblocks > 0) {
-            d.rootLevel = DirTree.level(d.node(0));
+            d.rootLevel = d.node(0).level();
         }
         return d;
     }
@@ -105,15 +107,113 @@ public final class IndexedDirectory extends Directory {
         return e.devFor(fb);
     }
 
-    /** Block {@code fb}'s newest image, header checked. Not to be changed: see {@link Journal#read}. */
-    private byte[] node(int fb) {
-        long dev = dev(fb);
-        byte[] img = journal.read(dev);
-        String d = DirTree.quickDefect(img, dev, dir.ino);
-        if (d != null) {
-            throw new FsException(Errno.EUCLEAN, d);
+    /**
+     * A block being read: the transaction's image of it if one holds it, else its home location
+     * read with loads straight from the mapping — no copy of the block, no heap kept (DAX).
+     */
+    static final class View {
+        private final byte[] img;
+        private final PmemDevice dev;
+        private final long base;
+
+        View(byte[] img, PmemDevice dev, long base) {
+            this.img = img;
+            this.dev = dev;
+            this.base = base;
         }
-        return img;
+
+        long getLong(int off) {
+            return img != null ? Bytes.getLong(img, off) : dev.getLong(base + off);
+        }
+
+        int getInt(int off) {
+            return img != null ? Bytes.getInt(img, off) : dev.getInt(base + off);
+        }
+
+        int getU16(int off) {
+            return img != null ? Bytes.getShort(img, off) : dev.getInt(base + off) & 0xffff; // off + 4 is within the block
+        }
+
+        int getU8(int off) {
+            return (img != null ? img[off] : dev.getByte(base + off)) & 0xff;
+        }
+
+        int count() {
+            return getU16(DirTree.H_COUNT);
+        }
+
+        int used() {
+            return getU16(DirTree.H_USED);
+        }
+
+        int level() {
+            return getU8(DirTree.H_LEVEL);
+        }
+
+        int next() {
+            return getInt(DirTree.H_NEXT);
+        }
+
+        long key(int i) {
+            return getLong(DirTree.H_FIRST + i * DirTree.PAIR);
+        }
+
+        int child(int i) {
+            return getInt(DirTree.H_FIRST + i * DirTree.PAIR + 8);
+        }
+
+        /** The index of the last pair whose hash is at most {@code h} (the first if none is). */
+        int childIndex(long h) {
+            int lo = 0, hi = count() - 1;
+            while (lo < hi) {
+                int mid = (lo + hi + 1) >>> 1;
+                if (key(mid) <= h) {
+                    lo = mid;
+                } else {
+                    hi = mid - 1;
+                }
+            }
+            return lo;
+        }
+
+        Name name(int off, int len) {
+            if (img != null) {
+                return Name.of(img, off, len);
+            }
+            byte[] b = new byte[len];
+            dev.read(base + off, b, 0, len);
+            return Name.of(b);
+        }
+
+        /** {@code n} compared with the {@code len} name bytes at {@code off} (unsigned, as {@link Name#compareTo}). */
+        int compare(Name n, int off, int len) {
+            if (img != null) {
+                return n.compareTo(img, off, len);
+            }
+            int m = Math.min(n.length(), len);
+            for (int i = 0; i < m; i++) {
+                int c = Integer.compare(n.byteAt(i) & 0xff, dev.getByte(base + off + i) & 0xff);
+                if (c != 0) {
+                    return c;
+                }
+            }
+            return Integer.compare(n.length(), len);
+        }
+    }
+
+    /** Block {@code fb}, newest version, header checked (magic, self, owner, level against magic). */
+    private View node(int fb) {
+        long dev = dev(fb);
+        byte[] img = journal.imageOrHome(dev);
+        View v = new View(img, journal.device(), Geometry.offset(dev));
+        int m = v.getInt(0);
+        if (m != Magic.DIR_LEAF && m != Magic.DIR_INDEX || v.getLong(8) != dev || v.getLong(16) != dir.ino
+                || (m == Magic.DIR_LEAF) != (v.level() == 0)) {
+            // the full report, from a copy
+            String d = DirTree.quickDefect(journal.read(dev), dev, dir.ino);
+            throw new FsException(Errno.EUCLEAN, d != null ? d : "directory inode " + dir.ino + ": block " + fb + " changed under a reader");
+        }
+        return v;
     }
 
     /** The way from the root to the leaf of a hash: the index blocks and the pair followed in each. */
@@ -122,46 +222,46 @@ public final class IndexedDirectory extends Directory {
         final int[] at = new int[DirTree.MAX_LEVEL];
         int depth;
         int leaf;
-        byte[] leafImg;
+        View leafView;
     }
 
     private Path descend(long h) {
         Path p = new Path();
         int fb = 0;
-        byte[] img = node(0);
-        int lv = DirTree.level(img);
+        View v = node(0);
+        int lv = v.level();
         while (lv > 0) {
             if (p.depth == DirTree.MAX_LEVEL) {
                 throw new FsException(Errno.EUCLEAN, "directory inode " + dir.ino + ": index deeper than " + DirTree.MAX_LEVEL);
             }
-            int i = DirTree.childIndex(img, h);
+            int i = v.childIndex(h);
             p.fb[p.depth] = fb;
             p.at[p.depth] = i;
             p.depth++;
-            fb = DirTree.child(img, i);
-            img = node(fb);
-            if (DirTree.level(img) != lv - 1) {
+            fb = v.child(i);
+            v = node(fb);
+            if (v.level() != lv - 1) {
                 throw new FsException(Errno.EUCLEAN, "directory inode " + dir.ino + ": block " + fb + " has level "
-                        + DirTree.level(img) + ", expected " + (lv - 1));
+                        + v.level() + ", expected " + (lv - 1));
             }
             lv--;
         }
         p.leaf = fb;
-        p.leafImg = img;
+        p.leafView = v;
         return p;
     }
 
     /** The byte offset of entry (h, name) in a leaf, or -1. */
-    private static int find(byte[] img, long h, Name name) {
-        int n = DirTree.count(img);
+    private static int find(View v, long h, Name name) {
+        int n = v.count();
         int p = DirTree.H_FIRST;
         for (int i = 0; i < n; i++) {
-            long eh = Bytes.getLong(img, p);
-            int len = img[p + 16] & 0xff;
+            long eh = v.getLong(p);
+            int len = v.getU8(p + 16);
             if (eh > h) {
                 return -1; // sorted by hash
             }
-            if (eh == h && len == name.length() && name.compareTo(img, p + DirTree.LEAF_FIXED, len) == 0) {
+            if (eh == h && len == name.length() && v.compare(name, p + DirTree.LEAF_FIXED, len) == 0) {
                 return p;
             }
             p += DirTree.LEAF_FIXED + len;
@@ -169,7 +269,7 @@ public final class IndexedDirectory extends Directory {
         return -1;
     }
 
-    /** Where (h, name) goes in a leaf: the offset of the first entry after it. */
+    /** Where (h, name) goes in a leaf image: the offset of the first entry after it. */
     private static int insertAt(byte[] img, long h, Name name) {
         int n = DirTree.count(img);
         int p = DirTree.H_FIRST;
@@ -184,19 +284,18 @@ public final class IndexedDirectory extends Directory {
         return p;
     }
 
-    private static Entry entryAt(byte[] img, int p, int leaf) {
-        int len = img[p + 16] & 0xff;
-        return new Entry(Name.of(img, p + DirTree.LEAF_FIXED, len), Bytes.getLong(img, p + 8), img[p + 17] & 0xff, leaf);
+    private static Entry entryAt(View v, int p, int leaf) {
+        int len = v.getU8(p + 16);
+        return new Entry(v.name(p + DirTree.LEAF_FIXED, len), v.getLong(p + 8), v.getU8(p + 17), leaf);
     }
 
-    private static List<DirTree.LeafEntry> entries(byte[] img) {
-        int n = DirTree.count(img);
+    private static List<DirTree.LeafEntry> entries(View v) {
+        int n = v.count();
         List<DirTree.LeafEntry> out = new ArrayList<>(n + 1);
         int p = DirTree.H_FIRST;
         for (int i = 0; i < n; i++) {
-            int len = img[p + 16] & 0xff;
-            out.add(new DirTree.LeafEntry(Bytes.getLong(img, p), Bytes.getLong(img, p + 8), img[p + 17] & 0xff,
-                    Name.of(img, p + DirTree.LEAF_FIXED, len)));
+            int len = v.getU8(p + 16);
+            out.add(new DirTree.LeafEntry(v.getLong(p), v.getLong(p + 8), v.getU8(p + 17), v.name(p + DirTree.LEAF_FIXED, len)));
             p += DirTree.LEAF_FIXED + len;
         }
         return out;
@@ -243,8 +342,8 @@ public final class IndexedDirectory extends Directory {
         }
         long h = hash.of(name);
         Path p = descend(h);
-        int at = find(p.leafImg, h, name);
-        return at < 0 ? null : entryAt(p.leafImg, at, p.leaf);
+        int at = find(p.leafView, h, name);
+        return at < 0 ? null : entryAt(p.leafView, at, p.leaf);
     }
 
     @Override
@@ -269,13 +368,13 @@ public final class IndexedDirectory extends Directory {
         }
         long h = hash.of(name);
         Path p = descend(h);
-        if (DirTree.used(p.leafImg) + DirTree.LEAF_FIXED + name.length() <= DirTree.CAPACITY) {
+        if (p.leafView.used() + DirTree.LEAF_FIXED + name.length() <= DirTree.CAPACITY) {
             return;
         }
         if (rootLevel >= DirTree.MAX_LEVEL - 1) {
             throw new FsException(Errno.ENOSPC, "directory inode " + dir.ino + ": index at its deepest");
         }
-        List<DirTree.LeafEntry> es = entries(p.leafImg);
+        List<DirTree.LeafEntry> es = entries(p.leafView);
         es.add(new DirTree.LeafEntry(h, 0, 0, name));
         es.sort((a, b) -> a.compareTo(b.hash(), b.name()));
         if (splitPoint(es) < 0) {
@@ -306,7 +405,7 @@ public final class IndexedDirectory extends Directory {
         }
         Path p = descend(h);
         int need = DirTree.LEAF_FIXED + name.length();
-        if (DirTree.used(p.leafImg) + need <= DirTree.CAPACITY) {
+        if (p.leafView.used() + need <= DirTree.CAPACITY) {
             byte[] w = journal.modify(dev(p.leaf));
             int at = insertAt(w, h, name);
             int end = DirTree.H_FIRST + DirTree.used(w);
@@ -324,8 +423,8 @@ public final class IndexedDirectory extends Directory {
     }
 
     private void splitLeaf(Path p, DirTree.LeafEntry added, BlockAllocator alloc) {
-        List<DirTree.LeafEntry> es = entries(p.leafImg); // before any image of it is rewritten
-        int next = DirTree.next(p.leafImg);
+        List<DirTree.LeafEntry> es = entries(p.leafView); // before any image of it is rewritten
+        int next = p.leafView.next();
         int at = 0;
         while (at < es.size() && es.get(at).compareTo(added.hash(), added.name()) < 0) {
             at++;
@@ -355,8 +454,8 @@ public final class IndexedDirectory extends Directory {
     /** Adds pair (key, child) after the pair followed at path level {@code d}, splitting up as needed. */
     private void insertPair(Path p, int d, long key, int child, BlockAllocator alloc) {
         int fb = p.fb[d];
-        byte[] img = node(fb);
-        int n = DirTree.count(img);
+        View img = node(fb);
+        int n = img.count();
         int at = p.at[d] + 1;
         if (n < fanout) {
             byte[] w = journal.modify(dev(fb));
@@ -374,12 +473,12 @@ public final class IndexedDirectory extends Directory {
                 keys[i] = key;
                 children[i] = child;
             } else {
-                keys[i] = DirTree.key(img, j);
-                children[i] = DirTree.child(img, j);
+                keys[i] = img.key(j);
+                children[i] = img.child(j);
                 j++;
             }
         }
-        int lv = DirTree.level(img);
+        int lv = img.level();
         int m = (n + 1) / 2;
         if (fb == 0) {
             // the root: its pairs move to two new blocks, and it stays block 0, one level up
@@ -427,11 +526,11 @@ public final class IndexedDirectory extends Directory {
         }
         long h = hash.of(name);
         Path p = descend(h);
-        int at = find(p.leafImg, h, name);
+        int at = find(p.leafView, h, name);
         if (at < 0) {
             throw new FsException(Errno.ENOENT, name);
         }
-        Entry e = entryAt(p.leafImg, at, p.leaf);
+        Entry e = entryAt(p.leafView, at, p.leaf);
         byte[] w = journal.modify(dev(p.leaf));
         int size = DirTree.LEAF_FIXED + e.name().length();
         int end = DirTree.H_FIRST + DirTree.used(w);
@@ -450,11 +549,11 @@ public final class IndexedDirectory extends Directory {
     public void replace(Name name, long ino, int type, Journal journal) {
         long h = hash.of(name);
         Path p = descend(h);
-        int at = find(p.leafImg, h, name);
+        int at = find(p.leafView, h, name);
         if (at < 0) {
             throw new FsException(Errno.ENOENT, name);
         }
-        int old = p.leafImg[at + 17] & 0xff;
+        int old = p.leafView.getU8(at + 17);
         byte[] w = journal.modify(dev(p.leaf));
         Bytes.putLong(w, at + 8, ino);
         w[at + 17] = (byte) type;
@@ -463,49 +562,47 @@ public final class IndexedDirectory extends Directory {
 
     /** Hands out entries of the leaves from the one holding {@code from}, in hash order, from that hash on. */
     private interface LeafFiller {
-        boolean add(byte[] img, int p, long h, int len);
+        boolean add(View v, int p, long h, int len);
     }
 
     private void scan(long from, LeafFiller f) {
         if (count == 0) {
             return;
         }
-        Path path = descend(from);
-        byte[] img = path.leafImg;
+        View v = descend(from).leafView;
         long budget = dir.size() / Geometry.BLOCK_SIZE; // a chain is never longer than the directory
         while (true) {
-            int n = DirTree.count(img);
+            int n = v.count();
             int p = DirTree.H_FIRST;
             for (int i = 0; i < n; i++) {
-                long h = Bytes.getLong(img, p);
-                int len = img[p + 16] & 0xff;
-                if (h >= from && f.add(img, p, h, len)) {
+                long h = v.getLong(p);
+                int len = v.getU8(p + 16);
+                if (h >= from && f.add(v, p, h, len)) {
                     return;
                 }
                 p += DirTree.LEAF_FIXED + len;
             }
-            int next = DirTree.next(img);
+            int next = v.next();
             if (next == 0) {
                 return;
             }
             if (--budget < 0) {
                 throw new FsException(Errno.EUCLEAN, "directory inode " + dir.ino + ": its leaf chain loops");
             }
-            img = node(next);
+            v = node(next);
         }
     }
 
     @Override
     public void list(DirFiller filler) {
-        scan(0, (img, p, h, len) -> filler.add(Name.of(img, p + DirTree.LEAF_FIXED, len), Bytes.getLong(img, p + 8),
-                (img[p + 17] & 0xff) << 12));
+        scan(0, (v, p, h, len) -> filler.add(v.name(p + DirTree.LEAF_FIXED, len), v.getLong(p + 8), v.getU8(p + 17) << 12));
     }
 
     /** The stored hash is the cookie ({@code hash} computes the same one; not needed here). */
     @Override
     public void list(DirCookies hash, long from, DirCookieFiller filler) {
-        scan(Math.max(from, 0), (img, p, h, len) -> filler.add(Name.of(img, p + DirTree.LEAF_FIXED, len),
-                Bytes.getLong(img, p + 8), (img[p + 17] & 0xff) << 12, h));
+        scan(Math.max(from, 0), (v, p, h, len) -> filler.add(v.name(p + DirTree.LEAF_FIXED, len), v.getLong(p + 8),
+                v.getU8(p + 17) << 12, h));
     }
 
     @Override

@@ -259,6 +259,41 @@ public final class Journal {
     }
 
     /**
+     * For readers that load a block's fields straight from the mapping (DAX) instead of copying
+     * it, as {@link #read} would: the newest image of {@code block} if a transaction holds one
+     * (the running one's, else the committing one's), else null — then the home location is
+     * current (a commit writes home before it stops being the committing one) and may be read
+     * with loads from {@link #device()}. Refuses as {@link #read} does a block outside the device
+     * or on the bad-block list (EIO and a shutdown). The caller holds the locks of the object the
+     * block belongs to, so no later transaction rewrites it meanwhile.
+     */
+    public byte[] imageOrHome(long block) {
+        byte[] img = running.images.get(block);
+        if (img != null) {
+            return img;
+        }
+        Transaction c = committing;
+        if (c != null && (img = c.images.get(block)) != null) {
+            return img;
+        }
+        if (block < 0 || block >= geometry.totalBlocks()) {
+            throw new CorruptImageException(dev.name() + ": metadata block " + block + " is outside the device");
+        }
+        long off = Geometry.offset(block);
+        if (dev.badBlocks().isBad(off, Geometry.BLOCK_SIZE)) {
+            String why = String.format("media error (bad block) in metadata block %d (offset 0x%x)", block, off);
+            shutdown(why);
+            throw new FsException(Errno.EIO, dev.name() + ": " + why);
+        }
+        return null;
+    }
+
+    /** The device, for {@link #imageOrHome}'s loads. */
+    public PmemDevice device() {
+        return dev;
+    }
+
+    /**
      * True if {@link #read} would hand out the running transaction's image of {@code block},
      * which is sealed (given its CRC) only at commit: a reader that verifies CRCs checks the rest
      * of the header only. Ask before reading: the answer may turn false (sealed) meanwhile, never
