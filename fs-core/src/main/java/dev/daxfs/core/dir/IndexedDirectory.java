@@ -406,7 +406,7 @@ public final class IndexedDirectory extends Directory {
         Path p = descend(h);
         int need = DirTree.LEAF_FIXED + name.length();
         if (p.leafView.used() + need <= DirTree.CAPACITY) {
-            byte[] w = journal.modify(dev(p.leaf));
+            byte[] w = writable(p.leaf);
             int at = insertAt(w, h, name);
             int end = DirTree.H_FIRST + DirTree.used(w);
             System.arraycopy(w, at, w, at + need, end - at);
@@ -458,7 +458,7 @@ public final class IndexedDirectory extends Directory {
         int n = img.count();
         int at = p.at[d] + 1;
         if (n < fanout) {
-            byte[] w = journal.modify(dev(fb));
+            byte[] w = writable(fb);
             int off = DirTree.H_FIRST + at * DirTree.PAIR;
             System.arraycopy(w, off, w, off + DirTree.PAIR, (n - at) * DirTree.PAIR);
             Bytes.putLong(w, off, key);
@@ -493,6 +493,26 @@ public final class IndexedDirectory extends Directory {
             writeIndex(fb, lv, keys, children, 0, m);
             insertPair(p, d - 1, keys[m], r, alloc);
         }
+    }
+
+    /**
+     * The running transaction's image of block {@code fb}, to change in place: the journal's own
+     * when a transaction holds the block, else a fresh one filled with loads from the mapping
+     * (what {@link Journal#modify} would copy, without its fault-checked copy of the block: the
+     * journal refused a bad block already in {@link Journal#imageOrHome}).
+     */
+    private byte[] writable(int fb) {
+        long dev = dev(fb);
+        if (journal.imageOrHome(dev) != null) {
+            return journal.modify(dev);
+        }
+        byte[] w = journal.create(dev);
+        PmemDevice d = journal.device();
+        long base = Geometry.offset(dev);
+        for (int off = 0; off < Geometry.BLOCK_SIZE; off += 8) {
+            Bytes.putLong(w, off, d.getLong(base + off));
+        }
+        return w;
     }
 
     private void writeLeaf(int fb, int next, List<DirTree.LeafEntry> es) {
@@ -531,7 +551,7 @@ public final class IndexedDirectory extends Directory {
             throw new FsException(Errno.ENOENT, name);
         }
         Entry e = entryAt(p.leafView, at, p.leaf);
-        byte[] w = journal.modify(dev(p.leaf));
+        byte[] w = writable(p.leaf);
         int size = DirTree.LEAF_FIXED + e.name().length();
         int end = DirTree.H_FIRST + DirTree.used(w);
         System.arraycopy(w, at + size, w, at, end - at - size);
@@ -554,7 +574,7 @@ public final class IndexedDirectory extends Directory {
             throw new FsException(Errno.ENOENT, name);
         }
         int old = p.leafView.getU8(at + 17);
-        byte[] w = journal.modify(dev(p.leaf));
+        byte[] w = writable(p.leaf);
         Bytes.putLong(w, at + 8, ino);
         w[at + 17] = (byte) type;
         subdirs += (type == 4 ? 1 : 0) - (old == 4 ? 1 : 0);
