@@ -166,6 +166,12 @@ public abstract class Directory {
     /** The entry {@code name}, or null. */
     public abstract Entry get(Name name);
 
+    /** The inode {@code name} names, or 0 if none: lookup's path, which needs nothing else. */
+    public long inoOf(Name name) {
+        Entry e = get(name);
+        return e == null ? 0 : e.ino();
+    }
+
     public abstract int size();
 
     public abstract boolean isEmpty();

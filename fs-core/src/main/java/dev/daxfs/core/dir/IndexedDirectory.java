@@ -346,6 +346,26 @@ public final class IndexedDirectory extends Directory {
         return at < 0 ? null : entryAt(p.leafView, at, p.leaf);
     }
 
+    /** The lookup path: no Path, no Entry, no copy of the name (a LOOKUP's allocation budget). */
+    @Override
+    public long inoOf(Name name) {
+        if (count == 0) {
+            return 0;
+        }
+        long h = hash.of(name);
+        View v = node(0);
+        for (int lv = v.level(); lv > 0; lv--) {
+            int fb = v.child(v.childIndex(h));
+            v = node(fb);
+            if (v.level() != lv - 1) {
+                throw new FsException(Errno.EUCLEAN, "directory inode " + dir.ino + ": block " + fb + " has level "
+                        + v.level() + ", expected " + (lv - 1));
+            }
+        }
+        int at = find(v, h, name);
+        return at < 0 ? 0 : v.getLong(at + 8);
+    }
+
     @Override
     public int size() {
         return count;

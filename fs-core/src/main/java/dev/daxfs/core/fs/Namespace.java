@@ -102,11 +102,11 @@ final class Namespace {
             if (name.isDotDot()) {
                 return d.ino == Vfs.ROOT_INO ? Vfs.ROOT_INO : d.parent();
             }
-            Directory.Entry e = dirOf(d).get(name);
-            if (e == null) {
+            long ino = dirOf(d).inoOf(name);
+            if (ino == 0) {
                 throw new FsException(Errno.ENOENT, name);
             }
-            return e.ino();
+            return ino;
         } finally {
             d.iolock.unlockShared();
         }
