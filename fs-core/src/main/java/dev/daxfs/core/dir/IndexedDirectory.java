@@ -123,11 +123,11 @@ public final class IndexedDirectory extends Directory {
         }
 
         long getLong(int off) {
-            return img != null ? Bytes.getLong(img, off) : dev.getLong(base + off);
+            return ld64(img, dev, base, off);
         }
 
         int getInt(int off) {
-            return img != null ? Bytes.getInt(img, off) : dev.getInt(base + off);
+            return ld32(img, dev, base, off);
         }
 
         int getU16(int off) {
@@ -135,7 +135,7 @@ public final class IndexedDirectory extends Directory {
         }
 
         int getU8(int off) {
-            return (img != null ? img[off] : dev.getByte(base + off)) & 0xff;
+            return ld8(img, dev, base, off);
         }
 
         int count() {
@@ -185,19 +185,9 @@ public final class IndexedDirectory extends Directory {
             return Name.of(b);
         }
 
-        /** {@code n} compared with the {@code len} name bytes at {@code off} (unsigned, as {@link Name#compareTo}). */
+        /** {@code n} compared with the {@code len} name bytes at {@code off}. */
         int compare(Name n, int off, int len) {
-            if (img != null) {
-                return n.compareTo(img, off, len);
-            }
-            int m = Math.min(n.length(), len);
-            for (int i = 0; i < m; i++) {
-                int c = Integer.compare(n.byteAt(i) & 0xff, dev.getByte(base + off + i) & 0xff);
-                if (c != 0) {
-                    return c;
-                }
-            }
-            return Integer.compare(n.length(), len);
+            return IndexedDirectory.compare(img, dev, base, n, off, len);
         }
     }
 
@@ -346,24 +336,85 @@ public final class IndexedDirectory extends Directory {
         return at < 0 ? null : entryAt(p.leafView, at, p.leaf);
     }
 
-    /** The lookup path: no Path, no Entry, no copy of the name (a LOOKUP's allocation budget). */
+    /**
+     * The lookup path, allocating nothing of its own (no Path, View, Entry or copy of the name: a
+     * LOOKUP's allocation budget): the same descent as {@link #descend} and {@link #find}, on
+     * each block's transaction image or its home location.
+     */
     @Override
     public long inoOf(Name name) {
         if (count == 0) {
             return 0;
         }
         long h = hash.of(name);
-        View v = node(0);
-        for (int lv = v.level(); lv > 0; lv--) {
-            int fb = v.child(v.childIndex(h));
-            v = node(fb);
-            if (v.level() != lv - 1) {
-                throw new FsException(Errno.EUCLEAN, "directory inode " + dir.ino + ": block " + fb + " has level "
-                        + v.level() + ", expected " + (lv - 1));
+        PmemDevice d = journal.device();
+        int fb = 0, expect = -1;
+        while (true) {
+            long dev = dev(fb);
+            byte[] img = journal.imageOrHome(dev);
+            long base = Geometry.offset(dev);
+            int m = ld32(img, d, base, 0);
+            int lv = ld8(img, d, base, DirTree.H_LEVEL);
+            if (m != Magic.DIR_LEAF && m != Magic.DIR_INDEX || ld64(img, d, base, 8) != dev
+                    || ld64(img, d, base, 16) != dir.ino || (m == Magic.DIR_LEAF) != (lv == 0) || expect >= 0 && lv != expect) {
+                node(fb); // the full report
+                throw new FsException(Errno.EUCLEAN, "directory inode " + dir.ino + ": block " + fb + " has level " + lv);
+            }
+            int n = ld32(img, d, base, DirTree.H_COUNT) & 0xffff;
+            if (lv == 0) {
+                int p = DirTree.H_FIRST;
+                for (int i = 0; i < n; i++) {
+                    long eh = ld64(img, d, base, p);
+                    int len = ld8(img, d, base, p + 16);
+                    if (eh > h) {
+                        return 0;
+                    }
+                    if (eh == h && len == name.length() && compare(img, d, base, name, p + DirTree.LEAF_FIXED, len) == 0) {
+                        return ld64(img, d, base, p + 8);
+                    }
+                    p += DirTree.LEAF_FIXED + len;
+                }
+                return 0;
+            }
+            int lo = 0, hi = n - 1;
+            while (lo < hi) {
+                int mid = (lo + hi + 1) >>> 1;
+                if (ld64(img, d, base, DirTree.H_FIRST + mid * DirTree.PAIR) <= h) {
+                    lo = mid;
+                } else {
+                    hi = mid - 1;
+                }
+            }
+            fb = ld32(img, d, base, DirTree.H_FIRST + lo * DirTree.PAIR + 8);
+            expect = lv - 1;
+        }
+    }
+
+    private static long ld64(byte[] img, PmemDevice d, long base, int off) {
+        return img != null ? Bytes.getLong(img, off) : d.getLong(base + off);
+    }
+
+    private static int ld32(byte[] img, PmemDevice d, long base, int off) {
+        return img != null ? Bytes.getInt(img, off) : d.getInt(base + off);
+    }
+
+    private static int ld8(byte[] img, PmemDevice d, long base, int off) {
+        return (img != null ? img[off] : d.getByte(base + off)) & 0xff;
+    }
+
+    /** {@code n} compared with the {@code len} name bytes at {@code off} (unsigned, as {@link Name#compareTo}). */
+    private static int compare(byte[] img, PmemDevice d, long base, Name n, int off, int len) {
+        if (img != null) {
+            return n.compareTo(img, off, len);
+        }
+        int m = Math.min(n.length(), len);
+        for (int i = 0; i < m; i++) {
+            int c = Integer.compare(n.byteAt(i) & 0xff, d.getByte(base + off + i) & 0xff);
+            if (c != 0) {
+                return c;
             }
         }
-        int at = find(v, h, name);
-        return at < 0 ? 0 : v.getLong(at + 8);
+        return Integer.compare(n.length(), len);
     }
 
     @Override

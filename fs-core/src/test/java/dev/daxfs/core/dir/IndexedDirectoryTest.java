@@ -156,6 +156,12 @@ class IndexedDirectoryTest {
             Name n = name(i, 200);
             Directory.Entry e = dir.get(n);
             assertEquals(model.get(n), e == null ? null : e.ino(), n.toString());
+            assertEquals(model.getOrDefault(n, 0L), dir.inoOf(n), n.toString()); // lookup's allocation-free path
+        }
+        journal.commit(); // and from the home locations, read with loads
+        for (int i = 0; i < 6000; i += 7) {
+            Name n = name(i, 200);
+            assertEquals(model.getOrDefault(n, 0L), dir.inoOf(n), n.toString());
         }
         List<Name> want = new ArrayList<>(model.keySet());
         want.sort(order());
