@@ -5,7 +5,7 @@
  *
  * <p>fsck is not a second decoder of the format: it reads every structure through the codec the
  * filesystem uses ({@code Superblock}, {@code BlockHeader}, {@code BitmapCodec},
- * {@code InodeCodec} for slots and extent lists, {@code Directory.decodeBlock},
+ * {@code InodeCodec} for slots and extent lists, {@code Directory.decodeBlock} and {@code DirTree.walk},
  * {@code Xattrs.walk} and {@code Xattrs.readRemote}) in its validating mode, which reports each
  * defect to a {@code Defects} sink instead of throwing, and writes repairs through the same codecs' encoders. What fsck adds
  * is what no single structure can know: who owns each block, which entries name each inode, the
