@@ -247,15 +247,18 @@ public final class Journal {
      * committing one's, else the device's. The caller must not modify it.
      */
     public byte[] read(long block) {
+        byte[] img = pendingImage(block);
+        return img != null ? img : readDevice(block);
+    }
+
+    /** The running transaction's image of {@code block}, else the committing one's, else null. */
+    private byte[] pendingImage(long block) {
         byte[] img = running.images.get(block);
         if (img != null) {
             return img;
         }
         Transaction c = committing;
-        if (c != null && (img = c.images.get(block)) != null) {
-            return img;
-        }
-        return readDevice(block);
+        return c != null ? c.images.get(block) : null;
     }
 
     /**
@@ -268,12 +271,8 @@ public final class Journal {
      * block belongs to, so no later transaction rewrites it meanwhile.
      */
     public byte[] imageOrHome(long block) {
-        byte[] img = running.images.get(block);
+        byte[] img = pendingImage(block);
         if (img != null) {
-            return img;
-        }
-        Transaction c = committing;
-        if (c != null && (img = c.images.get(block)) != null) {
             return img;
         }
         if (block < 0 || block >= geometry.totalBlocks()) {
