@@ -7,6 +7,7 @@ import dev.daxfs.direct.proto.Op;
 import dev.daxfs.direct.proto.ProtocolException;
 import dev.daxfs.direct.unix.FileStat;
 import dev.daxfs.direct.unix.Packet;
+import dev.daxfs.direct.unix.PeerCredentials;
 import dev.daxfs.direct.unix.UnixException;
 import dev.daxfs.direct.unix.UnixSocket;
 import dev.daxfs.pmem.DeviceException;
@@ -112,6 +113,13 @@ public final class DirectClient implements AutoCloseable {
         }
         int passed = -1;
         try {
+            // The server hands us a device descriptor to store into: it must be root's or ours,
+            // never a socket another user planted where the daemon's would be.
+            PeerCredentials server = s.peerCredentials();
+            if (server.uid() != 0 && server.uid() != FileStat.getuid()) {
+                throw new IOException(socketPath + " is served by uid " + server.uid()
+                        + ", neither root nor this user: not a daxfs daemon of ours");
+            }
             s.send(Codec.request(1, new Message.Hello(Op.VERSION, readWrite ? Op.WANT_READ_WRITE : 0)), -1);
             ByteBuffer buf = ByteBuffer.allocate(UnixSocket.MAX_PACKET).order(ByteOrder.LITTLE_ENDIAN);
             Packet p = s.receive(buf);
