@@ -201,7 +201,7 @@ final class DirectBench implements Callable<Integer> {
         }
     }
 
-    /** Drops the kernel's cached pages of the file (POSIX_FADV_DONTNEED through a no-op truncate-free path). */
+    /** Drops the kernel's clean page cache (drop_caches: root), so the next FUSE read is cold. */
     private static void dropCache(Path p) throws IOException {
         try {
             Files.writeString(Path.of("/proc/sys/vm/drop_caches"), "1");

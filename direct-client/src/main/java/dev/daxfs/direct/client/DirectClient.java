@@ -342,7 +342,7 @@ public final class DirectClient implements AutoCloseable {
 
     /** The connection is over: every layout invalid, every pending call failed. */
     private void ended(String why) {
-        synchronized (this) {
+        synchronized (this) { // vs. close() on another thread: the first reason to end wins
             if (closedBecause == null) {
                 closedBecause = why;
             }
@@ -380,7 +380,7 @@ public final class DirectClient implements AutoCloseable {
             l.close();
         }
         boolean first;
-        synchronized (this) {
+        synchronized (this) { // vs. the reader's ended(): one of the two records why it ended
             first = closedBecause == null || !socket.isClosed();
             if (closedBecause == null) {
                 closedBecause = "the direct-access client is closed";

@@ -232,7 +232,7 @@ public final class MappedLayout implements AutoCloseable {
 
     /** LAYOUT_RETURN (idempotent): stop loading and storing through it first. */
     public void returnLayout() throws IOException {
-        synchronized (this) {
+        synchronized (this) { // vs. markRecalled/markDead on the reader thread: one state change at a time
             if (state == RETURNED || state == DEAD) {
                 return;
             }

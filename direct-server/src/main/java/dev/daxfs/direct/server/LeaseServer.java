@@ -191,7 +191,7 @@ public final class LeaseServer implements AutoCloseable {
             s.recallAll();
         }
         long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(config.leaseBreakMs());
-        synchronized (this) {
+        synchronized (this) { // layoutGone() notifies under it when a session gives a layout back
             while (layoutCount() > 0) {
                 long left = deadline - System.nanoTime();
                 if (left <= 0) {

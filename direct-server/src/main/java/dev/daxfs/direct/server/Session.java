@@ -469,7 +469,7 @@ final class Session {
 
         @Override
         public void recall(LayoutLease lease) {
-            synchronized (this) {
+            synchronized (this) { // vs. announce() on the worker: a recall is sent after the reply, never before
                 if (!announced) {
                     pending = lease;
                     return;
@@ -481,7 +481,7 @@ final class Session {
         /** The LAYOUT_GET reply is out: a recall that came before it goes now. */
         void announce() {
             LayoutLease p;
-            synchronized (this) {
+            synchronized (this) { // vs. recall() on a breaking thread (see there)
                 announced = true;
                 p = pending;
                 pending = null;

@@ -92,22 +92,29 @@ final class BreakLayouts {
                     fs.stats.leasesRecalled.increment();
                     ((LeaseImpl) l).notifyHolder(); // a call out: no lock held
                 }
-                if (ip.leases.awaitReturnOrRevoke(l)) {
-                    fs.stats.leasesRevoked.increment();
-                    LOG.warn("{}: layout lease [{}+{}] not returned within {} ms: revoked", ip,
-                            l.offset(), l.length(), fs.opts.leaseBreakMs());
-                    // A holder in another process still reaches the blocks: the change waits
-                    // until it is stopped (killed), still with no inode lock held.
-                    if (((LeaseImpl) l).fenceHolder()) {
-                        fs.stats.leasesFenced.increment();
-                        LOG.warn("{}: holder of layout lease [{}+{}] fenced", ip, l.offset(), l.length());
-                    }
-                }
+                awaitReturnOrFence(fs, ip, l);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 throw new FsException(Errno.EINTR, "interrupted while recalling a layout lease");
             } finally {
                 held.retake(modes); // then rescan: new leases may have been granted meanwhile
+            }
+        }
+    }
+
+    /**
+     * Waits for a recalled lease to come back; at the lease-break time revokes it and fences its
+     * holder (a holder in another process still reaches the blocks: whoever recalled waits until
+     * it is stopped). The caller holds no inode lock. Shared by layout changes and memory failure.
+     */
+    static void awaitReturnOrFence(FsContext fs, Inode ip, LeaseSet.Lease l) throws InterruptedException {
+        if (ip.leases.awaitReturnOrRevoke(l)) {
+            fs.stats.leasesRevoked.increment();
+            LOG.warn("{}: layout lease [{}+{}] not returned within {} ms: revoked", ip,
+                    l.offset(), l.length(), fs.opts.leaseBreakMs());
+            if (((LeaseImpl) l).fenceHolder()) {
+                fs.stats.leasesFenced.increment();
+                LOG.warn("{}: holder of layout lease [{}+{}] fenced", ip, l.offset(), l.length());
             }
         }
     }

@@ -130,15 +130,7 @@ final class MemoryFailure {
         }
         for (dev.daxfs.core.layout.LeaseSet.Lease l : out) {
             try {
-                if (ip.leases.awaitReturnOrRevoke(l)) {
-                    fs.stats.leasesRevoked.increment();
-                    LOG.warn("{}: layout lease [{}+{}] over a bad block not returned within {} ms: revoked", ip,
-                            l.offset(), l.length(), fs.opts.leaseBreakMs());
-                    if (((LeaseImpl) l).fenceHolder()) {
-                        fs.stats.leasesFenced.increment();
-                        LOG.warn("{}: holder of layout lease [{}+{}] fenced", ip, l.offset(), l.length());
-                    }
-                }
+                BreakLayouts.awaitReturnOrFence(fs, ip, l);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt(); // the next layout change waits for it instead
                 return;

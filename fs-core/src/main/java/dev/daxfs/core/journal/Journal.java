@@ -275,15 +275,7 @@ public final class Journal {
         if (img != null) {
             return img;
         }
-        if (block < 0 || block >= geometry.totalBlocks()) {
-            throw new CorruptImageException(dev.name() + ": metadata block " + block + " is outside the device");
-        }
-        long off = Geometry.offset(block);
-        if (dev.badBlocks().isBad(off, Geometry.BLOCK_SIZE)) {
-            String why = String.format("media error (bad block) in metadata block %d (offset 0x%x)", block, off);
-            shutdown(why);
-            throw new FsException(Errno.EIO, dev.name() + ": " + why);
-        }
+        checkHome(block);
         return null;
     }
 
@@ -336,12 +328,8 @@ public final class Journal {
         running.addOrdered(devOff, len);
     }
 
-    /**
-     * Every metadata read from the media comes through here: bounds first, then the device's
-     * bad-block list. A metadata block under poison shuts the filesystem down read-only (EIO to
-     * this caller, EROFS to later changes): never act on metadata that may be wrong.
-     */
-    private byte[] readDevice(long block) {
+    /** Bounds, then the bad-block list, of a metadata block about to be read at home. */
+    private void checkHome(long block) {
         if (block < 0 || block >= geometry.totalBlocks()) {
             throw new CorruptImageException(dev.name() + ": metadata block " + block + " is outside the device");
         }
@@ -351,6 +339,15 @@ public final class Journal {
             shutdown(why);
             throw new FsException(Errno.EIO, dev.name() + ": " + why);
         }
+    }
+
+    /**
+     * Every metadata read from the media comes through here: bounds first, then the device's
+     * bad-block list. A metadata block under poison shuts the filesystem down read-only (EIO to
+     * this caller, EROFS to later changes): never act on metadata that may be wrong.
+     */
+    private byte[] readDevice(long block) {
+        checkHome(block);
         byte[] b = new byte[Geometry.BLOCK_SIZE];
         dev.read(Geometry.offset(block), b, 0, b.length);
         return b;

@@ -46,15 +46,15 @@ final class Interrupts {
 
     /** The worker starts serving {@code unique} (on its own thread). */
     void begin(Slot s, long unique, int opcode) {
-        synchronized (s) {
-            s.interruptible = interruptible(opcode);
-            s.unique = unique;
-        }
+        // No monitor on the hot path: interruptible is written before unique (both volatile), so
+        // an interrupter that sees this unique sees its interruptible too.
+        s.interruptible = interruptible(opcode);
+        s.unique = unique;
     }
 
     /** The worker answered: no interrupt reaches it from now on. */
     void end(Slot s) {
-        synchronized (s) {
+        synchronized (s) { // vs. interrupt(): it checks unique and interrupts under this monitor
             s.unique = 0;
             Thread.interrupted(); // an interrupt that came too late must not hit the next request
         }
@@ -67,7 +67,7 @@ final class Interrupts {
     Outcome interrupt(long target) {
         for (Slot s : slots) {
             if (s.unique == target) {
-                synchronized (s) {
+                synchronized (s) { // vs. end(): never interrupt a worker past its request
                     if (s.unique != target) {
                         return Outcome.NOT_FOUND; // answered meanwhile
                     }
