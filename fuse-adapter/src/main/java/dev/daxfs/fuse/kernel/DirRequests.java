@@ -14,8 +14,8 @@ import dev.daxfs.core.dir.DirCookies;
  *
  * <p>A listing is a sequence of fuse_dirent records (ino, off, namelen, type, name padded to 8
  * bytes, exactly the stored bytes); {@code off} is the position to resume after that entry, which the kernel passes back
- * as the next READDIR's offset and {@code telldir} returns. Positions index the {@link DirStream}'s
- * listing. READDIRPLUS puts a fuse_entry_out before each record, which the kernel treats as a
+ * as the next READDIR's offset and {@code telldir} returns: a directory cookie plus one
+ * ({@link DirStream}). READDIRPLUS puts a fuse_entry_out before each record, which the kernel treats as a
  * LOOKUP of that entry (one reference counted) — except for "." and "..", which it skips.
  */
 final class DirRequests {
@@ -69,63 +69,64 @@ final class DirRequests {
         int size = Math.min(rq.u32(16), rp.bodyCapacity());
         int used = 0;
         synchronized (ds) { // one reader per stream at a time (the kernel serialises them too)
-            ds.prepare(c.vfs, offset);
-            // positions: 0 ".", 1 "..", then 2 + i for the stream's entry i; an offset past
-            // every cookie (the u64 read as negative) is the end
-            long total = 2L + ds.count();
-            long pos = offset < 0 ? total : offset <= 1 ? offset : 2L + ds.firstFor(offset);
-            for (; pos < total; pos++) {
-                Name name;
-                long ino;
-                int mode;
-                long next;
-                if (pos == 0) {
-                    name = Name.DOT;
-                    ino = ds.ino;
-                    mode = Mode.S_IFDIR;
-                    next = 1;
-                } else if (pos == 1) {
-                    name = Name.DOTDOT;
-                    ino = parentOf(c, ds.ino);
-                    mode = Mode.S_IFDIR;
-                    next = DirCookies.FIRST;
-                } else {
-                    int i = (int) (pos - 2);
-                    name = ds.name(i);
-                    ino = ds.ino(i);
-                    mode = ds.mode(i);
-                    next = ds.offsetAfter(i);
-                }
-                int nameLen = name.length();
-                int rec = align8((plus ? Abi.ENTRY_OUT : 0) + DIRENT + nameLen);
-                if (used + rec > size) {
-                    break;
-                }
-                long at = rp.body + used;
-                if (plus) {
-                    if (pos < 2 || !entryPlus(c, at, ino)) {
-                        Reply.MEM.setMemory(at, Abi.ENTRY_OUT, (byte) 0); // no entry: a plain dirent
+            // positions: 0 ".", 1 "..", then the entries by cookie; an offset past every cookie
+            // (the u64 read as negative) is the end
+            if (offset == 0 || offset == 1) {
+                for (long pos = offset; pos < 2; pos++) {
+                    Name name = pos == 0 ? Name.DOT : Name.DOTDOT;
+                    long ino = pos == 0 ? ds.ino : parentOf(c, ds.ino);
+                    int rec = record(plus, name);
+                    if (used + rec > size) {
+                        rp.ok(used);
+                        return;
                     }
-                    at += Abi.ENTRY_OUT;
+                    used += put(c, rp.body + used, rec, plus, false, ds, name, ino, Mode.S_IFDIR,
+                            pos == 0 ? 1 : DirCookies.FIRST);
                 }
-                Reply.MEM.putLong(at, ino);
-                Reply.MEM.putLong(at + 8, next);
-                Reply.MEM.putInt(at + 16, nameLen);
-                Reply.MEM.putInt(at + 20, (mode & Mode.S_IFMT) >>> 12);
-                name.copyTo(ds.nameBuf, 0);
-                Reply.MEM.putByteArray(at + DIRENT, ds.nameBuf, 0, nameLen);
-                int pad = rec - (int) (at + DIRENT + nameLen - (rp.body + used));
-                if (pad > 0) {
-                    Reply.MEM.setMemory(at + DIRENT + nameLen, pad, (byte) 0);
-                }
-                used += rec;
+                offset = DirCookies.FIRST;
             }
-            ds.ended((int) Math.max(0, pos - 2));
+            if (offset >= DirCookies.FIRST) {
+                // the entries' records are written after fs-core's listing returned: no lock of
+                // the directory is held while READDIRPLUS looks each child up
+                for (DirStream.Entry e : ds.batch(c.vfs, offset, size - used, n -> record(plus, n))) {
+                    used += put(c, rp.body + used, record(plus, e.name()), plus, true, ds, e.name(), e.ino(), e.mode(),
+                            e.cookie() + 1);
+                }
+            }
         }
         rp.ok(used);
     }
 
-    /** The entry of {@code ino} at {@code at}; false if the inode went away since the snapshot. */
+    /** Bytes of one record in a reply: fuse_dirent (and fuse_entry_out before it for READDIRPLUS), padded to 8. */
+    private static int record(boolean plus, Name name) {
+        return align8((plus ? Abi.ENTRY_OUT : 0) + DIRENT + name.length());
+    }
+
+    /** Writes one record of {@code rec} bytes at {@code at}; returns {@code rec}. */
+    private static int put(Connection c, long at, int rec, boolean plus, boolean lookedUp, DirStream ds, Name name,
+                           long ino, int mode, long next) {
+        long start = at;
+        if (plus) {
+            if (!lookedUp || !entryPlus(c, at, ino)) {
+                Reply.MEM.setMemory(at, Abi.ENTRY_OUT, (byte) 0); // no entry: a plain dirent
+            }
+            at += Abi.ENTRY_OUT;
+        }
+        int nameLen = name.length();
+        Reply.MEM.putLong(at, ino);
+        Reply.MEM.putLong(at + 8, next);
+        Reply.MEM.putInt(at + 16, nameLen);
+        Reply.MEM.putInt(at + 20, (mode & Mode.S_IFMT) >>> 12);
+        name.copyTo(ds.nameBuf, 0);
+        Reply.MEM.putByteArray(at + DIRENT, ds.nameBuf, 0, nameLen);
+        int pad = rec - (int) (at + DIRENT + nameLen - start);
+        if (pad > 0) {
+            Reply.MEM.setMemory(at + DIRENT + nameLen, pad, (byte) 0);
+        }
+        return rec;
+    }
+
+    /** The entry of {@code ino} at {@code at}; false if the inode went away since it was listed. */
     private static boolean entryPlus(Connection c, long at, long ino) {
         Attr a;
         try {

@@ -3,23 +3,26 @@ package dev.daxfs.fuse.kernel;
 import dev.daxfs.core.Name;
 import dev.daxfs.core.OpenFile;
 import dev.daxfs.core.Vfs;
-import dev.daxfs.core.dir.DirCookies;
 
-import java.util.Arrays;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
- * An open directory (OPENDIR's handle) and the listing READDIR serves from.
+ * An open directory (OPENDIR's handle) and where its reader is.
  *
- * <p>Offsets are fs-core's directory cookies ({@link DirCookies}): "." is offset 0 and ".." 1,
- * and an entry's {@code d_off} — where to resume after it — is its cookie plus one. A cookie
- * stays valid while its entry exists, so an offset from {@code telldir}, from an earlier open of
- * the directory or from before a remount resumes at the same place, and listing from it returns
- * each entry that did not change exactly once.
+ * <p>Offsets are fs-core's directory cookies ({@link dev.daxfs.core.dir.DirCookies}): "." is
+ * offset 0 and ".." 1, and an entry's {@code d_off} — where to resume after it — is its cookie
+ * plus one. A cookie stays valid while its entry exists, so an offset from {@code telldir}, from
+ * an earlier open of the directory or from before a remount resumes at the same place, and
+ * listing from it returns each entry that did not change exactly once.
  *
- * <p>The listing is taken in cookie order when the kernel reads from offset 0 (opendir, rewinddir)
- * or first reads this handle from elsewhere (seekdir to an old cookie), and kept until the next
- * read from 0: entries created meanwhile show up after a rewind, as POSIX allows, and one
- * directory read by many small getdents calls is listed once.
+ * <p>Each READDIR lists from its offset afresh ({@link #batch}: a seek by cookie, then only as
+ * many entries as the reply holds), as a local filesystem's {@code iterate_dir} does from
+ * {@code f_pos}: a stream keeps no listing between reads. Holding one would cost memory in
+ * proportion to the directory for every open handle — a user opening a 100,000-entry directory
+ * a few hundred times (or a few hundred users listing it) would exhaust the daemon's heap.
+ * Entries created or removed meanwhile show up, or go, if they lie ahead of the reader, as POSIX
+ * allows.
  *
  * <p>Entries that share a cookie (a hash collision) share a {@code d_off} too, so a reply that
  * ends inside such a group would lose the rest of it on resume; the stream remembers how far into
@@ -28,16 +31,13 @@ import java.util.Arrays;
  */
 final class DirStream {
 
+    /** One entry of a batch, on its way into a reply. */
+    record Entry(Name name, long ino, int mode, long cookie) {
+    }
+
     final long ino;
     /** fs-core's open of the directory: keeps it (as an orphan) past an rmdir until RELEASEDIR. */
     final OpenFile file;
-    /** The stored names themselves (immutable: kept, not copied). */
-    private Name[] names = new Name[0];
-    private long[] inos = new long[0];
-    private int[] modes = new int[0];
-    private long[] cookies = new long[0];
-    private int count;
-    private boolean listed;
     /** The offset the last reply ended at when it ended inside a group of equal cookies, else -1. */
     private long splitOffset = -1;
     /** How many of that group's entries went out. */
@@ -50,83 +50,50 @@ final class DirStream {
         this.file = file;
     }
 
-    /** Takes a listing if this read needs one. Caller holds this stream's monitor. */
-    void prepare(Vfs vfs, long offset) {
-        if (offset == 0 || !listed) {
-            snapshot(vfs);
-        }
-    }
-
-    /** Re-reads the directory in cookie order. Caller holds this stream's monitor. */
-    private void snapshot(Vfs vfs) {
-        count = 0;
-        splitOffset = -1;
-        vfs.readdir(ino, DirCookies.FIRST, (name, child, mode, cookie) -> {
-            if (count == names.length) {
-                int n = Math.max(16, count * 2);
-                names = Arrays.copyOf(names, n);
-                inos = Arrays.copyOf(inos, n);
-                modes = Arrays.copyOf(modes, n);
-                cookies = Arrays.copyOf(cookies, n);
-            }
-            names[count] = name;
-            inos[count] = child;
-            modes[count] = mode;
-            cookies[count] = cookie;
-            count++;
-            return false;
-        });
-        listed = true;
+    /** How many reply bytes an entry takes: its record, rounded up to 8. */
+    interface Sizer {
+        int bytes(Name name);
     }
 
     /**
-     * The index of the first entry to send for a read from {@code offset} (≥ 2): the first whose
-     * cookie is at least the offset, or, when the last reply stopped inside a group of equal
-     * cookies and reported this offset, the first of that group not yet sent.
+     * The entries to send for a read from {@code offset} (≥ 2, a cookie plus one), as many as
+     * {@code room} bytes hold by {@code sizer}: from the first entry whose cookie is at least the
+     * offset, or, when the last reply stopped inside a group of equal cookies and reported this
+     * offset, from the first of that group not yet sent. Records where the batch ends. Caller
+     * holds this stream's monitor; the directory's lock is held only inside fs-core's listing,
+     * which this fills a list from, and nothing else is called meanwhile.
      */
-    int firstFor(long offset) {
-        if (offset == splitOffset) {
-            return DirCookies.lowerBound(cookies, count, offset - 1) + splitSent;
-        }
-        return DirCookies.lowerBound(cookies, count, offset);
-    }
-
-    /** Records where a reply ended: {@code next} is the first entry it did not send. */
-    void ended(int next) {
-        if (next > 0 && next < count && cookies[next] == cookies[next - 1]) {
-            splitOffset = cookies[next] + 1;
-            splitSent = next - groupStart(next);
-        } else {
-            splitOffset = -1;
-        }
-    }
-
-    private int groupStart(int i) {
-        while (i > 0 && i < count && cookies[i - 1] == cookies[i]) {
-            i--;
-        }
-        return i;
-    }
-
-    /** Entries besides "." and "..". */
-    int count() {
-        return count;
-    }
-
-    Name name(int i) {
-        return names[i];
-    }
-
-    long ino(int i) {
-        return inos[i];
-    }
-
-    int mode(int i) {
-        return modes[i];
-    }
-
-    /** Where to resume after entry {@code i}: its cookie plus one. */
-    long offsetAfter(int i) {
-        return cookies[i] + 1;
+    List<Entry> batch(Vfs vfs, long offset, int room, Sizer sizer) {
+        boolean resumeSplit = offset == splitOffset;
+        long from = resumeSplit ? offset - 1 : offset;
+        int[] skip = {resumeSplit ? splitSent : 0};
+        int[] left = {room};
+        List<Entry> out = new ArrayList<>();
+        long[] lastCookie = {-1};
+        int[] sameCookie = {resumeSplit ? splitSent : 0};
+        splitOffset = -1;
+        vfs.readdir(ino, from, (name, child, mode, cookie) -> {
+            if (skip[0] > 0 && cookie == from) {
+                skip[0]--; // sent by the reply before
+                return false;
+            }
+            int bytes = sizer.bytes(name);
+            if (bytes > left[0]) {
+                if (!out.isEmpty() && cookie == lastCookie[0]) {
+                    splitOffset = cookie + 1; // stopped inside a group: its d_off repeats
+                    splitSent = sameCookie[0];
+                } else if (out.isEmpty() && resumeSplit && cookie == from) {
+                    splitOffset = offset; // nothing fit: resume the group where it was
+                }
+                return true;
+            }
+            left[0] -= bytes;
+            sameCookie[0] = cookie == lastCookie[0] || (out.isEmpty() && resumeSplit && cookie == from)
+                    ? sameCookie[0] + 1 : 1;
+            lastCookie[0] = cookie;
+            out.add(new Entry(name, child, mode, cookie));
+            return false;
+        });
+        return out;
     }
 }

@@ -18,7 +18,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
  * DirStream's offsets when entries share a cookie: a reader that stops anywhere inside such a
  * group and resumes from the offset it was given gets the rest of the group, each entry once.
  * The Vfs is a stand-in that lists a fixed directory with chosen cookies (hash collisions cannot
- * be produced on demand through the real one).
+ * be produced on demand through the real one). A reply holds 1 to 3 entries, chosen at random.
  */
 class DirStreamTest {
 
@@ -41,24 +41,34 @@ class DirStreamTest {
         });
     }
 
-    /** Reads the stream as the kernel does, {@code chunk.next()} entries per reply. */
+    /**
+     * Reads the stream as the kernel does, {@code chunk.next()} entries per reply (each entry
+     * costs one byte of room), resuming each time from the last entry's cookie plus one.
+     */
     private static List<String> readAll(DirStream ds, Vfs vfs, long startOffset, Random chunk) {
         List<String> got = new ArrayList<>();
         long offset = startOffset;
-        ds.prepare(vfs, offset);
         while (true) {
-            int i = ds.firstFor(offset);
-            int n = 1 + chunk.nextInt(3);
-            int end = Math.min(ds.count(), i + n);
-            for (int k = i; k < end; k++) {
-                got.add(ds.name(k).toUtf8());
-            }
-            ds.ended(end);
-            if (end == i) {
+            List<DirStream.Entry> batch = ds.batch(vfs, offset, 1 + chunk.nextInt(3), n -> 1);
+            if (batch.isEmpty()) {
                 return got;
             }
-            offset = ds.offsetAfter(end - 1);
+            batch.forEach(e -> got.add(e.name().toUtf8()));
+            offset = batch.get(batch.size() - 1).cookie() + 1;
         }
+    }
+
+    /** The directory changes between two replies: an entry ahead of the reader shows up, one behind does not repeat. */
+    @Test
+    void aStreamKeepsNoListingBetweenReplies() {
+        long[] cookies = {5, 9, 12};
+        Vfs before = listing(cookies);
+        DirStream ds = new DirStream(1, null);
+        List<DirStream.Entry> first = ds.batch(before, 2, 2, n -> 1);
+        assertEquals(List.of(5L, 9L), first.stream().map(DirStream.Entry::cookie).toList());
+        Vfs after = listing(new long[]{5, 9, 10, 12});
+        List<DirStream.Entry> rest = ds.batch(after, first.get(1).cookie() + 1, 10, n -> 1);
+        assertEquals(List.of(10L, 12L), rest.stream().map(DirStream.Entry::cookie).toList());
     }
 
     @Test
