@@ -182,9 +182,33 @@ public final class DaxFileSystem implements Vfs, DaxAccess {
 
     /**
      * Every Vfs call but release and close starts here: after FS_IOC_SHUTDOWN, EIO (XFS's
-     * {@code xfs_is_shutdown} checks at each entry point), else an operation (eviction grace).
+     * {@code xfs_is_shutdown} checks at each entry point); then, for a call that may load, create
+     * or grow inodes, ENOMEM while busy inodes hold the inode cache at its hard limit
+     * ({@link InodeCache#admit}: refused before anything changed); else an operation (eviction
+     * grace).
      */
     private OpEpochs.Op op() {
+        if (fs.journal.isForcedShutdown()) {
+            throw new FsException(Errno.EIO, "filesystem shut down");
+        }
+        fs.icache.admit();
+        return fs.ops.begin();
+    }
+
+    /**
+     * As {@link #op} for a call that only reads inode {@code ino}: admitted without a check when
+     * the inode is cached (it costs nothing more), so stat goes on at the limit for what is in memory.
+     */
+    private OpEpochs.Op opReading(long ino) {
+        return fs.icache.contains(ino) ? opFreeing() : op();
+    }
+
+    /**
+     * As {@link #op}, without admission: calls that free memory or need none to speak of
+     * (unlink, rmdir, rename, setattr, fsync, statfs, sync) go on at the cache's limit, so that
+     * whoever holds it can still let go.
+     */
+    private OpEpochs.Op opFreeing() {
         if (fs.journal.isForcedShutdown()) {
             throw new FsException(Errno.EIO, "filesystem shut down");
         }
@@ -213,7 +237,7 @@ public final class DaxFileSystem implements Vfs, DaxAccess {
         if (whence != SEEK_DATA && whence != SEEK_HOLE) {
             throw new FsException(Errno.EINVAL, "whence " + whence);
         }
-        try (OpEpochs.Op op = op()) { // inodes it reaches stay valid until it ends (eviction grace)
+        try (OpEpochs.Op op = opReading(ino)) { // inodes it reaches stay valid until it ends (eviction grace)
             Inode ip = fs.icache.get(ino);
             if (!ip.isReg()) {
                 throw new FsException(Errno.EINVAL, "lseek data/hole on a non-regular file");
@@ -224,7 +248,7 @@ public final class DaxFileSystem implements Vfs, DaxAccess {
 
     @Override
     public Attr getattr(long ino) {
-        try (OpEpochs.Op op = op()) { // inodes it reaches stay valid until it ends (eviction grace)
+        try (OpEpochs.Op op = opReading(ino)) { // inodes it reaches stay valid until it ends (eviction grace)
             return fs.icache.get(ino).attr();
         }
     }
@@ -264,21 +288,21 @@ public final class DaxFileSystem implements Vfs, DaxAccess {
 
     @Override
     public void unlink(long dir, Name name) {
-        try (OpEpochs.Op op = op()) { // inodes it reaches stay valid until it ends (eviction grace)
+        try (OpEpochs.Op op = opFreeing()) { // inodes it reaches stay valid until it ends (eviction grace)
             ns.unlink(dir, name);
         }
     }
 
     @Override
     public void rmdir(long dir, Name name) {
-        try (OpEpochs.Op op = op()) { // inodes it reaches stay valid until it ends (eviction grace)
+        try (OpEpochs.Op op = opFreeing()) { // inodes it reaches stay valid until it ends (eviction grace)
             ns.rmdir(dir, name);
         }
     }
 
     @Override
     public void rename(long oldDir, Name oldName, long newDir, Name newName, int flags) {
-        try (OpEpochs.Op op = op()) { // inodes it reaches stay valid until it ends (eviction grace)
+        try (OpEpochs.Op op = opFreeing()) { // inodes it reaches stay valid until it ends (eviction grace)
             renames.rename(oldDir, oldName, newDir, newName, flags);
         }
     }
@@ -292,7 +316,7 @@ public final class DaxFileSystem implements Vfs, DaxAccess {
 
     @Override
     public Attr setattr(long ino, SetAttr c) {
-        try (OpEpochs.Op op = op()) { // inodes it reaches stay valid until it ends (eviction grace)
+        try (OpEpochs.Op op = opFreeing()) { // inodes it reaches stay valid until it ends (eviction grace)
             return attributes.setattr(ino, c);
         }
     }
@@ -385,7 +409,7 @@ public final class DaxFileSystem implements Vfs, DaxAccess {
 
     @Override
     public void fsync(long ino, boolean dataOnly) {
-        try (OpEpochs.Op op = op()) { // inodes it reaches stay valid until it ends (eviction grace)
+        try (OpEpochs.Op op = opFreeing()) { // inodes it reaches stay valid until it ends (eviction grace)
             Inode ip = fs.icache.get(ino);
             if (!dataOnly) {
                 fs.atimes.flush(ip); // fsync (not fdatasync) writes a lazily updated atime, as with lazytime
@@ -396,7 +420,7 @@ public final class DaxFileSystem implements Vfs, DaxAccess {
 
     @Override
     public void fsyncDir(long ino) {
-        try (OpEpochs.Op op = op()) { // inodes it reaches stay valid until it ends (eviction grace)
+        try (OpEpochs.Op op = opFreeing()) { // inodes it reaches stay valid until it ends (eviction grace)
             Inode ip = fs.icache.get(ino);
             fs.atimes.flush(ip); // a readdir's lazily updated atime
             fs.journal.commitUpTo(ip.lastModSeq());
@@ -438,7 +462,7 @@ public final class DaxFileSystem implements Vfs, DaxAccess {
 
     @Override
     public void sync() {
-        try (OpEpochs.Op op = op()) { // inodes it reaches stay valid until it ends (eviction grace)
+        try (OpEpochs.Op op = opFreeing()) { // inodes it reaches stay valid until it ends (eviction grace)
             // Clear the per-file dirty ranges first: a write racing with us marks its range again.
             fs.icache.forEach(Inode::takeDirty);
             fs.dev.persistAll();

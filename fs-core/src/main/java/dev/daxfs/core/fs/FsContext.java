@@ -54,7 +54,9 @@ final class FsContext {
         this.alloc = new BlockAllocator(journal, geometry);
         this.ialloc = new InodeAllocator(journal, geometry);
         this.store = new InodeStore(journal, geometry, alloc, InodeTimes.of(sb.features.bigtime()));
-        this.icache = new InodeCache(store, ialloc, journal, stats, ops, opts.inodeCacheSize());
+        // soft limit: inode_cache plain inodes' worth; hard: the heap the caches may use at most
+        this.icache = new InodeCache(store, ialloc, journal, stats, ops, (long) opts.inodeCacheSize() * Inode.BYTES,
+                opts.effectiveCacheLimitBytes());
         this.atimes = new Atimes(this);
         alloc.setPinnedPredicate(pins::isPinned);
         pins.setOnRelease(alloc::pinsReleased);

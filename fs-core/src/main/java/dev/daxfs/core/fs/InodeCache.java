@@ -19,9 +19,16 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * In-memory inodes by number, bounded: past {@code bound} inodes, clean and idle ones are
- * evicted in clock order (a hit sets the inode's reference bit; the hand clears it once before
- * evicting).
+ * In-memory inodes by number, bounded in bytes: past {@code softBytes} of heap — each inode's
+ * {@link Inode#footprint}: the inode itself and its variable parts, extents and loaded xattrs,
+ * which it charges to this cache's account as they change — clean and idle inodes are evicted in
+ * clock order (a hit sets the inode's reference bit; the hand clears it once before evicting).
+ * A huge fragmented file weighs what its extents cost, not one slot.
+ *
+ * <p>Past {@code hardBytes} (what busy inodes — open, leased, dirty — hold cannot be evicted) a
+ * call that could need more is refused with ENOMEM before it starts ({@link #admit}), and an
+ * inode whose extent list would not fit is not loaded: the daemon answers that call with an
+ * errno instead of running out of heap for everyone.
  *
  * <p>Eviction is reclaim (DESIGN.md): it runs on whatever thread overflowed the cache, possibly
  * one holding a directory's IOLOCK shared inside readdir. So it takes no inode lock that can
@@ -52,7 +59,11 @@ final class InodeCache {
      */
     private static final int INLINE_SCAN = 8 * BATCH;
 
-    private record Grave(Inode ip, long epoch) {
+    /** An evicted inode, the epoch it was evicted in, and the variable bytes it was buried with. */
+    private record Grave(Inode ip, long epoch, long charge) {
+        Grave(Inode ip, long epoch) {
+            this(ip, epoch, ip.footprint() - Inode.BYTES);
+        }
     }
 
     private final ConcurrentHashMap<Long, Inode> map = new ConcurrentHashMap<>();
@@ -64,21 +75,87 @@ final class InodeCache {
     private final Journal journal;
     private final FsStats stats;
     private final OpEpochs ops;
-    private final int bound;
+    /** Evict clean, idle inodes past this many bytes. */
+    private final long softBytes;
+    /** Refuse new work past this many bytes (cache and graveyard). */
+    private final long hardBytes;
+    /** Variable parts of every inode in the map or the graveyard ({@link Inode#charge}). */
+    private final java.util.concurrent.atomic.LongAdder charged = new java.util.concurrent.atomic.LongAdder();
+    /** Graveyard entries and their variable parts: counted against the hard limit, not the soft one. Guarded by {@code lock}. */
+    private int graves;
+    private long gravesCharged;
     /** Persists an inode's dirty data range if it can without blocking; false if it could not. */
     private volatile java.util.function.Predicate<Inode> writeback = ip -> false;
 
-    InodeCache(InodeStore store, InodeAllocator ialloc, Journal journal, FsStats stats, OpEpochs ops, int bound) {
+    InodeCache(InodeStore store, InodeAllocator ialloc, Journal journal, FsStats stats, OpEpochs ops, long softBytes,
+               long hardBytes) {
         this.store = store;
         this.ialloc = ialloc;
         this.journal = journal;
         this.stats = stats;
         this.ops = ops;
-        this.bound = Math.max(16, bound);
+        this.hardBytes = Math.max(64L * Inode.BYTES, hardBytes);
+        this.softBytes = Math.max(16L * Inode.BYTES, Math.min(softBytes, this.hardBytes * 3 / 4));
+        this.atimeBacklogLimit = (int) Math.min(Integer.MAX_VALUE, this.softBytes / Inode.BYTES);
+        stats.addSource(() -> java.util.Map.of("inode_cache_bytes", bytes(), "inode_cache_inodes", (long) map.size()));
     }
 
-    /** Graveyard entries kept only for their dirty atime; past {@link #bound} of them, a flush is asked for. */
+    /** Heap the cached inodes cost, graveyard included (what the hard limit bounds). */
+    long bytes() {
+        int g;
+        synchronized (lock) {
+            g = graves;
+        }
+        return (long) (map.size() + g) * Inode.BYTES + charged.sum();
+    }
+
+    /** Heap the inodes in the map cost (what eviction brings under the soft limit). */
+    private long residentBytes() {
+        long gc;
+        synchronized (lock) {
+            gc = gravesCharged;
+        }
+        return (long) map.size() * Inode.BYTES + charged.sum() - gc;
+    }
+
+    private boolean overSoft() {
+        return residentBytes() > softBytes;
+    }
+
+    long softBytes() {
+        return softBytes;
+    }
+
+    long hardBytes() {
+        return hardBytes;
+    }
+
+    /**
+     * Admission: a call that may load, create or grow inodes starts only while the cache is under
+     * its hard limit. Past it, evict what can go — after a commit, which makes inodes changed by
+     * running transactions clean, as reclaim starts writeback; if busy inodes still hold more,
+     * ENOMEM for this call (counted), nothing changed. Called before the operation begins, with no
+     * lock held (the commit may wait for the log).
+     */
+    void admit() {
+        if (bytes() <= hardBytes) {
+            return;
+        }
+        reclaim();
+        if (bytes() > hardBytes) {
+            journal.commit();
+            reclaim();
+        }
+        if (bytes() > hardBytes) {
+            stats.cacheRefusals.increment();
+            throw new FsException(Errno.ENOMEM, "inode cache at its limit: " + (bytes() >> 10) + " KiB of inodes in use,"
+                    + " limit " + (hardBytes >> 10) + " KiB");
+        }
+    }
+    /** Graveyard entries kept only for their dirty atime; past {@link #atimeBacklogLimit} of them, a flush is asked for. */
     private int atimeBacklog;
+    /** As many as the soft limit holds plain inodes. */
+    private final int atimeBacklogLimit;
     /** Starts an atime flush off this thread (set by the mount: the committer). */
     private volatile Runnable atimeFlushRequest = () -> { };
 
@@ -131,27 +208,54 @@ final class InodeCache {
             throw new FsException(Errno.ENOENT, "inode " + ino + " does not exist");
         }
         int[] how = new int[1]; // 1: loaded, 2: taken back from the graveyard
-        ip = map.computeIfAbsent(ino, k -> {
-            Inode back = resurrect(k);
-            if (back != null) {
-                how[0] = 2;
-                return back;
+        try {
+            ip = load(ino, how);
+        } catch (FsException e) {
+            if (e.errno() != Errno.ENOMEM) {
+                throw e;
             }
-            Inode loaded = store.load(k);
-            stats.inodesLoaded.increment();
-            how[0] = 1;
-            return loaded;
-        });
+            reclaim(); // room for its extents: evict (never under the map's bin lock), then once more
+            try {
+                ip = load(ino, how);
+            } catch (FsException again) {
+                if (again.errno() == Errno.ENOMEM) {
+                    stats.cacheRefusals.increment();
+                }
+                throw again;
+            }
+        }
         if (how[0] == 1) {
             enqueue(ino);
-        } else if (how[0] == 2 && map.size() > bound) {
+        } else if (how[0] == 2 && overSoft()) {
             shrink(INLINE_SCAN); // resurrect() queued it already
         }
         return ip;
     }
 
+    /**
+     * The inode from the graveyard or the device, put in the map; {@code how[0]} says which.
+     * ENOMEM when its extents would not fit under the hard limit.
+     */
+    private Inode load(long ino, int[] how) {
+        return map.computeIfAbsent(ino, k -> {
+            Inode back = resurrect(k);
+            if (back != null) {
+                how[0] = 2;
+                return back;
+            }
+            // a file whose extents alone would pass the hard limit is not loaded (ENOMEM)
+            long room = Math.max(0, hardBytes - bytes() - Inode.BYTES) / dev.daxfs.core.inode.ExtentMap.ENTRY_BYTES;
+            Inode loaded = store.load(k, room);
+            loaded.joinAccount(charged); // before it is published: no charge can race the join
+            stats.inodesLoaded.increment();
+            how[0] = 1;
+            return loaded;
+        });
+    }
+
     /** A new inode (just created) joins the cache. */
     void put(Inode ip) {
+        ip.joinAccount(charged); // before anyone finds it here
         map.put(ip.ino, ip);
         enqueue(ip.ino);
     }
@@ -163,8 +267,20 @@ final class InodeCache {
             Grave g = graveyard.get(ip.ino);
             if (g != null && g.ip == ip) {
                 graveyard.remove(ip.ino);
+                buried(g, -1);
             }
         }
+        ip.leaveAccount();
+    }
+
+    /**
+     * Counts a grave into ({@code +1}) or out of ({@code -1}) the graveyard, with the charge it was
+     * buried with (an operation that still held the inode may have changed it since). Caller
+     * holds {@code lock}.
+     */
+    private void buried(Grave g, int sign) {
+        graves += sign;
+        gravesCharged += sign * g.charge;
     }
 
     int size() {
@@ -179,7 +295,12 @@ final class InodeCache {
     private Inode resurrect(long ino) {
         synchronized (lock) {
             Grave g = graveyard.remove(ino);
-            if (g == null || g.ip.freed()) {
+            if (g == null) {
+                return null;
+            }
+            buried(g, -1);
+            if (g.ip.freed()) {
+                g.ip.leaveAccount();
                 return null;
             }
             clock.addLast(ino);
@@ -191,14 +312,23 @@ final class InodeCache {
         synchronized (lock) {
             clock.addLast(ino);
         }
-        if (map.size() > bound) {
+        if (overSoft()) {
             shrink(INLINE_SCAN);
         }
     }
 
+    /**
+     * Evicts what can go, then drops it: a second pass reaps the graves the first one dug, whose
+     * grace period is over unless an operation still runs.
+     */
+    private void reclaim() {
+        shrink(Integer.MAX_VALUE);
+        shrink(0);
+    }
+
     /** Shrinks if the cache is past its bound (after commits made inodes clean): a full scan. */
     void shrinkIfOver() {
-        if (map.size() > bound) {
+        if (overSoft()) {
             shrink(Integer.MAX_VALUE);
         }
     }
@@ -214,7 +344,7 @@ final class InodeCache {
             reap();
             // every inode gets its second chance at most once
             int budget = (int) Math.min(maxScan, map.size() * 2L + BATCH);
-            while (map.size() > bound && budget > 0) {
+            while (overSoft() && budget > 0) {
                 List<Long> batch = new ArrayList<>(BATCH);
                 synchronized (lock) {
                     while (batch.size() < BATCH && !clock.isEmpty()) {
@@ -227,7 +357,7 @@ final class InodeCache {
                 budget -= batch.size();
                 List<Long> keep = new ArrayList<>();
                 for (long ino : batch) {
-                    if (map.size() <= bound) {
+                    if (!overSoft()) {
                         keep.add(ino);
                         continue;
                     }
@@ -284,8 +414,10 @@ final class InodeCache {
             }
             boolean askFlush = false;
             synchronized (lock) {
-                graveyard.put(k, new Grave(ip, ops.advance()));
-                if (ip.atimeDirty() && ++atimeBacklog == bound) {
+                Grave g = new Grave(ip, ops.advance());
+                graveyard.put(k, g);
+                buried(g, 1);
+                if (ip.atimeDirty() && ++atimeBacklog == atimeBacklogLimit) {
                     askFlush = true; // once per backlog: forEachAtimeDirty resets the count
                 }
             }
@@ -311,14 +443,19 @@ final class InodeCache {
                     continue; // an operation that began before the eviction is still running
                 }
                 it.remove();
+                buried(g, -1);
                 if (!g.ip.freed() && (busy(g.ip) || g.ip.atimeDirty())) {
                     // became busy through an open file or lease, or its atime is not yet logged:
                     // keep it findable (a fresh load from the slot would lose the atime)
                     retag.add(g);
+                } else {
+                    g.ip.leaveAccount(); // gone: no operation can reach it any more
                 }
             }
             for (Grave g : retag) {
-                graveyard.put(g.ip.ino, new Grave(g.ip, ops.advance()));
+                Grave again = new Grave(g.ip, ops.advance());
+                graveyard.put(g.ip.ino, again);
+                buried(again, 1);
             }
         }
     }

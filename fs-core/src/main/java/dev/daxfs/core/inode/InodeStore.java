@@ -43,6 +43,15 @@ public final class InodeStore {
      * bad.
      */
     public Inode load(long ino) {
+        return load(ino, Long.MAX_VALUE);
+    }
+
+    /**
+     * As {@link #load(long)}, but ENOMEM — before anything is read beyond the slot — for an inode
+     * with more than {@code maxExtents} extents: the inode cache's limit on what one load may add
+     * to the heap.
+     */
+    public Inode load(long ino, long maxExtents) {
         if (ino < 1 || ino > geometry.inodeCount()) {
             throw new FsException(Errno.ESTALE, "inode " + ino + " out of range");
         }
@@ -52,6 +61,10 @@ public final class InodeStore {
         checkFields(s, geometry, Defects.EUCLEAN);
         if (s.isDir() && s.size() % Geometry.BLOCK_SIZE != 0) {
             throw corrupt(ino, "directory of " + s.size() + " bytes, not a whole number of blocks");
+        }
+        if (!s.inlineSymlink() && s.extentCount() > maxExtents) {
+            throw new FsException(Errno.ENOMEM, "inode " + ino + " has " + s.extentCount()
+                    + " extents, more than the inode cache has room for (" + maxExtents + ")");
         }
         Inode ip = new Inode(ino, s.mode());
         ip.setGeneration(s.generation());

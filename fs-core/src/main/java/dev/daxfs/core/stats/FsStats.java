@@ -57,6 +57,8 @@ public final class FsStats {
     public final LongAdder poisonClears = new LongAdder();
     /** A gauge: direct I/O submitted and not completed, over every inode. */
     public final LongAdder directIoInFlight = new LongAdder();
+    /** Calls refused with ENOMEM because busy inodes held the inode cache at its hard limit. */
+    public final LongAdder cacheRefusals = new LongAdder();
     /** Values owned elsewhere (the journal's), appended to every snapshot. */
     private volatile java.util.function.Supplier<Map<String, Long>> more = Map::of;
 
@@ -90,6 +92,7 @@ public final class FsStats {
         m.put("inodes_loaded", inodesLoaded.sum());
         m.put("inodes_evicted", inodesEvicted.sum());
         m.put("evictions_skipped_busy", evictionsSkippedBusy.sum());
+        m.put("inode_cache_refusals", cacheRefusals.sum());
         m.put("atime_updates", atimeUpdates.sum());
         m.put("atime_flushes", atimeFlushes.sum());
         m.put("direct_io_reads", directIoReads.sum());

@@ -112,6 +112,26 @@ public final class Xattrs {
     private final boolean chained;
     private final List<Blk> blocks = new ArrayList<>();
     private final HashMap<String, Entry> index = new HashMap<>();
+    /** What this model costs the heap, charged to the inode ({@link Inode#charge}) for the inode cache's budget. */
+    private long bytes;
+
+    /**
+     * Heap bytes of one loaded entry besides its name and local value: the Entry, its name as a
+     * String and as bytes, and its nodes in the index and in its block's map (estimated).
+     */
+    private static final int ENTRY_BYTES = 224;
+    /** Heap bytes of one block's model (Blk and its map, estimated). */
+    private static final int BLOCK_BYTES = 128;
+
+    private static long cost(Entry e) {
+        return ENTRY_BYTES + 3L * e.nameLen + (e.local != null ? e.local.length : 24L * e.remote.size());
+    }
+
+    /** Adds {@code delta} to this model's bytes and to the inode's charge. */
+    private void charge(Inode ip, long delta) {
+        bytes += delta;
+        ip.charge(delta);
+    }
 
     private Xattrs(boolean chained) {
         this.chained = chained;
@@ -150,6 +170,11 @@ public final class Xattrs {
                 }
             });
         }
+        long cost = (long) x.blocks.size() * BLOCK_BYTES;
+        for (Entry e : x.index.values()) {
+            cost += cost(e);
+        }
+        x.charge(ip, cost);
         ip.cache(CACHE, x);
         return x;
     }
@@ -470,13 +495,16 @@ public final class Xattrs {
                 dirty.add(blocks.get(blocks.size() - 1)); // its next pointer
             }
             blocks.add(fresh);
+            charge(ip, BLOCK_BYTES);
             target = fresh;
             metaDelta++;
         }
         if (old != null) {
             metaDelta -= unlinkEntry(old, inPlace ? null : alloc, dirty);
+            charge(ip, -cost(old));
         }
         Entry e = new Entry(name, nb, value.length, remote ? null : value.clone(), ext);
+        charge(ip, cost(e));
         e.blk = target;
         target.entries.put(name, e);
         target.used += e.size(chained);
@@ -488,6 +516,7 @@ public final class Xattrs {
         }
         if (old != null && old.blk != target && old.blk.entries.isEmpty()) {
             metaDelta -= dropBlock(ip, old.blk, alloc, dirty);
+            charge(ip, -BLOCK_BYTES);
         }
         write(ip, dirty, journal);
         ip.setMetaBlocks(ip.metaBlocks() + metaDelta);
@@ -501,8 +530,10 @@ public final class Xattrs {
         }
         Set<Blk> dirty = new HashSet<>();
         long metaDelta = -unlinkEntry(old, alloc, dirty);
+        charge(ip, -cost(old));
         if (old.blk.entries.isEmpty()) {
             metaDelta -= dropBlock(ip, old.blk, alloc, dirty);
+            charge(ip, -BLOCK_BYTES);
         }
         write(ip, dirty, journal);
         ip.setMetaBlocks(ip.metaBlocks() + metaDelta);
@@ -564,6 +595,10 @@ public final class Xattrs {
                 alloc.free(b.no, 1);
             }
             ip.setXattrBlock(0);
+        }
+        Xattrs cached = ip.cached(CACHE);
+        if (cached != null) {
+            cached.charge(ip, -cached.bytes);
         }
         ip.cache(CACHE, null);
     }

@@ -34,7 +34,7 @@ final class Connection {
     /** Which worker serves which request, for FUSE_INTERRUPT. */
     final Interrupts interrupts = new Interrupts();
     final HandleTable<DirStream> dirs = new HandleTable<>();
-    final NodeTable nodes = new NodeTable();
+    final NodeTable nodes;
     /** The kernel's caches (the notifier once the session runs). */
     volatile KernelCaches kernel = KernelCaches.NONE;
     /** The notifier behind {@link #kernel} while the session runs (for its inline attribute invalidation). */
@@ -61,6 +61,7 @@ final class Connection {
     Connection(Vfs vfs, boolean directIo) {
         this.vfs = vfs;
         this.directIo = directIo;
+        this.nodes = new NodeTable(vfs.statfs().totalInodes()); // node ids are inode numbers: 1..total
     }
 
     /**

@@ -111,6 +111,7 @@ public final class KernelFuse {
                 notifier.stop();
                 LOG.info("connection ended: largest READ {} bytes, largest WRITE {} bytes; notifications {} sent, {} dropped; {}",
                         conn.largestRead, conn.largestWrite, notifier.sent(), notifier.dropped(), conn.meter.summary());
+                conn.nodes.close(); // every worker has returned: no request counts any more
             }
             if (device != null && device.equals(MountInfo.deviceOf(mountPoint))) {
                 // Our mount is still there although its connection ended: it was aborted
