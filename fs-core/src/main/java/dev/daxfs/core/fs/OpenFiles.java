@@ -42,6 +42,7 @@ final class OpenFiles {
             ip.iolock.unlockShared();
         }
         OpenFileImpl f = new OpenFileImpl(ip, flags);
+        ip.charge(OpenFileImpl.BYTES); // an open file weighs on the inode cache's budget (one file opened a million times too)
         if ((flags & OpenFlags.O_TRUNC) != 0 && ip.isReg() && acc != OpenFlags.O_RDONLY) {
             try {
                 space.truncate(ip, 0);
@@ -60,6 +61,7 @@ final class OpenFiles {
         }
         f.released = true;
         Inode ip = f.inode;
+        ip.charge(-OpenFileImpl.BYTES);
         if (ip.openCount.decrementAndGet() > 0) {
             return;
         }

@@ -130,6 +130,31 @@ class InodeCacheBudgetTest {
         }
     }
 
+    /** One file opened again and again: each open file weighs too, so the opens end in ENOMEM, not in a heap full of handles. */
+    @Test
+    void opensOfOneFileAreCountedToo() throws Exception {
+        try (Fixture f = new Fixture(64L << 20, opts(HARD))) {
+            long ino = f.create("once");
+            List<OpenFile> open = new ArrayList<>();
+            FsException refused = null;
+            while (refused == null && open.size() < 1_000_000) {
+                try {
+                    open.add(f.fs.open(ino, OpenFlags.O_RDONLY));
+                } catch (FsException e) {
+                    refused = e;
+                }
+            }
+            assertNotNull(refused, "a million opens never reached the limit");
+            assertEquals(Errno.ENOMEM, refused.errno());
+            assertTrue(open.size() > 1000 && open.size() < HARD / 100, open.size() + " opens held");
+            for (OpenFile o : open) {
+                f.fs.release(o);
+            }
+            f.fs.release(f.fs.open(ino, OpenFlags.O_RDONLY)); // room again
+            assertTrue(f.ctx.icache.bytes() < HARD / 2, "handles still charged: " + f.ctx.icache.bytes());
+        }
+    }
+
     @Test
     void anInodeWhoseExtentsCannotFitIsNotLoaded() throws Exception {
         try (Fixture f = new Fixture(512L << 20, opts(64L << 20))) {
