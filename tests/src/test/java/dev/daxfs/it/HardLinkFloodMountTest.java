@@ -2,6 +2,7 @@ package dev.daxfs.it;
 
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -55,6 +56,48 @@ class HardLinkFloodMountTest {
             assertFalse(fs.logTail().contains("OutOfMemoryError"), fs.logTail());
             fs.remount(); // loaded again from the device after a remount
             assertTrue(Files.isSameFile(flood.resolve("l123457"), fs.path("t2")));
+        }
+    }
+
+    @Test
+    @EnabledIfSystemProperty(named = "daxfs.dir10m", matches = "true")
+    void tenMillionNamesInOneDirectoryThroughTheMount() throws Exception {
+        int n = Integer.getInteger("daxfs.dir10m.entries", 10_000_000);
+        try (MountedDaxfs fs = MountedDaxfs.create(8L << 30)) {
+            fs.mount(); // the daemon's own heap flags (bin/daxfs: -Xmx256m)
+            Path flood = Files.createDirectory(fs.path("flood"));
+            int files = (n + LINKS_PER_FILE - 1) / LINKS_PER_FILE;
+            for (int f = 0; f < files; f++) {
+                Files.createFile(fs.path("t" + f));
+            }
+            long t0 = System.nanoTime();
+            Parallel.run(THREADS, t -> {
+                for (int i = t; i < n; i += THREADS) {
+                    Files.createLink(flood.resolve("l" + i), fs.path("t" + (i / LINKS_PER_FILE)));
+                }
+            });
+            long t1 = System.nanoTime();
+            assertTrue(fs.isMounted(), "the daemon died: " + fs.logTail());
+            java.util.Random rnd = new java.util.Random(7);
+            int lookups = 100_000;
+            for (int k = 0; k < lookups; k++) {
+                int i = rnd.nextInt(n);
+                assertTrue(Files.isSameFile(flood.resolve("l" + i), fs.path("t" + (i / LINKS_PER_FILE))));
+            }
+            long t2 = System.nanoTime();
+            long listed;
+            try (Stream<Path> s = Files.list(flood)) {
+                listed = s.count();
+            }
+            long t3 = System.nanoTime();
+            assertEquals(n, listed);
+            String rss = Files.readAllLines(Path.of("/proc/" + fs.daemonPid() + "/status")).stream()
+                    .filter(l -> l.startsWith("VmRSS") || l.startsWith("RssAnon") || l.startsWith("RssShmem"))
+                    .map(l -> l.replaceAll("\\s+", " ")).reduce((a, b) -> a + ", " + b).orElse("?");
+            assertFalse(fs.logTail().contains("OutOfMemoryError"), fs.logTail());
+            System.out.printf(Locale.ROOT, "%,d hard links in one directory through the mount: create %.0f s (%.0f/s), %,d random"
+                            + " lookups %.1f s (%.0f/s), full listing %.1f s; daemon %s%n", n, (t1 - t0) / 1e9,
+                    n / ((t1 - t0) / 1e9), lookups, (t2 - t1) / 1e9, lookups / ((t2 - t1) / 1e9), (t3 - t2) / 1e9, rss);
         }
     }
 }
