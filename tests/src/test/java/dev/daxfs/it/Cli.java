@@ -13,10 +13,10 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
 /** Runs the daxfs CLI (and other commands) as a separate process, capturing output. */
-final class Cli {
+public final class Cli {
 
-    record Result(int exit, String out, String err) {
-        List<String> errLines() {
+    public record Result(int exit, String out, String err) {
+        public List<String> errLines() {
             return err.isEmpty() ? List.of() : Arrays.asList(err.split("\n"));
         }
     }
@@ -25,7 +25,7 @@ final class Cli {
     }
 
     /** {@code java [flags] -cp <daxfs.jar>} — the class to run comes next. */
-    static List<String> javaCommand(String... jvmFlags) {
+    public static List<String> javaCommand(String... jvmFlags) {
         List<String> cmd = new ArrayList<>();
         cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         cmd.add("-Dfile.encoding=UTF-8");
@@ -46,12 +46,12 @@ final class Cli {
     }
 
     /** {@code daxfs ARGS} in a new JVM. */
-    static Result run(String... args) {
+    public static Result run(String... args) {
         return runWith(List.of(), args);
     }
 
     /** {@code daxfs ARGS} in a new JVM started with extra -D flags. */
-    static Result runWith(List<String> jvmFlags, String... args) {
+    public static Result runWith(List<String> jvmFlags, String... args) {
         List<String> cmd = javaCommand(jvmFlags.toArray(new String[0]));
         cmd.add("dev.daxfs.cli.Main");
         cmd.addAll(List.of(args));
@@ -59,9 +59,19 @@ final class Cli {
     }
 
     /** Any command; stdout and stderr captured separately. */
-    static Result exec(List<String> cmd, int timeoutSeconds) {
+    public static Result exec(List<String> cmd, int timeoutSeconds) {
+        return exec(cmd, null, timeoutSeconds);
+    }
+
+    /** Any command with exactly the environment {@code env} (null: this JVM's). */
+    public static Result exec(List<String> cmd, java.util.Map<String, String> env, int timeoutSeconds) {
         try {
-            Process p = new ProcessBuilder(cmd).redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null"))).start();
+            ProcessBuilder pb = new ProcessBuilder(cmd).redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
+            if (env != null) {
+                pb.environment().clear();
+                pb.environment().putAll(env);
+            }
+            Process p = pb.start();
             CompletableFuture<String> out = CompletableFuture.supplyAsync(() -> slurp(p.getInputStream()));
             CompletableFuture<String> err = CompletableFuture.supplyAsync(() -> slurp(p.getErrorStream()));
             if (!p.waitFor(timeoutSeconds, TimeUnit.SECONDS)) {
@@ -77,7 +87,7 @@ final class Cli {
         }
     }
 
-    static Result sh(String... cmd) {
+    public static Result sh(String... cmd) {
         return exec(List.of(cmd), 120);
     }
 

@@ -5,13 +5,13 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** What every bad-input failure of the CLI must look like. */
-final class CliAssert {
+public final class CliAssert {
 
     private CliAssert() {
     }
 
     /** Exit code {@code code}, exactly one line on stderr, starting "daxfs: ", no stack trace. */
-    static String oneLineError(Cli.Result r, int code, String mustContain) {
+    public static String oneLineError(Cli.Result r, int code, String mustContain) {
         String all = "exit " + r.exit() + "\nstderr:\n" + r.err() + "\nstdout:\n" + r.out();
         assertEquals(code, r.exit(), all);
         assertEquals(1, r.errLines().size(), all);
