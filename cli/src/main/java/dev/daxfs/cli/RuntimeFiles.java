@@ -85,11 +85,14 @@ final class RuntimeFiles {
                 O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC, 0600);
         if (fd < 0) {
             int err = RUNTIME.getLastError();
-            throw CliException.usage("log file " + file + ": " + switch (err) {
-                case ELOOP -> "is a symbolic link; refusing to write through it";
-                case ENXIO -> "is a FIFO or socket, not a regular file";
-                default -> "cannot open it (errno " + err + ")";
-            });
+            // A symlink another user planted in a sticky directory fails O_CREAT|O_NOFOLLOW with
+            // EACCES, not ELOOP: the name's own type (lstat, for the message only: nothing is
+            // opened) says what was refused.
+            boolean link = Files.isSymbolicLink(file);
+            throw CliException.usage("log file " + file + ": " + (err == ELOOP || link
+                    ? "is a symbolic link; refusing to write through it"
+                    : err == ENXIO || isFifoOrSocket(file) ? "is a FIFO or socket, not a regular file"
+                    : "cannot open it (errno " + err + ")"));
         }
         OpenLog log = new OpenLog(fd);
         try {
@@ -100,6 +103,15 @@ final class RuntimeFiles {
         } catch (RuntimeException e) {
             log.close();
             throw e;
+        }
+    }
+
+    private static boolean isFifoOrSocket(Path file) {
+        try {
+            int type = (Integer) Files.getAttribute(file, "unix:mode", LinkOption.NOFOLLOW_LINKS) & 0170000;
+            return type == 0010000 || type == 0140000; // S_IFIFO, S_IFSOCK
+        } catch (IOException | RuntimeException e) {
+            return false;
         }
     }
 

@@ -144,7 +144,9 @@ public final class TestUsers implements AutoCloseable {
     /** {@code daxfs ARGS} as {@code u} (a JVM of theirs running the CLI jar). */
     public static Cli.Result daxfs(User u, Map<String, String> extraEnv, List<String> jvmFlags, String... args) {
         List<String> cmd = new ArrayList<>(List.of("sh", "-c", "umask 022 && exec \"$@\"", "daxfs"));
-        cmd.addAll(Cli.javaCommand(jvmFlags.toArray(new String[0])));
+        List<String> flags = new ArrayList<>(List.of("-XX:-UsePerfData")); // no /tmp/hsperfdata_USER left behind
+        flags.addAll(jvmFlags);
+        cmd.addAll(Cli.javaCommand(flags.toArray(new String[0])));
         cmd.add("dev.daxfs.cli.Main");
         cmd.addAll(List.of(args));
         return run(u, extraEnv, cmd.toArray(new String[0]));
