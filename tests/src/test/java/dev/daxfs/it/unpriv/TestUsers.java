@@ -81,9 +81,14 @@ public final class TestUsers implements AutoCloseable {
         if (r.exit() != 0) {
             throw new IllegalStateException("useradd " + name + " failed (" + r.exit() + "): " + r.err() + r.out());
         }
-        // registered before anything else can fail, so that close() removes it
-        User u = new User(name, idOf(name, "-u"), idOf(name, "-g"));
-        users.add(u);
+        User u;
+        try {
+            u = new User(name, idOf(name, "-u"), idOf(name, "-g"));
+        } catch (RuntimeException e) {
+            Cli.exec(List.of(USERDEL.toString(), name), 60); // made but not known: gone at once
+            throw e;
+        }
+        users.add(u); // from here close() removes it
         if (u.uid() == 0 || u.uid() == 65534) {
             throw new IllegalStateException("useradd gave " + u + " a uid that is not a fresh one");
         }
