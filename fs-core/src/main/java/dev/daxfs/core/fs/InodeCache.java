@@ -81,9 +81,13 @@ final class InodeCache {
     private final long hardBytes;
     /** Variable parts of every inode in the map or the graveyard ({@link Inode#charge}). */
     private final java.util.concurrent.atomic.LongAdder charged = new java.util.concurrent.atomic.LongAdder();
-    /** Graveyard entries and their variable parts: counted against the hard limit, not the soft one. Guarded by {@code lock}. */
-    private int graves;
-    private long gravesCharged;
+    /**
+     * Graveyard entries and their variable parts: counted against the hard limit, not the soft
+     * one. Written under {@code lock}; volatile so that the per-operation checks read them
+     * without it.
+     */
+    private volatile int graves;
+    private volatile long gravesCharged;
     /** Persists an inode's dirty data range if it can without blocking; false if it could not. */
     private volatile java.util.function.Predicate<Inode> writeback = ip -> false;
 
@@ -102,20 +106,12 @@ final class InodeCache {
 
     /** Heap the cached inodes cost, graveyard included (what the hard limit bounds). */
     long bytes() {
-        int g;
-        synchronized (lock) {
-            g = graves;
-        }
-        return (long) (map.size() + g) * Inode.BYTES + charged.sum();
+        return (long) (map.size() + graves) * Inode.BYTES + charged.sum();
     }
 
     /** Heap the inodes in the map cost (what eviction brings under the soft limit). */
     private long residentBytes() {
-        long gc;
-        synchronized (lock) {
-            gc = gravesCharged;
-        }
-        return (long) map.size() * Inode.BYTES + charged.sum() - gc;
+        return (long) map.size() * Inode.BYTES + charged.sum() - gravesCharged;
     }
 
     private boolean overSoft() {
