@@ -64,7 +64,11 @@ class HardLinkFloodMountTest {
     void tenMillionNamesInOneDirectoryThroughTheMount() throws Exception {
         int n = Integer.getInteger("daxfs.dir10m.entries", 10_000_000);
         try (MountedDaxfs fs = MountedDaxfs.create(8L << 30)) {
-            fs.mount(); // the daemon's own heap flags (bin/daxfs: -Xmx256m)
+            // the production daemon's memory bounds (cli Daemonizer.DAEMON_JVM_FLAGS, bin/daxfs), not the
+            // test daemons' default heap; the collector stays the test daemons' SerialGC
+            fs.daemonJvmFlags("-Xms64m", "-Xmx256m", "-XX:MaxMetaspaceSize=128m",
+                    "-XX:ReservedCodeCacheSize=64m", "-XX:MaxDirectMemorySize=32m");
+            fs.mount();
             Path flood = Files.createDirectory(fs.path("flood"));
             int files = (n + LINKS_PER_FILE - 1) / LINKS_PER_FILE;
             for (int f = 0; f < files; f++) {
