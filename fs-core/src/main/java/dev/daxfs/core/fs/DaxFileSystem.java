@@ -205,7 +205,7 @@ public final class DaxFileSystem implements Vfs, DaxAccess {
 
     /**
      * As {@link #op}, without admission: calls that free memory or need none to speak of
-     * (unlink, rmdir, rename, setattr, fsync, statfs, sync) go on at the cache's limit, so that
+     * (unlink, rmdir, rename, setattr, fsync, sync) go on at the cache's limit, so that
      * whoever holds it can still let go.
      */
     private OpEpochs.Op opFreeing() {

@@ -148,6 +148,7 @@ final class InodeCache {
                     + " limit " + (hardBytes >> 10) + " KiB");
         }
     }
+
     /** Graveyard entries kept only for their dirty atime; past {@link #atimeBacklogLimit} of them, a flush is asked for. */
     private int atimeBacklog;
     /** As many as the soft limit holds plain inodes. */
