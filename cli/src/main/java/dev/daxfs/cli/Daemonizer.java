@@ -31,7 +31,7 @@ final class Daemonizer {
      * Options in {@code DAXFS_JAVA_OPTS} come later on the command line and so override these.
      */
     static final List<String> DAEMON_JVM_FLAGS = List.of(
-            "-Xms64m", "-Xmx256m", "-XX:+UseParallelGC",
+            "-Xms64m", "-Xmx160m", "-XX:+UseParallelGC",
             "-XX:MaxMetaspaceSize=128m", "-XX:ReservedCodeCacheSize=64m",
             "-XX:MaxDirectMemorySize=32m");
 

@@ -49,7 +49,7 @@ final class MountCommand implements Callable<Integer> {
 
     @Option(names = "-o", split = ",", paramLabel = "OPT[,OPT...]",
             description = {"Mount options. daxfs: ro, sync (every write durable before it returns), "
-                    + "inode_cache=N (the inode cache's soft limit, in inodes' worth of heap; default 65536), lease_break=SECONDS (how long a direct-access client "
+                    + "inode_cache=N (the inode cache's soft limit, in inodes' worth of heap; default 16384), lease_break=SECONDS (how long a direct-access client "
                     + "has to return a recalled layout before it is killed; default 45), threads=N (FUSE worker threads, default "
                     + DaxFuse.DEFAULT_THREADS + "), binding=kernel|libfuse2 (how the daemon speaks FUSE; "
                     + "default kernel), acl|noacl (POSIX ACLs, default acl; kernel binding only), writeback_cache (the kernel "

@@ -20,7 +20,7 @@ import static org.junit.jupiter.api.Assertions.*;
  * that shows the measurement can fail.
  *
  * <p>The 10,000,000-entry run is behind {@code -Ddaxfs.dir10m=true} (minutes; not for CI): it
- * runs {@link #main} in a JVM with the daemon's heap flags ({@code bin/daxfs}: -Xmx256m) and
+ * runs {@link #main} in a JVM with the daemon's heap flags ({@code bin/daxfs}: -Xmx160m) and
  * prints its figures.
  */
 class DirectoryHeapTest {
@@ -88,7 +88,7 @@ class DirectoryHeapTest {
     @EnabledIfSystemProperty(named = "daxfs.dir10m", matches = "true")
     void tenMillionEntriesWithinTheDaemonsHeap() throws Exception {
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        List<String> cmd = new ArrayList<>(List.of(java, "-Xms64m", "-Xmx256m", "-XX:+UseParallelGC",
+        List<String> cmd = new ArrayList<>(List.of(java, "-Xms64m", "-Xmx160m", "-XX:+UseParallelGC",
                 "-cp", System.getProperty("java.class.path"), DirectoryHeapTest.class.getName(),
                 System.getProperty("daxfs.dir10m.entries", "10000000")));
         Path out = Files.createTempFile("daxfs-dir10m-", ".log");

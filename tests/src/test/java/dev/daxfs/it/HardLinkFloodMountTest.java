@@ -13,7 +13,7 @@ import static org.junit.jupiter.api.Assertions.*;
 
 /**
  * Security issue 16, item 1, through a real mount: an unprivileged user's ~290,000 hard links in
- * one directory used to run the daemon (256 MiB heap) out of memory and kill the mount. On a
+ * one directory used to run the daemon (then a 256 MiB heap) out of memory and kill the mount. On a
  * dir_index image (mkfs's default) the directory lives on the device: 300,000 links later the
  * daemon — started with a 48 MiB heap, a fifth of the production bound — is alive, every name
  * resolves, the listing is whole, and its log has no OutOfMemoryError. The control
@@ -66,7 +66,7 @@ class HardLinkFloodMountTest {
         try (MountedDaxfs fs = MountedDaxfs.create(8L << 30)) {
             // the production daemon's memory bounds (cli Daemonizer.DAEMON_JVM_FLAGS, bin/daxfs), not the
             // test daemons' default heap; the collector stays the test daemons' SerialGC
-            fs.daemonJvmFlags("-Xms64m", "-Xmx256m", "-XX:MaxMetaspaceSize=128m",
+            fs.daemonJvmFlags("-Xms64m", "-Xmx160m", "-XX:MaxMetaspaceSize=128m",
                     "-XX:ReservedCodeCacheSize=64m", "-XX:MaxDirectMemorySize=32m");
             fs.mount();
             Path flood = Files.createDirectory(fs.path("flood"));

@@ -69,7 +69,7 @@ public class DaxFuse extends FuseStubFS {
 
     /**
      * Dentry cache entries before the cache is reset: about 150 bytes of heap each, so at most
-     * ~40 MiB of the daemon's 256 MiB heap (docs/performance.md, "Memory"); a 100,000-entry
+     * ~40 MiB of the daemon's 160 MiB heap (docs/performance.md, "Memory"); a 100,000-entry
      * directory fits.
      */
     private static final int DENTRY_CACHE_CAPACITY = 1 << 18;
