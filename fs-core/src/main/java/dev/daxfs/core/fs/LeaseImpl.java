@@ -72,9 +72,7 @@ class LeaseImpl extends LeaseSet.Lease implements LayoutLease {
 
     @Override
     public void release() {
-        if (ip.leases.release(this)) {
-            faults.countReturned();
-        }
+        ip.leases.release(this, faults::countReturned); // counted before a waiter sees the return
         afterRelease();
     }
 

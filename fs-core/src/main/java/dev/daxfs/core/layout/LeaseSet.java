@@ -93,9 +93,19 @@ public final class LeaseSet {
 
     /** The holder returns its lease (idempotent); true if this call returned it. */
     public synchronized boolean release(Lease l) {
+        return release(l, () -> { });
+    }
+
+    /**
+     * As {@link #release(Lease)}, running {@code counted} (a counter's increment) before any
+     * waiter can see the return: whoever the return wakes — a layout change, a recall's caller —
+     * then reads the count with the return in it.
+     */
+    public synchronized boolean release(Lease l, Runnable counted) {
         if (l.state == State.ACTIVE || l.state == State.RECALLED) {
             l.state = State.RELEASED;
             live.remove(l);
+            counted.run();
             notifyAll();
             return true;
         }
