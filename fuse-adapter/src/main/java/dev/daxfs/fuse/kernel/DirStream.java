@@ -64,36 +64,42 @@ final class DirStream {
      * which this fills a list from, and nothing else is called meanwhile.
      */
     List<Entry> batch(Vfs vfs, long offset, int room, Sizer sizer) {
-        boolean resumeSplit = offset == splitOffset;
-        long from = resumeSplit ? offset - 1 : offset;
-        int[] skip = {resumeSplit ? splitSent : 0};
+        boolean resume = offset == splitOffset;
+        long from = resume ? offset - 1 : offset;
+        int sentBefore = resume ? splitSent : 0; // of the group with cookie `from`, by the replies before
+        int[] skip = {sentBefore};
         int[] left = {room};
         List<Entry> out = new ArrayList<>();
-        long[] lastCookie = {-1};
-        int[] sameCookie = {resumeSplit ? splitSent : 0};
         splitOffset = -1;
         vfs.readdir(ino, from, (name, child, mode, cookie) -> {
             if (skip[0] > 0 && cookie == from) {
-                skip[0]--; // sent by the reply before
+                skip[0]--; // sent by a reply before
                 return false;
             }
             int bytes = sizer.bytes(name);
             if (bytes > left[0]) {
-                if (!out.isEmpty() && cookie == lastCookie[0]) {
-                    splitOffset = cookie + 1; // stopped inside a group: its d_off repeats
-                    splitSent = sameCookie[0];
-                } else if (out.isEmpty() && resumeSplit && cookie == from) {
-                    splitOffset = offset; // nothing fit: resume the group where it was
+                // stopping inside a group of equal cookies (its d_off repeats): remember how much
+                // of it went out, so that a read from that d_off goes on after it
+                int sent = (cookie == from ? sentBefore : 0) + tailWithCookie(out, cookie);
+                if (sent > 0) {
+                    splitOffset = cookie + 1;
+                    splitSent = sent;
                 }
                 return true;
             }
             left[0] -= bytes;
-            sameCookie[0] = cookie == lastCookie[0] || (out.isEmpty() && resumeSplit && cookie == from)
-                    ? sameCookie[0] + 1 : 1;
-            lastCookie[0] = cookie;
             out.add(new Entry(name, child, mode, cookie));
             return false;
         });
         return out;
+    }
+
+    /** How many entries at the end of {@code out} have {@code cookie}. */
+    private static int tailWithCookie(List<Entry> out, long cookie) {
+        int n = 0;
+        for (int i = out.size() - 1; i >= 0 && out.get(i).cookie() == cookie; i--) {
+            n++;
+        }
+        return n;
     }
 }

@@ -94,12 +94,10 @@ final class NodeTable implements AutoCloseable {
     @Override
     public void close() {
         for (Object s : stripes) {
-            synchronized (s) {
+            synchronized (s) { // waits out a ref/forget/count in this stripe; later ones see closed
                 closed = true;
             }
         }
-        synchronized (stripes[0]) {
-            counts.close();
-        }
+        counts.close(); // every stripe has seen closed: nothing reads or writes the counters any more
     }
 }
