@@ -373,6 +373,7 @@ class AttrFlagsTest {
         int threads = 4;
         CountDownLatch running = new CountDownLatch(threads);
         AtomicBoolean flagSet = new AtomicBoolean();
+        AtomicBoolean flagSetting = new AtomicBoolean(); // set before setflags starts: EPERM may come from then on
         AtomicInteger successesAfterReply = new AtomicInteger();
         List<Worker<Integer>> workers = new ArrayList<>();
         for (int t = 0; t < threads; t++) {
@@ -393,7 +394,7 @@ class AttrFlagsTest {
                             }
                         } catch (FsException e) {
                             assertEquals(Errno.EPERM, e.errno(), e.getMessage());
-                            if (flagSet.get()) {
+                            if (flagSetting.get()) {
                                 return ops; // refused because of the flag
                             }
                             throw e;
@@ -411,6 +412,7 @@ class AttrFlagsTest {
             }));
         }
         await(running); // every writer is in its loop
+        flagSetting.set(true);
         fs().setflags(ino, IMM);
         flagSet.set(true);
         long size = fs().getattr(ino).size();
