@@ -70,7 +70,7 @@ public final class DaxFileSystem implements Vfs, DaxAccess {
         this.layoutOps = new LayoutOps(fs, layouts, faults, openFiles, writeback);
         this.attrFlags = new AttrFlags(fs, layouts);
         fs.icache.setWriteback(writeback::writebackForEviction);
-        fs.icache.setAtimeBacklog(this::requestAtimeFlush);
+        fs.icache.setCommitRequest(this::requestEarlyCommit);
         this.committer = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "daxfs-commit");
             t.setDaemon(true);
@@ -146,21 +146,24 @@ public final class DaxFileSystem implements Vfs, DaxAccess {
 
 
 
-    /** An early atime flush is queued on the committer (eviction's request; at most one waiting). */
-    private final java.util.concurrent.atomic.AtomicBoolean atimeFlushQueued = new java.util.concurrent.atomic.AtomicBoolean();
+    /** An early commit is queued on the committer (eviction's request; at most one waiting). */
+    private final java.util.concurrent.atomic.AtomicBoolean earlyCommitQueued = new java.util.concurrent.atomic.AtomicBoolean();
 
-    /** Eviction found many evicted inodes with a pending atime: flush them soon, on the committer. */
-    private void requestAtimeFlush() {
-        if (closed || !atimeFlushQueued.compareAndSet(false, true)) {
+    /**
+     * Eviction found many evicted inodes with a pending atime, or only inodes the next commit
+     * makes clean: commit (atimes flushed first) and shrink soon, on the committer.
+     */
+    private void requestEarlyCommit() {
+        if (closed || !earlyCommitQueued.compareAndSet(false, true)) {
             return;
         }
         try {
             committer.execute(() -> {
-                atimeFlushQueued.set(false);
+                earlyCommitQueued.set(false);
                 backgroundCommit();
             });
         } catch (java.util.concurrent.RejectedExecutionException e) {
-            atimeFlushQueued.set(false); // unmounting: close() flushes them
+            earlyCommitQueued.set(false); // unmounting: close() flushes and commits
         }
     }
 

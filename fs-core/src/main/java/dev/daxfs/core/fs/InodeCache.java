@@ -13,7 +13,6 @@ import dev.daxfs.core.stats.FsStats;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -44,8 +43,14 @@ import java.util.concurrent.ConcurrentHashMap;
  * busy: it is evicted like a clean one, and its graveyard entry outlives the grace period until
  * the atime flush ({@link Atimes}) has logged it and a commit made it clean — the one in-memory
  * copy carries the new atime until then, and a lookup meanwhile gets it back. When such entries
- * pile up, eviction asks for an early flush ({@link #setAtimeBacklog}); it never logs anything
+ * pile up, eviction asks for an early flush ({@link #setCommitRequest}); it never logs anything
  * itself (it may run inside a transaction, under other inodes' locks).
+ *
+ * <p>Inodes changed since the last commit are busy, so a burst of creates can hold the cache
+ * over its soft limit with nothing evictable until the committer runs (every 5 s by default).
+ * An insertion that finds a whole batch busy stops scanning instead of rescanning the same busy
+ * inodes on every create, and asks for an early commit if they were busy only for want of one
+ * (as XFS's reclaim pushes the log): the committer then makes them clean and shrinks the cache.
  *
  * <p>Locking: {@code map}'s per-key bin lock, then {@code lock} (leaf; guards the graveyard and
  * the clock queue); never the other way round, and no inode is loaded under {@code lock}.
@@ -70,6 +75,13 @@ final class InodeCache {
     private final Object lock = new Object();
     private final ArrayDeque<Long> clock = new ArrayDeque<>();
     private final Map<Long, Grave> graveyard = new HashMap<>();
+    /**
+     * The graveyard in the order it was dug (epochs only grow), so that reaping looks at the
+     * expired front only, not at every grave each time. A grave taken back or removed stays in
+     * here until it reaches the front, where it is recognised as gone ({@code graveyard} no
+     * longer maps its inode to it) and dropped.
+     */
+    private final ArrayDeque<Grave> graveOrder = new ArrayDeque<>();
     private final InodeStore store;
     private final InodeAllocator ialloc;
     private final Journal journal;
@@ -153,12 +165,18 @@ final class InodeCache {
     private int atimeBacklog;
     /** As many as the soft limit holds plain inodes. */
     private final int atimeBacklogLimit;
-    /** Starts an atime flush off this thread (set by the mount: the committer). */
-    private volatile Runnable atimeFlushRequest = () -> { };
+    /**
+     * Starts a journal commit (and the atime flush that joins it) off this thread, followed by a
+     * shrink (set by the mount: the committer).
+     */
+    private volatile Runnable commitRequest = () -> { };
 
-    /** How eviction asks for the atimes of evicted inodes to be flushed: must not block or log. */
-    void setAtimeBacklog(Runnable request) {
-        this.atimeFlushRequest = request;
+    /**
+     * How eviction asks for an early commit — for the atimes of evicted inodes, or for inodes
+     * that only the next commit makes evictable: must not block or log.
+     */
+    void setCommitRequest(Runnable request) {
+        this.commitRequest = request;
     }
 
     /**
@@ -337,10 +355,13 @@ final class InodeCache {
      */
     void shrink(int maxScan) {
         LockValidator.enterEviction();
+        int skippedBusy = 0;
+        boolean askCommit = false;
         try {
             reap();
             // every inode gets its second chance at most once
             int budget = (int) Math.min(maxScan, map.size() * 2L + BATCH);
+            boolean inline = maxScan <= INLINE_SCAN;
             while (overSoft() && budget > 0) {
                 List<Long> batch = new ArrayList<>(BATCH);
                 synchronized (lock) {
@@ -353,6 +374,8 @@ final class InodeCache {
                 }
                 budget -= batch.size();
                 List<Long> keep = new ArrayList<>();
+                int busyHere = 0;
+                boolean uncommitted = false;
                 for (long ino : batch) {
                     if (!overSoft()) {
                         keep.add(ino);
@@ -367,7 +390,18 @@ final class InodeCache {
                         keep.add(ino);
                         continue;
                     }
+                    // A racy look first: a busy inode is passed over without taking its bin lock
+                    // (tryEvict checks again under it). Dirty data is not passed over here:
+                    // tryEvict may write it back.
+                    if (!ip.hasDirtyData() && busy(ip)) {
+                        skippedBusy++;
+                        busyHere++;
+                        uncommitted |= ip.lastModSeq() > journal.committedSeq();
+                        keep.add(ino);
+                        continue;
+                    }
                     if (!tryEvict(ino)) {
+                        busyHere++;
                         keep.add(ino);
                     } else {
                         java.util.function.LongConsumer hook = afterEvictForTests;
@@ -381,9 +415,22 @@ final class InodeCache {
                         clock.addLast(ino);
                     }
                 }
+                if (inline && busyHere == batch.size()) {
+                    // Nothing here could go: scanning on would visit the same busy inodes again
+                    // on the next create. If a commit is what they wait for, ask for one.
+                    askCommit = uncommitted;
+                    break;
+                }
             }
         } finally {
+            if (skippedBusy > 0) {
+                stats.evictionsSkippedBusy.add(skippedBusy);
+            }
             LockValidator.exitEviction();
+        }
+        if (askCommit) {
+            stats.earlyCommitRequests.increment();
+            commitRequest.run(); // only queues it: eviction never commits or logs itself
         }
     }
 
@@ -411,15 +458,13 @@ final class InodeCache {
             }
             boolean askFlush = false;
             synchronized (lock) {
-                Grave g = new Grave(ip, ops.advance());
-                graveyard.put(k, g);
-                buried(g, 1);
+                bury(new Grave(ip, ops.advance()));
                 if (ip.atimeDirty() && ++atimeBacklog == atimeBacklogLimit) {
                     askFlush = true; // once per backlog: forEachAtimeDirty resets the count
                 }
             }
             if (askFlush) {
-                atimeFlushRequest.run(); // only queues the flush: eviction never logs
+                commitRequest.run(); // only queues the flush: eviction never logs
             }
             stats.inodesEvicted.increment();
             evicted[0] = true;
@@ -428,31 +473,43 @@ final class InodeCache {
         return evicted[0];
     }
 
-    /** Drops graveyard entries no running operation can still hold. */
+    /** Puts a grave in the graveyard and at the back of its order. Caller holds {@code lock}. */
+    private void bury(Grave g) {
+        graveyard.put(g.ip.ino, g);
+        graveOrder.addLast(g);
+        buried(g, 1);
+    }
+
+    /**
+     * Drops graveyard entries no running operation can still hold: the front of the graveyard's
+     * order, up to the first grave dug after the oldest running operation began.
+     */
     private void reap() {
         long oldest = ops.oldestActive();
         synchronized (lock) {
-            Iterator<Grave> it = graveyard.values().iterator();
-            List<Grave> retag = new ArrayList<>();
-            while (it.hasNext()) {
-                Grave g = it.next();
-                if (g.epoch > oldest) {
-                    continue; // an operation that began before the eviction is still running
+            List<Grave> retag = null;
+            for (Grave g; (g = graveOrder.peekFirst()) != null && g.epoch <= oldest; ) {
+                graveOrder.pollFirst();
+                if (graveyard.get(g.ip.ino) != g) {
+                    continue; // taken back or removed since: only its place in the order was left
                 }
-                it.remove();
+                graveyard.remove(g.ip.ino);
                 buried(g, -1);
                 if (!g.ip.freed() && (busy(g.ip) || g.ip.atimeDirty())) {
                     // became busy through an open file or lease, or its atime is not yet logged:
                     // keep it findable (a fresh load from the slot would lose the atime)
+                    if (retag == null) {
+                        retag = new ArrayList<>();
+                    }
                     retag.add(g);
                 } else {
                     g.ip.leaveAccount(); // gone: no operation can reach it any more
                 }
             }
-            for (Grave g : retag) {
-                Grave again = new Grave(g.ip, ops.advance());
-                graveyard.put(g.ip.ino, again);
-                buried(again, 1);
+            if (retag != null) {
+                for (Grave g : retag) {
+                    bury(new Grave(g.ip, ops.advance()));
+                }
             }
         }
     }

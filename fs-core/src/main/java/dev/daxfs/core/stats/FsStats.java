@@ -37,6 +37,8 @@ public final class FsStats {
     public final LongAdder inodesEvicted = new LongAdder();
     /** Eviction candidates skipped because they were busy (open, dirty, leased, mapped, locked). */
     public final LongAdder evictionsSkippedBusy = new LongAdder();
+    /** Early commits eviction asked for: the cache over its soft limit with only uncommitted inodes to evict. */
+    public final LongAdder earlyCommitRequests = new LongAdder();
     /** atimes a read, readdir or readlink set (in memory: lazily, no transaction each). */
     public final LongAdder atimeUpdates = new LongAdder();
     /** Inodes logged only to write their lazily updated atime (the atime flush). */
@@ -92,6 +94,7 @@ public final class FsStats {
         m.put("inodes_loaded", inodesLoaded.sum());
         m.put("inodes_evicted", inodesEvicted.sum());
         m.put("evictions_skipped_busy", evictionsSkippedBusy.sum());
+        m.put("early_commit_requests", earlyCommitRequests.sum());
         m.put("inode_cache_refusals", cacheRefusals.sum());
         m.put("atime_updates", atimeUpdates.sum());
         m.put("atime_flushes", atimeFlushes.sum());
