@@ -49,6 +49,7 @@ public final class StatsCatalog {
         add("inodes_loaded", INODES, "inodes read from the device into the cache");
         add("inodes_evicted", INODES, "inodes evicted from the cache");
         add("evictions_skipped_busy", INODES, "eviction candidates skipped: open, dirty, leased, mapped or locked");
+        add("early_commit_requests", INODES, "early journal commits eviction asked for: the cache past its soft limit with only uncommitted inodes to evict");
         add("inode_cache_refusals", INODES, "calls refused with ENOMEM: busy inodes held the cache at its hard limit");
         add("inode_cache_bytes", INODES, "heap the cached inodes cost now (inodes, extents, loaded xattrs; a gauge)");
         add("inode_cache_inodes", INODES, "inodes in the cache now (a gauge)");

@@ -184,4 +184,33 @@ class EvictionTest {
             assertTrue(f.stat("inodes_evicted") > 0);
         }
     }
+
+    /**
+     * A burst of creates past the bound, with the timer's commit an hour away: every new inode is
+     * busy until a commit, so inline reclaim can evict none of them. It stops scanning (no
+     * rescanning the same busy inodes on every create), asks for an early commit, and the
+     * committer's commit and shrink bring the cache back to its bound — without a sync or the
+     * timer. Fails if eviction never asks (the cache stays at 400 inodes for an hour).
+     */
+    @Test
+    void aCreateBurstPastTheBoundGetsAnEarlyCommitAndTheCacheShrinksBack() throws Exception {
+        MountOptions opts = MountOptions.defaults().withInodeCacheSize(BOUND).withCommitIntervalMs(3_600_000);
+        try (Fixture f = new Fixture(IMG, opts)) {
+            long commitsBefore = f.stat("journal_commits");
+            for (int i = 0; i < 400; i++) {
+                mkfile(f, Vfs.ROOT_INO, "burst" + i, 0, i);
+            }
+            assertTrue(f.stat("early_commit_requests") > 0, "eviction asked for a commit: " + f.fs.stats());
+            long deadline = System.nanoTime() + 60_000_000_000L;
+            while (f.fs.cachedInodesForTests() > BOUND + 4) { // the committer runs on its own thread
+                assertTrue(System.nanoTime() < deadline, "cache still holds " + f.fs.cachedInodesForTests()
+                        + " inodes, bound " + BOUND + ": " + f.fs.stats());
+                Thread.onSpinWait();
+            }
+            assertTrue(f.stat("journal_commits") > commitsBefore, "the early commit ran: " + f.fs.stats());
+            for (int i = 0; i < 400; i += 37) {
+                assertEquals(Mode.S_IFREG, f.fs.getattr(f.fs.lookup(Vfs.ROOT_INO, "burst" + i)).mode() & Mode.S_IFMT);
+            }
+        }
+    }
 }

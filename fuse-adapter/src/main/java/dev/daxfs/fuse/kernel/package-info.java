@@ -78,15 +78,21 @@
  * ({@link dev.daxfs.fuse.kernel.Dispatcher}).
  *
  * <h2>Threads and copies</h2>
- * A fixed pool of workers, each reading its own clone of the descriptor (FUSE_DEV_IOC_CLONE,
- * made after the mount) into its own native buffers and answering inline
- * ({@link dev.daxfs.fuse.kernel.Session}). READ data goes from the mapped device into the reply
- * buffer in one native copy; WRITE data from the request buffer into the device in one. Neither
- * allocates on the Java heap.
+ * A fixed pool of workers, each with its own clone of the descriptor (FUSE_DEV_IOC_CLONE,
+ * made after the mount) and its own native buffers, answering inline
+ * ({@link dev.daxfs.fuse.kernel.Session}). One worker at a time reads: the holder of the
+ * {@link dev.daxfs.fuse.kernel.ReaderBaton}. It puts the baton down while it serves and takes it
+ * back to read the next request itself, so requests that come one at a time wake no other
+ * thread (a thread's wake-up is what a request costs most here); a long request hands the baton
+ * to a parked worker when others wait, and a watchdog hands on a baton left lying for a
+ * millisecond while requests wait (the holder blocked on a lock or a lease). READ data goes from
+ * the mapped device into the reply buffer in one native copy; WRITE data from the request buffer
+ * into the device in one. Neither allocates on the Java heap.
  *
  * <h2>The end</h2>
  * An unmount ({@code umount}, {@code fusermount -u}, {@code daxfs umount}) ends the connection:
- * every blocked read returns ENODEV, the workers leave, and the daemon closes the filesystem. An
+ * the reader's blocked read returns ENODEV, it wakes every parked worker, the workers leave, and
+ * the daemon closes the filesystem. An
  * aborted connection ({@code /sys/fs/fuse/connections/N/abort}) ends the same way, and the daemon
  * detaches the dead mount it leaves behind.
  */
