@@ -4,8 +4,9 @@ import dev.daxfs.core.KernelCaches;
 import dev.daxfs.core.OpenFile;
 import dev.daxfs.core.Vfs;
 import dev.daxfs.fuse.HandleTable;
-import dev.daxfs.fuse.Privileges;
 import dev.daxfs.fuse.RequestMeter;
+import dev.daxfs.fuse.ops.KillPriv;
+import dev.daxfs.fuse.ops.Translator;
 
 /**
  * What every worker of one mount shares: the filesystem, the open files and directories the
@@ -27,10 +28,12 @@ final class Connection {
     /** Reply buffer: the largest READ plus the out header, with room to spare. */
     static final int OUT_BUFFER = MAX_WRITE + 4096;
 
+    /** The filesystem, for the connection's life (caches, caller policy, errno mapping); requests go through {@link #ops}. */
     final Vfs vfs;
-    /** Mount option direct_io: every open file bypasses the kernel page cache. */
-    final boolean directIo;
-    final HandleTable<OpenFile> files = new HandleTable<>();
+    /** What every request but INIT, FORGET and DESTROY is translated into. */
+    final Translator ops;
+    /** The translator's open files: the handles OPEN, CREATE and TMPFILE give the kernel. */
+    final HandleTable<OpenFile> files;
     /** Which worker serves which request, for FUSE_INTERRUPT. */
     final Interrupts interrupts = new Interrupts();
     final HandleTable<DirStream> dirs = new HandleTable<>();
@@ -60,7 +63,9 @@ final class Connection {
 
     Connection(Vfs vfs, boolean directIo) {
         this.vfs = vfs;
-        this.directIo = directIo;
+        // set-id bits cleared by a WRITE, or flags set by an IOCTL: the replies carry no attributes
+        this.ops = new Translator(vfs, directIo, this::invalidateAttributesNow);
+        this.files = ops.openFiles();
         this.nodes = new NodeTable(vfs.statfs().totalInodes()); // node ids are inode numbers: 1..total
     }
 
@@ -76,31 +81,13 @@ final class Connection {
     }
 
     /**
-     * Clears the set-id bits and capabilities a change of data by this caller must clear (see
-     * {@link Privileges#remove}), and then has the kernel drop its cached attributes of the file.
+     * What a request's KILL_SUIDGID flag ({@code kill}) tells the translator: with
+     * HANDLE_KILLPRIV_V2 the kernel sets it exactly when the caller lacks CAP_FSETID (and with
+     * every chown of a non-directory), so daxfs need not read the caller's capabilities; without,
+     * it means nothing ({@link KillPriv#ASK}).
      */
-    void removePrivs(long ino, Request rq, boolean onWrite) {
-        removePrivs(ino, rq, onWrite, null);
-    }
-
-    /**
-     * As {@link #removePrivs(long, Request, boolean)}, for a request that carries a KILL_SUIDGID
-     * flag ({@code kill}, null if it carries none): with HANDLE_KILLPRIV_V2 the kernel sets it
-     * exactly when the caller lacks CAP_FSETID, so daxfs need not read the caller's capabilities.
-     */
-    void removePrivs(long ino, Request rq, boolean onWrite, Boolean kill) {
-        Boolean fsetid = kill != null && negotiated(Abi.HANDLE_KILLPRIV_V2) ? !kill : null;
-        boolean changed = onWrite
-                ? Privileges.removeOnWrite(vfs, ino, rq.uid, rq.gid, rq.pid, fsetid)
-                : Privileges.remove(vfs, ino, rq.uid, rq.gid, rq.pid, fsetid);
-        if (changed) {
-            // The kernel keeps its cached mode after a WRITE or FALLOCATE: it invalidates only
-            // size and times, so a statx asking for the mode alone (stat -c %A) shows the set-id
-            // bits daxfs just cleared until attr_timeout (xfstests generic/355, 683-685). Only
-            // the attributes (offset -1): the page cache is still right. Sent before the reply,
-            // so the stat that follows write(2) cannot see the old mode (queued, it sometimes did).
-            invalidateAttributesNow(ino);
-        }
+    int killPriv(boolean kill) {
+        return KillPriv.of(negotiated(Abi.HANDLE_KILLPRIV_V2), kill);
     }
 
     /** The creator's umask of a MKNOD, MKDIR, CREATE or TMPFILE, if daxfs applies it (DONT_MASK), else 0. */

@@ -1,12 +1,10 @@
 package dev.daxfs.fuse.kernel;
 
 import dev.daxfs.core.Attr;
-import dev.daxfs.core.Errno;
 import dev.daxfs.core.FsException;
 import dev.daxfs.core.Mode;
 import dev.daxfs.core.Name;
 import dev.daxfs.core.OpenFile;
-import dev.daxfs.core.OpenFlags;
 import dev.daxfs.core.dir.DirCookies;
 
 /**
@@ -27,21 +25,17 @@ final class DirRequests {
     }
 
     /**
-     * OPENDIR opens the directory in fs-core too: an open directory, like an open file, outlives
-     * its rmdir (or a rename over it) as an orphan with no links until RELEASEDIR, so fstat of the
-     * descriptor still answers (nlink 0), as on a local filesystem — the kernel's GETATTR of a
-     * directory carries no handle, only the node id.
+     * OPENDIR opens the directory in fs-core too ({@link dev.daxfs.fuse.ops.DirOps#open}): the
+     * kernel's GETATTR of a directory carries no handle, only the node id, and must still answer
+     * after an rmdir while it is open.
      */
     static void opendir(Connection c, Request rq, Reply rp) {
-        if (!Mode.isDir(c.vfs.getattr(rq.nodeid).mode())) {
-            throw new FsException(Errno.ENOTDIR, "opendir of a non-directory");
-        }
-        OpenFile of = c.vfs.open(rq.nodeid, OpenFlags.O_RDONLY);
+        OpenFile of = c.ops.dirs.open(rq.nodeid);
         long fh;
         try {
             fh = c.dirs.add(new DirStream(rq.nodeid, of));
         } catch (RuntimeException | Error e) {
-            c.vfs.release(of);
+            c.ops.dirs.release(of);
             throw e;
         }
         Reply.MEM.putLong(rp.body, fh);
@@ -52,12 +46,12 @@ final class DirRequests {
 
     static void releasedir(Connection c, Request rq, Reply rp) {
         rq.need(8);
-        c.vfs.release(c.dirs.remove(rq.u64(0)).file); // the last release frees a removed directory
+        c.ops.dirs.release(c.dirs.remove(rq.u64(0)).file); // the last release frees a removed directory
         rp.ok(0);
     }
 
     static void fsyncdir(Connection c, Request rq, Reply rp) {
-        c.vfs.fsyncDir(rq.nodeid);
+        c.ops.dirs.fsync(rq.nodeid);
         rp.ok(0);
     }
 
@@ -74,7 +68,7 @@ final class DirRequests {
             if (offset == 0 || offset == 1) {
                 for (long pos = offset; pos < 2; pos++) {
                     Name name = pos == 0 ? Name.DOT : Name.DOTDOT;
-                    long ino = pos == 0 ? ds.ino : parentOf(c, ds.ino);
+                    long ino = pos == 0 ? ds.ino : c.ops.dirs.parent(ds.ino);
                     int rec = record(plus, name);
                     if (used + rec > size) {
                         rp.ok(used);
@@ -130,21 +124,13 @@ final class DirRequests {
     private static boolean entryPlus(Connection c, long at, long ino) {
         Attr a;
         try {
-            a = c.vfs.getattr(ino);
+            a = c.ops.attrs.getattr(ino);
         } catch (FsException e) {
             return false;
         }
         Reply.putEntry(at, a, Connection.ENTRY_VALID, Connection.ATTR_VALID);
         c.nodes.ref(ino);
         return true;
-    }
-
-    private static long parentOf(Connection c, long dir) {
-        try {
-            return c.vfs.lookup(dir, Name.DOTDOT);
-        } catch (FsException e) {
-            return dir;
-        }
     }
 
     private static int align8(int n) {

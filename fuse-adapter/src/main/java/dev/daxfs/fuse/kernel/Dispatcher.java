@@ -114,7 +114,7 @@ final class Dispatcher {
             case Abi.LISTXATTR -> XattrRequests.listxattr(c, rq, rp);
             case Abi.REMOVEXATTR -> XattrRequests.removexattr(c, rq, rp);
             case Abi.SYNCFS -> {
-                c.vfs.sync();
+                c.ops.sync();
                 rp.ok(0);
             }
             case Abi.IOCTL -> IoctlRequests.ioctl(c, rq, rp);

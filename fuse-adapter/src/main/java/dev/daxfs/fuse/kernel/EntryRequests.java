@@ -3,19 +3,18 @@ package dev.daxfs.fuse.kernel;
 import dev.daxfs.core.Attr;
 import dev.daxfs.core.Errno;
 import dev.daxfs.core.FsException;
-import dev.daxfs.core.Mode;
 import dev.daxfs.core.Name;
 import dev.daxfs.core.SetAttr;
 import dev.daxfs.core.StatFs;
-import dev.daxfs.core.Vfs;
-import dev.daxfs.fuse.Privileges;
 import dev.daxfs.fuse.Times;
 
 /**
  * Names and attributes in inode terms: LOOKUP and FORGET, GETATTR and SETATTR, the creating
  * opcodes, UNLINK, RMDIR, RENAME, LINK, READLINK and STATFS. The request's node id is the
  * directory (or the inode itself for GETATTR, SETATTR, READLINK); a reply that names an inode
- * (fuse_entry_out) hands the kernel a reference, counted in the {@link NodeTable}.
+ * (fuse_entry_out) hands the kernel a reference, counted in the {@link NodeTable}. Decoding and
+ * encoding only: what each request does is {@link dev.daxfs.fuse.ops.EntryOps}' and
+ * {@link dev.daxfs.fuse.ops.AttrOps}'.
  */
 final class EntryRequests {
 
@@ -36,9 +35,7 @@ final class EntryRequests {
      * ".." of a directory (to reconnect it to the tree).
      */
     static void lookup(Connection c, Request rq, Reply rp) {
-        Name name = rq.name(0);
-        long ino = name.isDot() ? rq.nodeid : c.vfs.lookup(rq.nodeid, name);
-        entry(c, rp, c.vfs.getattr(ino));
+        entry(c, rp, c.ops.entries.lookup(rq.nodeid, rq.name(0)));
     }
 
     static void forget(Connection c, Request rq, Reply rp) {
@@ -58,13 +55,11 @@ final class EntryRequests {
     }
 
     static void getattr(Connection c, Request rq, Reply rp) {
-        long ino = rq.nodeid;
         // fuse_getattr_in (7.9+): flags, dummy, fh. With GETATTR_FH the kernel asks through an
         // open file — the only way to stat a file unlinked while open, which must work.
-        if (rq.bodyLen >= 16 && (rq.u32(0) & Abi.GETATTR_FH) != 0) {
-            ino = c.files.get(rq.u64(8)).ino();
-        }
-        Reply.putAttrOut(rp.body, c.vfs.getattr(ino), Connection.ATTR_VALID);
+        Attr a = rq.bodyLen >= 16 && (rq.u32(0) & Abi.GETATTR_FH) != 0
+                ? c.ops.attrs.getattrOpen(rq.u64(8)) : c.ops.attrs.getattr(rq.nodeid);
+        Reply.putAttrOut(rp.body, a, Connection.ATTR_VALID);
         rp.ok(Abi.ATTR_OUT);
     }
 
@@ -77,83 +72,61 @@ final class EntryRequests {
      */
     static void statx(Connection c, Request rq, Reply rp) {
         rq.need(24);
-        long ino = rq.nodeid;
-        if ((rq.u32(0) & Abi.GETATTR_FH) != 0) {
-            ino = c.files.get(rq.u64(8)).ino(); // the open file: works after unlink, as GETATTR
-        }
+        // the open file: works after unlink, as GETATTR
+        Attr a = (rq.u32(0) & Abi.GETATTR_FH) != 0 ? c.ops.attrs.getattrOpen(rq.u64(8)) : c.ops.attrs.getattr(rq.nodeid);
         Reply.MEM.setMemory(rp.body, Abi.STATX_OUT, (byte) 0);
         Reply.MEM.putLong(rp.body, Connection.ATTR_VALID);
-        Reply.putStatx(rp.body + 32, c.vfs.getattr(ino));
+        Reply.putStatx(rp.body + 32, a);
         rp.ok(Abi.STATX_OUT);
     }
 
     /**
-     * fuse_setattr_in: valid 0, fh 8, size 16, atime 32, mtime 40, atimensec 56, mtimensec 60,
-     * mode 68, uid 76, gid 80. Applied as libfuse applies a setattr: mode, owner, size, times, so
-     * that the daemon behaves as it did behind libfuse. A mode change rewrites the access ACL in
-     * fs-core (posix_acl_chmod). With HANDLE_KILLPRIV_V2, FATTR_KILL_SUIDGID comes with every chown
-     * of a non-directory (set-id bits and file capabilities cleared here as the VFS would:
-     * {@link Privileges#modeAfterChown}) and with a truncate by a caller without CAP_FSETID.
+     * fuse_setattr_in: valid 0, fh 8, size 16, atime 32, mtime 40, ctime 48, atimensec 56,
+     * mtimensec 60, ctimensec 64, mode 68, uid 76, gid 80. Every change the request carries
+     * goes to {@link dev.daxfs.fuse.ops.AttrOps#setattr} at once, which applies them in libfuse's
+     * order and clears set-id bits as FATTR_KILL_SUIDGID asks (HANDLE_KILLPRIV_V2: with every
+     * chown of a non-directory, and with a truncate by a caller without CAP_FSETID).
      */
     static void setattr(Connection c, Request rq, Reply rp) {
         rq.need(88);
         int valid = rq.u32(0);
-        long ino = rq.nodeid;
-        Vfs vfs = c.vfs;
-        boolean kill = (valid & Abi.FATTR_KILL_SUIDGID) != 0;
+        SetAttr all = new SetAttr();
         if ((valid & Abi.FATTR_MODE) != 0) {
-            vfs.setattr(ino, SetAttr.mode(rq.u32(68) & Mode.PERM_MASK));
+            all.mode = rq.u32(68);
         }
-        if ((valid & (Abi.FATTR_UID | Abi.FATTR_GID)) != 0) {
-            Integer u = (valid & Abi.FATTR_UID) != 0 ? rq.u32(76) : null;
-            Integer g = (valid & Abi.FATTR_GID) != 0 ? rq.u32(80) : null;
-            SetAttr owner = SetAttr.owner(u, g);
-            if (kill) {
-                // chown_common's ATTR_KILL_SUID | ATTR_KILL_SGID, which the kernel leaves to daxfs
-                // under HANDLE_KILLPRIV_V2: the new mode goes in the chown's own transaction.
-                Attr before = vfs.getattr(ino);
-                int m = Privileges.modeAfterChown(before.mode(), before.gid(), rq.uid, rq.gid, rq.pid);
-                if (m != (before.mode() & Mode.PERM_MASK)) {
-                    owner.mode = m;
-                }
-            }
-            vfs.setattr(ino, owner);
-            if (kill && vfs.needsKillPriv(ino)) {
-                vfs.killPriv(ino, false, false); // cap_inode_killpriv: a chown drops file capabilities
-            }
+        if ((valid & Abi.FATTR_UID) != 0) {
+            all.uid = rq.u32(76);
+        }
+        if ((valid & Abi.FATTR_GID) != 0) {
+            all.gid = rq.u32(80);
         }
         if ((valid & Abi.FATTR_SIZE) != 0) {
-            long size = rq.u64(16);
-            if (size < 0) {
-                throw new FsException(Errno.EINVAL, "negative size");
-            }
-            c.removePrivs(ino, rq, false, kill);
-            vfs.setattr(ino, SetAttr.size(size));
+            all.size = rq.u64(16);
         }
         if ((valid & (Abi.FATTR_ATIME | Abi.FATTR_MTIME)) != 0) {
-            SetAttr.Time at = (valid & Abi.FATTR_ATIME) == 0 ? null
+            all.atime = (valid & Abi.FATTR_ATIME) == 0 ? null
                     : (valid & Abi.FATTR_ATIME_NOW) != 0 ? SetAttr.NOW : Times.fromTimespec(rq.u64(32), rq.u32(56));
-            SetAttr.Time mt = (valid & Abi.FATTR_MTIME) == 0 ? null
+            all.mtime = (valid & Abi.FATTR_MTIME) == 0 ? null
                     : (valid & Abi.FATTR_MTIME_NOW) != 0 ? SetAttr.NOW : Times.fromTimespec(rq.u64(40), rq.u32(60));
-            SetAttr times = SetAttr.times(at, mt);
             // fuse_flush_times: under WRITEBACK_CACHE the kernel sends the mtime (and ctime) of
             // the writes it cached, alone; a utimes(2) of only an explicit mtime looks the same
             // and passes too (on an append-only file: the one case the flag cannot tell apart)
-            times.kernelCmtime = c.negotiated(Abi.WRITEBACK_CACHE)
+            all.kernelCmtime = c.negotiated(Abi.WRITEBACK_CACHE)
                     && (valid & ~(Abi.FATTR_MTIME | Abi.FATTR_CTIME | Abi.FATTR_FH)) == 0;
             if ((valid & Abi.FATTR_CTIME) != 0) {
-                // sent only under WRITEBACK_CACHE (ctime 48, ctimensec 64): the kernel's record of
-                // when the cached writes changed the file, which a flush later must not move
-                times.ctime = Times.fromTimespec(rq.u64(48), rq.u32(64));
+                // sent only under WRITEBACK_CACHE: the kernel's record of when the cached writes
+                // changed the file, which a flush later must not move
+                all.ctime = Times.fromTimespec(rq.u64(48), rq.u32(64));
             }
-            vfs.setattr(ino, times);
         }
-        Reply.putAttrOut(rp.body, vfs.getattr(ino), Connection.ATTR_VALID);
+        c.ops.attrs.setattr(rq.nodeid, all, rq.uid, rq.gid, rq.pid,
+                c.killPriv((valid & Abi.FATTR_KILL_SUIDGID) != 0));
+        Reply.putAttrOut(rp.body, c.ops.attrs.getattr(rq.nodeid), Connection.ATTR_VALID);
         rp.ok(Abi.ATTR_OUT);
     }
 
     static void readlink(Connection c, Request rq, Reply rp) {
-        byte[] target = c.vfs.readlink(rq.nodeid); // the stored bytes, whatever their encoding
+        byte[] target = c.ops.entries.readlink(rq.nodeid); // the stored bytes, whatever their encoding
         if (target.length > rp.bodyCapacity()) {
             throw new FsException(Errno.ENAMETOOLONG, "symlink target of " + target.length + " bytes");
         }
@@ -166,7 +139,7 @@ final class EntryRequests {
         int end = rq.stringEnd(0);
         Name name = rq.name(0);
         byte[] target = rq.bytes(end);
-        entry(c, rp, c.vfs.symlink(rq.nodeid, name, target, rq.uid, rq.gid));
+        entry(c, rp, c.ops.entries.symlink(rq.nodeid, name, target, rq.uid, rq.gid));
     }
 
     /**
@@ -178,7 +151,7 @@ final class EntryRequests {
         int mode = rq.u32(0);
         long rdev = rq.u32(4) & 0xffff_ffffL;
         int umask = c.umask(rq.u32(8));
-        entry(c, rp, c.vfs.mknod(rq.nodeid, rq.name(16), mode, rdev, rq.uid, rq.gid, umask));
+        entry(c, rp, c.ops.entries.mknod(rq.nodeid, rq.name(16), mode, rdev, rq.uid, rq.gid, umask));
     }
 
     /** fuse_mkdir_in: mode, umask; then the name. The umask as for MKNOD. */
@@ -186,16 +159,16 @@ final class EntryRequests {
         rq.need(8);
         int mode = rq.u32(0);
         int umask = c.umask(rq.u32(4));
-        entry(c, rp, c.vfs.mkdir(rq.nodeid, rq.name(8), mode & Mode.PERM_MASK, rq.uid, rq.gid, umask));
+        entry(c, rp, c.ops.entries.mkdir(rq.nodeid, rq.name(8), mode, rq.uid, rq.gid, umask));
     }
 
     static void unlink(Connection c, Request rq, Reply rp) {
-        c.vfs.unlink(rq.nodeid, rq.name(0));
+        c.ops.entries.unlink(rq.nodeid, rq.name(0));
         rp.ok(0);
     }
 
     static void rmdir(Connection c, Request rq, Reply rp) {
-        c.vfs.rmdir(rq.nodeid, rq.name(0));
+        c.ops.entries.rmdir(rq.nodeid, rq.name(0));
         rp.ok(0);
     }
 
@@ -204,7 +177,7 @@ final class EntryRequests {
         rq.need(8);
         long newDir = rq.u64(0);
         int end = rq.stringEnd(8);
-        c.vfs.rename(rq.nodeid, rq.name(8), newDir, rq.name(end));
+        c.ops.entries.rename(rq.nodeid, rq.name(8), newDir, rq.name(end), 0);
         rp.ok(0);
     }
 
@@ -216,7 +189,7 @@ final class EntryRequests {
         int end = rq.stringEnd(16);
         Name from = rq.name(16);
         Name to = rq.name(end);
-        c.vfs.rename(rq.nodeid, from, newDir, to, flags); // RENAME_WHITEOUT: EINVAL (no overlayfs upper)
+        c.ops.entries.rename(rq.nodeid, from, newDir, to, flags);
         rp.ok(0);
     }
 
@@ -224,12 +197,12 @@ final class EntryRequests {
     static void link(Connection c, Request rq, Reply rp) {
         rq.need(8);
         long ino = rq.u64(0);
-        entry(c, rp, c.vfs.link(ino, rq.nodeid, rq.name(8)));
+        entry(c, rp, c.ops.entries.link(ino, rq.nodeid, rq.name(8)));
     }
 
     /** fuse_kstatfs: blocks, bfree, bavail, files, ffree, then bsize, namelen, frsize. */
     static void statfs(Connection c, Request rq, Reply rp) {
-        StatFs s = c.vfs.statfs();
+        StatFs s = c.ops.statfs();
         long b = rp.body;
         Reply.MEM.setMemory(b, 80, (byte) 0);
         Reply.MEM.putLong(b, s.totalBlocks());

@@ -3,7 +3,6 @@ package dev.daxfs.fuse.kernel;
 import com.kenai.jffi.MemoryIO;
 import dev.daxfs.core.Errno;
 import dev.daxfs.core.FsException;
-import dev.daxfs.core.InodeFlags;
 
 /**
  * FUSE_IOCTL: the ioctls a FUSE filesystem can carry. What reaches the daemon, and how (Linux
@@ -55,7 +54,6 @@ final class IoctlRequests {
     static final int FSXATTR_SIZE = 28;
     /** {@code _IOR('X', 125, __u32)}: XFS_IOC_GOINGDOWN, ext4's and f2fs's shutdown too. */
     static final int FS_IOC_SHUTDOWN = 0x8004587d;
-    static final int GOINGDOWN_DEFAULT = 0, GOINGDOWN_LOGFLUSH = 1, GOINGDOWN_NOLOGFLUSH = 2;
 
     private IoctlRequests() {
     }
@@ -74,58 +72,35 @@ final class IoctlRequests {
         switch (cmd) {
             case FS_IOC_GETFLAGS -> {
                 needOut(outSize, 4);
-                int f = c.vfs.getflags(rq.nodeid);
-                MEM.putInt(body + IOCTL_OUT, f);
+                MEM.putInt(body + IOCTL_OUT, c.ops.attrs.getflags(rq.nodeid));
                 answer(rp, 4);
             }
             case FS_IOC_SETFLAGS -> {
                 needIn(inSize, 4);
                 int f = rq.u32(IOCTL_IN); // bounds-checked against the body too
-                c.vfs.setflags(rq.nodeid, f);
-                changedAttributes(c, rq.nodeid);
+                c.ops.attrs.setflags(rq.nodeid, f); // invalidates the kernel's cached ctime: the reply has none
                 answer(rp, 0);
             }
             case FS_IOC_FSGETXATTR -> {
                 needOut(outSize, FSXATTR_SIZE);
-                int f = c.vfs.getflags(rq.nodeid);
+                int x = c.ops.attrs.getXflags(rq.nodeid);
                 MEM.setMemory(body + IOCTL_OUT, FSXATTR_SIZE, (byte) 0);
-                MEM.putInt(body + IOCTL_OUT, InodeFlags.toXflags(f)); // extsize, nextents, projid, cowextsize: 0
+                MEM.putInt(body + IOCTL_OUT, x); // extsize, nextents, projid, cowextsize: 0
                 answer(rp, FSXATTR_SIZE);
             }
             case FS_IOC_FSSETXATTR -> {
                 needIn(inSize, FSXATTR_SIZE);
-                int x = rq.u32(IOCTL_IN);
-                if ((x & ~InodeFlags.XFLAGS_SUPPORTED) != 0 || rq.u32(IOCTL_IN + 4) != 0
-                        || rq.u32(IOCTL_IN + 12) != 0 || rq.u32(IOCTL_IN + 16) != 0) {
-                    throw new FsException(Errno.EOPNOTSUPP, "fsxattr fields daxfs does not have (xflags 0x"
-                            + Integer.toHexString(x) + ")");
-                }
-                c.vfs.setflags(rq.nodeid, InodeFlags.fromXflags(x));
-                changedAttributes(c, rq.nodeid);
+                // struct fsxattr: xflags 0, extsize 4, nextents 8 (ignored on set), projid 12, cowextsize 16
+                c.ops.attrs.setXflags(rq.nodeid, rq.u32(IOCTL_IN), rq.u32(IOCTL_IN + 4), rq.u32(IOCTL_IN + 12),
+                        rq.u32(IOCTL_IN + 16));
                 answer(rp, 0);
             }
             case FS_IOC_SHUTDOWN -> {
-                int how = callerWord(rq.pid, arg);
-                if (how != GOINGDOWN_DEFAULT && how != GOINGDOWN_LOGFLUSH && how != GOINGDOWN_NOLOGFLUSH) {
-                    throw new FsException(Errno.EINVAL, "shutdown flags " + how);
-                }
-                Session.LOG.warn("FS_IOC_SHUTDOWN ({}) from pid {} uid {}", how == GOINGDOWN_NOLOGFLUSH
-                        ? "no log flush" : "log flush", rq.pid, rq.uid);
-                c.vfs.shutdown(how != GOINGDOWN_NOLOGFLUSH);
+                c.ops.shutdown(callerWord(rq.pid, arg), rq.uid, rq.pid);
                 answer(rp, 0); // no out data: the caller's word stays as it was
             }
             default -> throw new FsException(Errno.ENOTTY, "ioctl 0x" + Integer.toHexString(cmd));
         }
-    }
-
-    /**
-     * A flags change sets the ctime, but an IOCTL reply carries no attributes and the kernel keeps
-     * the ones it cached: stat would show the old ctime until attr_timeout (xfstests generic/277).
-     * Attributes only, written before the reply (an attribute-only invalidation takes no lock
-     * the kernel may hold for this request: {@link Notifier#invalidateAttributesNow}).
-     */
-    private static void changedAttributes(Connection c, long ino) {
-        c.invalidateAttributesNow(ino);
     }
 
     private static void needIn(int inSize, int n) {

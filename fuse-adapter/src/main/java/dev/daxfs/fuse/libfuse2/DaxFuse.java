@@ -1,20 +1,20 @@
 package dev.daxfs.fuse.libfuse2;
 
-import dev.daxfs.fuse.XattrFormats;
 import dev.daxfs.fuse.Callers;
 import dev.daxfs.fuse.Errnos;
 import dev.daxfs.pmem.DeviceFaults;
 import dev.daxfs.fuse.HandleTable;
-import dev.daxfs.fuse.Privileges;
 import dev.daxfs.fuse.Times;
+import dev.daxfs.fuse.ops.KillPriv;
+import dev.daxfs.fuse.ops.Translator;
+import dev.daxfs.fuse.ops.XattrFormats;
+import dev.daxfs.fuse.ops.XattrOps;
 
 import dev.daxfs.core.Attr;
 import dev.daxfs.core.Errno;
-import dev.daxfs.core.FsException;
 import dev.daxfs.core.Mode;
 import dev.daxfs.core.Name;
 import dev.daxfs.core.OpenFile;
-import dev.daxfs.core.OpenFlags;
 import dev.daxfs.core.SetAttr;
 import dev.daxfs.core.StatFs;
 import dev.daxfs.core.Vfs;
@@ -43,9 +43,12 @@ import java.nio.charset.StandardCharsets;
 import java.util.List;
 
 /**
- * jnr-fuse's path-based callbacks translated to fs-core's inode-based {@link Vfs}. Translation
- * only: every decision about the filesystem is fs-core's; this class resolves paths, keeps open
- * files in {@code fi.fh}, converts structures and maps exceptions to errnos.
+ * jnr-fuse's path-based callbacks, resolved to inodes and handed to the binding-neutral
+ * {@link Translator} that the kernel binding uses too. This class resolves paths (the
+ * {@link DentryCache}), keeps open files in {@code fi.fh}, converts jnr-fuse's structures and
+ * maps exceptions to errnos; what a request does to the filesystem is the translator's (and
+ * fs-core's). libfuse 2 gives no KILL_SUIDGID flags ({@link KillPriv#ASK}) and applies the umask
+ * in the kernel (0 here).
  *
  * <p>Callbacks run on libfuse's worker threads (multithreaded loop), concurrently; this class
  * keeps no state besides the thread-safe {@link DentryCache} and {@link HandleTable}s.
@@ -137,12 +140,11 @@ public class DaxFuse extends FuseStubFS {
      */
     private final List<Object> closureRoots = new java.util.ArrayList<>();
 
-    private final Vfs vfs;
+    private final Translator ops;
     private final Errnos errnos;
-    private final boolean directIo;
     private final DentryCache dentries;
-    private final HandleTable<OpenFile> files = new HandleTable<>();
-    private final HandleTable<Long> dirs = new HandleTable<>();
+    private final HandleTable<OpenFile> files;
+    private final HandleTable<OpenFile> dirs = new HandleTable<>();
 
     /**
      * The file of the ftruncate in progress on this thread. libfuse's setattr for a truncate
@@ -157,11 +159,13 @@ public class DaxFuse extends FuseStubFS {
      */
     public DaxFuse(Vfs vfs, boolean directIo) {
         super(); // loads libfuse.so.2: UnsatisfiedLinkError if it is not installed
-        this.vfs = vfs;
+        // libfuse 2's high-level API cannot tell the kernel to drop cached attributes: a mode a
+        // direct_io write cleared shows in a stat after attr_timeout (1 s)
+        this.ops = new Translator(vfs, directIo, ino -> { });
+        this.files = ops.openFiles();
         this.errnos = new Errnos(vfs);
         // the caller of the request on this thread, from libfuse's context (uid 0 / pid 0 off its threads)
         vfs.setCallerPolicy(() -> Callers.mayUseReservedBlocks(NativeAbi.callerPid(), NativeAbi.callerUid()));
-        this.directIo = directIo;
         this.dentries = new DentryCache(vfs, DENTRY_CACHE_CAPACITY);
         // jnr-fuse models the C bit-fields after bmap as four single-byte paddings; they are one
         // unsigned int whose bit 0 is flag_nullpath_ok and bit 2 flag_utime_omit_ok.
@@ -258,7 +262,7 @@ public class DaxFuse extends FuseStubFS {
     /** getattr, and so every LOOKUP in libfuse's high-level API: {@code st} is a zeroed struct stat. */
     int getattrAt(String path, long st) {
         try {
-            NativeAbi.fillStat(st, vfs.getattr(dentries.resolve(path)));
+            NativeAbi.fillStat(st, ops.attrs.getattr(dentries.resolve(path)));
             DeviceFaults.deliverPending(); // a faulting metadata load fails the call, not its answer
             return 0;
         } catch (Throwable t) {
@@ -275,7 +279,7 @@ public class DaxFuse extends FuseStubFS {
     int fgetattrAt(long path, long st, long fh) {
         try {
             setattrFile.remove();
-            NativeAbi.fillStat(st, vfs.getattr(files.get(fh).ino()));
+            NativeAbi.fillStat(st, ops.attrs.getattrOpen(fh));
             DeviceFaults.deliverPending(); // a faulting metadata load fails the call, not its answer
             return 0;
         } catch (Throwable t) {
@@ -290,7 +294,7 @@ public class DaxFuse extends FuseStubFS {
     @Override
     public int chmod(String path, @mode_t long mode) {
         try {
-            vfs.setattr(inoForSetattr(path), SetAttr.mode((int) mode & Mode.PERM_MASK));
+            setattr(inoForSetattr(path), SetAttr.mode((int) mode));
             return 0;
         } catch (Throwable t) {
             return errnos.toErrno(t, "chmod", path);
@@ -303,7 +307,8 @@ public class DaxFuse extends FuseStubFS {
             Integer u = isUnchanged(uid) ? null : (int) uid;
             Integer g = isUnchanged(gid) ? null : (int) gid;
             if (u != null || g != null) {
-                vfs.setattr(inoForSetattr(path), SetAttr.owner(u, g));
+                // the kernel clears set-id bits itself here (it sends the mode with the chown)
+                setattr(inoForSetattr(path), SetAttr.owner(u, g));
             }
             return 0;
         } catch (Throwable t) {
@@ -319,9 +324,7 @@ public class DaxFuse extends FuseStubFS {
     @Override
     public int truncate(String path, @off_t long size) {
         try {
-            long ino = dentries.resolve(path);
-            removePrivs(ino);
-            vfs.setattr(ino, SetAttr.size(size));
+            setattr(dentries.resolve(path), SetAttr.size(size));
             return 0;
         } catch (Throwable t) {
             return errnos.toErrno(t, "truncate", path);
@@ -333,8 +336,7 @@ public class DaxFuse extends FuseStubFS {
         try {
             OpenFile of = files.get(fi.fh.get());
             setattrFile.set(of);
-            removePrivs(of.ino());
-            vfs.setattr(of.ino(), SetAttr.size(size));
+            setattr(of.ino(), SetAttr.size(size));
             return 0;
         } catch (Throwable t) {
             return errnos.toErrno(t, "ftruncate", path);
@@ -346,7 +348,7 @@ public class DaxFuse extends FuseStubFS {
         try {
             SetAttr s = SetAttr.times(time(timespec[0]), time(timespec[1]));
             if (s.atime != null || s.mtime != null) {
-                vfs.setattr(inoForSetattr(path), s);
+                setattr(inoForSetattr(path), s);
             }
             return 0;
         } catch (Throwable t) {
@@ -361,6 +363,12 @@ public class DaxFuse extends FuseStubFS {
 
     static SetAttr.Time time(long sec, long nsec) {
         return Times.fromTimespec(sec, nsec);
+    }
+
+    /** libfuse calls chmod, chown, truncate, utimens in that order for one SETATTR: each is one step of the translator's. */
+    private void setattr(long ino, SetAttr change) {
+        long ctx = NativeAbi.context();
+        ops.attrs.setattr(ino, change, NativeAbi.uid(ctx), NativeAbi.gid(ctx), NativeAbi.pid(ctx), KillPriv.ASK);
     }
 
     private long inoForSetattr(String path) {
@@ -388,7 +396,7 @@ public class DaxFuse extends FuseStubFS {
     @Override
     public int statfs(String path, Statvfs st) {
         try {
-            StatFs s = vfs.statfs();
+            StatFs s = ops.statfs();
             st.f_bsize.set(s.blockSize());
             st.f_frsize.set(s.blockSize());
             st.f_blocks.set(s.totalBlocks());
@@ -414,7 +422,7 @@ public class DaxFuse extends FuseStubFS {
     int mknodAs(String path, int mode, long rdev, int uid, int gid) {
         try {
             DentryCache.Parent p = dentries.resolveParent(path);
-            Attr a = vfs.mknod(p.dir(), p.name(), mode, rdev, uid, gid);
+            Attr a = ops.entries.mknod(p.dir(), Name.of(p.name()), mode, rdev, uid, gid, 0);
             dentries.added(p.dir(), p.name(), a.ino());
             return 0;
         } catch (Throwable t) {
@@ -430,7 +438,7 @@ public class DaxFuse extends FuseStubFS {
     int mkdirAs(String path, int mode, int uid, int gid) {
         try {
             DentryCache.Parent p = dentries.resolveParent(path);
-            Attr a = vfs.mkdir(p.dir(), p.name(), mode & Mode.PERM_MASK, uid, gid);
+            Attr a = ops.entries.mkdir(p.dir(), Name.of(p.name()), mode, uid, gid, 0);
             dentries.added(p.dir(), p.name(), a.ino());
             return 0;
         } catch (Throwable t) {
@@ -444,7 +452,8 @@ public class DaxFuse extends FuseStubFS {
             DentryCache.Parent p = dentries.resolveParent(linkPath);
             // jnr-fuse hands over the target decoded: it is stored as its UTF-8 bytes (a target
             // that was not UTF-8 is not preserved through this binding; see package-info).
-            Attr a = vfs.symlink(p.dir(), p.name(), target, NativeAbi.callerUid(), NativeAbi.callerGid());
+            Attr a = ops.entries.symlink(p.dir(), Name.of(p.name()), target.getBytes(StandardCharsets.UTF_8),
+                    NativeAbi.callerUid(), NativeAbi.callerGid());
             dentries.added(p.dir(), p.name(), a.ino());
             return 0;
         } catch (Throwable t) {
@@ -455,7 +464,7 @@ public class DaxFuse extends FuseStubFS {
     @Override
     public int readlink(String path, Pointer buf, @size_t long size) {
         try {
-            byte[] target = vfs.readlink(dentries.resolve(path)); // the stored bytes, as they are
+            byte[] target = ops.entries.readlink(dentries.resolve(path)); // the stored bytes, as they are
             if (size <= 0) {
                 return -Errno.EINVAL.code;
             }
@@ -474,7 +483,7 @@ public class DaxFuse extends FuseStubFS {
     public int unlink(String path) {
         try {
             DentryCache.Parent p = dentries.resolveParent(path);
-            vfs.unlink(p.dir(), p.name());
+            ops.entries.unlink(p.dir(), Name.of(p.name()));
             dentries.invalidate(p.dir(), p.name());
             return 0;
         } catch (Throwable t) {
@@ -486,7 +495,7 @@ public class DaxFuse extends FuseStubFS {
     public int rmdir(String path) {
         try {
             DentryCache.Parent p = dentries.resolveParent(path);
-            vfs.rmdir(p.dir(), p.name());
+            ops.entries.rmdir(p.dir(), Name.of(p.name()));
             dentries.invalidate(p.dir(), p.name());
             return 0;
         } catch (Throwable t) {
@@ -500,7 +509,7 @@ public class DaxFuse extends FuseStubFS {
             DentryCache.Parent from = dentries.resolveParent(oldPath);
             DentryCache.Parent to = dentries.resolveParent(newPath);
             try {
-                vfs.rename(from.dir(), from.name(), to.dir(), to.name());
+                ops.entries.rename(from.dir(), Name.of(from.name()), to.dir(), Name.of(to.name()), 0);
             } finally {
                 // Also on failure: fs-core may have found the cache out of date.
                 dentries.invalidate(from.dir(), from.name());
@@ -517,7 +526,7 @@ public class DaxFuse extends FuseStubFS {
         try {
             long ino = dentries.resolve(oldPath);
             DentryCache.Parent p = dentries.resolveParent(newPath);
-            vfs.link(ino, p.dir(), p.name());
+            ops.entries.link(ino, p.dir(), Name.of(p.name()));
             dentries.added(p.dir(), p.name(), ino);
             return 0;
         } catch (Throwable t) {
@@ -534,8 +543,14 @@ public class DaxFuse extends FuseStubFS {
 
     int opendirAt(String path, long fi) {
         try {
-            // The kernel only opendirs directories; fs-core's readdir checks again.
-            NativeAbi.setFh(fi, dirs.add(dentries.resolve(path)));
+            // Open in fs-core, as the kernel binding does: an open directory outlives its rmdir.
+            OpenFile of = ops.dirs.open(dentries.resolve(path));
+            try {
+                NativeAbi.setFh(fi, dirs.add(of));
+            } catch (RuntimeException | Error e) {
+                ops.dirs.release(of);
+                throw e;
+            }
             return 0;
         } catch (Throwable t) {
             return errnos.toErrno(t, "opendir", path);
@@ -549,7 +564,7 @@ public class DaxFuse extends FuseStubFS {
 
     int releasedirAt(long path, long fh) {
         try {
-            dirs.remove(fh);
+            ops.dirs.release(dirs.remove(fh));
             return 0;
         } catch (Throwable t) {
             return errnos.toErrno(t, "releasedir", NativeAbi.path(path));
@@ -564,7 +579,7 @@ public class DaxFuse extends FuseStubFS {
     @Override
     public int readdir(String path, Pointer buf, FuseFillDir filler, @off_t long offset, FuseFileInfo fi) {
         try {
-            long dir = fi.fh.get() != 0 ? dirs.get(fi.fh.get()) : dentries.resolve(path);
+            long dir = fi.fh.get() != 0 ? dirs.get(fi.fh.get()).ino() : dentries.resolve(path);
             Pointer stMem = Memory.allocateDirect(Runtime.getSystemRuntime(), Struct.size(FileStat.class));
             FileStat st = FileStat.of(stMem);
             ByteBuffer name = ByteBuffer.allocateDirect(4 * Vfs.NAME_MAX + 1);
@@ -572,7 +587,7 @@ public class DaxFuse extends FuseStubFS {
             st.st_mode.set(Mode.S_IFDIR);
             add(filler, buf, name, Name.DOT, stMem);
             add(filler, buf, name, Name.DOTDOT, null);
-            vfs.readdir(dir, (n, ino, mode) -> {
+            ops.dirs.list(dir, (n, ino, mode) -> {
                 st.st_ino.set(ino);
                 st.st_mode.set(mode);
                 return add(filler, buf, name, n, stMem);
@@ -601,8 +616,8 @@ public class DaxFuse extends FuseStubFS {
     @Override
     public int fsyncdir(String path, FuseFileInfo fi) {
         try {
-            long dir = fi.fh.get() != 0 ? dirs.get(fi.fh.get()) : dentries.resolve(path);
-            vfs.fsyncDir(dir);
+            long dir = fi.fh.get() != 0 ? dirs.get(fi.fh.get()).ino() : dentries.resolve(path);
+            ops.dirs.fsync(dir);
             return 0;
         } catch (Throwable t) {
             return errnos.toErrno(t, "fsyncdir", path);
@@ -620,33 +635,15 @@ public class DaxFuse extends FuseStubFS {
         try {
             DentryCache.Parent p = dentries.resolveParent(path);
             int flags = NativeAbi.openFlags(fi);
-            long ino;
-            try {
-                Attr a = vfs.mknod(p.dir(), p.name(), Mode.S_IFREG | (mode & Mode.PERM_MASK), 0,
-                        NativeAbi.callerUid(), NativeAbi.callerGid());
-                ino = a.ino();
-            } catch (FsException e) {
-                // O_CREAT without O_EXCL on a name that appeared since the kernel's lookup.
-                if (e.errno() != Errno.EEXIST || (flags & O_EXCL) != 0) {
-                    throw e;
-                }
-                ino = vfs.lookup(p.dir(), p.name());
-                checkOpenOfExisting(ino, flags);
-            }
-            dentries.added(p.dir(), p.name(), ino);
-            openInto(ino, flags, fi);
+            long ctx = NativeAbi.context();
+            Attr a = ops.files.create(p.dir(), Name.of(p.name()), mode, flags, 0, NativeAbi.uid(ctx), NativeAbi.gid(ctx),
+                    NativeAbi.pid(ctx), KillPriv.ASK);
+            dentries.added(p.dir(), p.name(), a.ino());
+            setOpen(fi, ops.files.openCreated(a.ino(), flags, false), flags);
             return 0;
         } catch (Throwable t) {
             return errnos.toErrno(t, "create", path);
         }
-    }
-
-    private static final int O_EXCL = 0200;
-
-    /** See {@link Privileges#checkOpenOfExisting}: the caller is libfuse's current context. */
-    private void checkOpenOfExisting(long ino, int flags) {
-        Privileges.checkOpenOfExisting(vfs, ino, flags, NativeAbi.callerUid(), NativeAbi.callerGid(),
-                NativeAbi.callerPid());
     }
 
     @Override
@@ -656,23 +653,21 @@ public class DaxFuse extends FuseStubFS {
 
     int openAt(String path, long fi) {
         try {
-            openInto(dentries.resolve(path), NativeAbi.openFlags(fi), fi);
+            long ino = dentries.resolve(path);
+            int flags = NativeAbi.openFlags(fi);
+            long ctx = NativeAbi.context();
+            setOpen(fi, ops.files.open(ino, flags, false, NativeAbi.uid(ctx), NativeAbi.gid(ctx), NativeAbi.pid(ctx),
+                    KillPriv.ASK), flags);
             return 0;
         } catch (Throwable t) {
             return errnos.toErrno(t, "open", path);
         }
     }
 
-    /** Opens {@code ino} into {@code fi} (an address): its handle, and direct_io if wanted. */
-    private void openInto(long ino, int flags, long fi) {
-        OpenFile of = vfs.open(ino, flags);
-        try {
-            NativeAbi.setFh(fi, files.add(of));
-        } catch (RuntimeException | Error e) {
-            vfs.release(of);
-            throw e;
-        }
-        if (directIo || (flags & OpenFlags.O_DIRECT) != 0) {
+    /** Puts the handle {@code fh} of a file opened with {@code flags} into {@code fi} (an address), with direct_io if wanted. */
+    private void setOpen(long fi, long fh, int flags) {
+        NativeAbi.setFh(fi, fh);
+        if (ops.files.directIo(flags)) {
             NativeAbi.setDirectIo(fi);
         }
     }
@@ -680,7 +675,7 @@ public class DaxFuse extends FuseStubFS {
     @Override
     public int read(String path, Pointer buf, @size_t long size, @off_t long offset, FuseFileInfo fi) {
         try {
-            return vfs.read(files.get(fi.fh.get()), offset, buf.address(), (int) size);
+            return ops.files.read(fi.fh.get(), offset, buf.address(), (int) size);
         } catch (Throwable t) {
             return errnos.toErrno(t, "read", path);
         }
@@ -689,9 +684,7 @@ public class DaxFuse extends FuseStubFS {
     @Override
     public int write(String path, Pointer buf, @size_t long size, @off_t long offset, FuseFileInfo fi) {
         try {
-            OpenFile of = files.get(fi.fh.get());
-            removePrivs(of);
-            return vfs.write(of, offset, buf.address(), (int) size);
+            return write(fi.fh.get(), offset, buf.address(), (int) size);
         } catch (Throwable t) {
             return errnos.toErrno(t, "write", path);
         }
@@ -700,7 +693,7 @@ public class DaxFuse extends FuseStubFS {
     /** fuse_operations.read, called by libfuse; see {@link RawIo}. */
     int readRaw(long path, long buf, long size, long offset, long fi) {
         try {
-            return vfs.read(files.get(NativeAbi.fh(fi)), offset, buf, (int) size);
+            return ops.files.read(NativeAbi.fh(fi), offset, buf, (int) size);
         } catch (Throwable t) {
             return errnos.toErrno(t, "read", NativeAbi.path(path));
         }
@@ -709,31 +702,22 @@ public class DaxFuse extends FuseStubFS {
     /** fuse_operations.write, called by libfuse; see {@link RawIo}. */
     int writeRaw(long path, long buf, long size, long offset, long fi) {
         try {
-            OpenFile of = files.get(NativeAbi.fh(fi));
-            removePrivs(of);
-            return vfs.write(of, offset, buf, (int) size);
+            return write(NativeAbi.fh(fi), offset, buf, (int) size);
         } catch (Throwable t) {
             return errnos.toErrno(t, "write", NativeAbi.path(path));
         }
     }
 
-    /** {@link Privileges#removeOnWrite} for libfuse's current caller. */
-    private void removePrivs(OpenFile of) {
-        if (!vfs.needsKillPriv(of.ino())) {
-            return; // the common case: one mode read, no context lookup
-        }
-        removePrivs(of.ino());
-    }
-
-    /** {@link Privileges#remove} for libfuse's current caller (also for truncate). */
-    private void removePrivs(long ino) {
-        Privileges.remove(vfs, ino, NativeAbi.callerUid(), NativeAbi.callerGid(), NativeAbi.callerPid());
+    private int write(long fh, long offset, long buf, int size) {
+        long ctx = NativeAbi.context();
+        return ops.files.write(fh, offset, buf, size, NativeAbi.uid(ctx), NativeAbi.gid(ctx), NativeAbi.pid(ctx),
+                KillPriv.ASK);
     }
 
     /** fuse_operations.release, called by libfuse; see {@link RawPathAddr}. */
     int releaseRaw(long path, long fi) {
         try {
-            vfs.release(files.remove(NativeAbi.fh(fi)));
+            ops.files.release(NativeAbi.fh(fi));
             return 0;
         } catch (Throwable t) {
             return errnos.toErrno(t, "release", NativeAbi.path(path));
@@ -743,7 +727,7 @@ public class DaxFuse extends FuseStubFS {
     @Override
     public int fsync(String path, int isdatasync, FuseFileInfo fi) {
         try {
-            vfs.fsync(files.get(fi.fh.get()).ino(), isdatasync != 0);
+            ops.files.fsync(ops.attrs.inoOf(fi.fh.get()), isdatasync != 0);
             return 0;
         } catch (Throwable t) {
             return errnos.toErrno(t, "fsync", path);
@@ -753,7 +737,7 @@ public class DaxFuse extends FuseStubFS {
     @Override
     public int release(String path, FuseFileInfo fi) {
         try {
-            vfs.release(files.remove(fi.fh.get()));
+            ops.files.release(fi.fh.get());
             return 0;
         } catch (Throwable t) {
             return errnos.toErrno(t, "release", path);
@@ -763,15 +747,13 @@ public class DaxFuse extends FuseStubFS {
     @Override
     public int fallocate(String path, int mode, @off_t long off, @off_t long length, FuseFileInfo fi) {
         try {
-            long ino;
+            long ctx = NativeAbi.context();
             if (fi != null && fi.fh.get() != 0) {
-                OpenFile of = files.get(fi.fh.get());
-                removePrivs(of); // fallocate changes the file's data too (file_modified)
-                ino = of.ino();
+                ops.files.fallocate(fi.fh.get(), mode, off, length, NativeAbi.uid(ctx), NativeAbi.gid(ctx), NativeAbi.pid(ctx));
             } else {
-                ino = dentries.resolve(path);
+                ops.files.fallocateIno(dentries.resolve(path), mode, off, length, NativeAbi.uid(ctx), NativeAbi.gid(ctx),
+                        NativeAbi.pid(ctx));
             }
-            vfs.fallocate(ino, mode, off, length);
             return 0;
         } catch (Throwable t) {
             return errnos.toErrno(t, "fallocate", path);
@@ -787,10 +769,7 @@ public class DaxFuse extends FuseStubFS {
             if (size > 0) {
                 value.get(0, v, 0, v.length);
             }
-            long ino = dentries.resolve(path);
-            if (!XattrFormats.virtualSet(vfs, ino, xattrName(name), v)) {
-                vfs.setxattr(ino, name, v, flags);
-            }
+            ops.xattrs.set(dentries.resolve(path), xattrName(name), v, flags, false);
             return 0;
         } catch (Throwable t) {
             return errnos.toErrno(t, "setxattr", path);
@@ -800,11 +779,7 @@ public class DaxFuse extends FuseStubFS {
     @Override
     public int getxattr(String path, String name, Pointer value, @size_t long size) {
         try {
-            long ino = dentries.resolve(path);
-            byte[] v = XattrFormats.virtualGet(vfs, ino, xattrName(name));
-            if (v == null) {
-                v = vfs.getxattr(ino, name);
-            }
+            byte[] v = ops.xattrs.get(dentries.resolve(path), xattrName(name));
             DeviceFaults.deliverPending(); // a faulting metadata load fails the call, not its answer
             return copyOut(v, value, size);
         } catch (Throwable t) {
@@ -815,9 +790,9 @@ public class DaxFuse extends FuseStubFS {
     @Override
     public int listxattr(String path, Pointer list, @size_t long size) {
         try {
-            List<String> names = vfs.listxattr(dentries.resolve(path));
+            byte[] names = ops.xattrs.list(dentries.resolve(path), NativeAbi.callerUid(), NativeAbi.callerPid());
             DeviceFaults.deliverPending(); // a faulting metadata load fails the call, not its answer
-            return copyOut(joinNames(visibleNames(names)), list, size);
+            return copyOut(names, list, size);
         } catch (Throwable t) {
             return errnos.toErrno(t, "listxattr", path);
         }
@@ -829,21 +804,10 @@ public class DaxFuse extends FuseStubFS {
         return name;
     }
 
-    private static List<String> visibleNames(List<String> names) {
-        return Privileges.visibleXattrNames(names, NativeAbi.callerUid(), NativeAbi.callerPid());
-    }
-
-    static byte[] joinNames(List<String> names) {
-        return XattrFormats.joinNames(names);
-    }
-
     /** The size-probe protocol of getxattr/listxattr: 0 asks for the size, too small is ERANGE. */
     static int copyOut(byte[] v, Pointer dst, long size) {
-        if (size == 0) {
+        if (XattrOps.sizeProbe(v, size)) {
             return v.length;
-        }
-        if (size < v.length) {
-            return -Errno.ERANGE.code;
         }
         dst.put(0, v, 0, v.length);
         return v.length;
@@ -852,7 +816,7 @@ public class DaxFuse extends FuseStubFS {
     @Override
     public int removexattr(String path, String name) {
         try {
-            vfs.removexattr(dentries.resolve(path), xattrName(name));
+            ops.xattrs.remove(dentries.resolve(path), xattrName(name));
             return 0;
         } catch (Throwable t) {
             return errnos.toErrno(t, "removexattr", path);

@@ -163,6 +163,23 @@ final class NativeAbi {
         return MEM.getInt(CTX.fuse_get_context() + CTX_GID);
     }
 
+    /** The current request's struct fuse_context (valid inside a callback only): one native call for all three ids. */
+    static long context() {
+        return CTX.fuse_get_context();
+    }
+
+    static int uid(long context) {
+        return MEM.getInt(context + CTX_UID);
+    }
+
+    static int gid(long context) {
+        return MEM.getInt(context + CTX_GID);
+    }
+
+    static int pid(long context) {
+        return MEM.getInt(context + CTX_PID);
+    }
+
     /** pid of the process that made the current request; 0 for the kernel's own (writeback). */
     static int callerPid() {
         return MEM.getInt(CTX.fuse_get_context() + CTX_PID);

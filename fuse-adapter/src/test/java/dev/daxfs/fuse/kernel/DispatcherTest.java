@@ -5,6 +5,7 @@ import dev.daxfs.core.FormatOptions;
 import dev.daxfs.core.InodeFlags;
 import dev.daxfs.core.MountOptions;
 import dev.daxfs.core.Vfs;
+import dev.daxfs.fuse.ops.Translator;
 import dev.daxfs.pmem.MappedDevice;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -307,7 +308,7 @@ class DispatcherTest {
             mem.putInt(word, 7);
             assertEquals(-22, ioctlResult(ioctl(0, sd, word, new byte[0], 4).build(Abi.IOCTL, 2, Vfs.ROOT_INO, pid)));
             assertEquals(-14, ioctlResult(ioctl(0, sd, 8, new byte[0], 4).build(Abi.IOCTL, 3, Vfs.ROOT_INO, pid)), "EFAULT");
-            mem.putInt(word, IoctlRequests.GOINGDOWN_NOLOGFLUSH);
+            mem.putInt(word, Translator.GOINGDOWN_NOLOGFLUSH);
             assertEquals(-1, ioctlResult(ioctl(0, sd, word, new byte[0], 4).build(Abi.IOCTL, 4, Vfs.ROOT_INO, 0)),
                     "pid 0 (another pid namespace): EPERM");
             assertEquals(0, vfs.getattr(Vfs.ROOT_INO).nlink() > 0 ? 0 : 1, "still alive");
@@ -317,7 +318,7 @@ class DispatcherTest {
             ByteBuffer r = only();
             assertEquals(0, r.getInt(4));
             assertEquals(16 + 16, r.capacity(), "no out data: the caller's word is not overwritten");
-            assertEquals(IoctlRequests.GOINGDOWN_NOLOGFLUSH, mem.getInt(word));
+            assertEquals(Translator.GOINGDOWN_NOLOGFLUSH, mem.getInt(word));
         } finally {
             mem.freeMemory(word);
         }

@@ -75,8 +75,8 @@ class ErrnosTest {
 
     @Test
     void xattrNameListIsNulSeparated() {
-        assertArrayEquals("user.a\0user.bb\0".getBytes(), DaxFuse.joinNames(List.of("user.a", "user.bb")));
-        assertArrayEquals(new byte[0], DaxFuse.joinNames(List.of()));
+        assertArrayEquals("user.a\0user.bb\0".getBytes(), dev.daxfs.fuse.ops.XattrFormats.joinNames(List.of("user.a", "user.bb")));
+        assertArrayEquals(new byte[0], dev.daxfs.fuse.ops.XattrFormats.joinNames(List.of()));
     }
 
     @Test

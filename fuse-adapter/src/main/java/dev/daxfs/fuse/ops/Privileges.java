@@ -1,4 +1,6 @@
-package dev.daxfs.fuse;
+package dev.daxfs.fuse.ops;
+
+import dev.daxfs.fuse.Callers;
 
 import dev.daxfs.core.Attr;
 import dev.daxfs.core.Errno;

@@ -1,4 +1,4 @@
-package dev.daxfs.fuse;
+package dev.daxfs.fuse.ops;
 
 import dev.daxfs.core.Errno;
 import dev.daxfs.core.FsException;
