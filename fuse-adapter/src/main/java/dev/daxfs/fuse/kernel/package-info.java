@@ -1,6 +1,9 @@
 /**
  * The kernel binding: daxfs speaking the FUSE protocol itself over {@code /dev/fuse}, with no
- * libfuse in between ({@code -o binding=kernel}).
+ * libfuse in between ({@code -o binding=kernel}). Its {@code *Requests} classes decode each
+ * opcode's structure, call the binding-neutral translator ({@link dev.daxfs.fuse.ops}) with its
+ * fields and encode the answer; node ids, lookup counts, INIT, interrupts, notifications and
+ * READDIR's paging are this binding's own.
  *
  * <h2>The conversation</h2>
  * {@link dev.daxfs.fuse.kernel.KernelFuse} opens {@code /dev/fuse} and mounts it with

@@ -1,6 +1,8 @@
 /**
  * The libfuse 2 binding ({@code -o binding=libfuse2}), the fallback: libfuse 2's high-level,
- * path-based API through jnr-fuse, translated to fs-core's inode-based {@link dev.daxfs.core.Vfs}.
+ * path-based API through jnr-fuse. Each callback resolves its path to inodes and calls the
+ * binding-neutral translator ({@link dev.daxfs.fuse.ops}) that the kernel binding calls too, so
+ * both change the filesystem by the same rules.
  * Its limits against the default {@link dev.daxfs.fuse.kernel kernel binding} are in the README
  * ("Status").
  *

@@ -21,8 +21,6 @@ import dev.daxfs.fuse.HandleTable;
  */
 public final class FileOps {
 
-    private static final int O_EXCL = 0200;
-
     /** Most one copy_file_range copies; the caller asks again for the rest (short copies are allowed). */
     public static final long COPY_CHUNK_LIMIT = 16L << 20;
 
@@ -77,7 +75,7 @@ public final class FileOps {
         try {
             return vfs.mknod(dir, name, Mode.S_IFREG | (mode & Mode.PERM_MASK), 0, uid, gid, umask);
         } catch (FsException e) {
-            if (e.errno() != Errno.EEXIST || (flags & O_EXCL) != 0) {
+            if (e.errno() != Errno.EEXIST || (flags & OpenFlags.O_EXCL) != 0) {
                 throw e;
             }
         }

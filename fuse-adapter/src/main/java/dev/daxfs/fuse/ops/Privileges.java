@@ -21,7 +21,7 @@ import java.util.List;
  * may list. Capabilities and supplementary groups come from {@code /proc/PID/status}
  * ({@link Callers}), only on the slow paths.
  */
-public final class Privileges {
+final class Privileges {
 
     private static final String TRUSTED_PREFIX = "trusted.";
 
