@@ -82,7 +82,7 @@ final class DirRequests {
             if (offset >= DirCookies.FIRST) {
                 // the entries' records are written after fs-core's listing returned: no lock of
                 // the directory is held while READDIRPLUS looks each child up
-                for (DirStream.Entry e : ds.batch(c.vfs, offset, size - used, n -> record(plus, n))) {
+                for (DirStream.Entry e : ds.batch(c.ops.dirs::list, offset, size - used, n -> record(plus, n))) {
                     used += put(c, rp.body + used, record(plus, e.name()), plus, true, ds, e.name(), e.ino(), e.mode(),
                             e.cookie() + 1);
                 }

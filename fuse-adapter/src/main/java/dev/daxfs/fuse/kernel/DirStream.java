@@ -1,5 +1,6 @@
 package dev.daxfs.fuse.kernel;
 
+import dev.daxfs.core.DirCookieFiller;
 import dev.daxfs.core.Name;
 import dev.daxfs.core.OpenFile;
 import dev.daxfs.core.Vfs;
@@ -55,6 +56,11 @@ final class DirStream {
         int bytes(Name name);
     }
 
+    /** fs-core's listing from a cookie on (the translator's {@code DirOps#list}; a fake's in tests). */
+    interface Lister {
+        void list(long dir, long from, DirCookieFiller filler);
+    }
+
     /**
      * The entries to send for a read from {@code offset} (≥ 2, a cookie plus one), as many as
      * {@code room} bytes hold by {@code sizer}: from the first entry whose cookie is at least the
@@ -63,7 +69,7 @@ final class DirStream {
      * holds this stream's monitor; the directory's lock is held only inside fs-core's listing,
      * which this fills a list from, and nothing else is called meanwhile.
      */
-    List<Entry> batch(Vfs vfs, long offset, int room, Sizer sizer) {
+    List<Entry> batch(Lister lister, long offset, int room, Sizer sizer) {
         boolean resume = offset == splitOffset;
         long from = resume ? offset - 1 : offset;
         int sentBefore = resume ? splitSent : 0; // of the group with cookie `from`, by the replies before
@@ -71,7 +77,7 @@ final class DirStream {
         int[] left = {room};
         List<Entry> out = new ArrayList<>();
         splitOffset = -1;
-        vfs.readdir(ino, from, (name, child, mode, cookie) -> {
+        lister.list(ino, from, (name, child, mode, cookie) -> {
             if (skip[0] > 0 && cookie == from) {
                 skip[0]--; // sent by a reply before
                 return false;

@@ -49,7 +49,7 @@ class DirStreamTest {
         List<String> got = new ArrayList<>();
         long offset = startOffset;
         while (true) {
-            List<DirStream.Entry> batch = ds.batch(vfs, offset, 1 + chunk.nextInt(3), n -> 1);
+            List<DirStream.Entry> batch = ds.batch(vfs::readdir, offset, 1 + chunk.nextInt(3), n -> 1);
             if (batch.isEmpty()) {
                 return got;
             }
@@ -64,10 +64,10 @@ class DirStreamTest {
         long[] cookies = {5, 9, 12};
         Vfs before = listing(cookies);
         DirStream ds = new DirStream(1, null);
-        List<DirStream.Entry> first = ds.batch(before, 2, 2, n -> 1);
+        List<DirStream.Entry> first = ds.batch(before::readdir, 2, 2, n -> 1);
         assertEquals(List.of(5L, 9L), first.stream().map(DirStream.Entry::cookie).toList());
         Vfs after = listing(new long[]{5, 9, 10, 12});
-        List<DirStream.Entry> rest = ds.batch(after, first.get(1).cookie() + 1, 10, n -> 1);
+        List<DirStream.Entry> rest = ds.batch(after::readdir, first.get(1).cookie() + 1, 10, n -> 1);
         assertEquals(List.of(10L, 12L), rest.stream().map(DirStream.Entry::cookie).toList());
     }
 
