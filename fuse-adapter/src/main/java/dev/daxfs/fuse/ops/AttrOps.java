@@ -52,8 +52,8 @@ public final class AttrOps {
      *   <li>A chown with {@link KillPriv#KILL} (HANDLE_KILLPRIV_V2 sends it with every chown of
      *       a non-directory) clears set-id bits as the VFS's chown_common would
      *       ({@link Privileges#modeAfterChown}), in the chown's own transaction, and then drops
-     *       file capabilities (cap_inode_killpriv). Without it the kernel clears them itself
-     *       with a mode change.</li>
+     *       file capabilities (cap_inode_killpriv). Without it fs-core's chown clears S_ISUID and
+     *       a group-executable S_ISGID, and the kernel sends any other mode change itself.</li>
      *   <li>A truncate clears set-id bits and capabilities as a write does (see
      *       {@link KillPriv}); a negative size is EINVAL.</li>
      * </ul>

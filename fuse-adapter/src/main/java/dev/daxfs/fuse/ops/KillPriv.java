@@ -12,7 +12,8 @@ import java.util.function.LongConsumer;
  * <ul>
  *   <li>{@link #ASK}: the binding cannot tell (libfuse 2; a kernel without HANDLE_KILLPRIV_V2):
  *       whether the caller has CAP_FSETID is read from {@code /proc/PID/status}, and a chown
- *       leaves the set-id bits to the kernel (which then sends the new mode itself);</li>
+ *       clears only what fs-core's own chown does (S_ISUID, and S_ISGID with group-exec; such a
+ *       kernel also sends the mode it wants with the chown);</li>
  *   <li>{@link #KEEP}: the request came without the kernel's KILL_SUIDGID flag under
  *       HANDLE_KILLPRIV_V2: the caller has CAP_FSETID, the set-id bits stay (capabilities go);</li>
  *   <li>{@link #KILL}: it came with the flag: the caller lacks CAP_FSETID (a write, truncate or
