@@ -32,11 +32,6 @@ public final class EntryOps {
         return vfs.getattr(ino);
     }
 
-    /** The inode number of {@code name} in {@code dir} (a path walk's step). */
-    public long lookupIno(long dir, Name name) {
-        return vfs.lookup(dir, name);
-    }
-
     /** {@code mode} with its type bits (S_IFREG, S_IFIFO...); {@code rdev} for devices. */
     public Attr mknod(long dir, Name name, int mode, long rdev, int uid, int gid, int umask) {
         return vfs.mknod(dir, name, mode, rdev, uid, gid, umask);
