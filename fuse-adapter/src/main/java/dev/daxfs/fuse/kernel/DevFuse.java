@@ -17,29 +17,9 @@ final class DevFuse implements Transport {
     static final long FUSE_DEV_IOC_CLONE = 0x8004E500L;
 
     final int fd;
-    /** This descriptor's struct pollfd (one worker uses it). */
-    private final long pollfd;
 
     DevFuse(int fd) {
         this.fd = fd;
-        this.pollfd = MemoryIO.getInstance().allocateMemory(8, true);
-    }
-
-    @Override
-    public boolean requestsWaiting() {
-        return requestsWaiting(fd, pollfd);
-    }
-
-    /**
-     * {@code poll} with no timeout: the connection has a request not yet read (any descriptor of
-     * the connection tells: they share its input queue). {@code pollfd}: 8 bytes of the caller's.
-     */
-    static boolean requestsWaiting(int fd, long pollfd) {
-        MemoryIO mem = MemoryIO.getInstance();
-        mem.putInt(pollfd, fd);
-        mem.putShort(pollfd + 4, LibC.POLLIN);
-        mem.putShort(pollfd + 6, (short) 0);
-        return LibC.C.poll(pollfd, 1, 0) > 0 && (mem.getShort(pollfd + 6) & LibC.POLLIN) != 0;
     }
 
     /** Opens {@code /dev/fuse} (close-on-exec: no child of the daemon inherits the connection). */
@@ -97,6 +77,5 @@ final class DevFuse implements Transport {
 
     void close() {
         LibC.C.close(fd);
-        MemoryIO.getInstance().freeMemory(pollfd);
     }
 }

@@ -102,12 +102,7 @@ public final class KernelFuse {
             conn.kernel = notifier;
             conn.notifier = notifier;
             try {
-                long pollfd = com.kenai.jffi.MemoryIO.getInstance().allocateMemory(8, true); // the watchdog's own
-                try {
-                    new Session(conn).run(fds, "daxfs-fuse", () -> DevFuse.requestsWaiting(master.fd, pollfd));
-                } finally {
-                    com.kenai.jffi.MemoryIO.getInstance().freeMemory(pollfd);
-                }
+                new Session(conn).run(fds, "daxfs-fuse");
             } finally {
                 conn.vfs.setKernelCaches(null);
                 conn.vfs.setCallerPolicy(null);

@@ -29,8 +29,6 @@ final class LibC {
 
         int ioctl(int fd, long request, long arg);
 
-        int poll(long fds, long nfds, int timeout);
-
         int mount(String source, String target, String fstype, long flags, String data);
 
         int umount2(String target, int flags);
@@ -63,7 +61,6 @@ final class LibC {
     static final int O_RDWR = 02;
     static final int O_CLOEXEC = 02000000;
     static final int MNT_DETACH = 2;
-    static final short POLLIN = 1;
 
     static final int EINTR = 4;
     static final int ENOENT = 2;

@@ -23,9 +23,4 @@ interface Transport {
 
     /** Writes one reply gathered from {@code count} iovecs at {@code iov}; 0 or a negative errno. */
     int writev(long iov, int count);
-
-    /** Whether a request is waiting that no worker has read yet (without waiting for one). */
-    default boolean requestsWaiting() {
-        return false;
-    }
 }

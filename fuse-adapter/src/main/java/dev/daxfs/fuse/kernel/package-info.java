@@ -81,21 +81,19 @@
  * ({@link dev.daxfs.fuse.kernel.Dispatcher}).
  *
  * <h2>Threads and copies</h2>
- * A fixed pool of workers, each with its own clone of the descriptor (FUSE_DEV_IOC_CLONE,
- * made after the mount) and its own native buffers, answering inline
- * ({@link dev.daxfs.fuse.kernel.Session}). One worker at a time reads: the holder of the
- * {@link dev.daxfs.fuse.kernel.ReaderBaton}. It puts the baton down while it serves and takes it
- * back to read the next request itself, so requests that come one at a time wake no other
- * thread (a thread's wake-up is what a request costs most here); a long request hands the baton
- * to a parked worker when others wait, and a watchdog hands on a baton left lying for a
- * millisecond while requests wait (the holder blocked on a lock or a lease). READ data goes from
- * the mapped device into the reply buffer in one native copy; WRITE data from the request buffer
- * into the device in one. Neither allocates on the Java heap.
+ * A fixed pool of workers, each blocked in {@code read} on its own clone of the descriptor
+ * (FUSE_DEV_IOC_CLONE, made after the mount) with its own native buffers, answering inline
+ * ({@link dev.daxfs.fuse.kernel.Session}); the kernel hands each request to one of them. (One
+ * reader at a time, the others parked until it blocked, was tried: under load it halved the
+ * context switches per request, but on an idle machine a request then had to wake that one
+ * thread on the other, halted vCPU — O_DIRECT 4 KiB reads ran at 0.55× and stat at 0.5× of this
+ * pool; see docs/performance.md.) READ data goes from the mapped device into the reply buffer in
+ * one native copy; WRITE data from the request buffer into the device in one. Neither allocates
+ * on the Java heap.
  *
  * <h2>The end</h2>
  * An unmount ({@code umount}, {@code fusermount -u}, {@code daxfs umount}) ends the connection:
- * the reader's blocked read returns ENODEV, it wakes every parked worker, the workers leave, and
- * the daemon closes the filesystem. An
+ * every blocked read returns ENODEV, the workers leave, and the daemon closes the filesystem. An
  * aborted connection ({@code /sys/fs/fuse/connections/N/abort}) ends the same way, and the daemon
  * detaches the dead mount it leaves behind.
  */
