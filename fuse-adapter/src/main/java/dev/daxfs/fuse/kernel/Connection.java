@@ -23,6 +23,8 @@ final class Connection {
     /** Largest READ and WRITE daxfs asks for: 1 MiB (256 pages of 4 KiB). */
     static final int MAX_WRITE = 1 << 20;
     static final int MAX_PAGES = MAX_WRITE / 4096;
+    /** Readahead to match the largest READ: one 1 MiB request per window instead of 128 KiB ones. */
+    static final int READAHEAD = MAX_WRITE;
     /** Request buffer: the largest WRITE plus its headers (the kernel wants at least this). */
     static final int IN_BUFFER = MAX_WRITE + 4096;
     /** Reply buffer: the largest READ plus the out header, with room to spare. */

@@ -82,7 +82,8 @@ final class InitRequests {
         c.kernelMinor = minor;
         c.flags = taken;
         Reply.MEM.putInt(out + 4, Math.min(minor, Abi.MINOR));
-        Reply.MEM.putInt(out + 8, maxReadahead);
+        // The kernel keeps min(this, its bdi's readahead); KernelFuse raises the bdi's to match.
+        Reply.MEM.putInt(out + 8, Connection.READAHEAD);
         Reply.MEM.putInt(out + 12, (int) taken);
         Reply.MEM.putShort(out + 16, (short) 64);          // max_background
         Reply.MEM.putShort(out + 18, (short) 48);          // congestion_threshold
@@ -92,9 +93,9 @@ final class InitRequests {
         Reply.MEM.putInt(out + 32, (int) (taken >>> 32));  // flags2
         c.initialized = true;
         rp.ok(64);
-        Session.LOG.info("FUSE {}.{} (daxfs speaks {}.{}): negotiated {}; max_write {} KiB, readahead {} KiB",
+        Session.LOG.info("FUSE {}.{} (daxfs speaks {}.{}): negotiated {}; max_write {} KiB, readahead {} KiB (the kernel offered {} KiB)",
                 major, minor, Abi.MAJOR, Math.min(minor, Abi.MINOR), describe(taken),
-                Connection.MAX_WRITE >> 10, maxReadahead >> 10);
+                Connection.MAX_WRITE >> 10, Connection.READAHEAD >> 10, maxReadahead >> 10);
     }
 
 

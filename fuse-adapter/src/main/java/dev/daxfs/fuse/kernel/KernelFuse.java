@@ -95,6 +95,9 @@ public final class KernelFuse {
                 throw e;
             }
             LOG.info("mounted {} ({}) with the kernel binding, {} workers", mountPoint, how, threads);
+            if (uid == 0 && device != null) {
+                raiseReadahead(device);
+            }
             Notifier notifier = new Notifier(master);
             notifier.start();
             conn.vfs.setKernelCaches(notifier);
@@ -127,6 +130,28 @@ public final class KernelFuse {
             for (DevFuse f : fds) {
                 f.close();
             }
+        }
+    }
+
+    /**
+     * Raises the mount's readahead to {@link Connection#READAHEAD}. The kernel starts a FUSE
+     * mount's backing device at the default 128 KiB and keeps the smaller of that and INIT's
+     * max_readahead, so without this a sequential read reaches the daemon in requests of
+     * 128–256 KiB although 1 MiB ones are allowed. Root only (sysfs); never lowers a larger
+     * value an administrator set; a failure is logged and the mount goes on.
+     */
+    private static void raiseReadahead(String device) {
+        java.nio.file.Path knob = java.nio.file.Path.of("/sys/class/bdi", device, "read_ahead_kb");
+        int want = Connection.READAHEAD >> 10;
+        try {
+            int now = Integer.parseInt(java.nio.file.Files.readString(knob).trim());
+            if (now < want) {
+                java.nio.file.Files.writeString(knob, want + "\n");
+                LOG.info("readahead of {} raised from {} to {} KiB", device, now, want);
+            }
+        } catch (IOException | RuntimeException e) {
+            LOG.warn("cannot raise the readahead of {} to {} KiB ({}): sequential reads go in smaller requests",
+                    device, want, e.toString());
         }
     }
 

@@ -50,4 +50,44 @@ class LargeRequestMountTest {
             fs.close();
         }
     }
+
+    /**
+     * Readahead to match: a buffered sequential read of a file not in the page cache reaches the
+     * daemon as 1 MiB READs. The kernel starts a FUSE mount's backing device at 128 KiB of
+     * readahead and keeps the smaller of that and INIT's max_readahead; the daemon (root) raises
+     * the device's read_ahead_kb to 1024. Without it the largest READ here is 256 KiB.
+     */
+    @Test
+    void bufferedSequentialReadsReadAheadAMebibyte() throws Exception {
+        byte[] data = new byte[16 << 20];
+        new Random(5).nextBytes(data);
+        MountedDaxfs fs = MountedDaxfs.start(128L << 20, "binding=kernel");
+        try {
+            Path p = fs.path("seq");
+            Files.write(p, data);
+            long dev = (Long) Files.getAttribute(p, "unix:dev");
+            long major = ((dev >>> 8) & 0xfff) | ((dev >>> 32) & ~0xfffL);
+            long minor = (dev & 0xff) | ((dev >>> 12) & ~0xffL);
+            String ra = Files.readString(Path.of("/sys/class/bdi", major + ":" + minor, "read_ahead_kb")).trim();
+            assertEquals("1024", ra, "the mount's readahead (KiB)");
+            Files.writeString(Path.of("/proc/sys/vm/drop_caches"), "1\n"); // the file's pages go: the read reaches the daemon
+            byte[] got = new byte[data.length];
+            try (FileChannel ch = FileChannel.open(p, StandardOpenOption.READ)) {
+                ByteBuffer b = ByteBuffer.wrap(got);
+                while (b.hasRemaining()) {
+                    ByteBuffer chunk = b.slice().limit(Math.min(1 << 20, b.remaining()));
+                    int n = ch.read(chunk, b.position());
+                    assertTrue(n > 0);
+                    b.position(b.position() + n);
+                }
+            }
+            assertArrayEquals(data, got);
+            assertEquals(0, fs.unmount());
+            String log = Files.readString(fs.log);
+            assertTrue(log.contains("largest READ 1048576 bytes"),
+                    log.lines().filter(l -> l.contains("largest")).findFirst().orElse("no 'largest' line in the log"));
+        } finally {
+            fs.close();
+        }
+    }
 }
