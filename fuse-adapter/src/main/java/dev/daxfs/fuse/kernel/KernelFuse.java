@@ -96,6 +96,8 @@ public final class KernelFuse {
             }
             LOG.info("mounted {} ({}) with the kernel binding, {} workers", mountPoint, how, threads);
             if (uid == 0 && device != null) {
+                // before the workers start: INIT, queued by mount(2), is answered after this, and
+                // the kernel keeps min(the device's readahead, INIT's) — both 1 MiB by then
                 raiseReadahead(device);
             }
             Notifier notifier = new Notifier(master);

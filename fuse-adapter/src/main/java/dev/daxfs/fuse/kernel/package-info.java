@@ -66,10 +66,12 @@
  * Names for {@code entry_valid} and attributes for {@code attr_valid} seconds (1 s here), file
  * data in the page cache (except with FOPEN_DIRECT_IO), symlink targets (CACHE_SYMLINKS). Every
  * change made through the mount goes through this daemon and the kernel updates its own caches
- * from the replies, so they are stale only for changes made behind its back — which daxfs does not
- * make yet; the kernel's notifications for that (NOTIFY_INVAL_INODE, NOTIFY_INVAL_ENTRY,
- * NOTIFY_DELETE) are the next step, and must be sent from a thread that is not serving a request
- * for the same inode, or the kernel can deadlock.
+ * from the replies, so they are stale only for changes made behind its back (memory failure, set-id
+ * bits a WRITE cleared, direct-access clients): for those daxfs sends NOTIFY_INVAL_INODE,
+ * NOTIFY_INVAL_ENTRY and NOTIFY_DELETE ({@link dev.daxfs.fuse.kernel.Notifier}) from a thread of
+ * their own that serves no request — written by a worker serving a request for the same inode,
+ * one could deadlock the kernel. The one exception is an attribute-only invalidation, which takes
+ * no inode lock: the worker writes it before its reply.
  *
  * <h2>Interrupts, errors, unknown opcodes</h2>
  * Requests are short, so INTERRUPT is answered ENOSYS (the kernel then stops sending it) and the

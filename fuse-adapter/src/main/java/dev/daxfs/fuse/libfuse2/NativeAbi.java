@@ -155,12 +155,12 @@ final class NativeAbi {
 
     /** uid of the process that made the current request (valid inside a callback only). */
     static int callerUid() {
-        return MEM.getInt(CTX.fuse_get_context() + CTX_UID);
+        return uid(context());
     }
 
     /** gid of the process that made the current request (valid inside a callback only). */
     static int callerGid() {
-        return MEM.getInt(CTX.fuse_get_context() + CTX_GID);
+        return gid(context());
     }
 
     /** The current request's struct fuse_context (valid inside a callback only): one native call for all three ids. */
@@ -182,7 +182,7 @@ final class NativeAbi {
 
     /** pid of the process that made the current request; 0 for the kernel's own (writeback). */
     static int callerPid() {
-        return MEM.getInt(CTX.fuse_get_context() + CTX_PID);
+        return pid(context());
     }
 
     /** A NUL-terminated path from libfuse; null for libfuse's null path (unlinked open file). */
