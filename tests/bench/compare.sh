@@ -10,6 +10,7 @@
 #   daxfs-kernel, daxfs-libfuse2   the default mount with -o binding=kernel / binding=libfuse2
 #   daxfs-noacl                    the default mount with -o noacl (no POSIX ACLs negotiated)
 #   daxfs-wbc                      the default mount with -o writeback_cache
+#   daxfs-uring                    the default mount with -o uring (FUSE over io_uring)
 #              (not in the default set: name them in --targets to compare the two bindings)
 #   tmpfs      a directory in /dev/shm (tmpfs)
 #   bindfs     bindfs --multithreaded -o big_writes over a tmpfs directory
@@ -24,7 +25,7 @@
 # Usage: tests/bench/compare.sh [options]
 #   --quick            tiny sizes, one round, no write into docs/ (a smoke test: ~1 min per target)
 #   --targets LIST     comma-separated subset of: daxfs,daxfs-dio,tmpfs,bindfs,fuse2fs,
-#                      daxfs-kernel,daxfs-libfuse2,daxfs-noacl,daxfs-wbc (default: the first five)
+#                      daxfs-kernel,daxfs-libfuse2,daxfs-noacl,daxfs-wbc,daxfs-uring (default: the first five)
 #   --jobs LIST        comma-separated subset of the fio job names (tests/fio/NAME.fio) and the
 #                      metadata jobs meta (10,000 files, empty dir), meta-big (10,000 files in a
 #                      directory of 100,000), lookup (100- vs 100,000-entry directory). Default all.
@@ -54,7 +55,7 @@ FIO_DIR=$REPO/tests/fio
 read -r -a DAXFS <<<"${DAXFS_CMD:-$REPO/bin/daxfs}"
 
 ALL_TARGETS=(daxfs daxfs-dio tmpfs bindfs fuse2fs)
-EXTRA_TARGETS=(daxfs-kernel daxfs-libfuse2 daxfs-noacl daxfs-wbc)
+EXTRA_TARGETS=(daxfs-kernel daxfs-libfuse2 daxfs-noacl daxfs-wbc daxfs-uring)
 META_JOBS=(meta meta-big lookup)
 
 ORIG_ARGS="$*"
@@ -242,7 +243,7 @@ run_cmd() { CMDS+=("$*"); "$@" >>"$LOG" 2>&1; }
 setup_target() {
   local t=$1 img mnt
   case $t in
-    daxfs|daxfs-dio|daxfs-kernel|daxfs-libfuse2|daxfs-noacl|daxfs-wbc)
+    daxfs|daxfs-dio|daxfs-kernel|daxfs-libfuse2|daxfs-noacl|daxfs-wbc|daxfs-uring)
       img=$WORK/$t.img mnt=$WORK/mnt-$t
       mkdir -p "$mnt"
       run_cmd "${DAXFS[@]}" mkfs --size 4G "$img"
@@ -254,6 +255,7 @@ setup_target() {
         daxfs-libfuse2) opts=(-o binding=libfuse2) ;;
         daxfs-noacl) opts=(-o noacl) ;;
         daxfs-wbc) opts=(-o writeback_cache) ;;
+        daxfs-uring) opts=(-o uring) ;;
       esac
       run_cmd "${DAXFS[@]}" mount --log-file "$WORK/$t.log" "${opts[@]}" "$img" "$mnt"
       local pid

@@ -53,7 +53,9 @@ final class MountCommand implements Callable<Integer> {
                     + "has to return a recalled layout before it is killed; default 45), threads=N (FUSE worker threads, default "
                     + DaxFuse.DEFAULT_THREADS + "), binding=kernel|libfuse2 (how the daemon speaks FUSE; "
                     + "default kernel), acl|noacl (POSIX ACLs, default acl; kernel binding only), writeback_cache (the kernel "
-                    + "caches buffered writes and sends them later; off by default; kernel binding only), relatime (default: "
+                    + "caches buffered writes and sends them later; off by default; kernel binding only), uring (requests "
+                    + "come through FUSE over io_uring, one queue per CPU; as root daxfs enables it in the fuse module; "
+                    + "off by default; kernel binding only), relatime (default: "
                     + "a read updates atime if it is not newer than mtime or ctime, or a day old), noatime, "
                     + "strictatime (every read), nodiratime (atime updates are lazy: written with the next change "
                     + "or by the periodic commit). Passed to FUSE: allow_other, direct_io "
@@ -176,7 +178,7 @@ final class MountCommand implements Callable<Integer> {
 
     /** The -o options split into what fs-core takes and what goes to libfuse. */
     record Options(MountOptions mount, List<String> fuse, boolean directIo, int threads, Binding binding,
-                   boolean acl, boolean writebackCache) {
+                   boolean acl, boolean writebackCache, boolean uring) {
 
         /** Bounds of {@code -o threads=N}: FUSE worker threads of the daemon. */
         static final int MAX_THREADS = 64;
@@ -194,6 +196,7 @@ final class MountCommand implements Callable<Integer> {
             Binding binding = Binding.defaultForThisProcess();
             boolean acl = true;
             boolean writebackCache = false;
+            boolean uring = false;
             List<String> atimeOpts = new ArrayList<>();
             for (String o : raw) {
                 String opt = o.trim();
@@ -217,6 +220,8 @@ final class MountCommand implements Callable<Integer> {
                     acl = opt.equals("acl"); // daxfs's own: what INIT asks the kernel for
                 } else if (opt.equals("writeback_cache") || opt.equals("no_writeback_cache")) {
                     writebackCache = opt.equals("writeback_cache"); // daxfs's own: asked for at INIT
+                } else if (opt.equals("uring") || opt.equals("nouring")) {
+                    uring = opt.equals("uring"); // daxfs's own: FUSE over io_uring, asked for at INIT
                 } else if (opt.equals("debug_locks")) {
                     m = m.withDebugLocks(true);
                 } else if (opt.startsWith("inode_cache=")) {
@@ -264,6 +269,9 @@ final class MountCommand implements Callable<Integer> {
             if (writebackCache && binding != Binding.KERNEL) {
                 throw CliException.usage("-o writeback_cache needs the kernel binding (libfuse 2 cannot negotiate it)");
             }
+            if (uring && binding != Binding.KERNEL) {
+                throw CliException.usage("-o uring needs the kernel binding (libfuse 2 cannot negotiate it)");
+            }
             for (String a : atimeOpts) {
                 // The kernel binding hands them to mount(2) (they show in /proc/mounts); libfuse 2
                 // knows only atime and noatime and refuses the others.
@@ -272,7 +280,7 @@ final class MountCommand implements Callable<Integer> {
                 }
             }
             return new Options(m, List.copyOf(fuse), fuse.contains("direct_io"), threads, binding, acl,
-                    writebackCache);
+                    writebackCache, uring);
         }
 
         /** The atime mount options daxfs honours itself (as Linux's mount(8) reads them). */

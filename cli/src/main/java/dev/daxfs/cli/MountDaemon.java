@@ -160,6 +160,7 @@ final class MountDaemon {
     private FuseServer server(Vfs vfs) {
         if (options.binding() == Binding.KERNEL) {
             KernelFuse k = new KernelFuse(vfs, options.directIo(), options.acl(), options.writebackCache());
+            k.useRing(options.uring());
             return new FuseServer() {
                 @Override
                 public void serve() throws IOException {

@@ -131,6 +131,17 @@ public final class MountedDaxfs implements AutoCloseable {
         if (!binding.isEmpty() && options.stream().noneMatch(o -> o.startsWith("binding="))) {
             all.add("binding=" + binding); // -Ddaxfs.binding=kernel: every mount test on that binding
         }
+        // -Ddaxfs.extraOptions=uring (comma-separated) adds kernel-binding options to every mount
+        // test that does not name a binding of its own: the whole suite over FUSE over io_uring.
+        String extra = System.getProperty("daxfs.extraOptions", "");
+        if (!extra.isEmpty() && !binding.equals("libfuse2") && options.stream().noneMatch(o -> o.startsWith("binding="))) {
+            for (String o : extra.split(",")) {
+                if (!o.isBlank() && !all.contains(o.trim())) {
+                    all.add(o.trim());
+                }
+            }
+        }
+        ringAsked |= all.contains("uring");
         if (!all.isEmpty()) {
             cmd.add("-o");
             cmd.add(String.join(",", all));
@@ -252,6 +263,9 @@ public final class MountedDaxfs implements AutoCloseable {
         }
     }
 
+    /** Some mount of this test asked for FUSE over io_uring: close checks the kernel gave it. */
+    private boolean ringAsked;
+
     /** This test corrupts the image on purpose: no fsck at close. */
     public void skipFsck(String reason) {
         this.skipFsck = reason;
@@ -274,6 +288,9 @@ public final class MountedDaxfs implements AutoCloseable {
             }
             killDaemon();
             fsck = fsckAtClose();
+            if (fsck == null && ringAsked) {
+                fsck = ringAtClose();
+            }
         } finally {
             forceCleanup();
             LIVE.remove(this);
@@ -281,6 +298,21 @@ public final class MountedDaxfs implements AutoCloseable {
         if (fsck != null) {
             throw fsck;
         }
+    }
+
+    /**
+     * With {@code uring} asked for (the uring-smoke execution), a test that silently ran over
+     * {@code /dev/fuse} proves nothing about the ring: the daemon's log must show INIT took it.
+     */
+    private AssertionError ringAtClose() {
+        try {
+            if (Files.readString(log, StandardCharsets.UTF_8).contains("OVER_IO_URING")) {
+                return null;
+            }
+        } catch (IOException e) {
+            return new AssertionError("cannot read " + log + ": " + e);
+        }
+        return new AssertionError("-o uring was asked for but INIT did not negotiate OVER_IO_URING:\n" + logTail());
     }
 
     /** Read-only fsck of the image once no daemon holds it; the failure to throw, or null. */

@@ -155,6 +155,8 @@ final class Abi {
     static final long SETXATTR_EXT = 1L << 29;
     static final long INIT_EXT = 1L << 30;
     static final long DIRECT_IO_ALLOW_MMAP = 1L << 36;
+    /** Requests may come through io_uring queues, one per CPU (7.42; see {@link FuseRing}). */
+    static final long OVER_IO_URING = 1L << 41;
 
     // ---- fuse_attr (88 bytes) -------------------------------------------------------------
     static final int ATTR_SIZE = 88;

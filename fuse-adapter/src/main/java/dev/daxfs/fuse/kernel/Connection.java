@@ -53,6 +53,8 @@ final class Connection {
     volatile boolean posixAcl = true;
     /** Whether INIT asks for WRITEBACK_CACHE (mount option writeback_cache). */
     volatile boolean writebackCache;
+    /** The io_uring queues (mount option uring), started once INIT took OVER_IO_URING; else null. */
+    volatile FuseRing ring;
     /** The largest READ and WRITE the kernel sent (logged at the end: shows what INIT bought). */
     volatile int largestRead;
     volatile int largestWrite;

@@ -93,6 +93,11 @@ final class FileRequests {
         if (size > c.largestRead) {
             c.largestRead = size; // racy max: for the log only
         }
+        if (rp.payload != 0) {
+            // A ring entry: fs-core copies into the entry's payload (fault-safe), the reply's body.
+            rp.okInPayload(c.ops.files.read(fh, off, rp.payload, Math.min(size, FuseRing.PAYLOAD)));
+            return;
+        }
         // One written extent: the kernel copies straight from the mapping (rp.mappedData sends
         // it); anything else (holes, unwritten, several extents) is copied into the reply's body.
         int n = c.ops.files.readMapped(fh, off, rp.body, size, rp.mappedData);

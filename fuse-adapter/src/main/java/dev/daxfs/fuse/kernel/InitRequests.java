@@ -77,7 +77,7 @@ final class InitRequests {
             return;
         }
         long wanted = (c.posixAcl ? WANTED : WANTED & ~(Abi.POSIX_ACL | Abi.DONT_MASK))
-                | (c.writebackCache ? Abi.WRITEBACK_CACHE : 0);
+                | (c.writebackCache ? Abi.WRITEBACK_CACHE : 0) | (c.ring != null ? Abi.OVER_IO_URING : 0);
         long taken = offered & wanted;
         c.kernelMinor = minor;
         c.flags = taken;
@@ -93,6 +93,13 @@ final class InitRequests {
         Reply.MEM.putInt(out + 32, (int) (taken >>> 32));  // flags2
         c.initialized = true;
         rp.ok(64);
+        if (c.ring != null) {
+            if ((taken & Abi.OVER_IO_URING) != 0) {
+                c.ring.start(); // the kernel has processed the reply: it can size the ring now
+            } else {
+                Session.LOG.warn("-o uring: the kernel did not offer FUSE over io_uring; requests come through /dev/fuse");
+            }
+        }
         Session.LOG.info("FUSE {}.{} (daxfs speaks {}.{}): negotiated {}; max_write {} KiB, readahead {} KiB (the kernel offered {} KiB)",
                 major, minor, Abi.MAJOR, Math.min(minor, Abi.MINOR), describe(taken),
                 Connection.MAX_WRITE >> 10, Connection.READAHEAD >> 10, maxReadahead >> 10);
@@ -109,7 +116,8 @@ final class InitRequests {
             "ABORT_ERROR", "MAX_PAGES", "CACHE_SYMLINKS", "NO_OPENDIR_SUPPORT", "EXPLICIT_INVAL_DATA",
             "MAP_ALIGNMENT", "SUBMOUNTS", "HANDLE_KILLPRIV_V2", "SETXATTR_EXT", "INIT_EXT",
             "INIT_RESERVED", "SECURITY_CTX", "HAS_INODE_DAX", "CREATE_SUPP_GROUP", "HAS_EXPIRE_ONLY",
-            "DIRECT_IO_ALLOW_MMAP"};
+            "DIRECT_IO_ALLOW_MMAP", "PASSTHROUGH", "NO_EXPORT_SUPPORT", "HAS_RESEND", "ALLOW_IDMAP",
+            "OVER_IO_URING"};
         for (int i = 0; i < 64; i++) {
             if ((flags & (1L << i)) != 0) {
                 if (sb.length() > 0) {

@@ -22,6 +22,7 @@ public final class KernelFuse {
 
     private final Connection conn;
     private final AtomicBoolean served = new AtomicBoolean();
+    private boolean ring;
 
     /**
      * @param vfs      the mounted filesystem; the caller closes it after {@link #serve} returned
@@ -52,6 +53,15 @@ public final class KernelFuse {
     }
 
     /**
+     * Asks for FUSE over io_uring ({@code -o uring}, see {@link FuseRing}); call before
+     * {@link #serve}. As root, the fuse module's {@code enable_uring} is switched on if it is off;
+     * if the kernel does not offer the ring at INIT, requests come through {@code /dev/fuse}.
+     */
+    public void useRing(boolean on) {
+        this.ring = on;
+    }
+
+    /**
      * Mounts on {@code mountPoint} with {@code options} and serves on {@code threads} threads
      * (the caller's among them) until unmounted. Throws IOException if the mount fails (nothing is
      * mounted then) and IllegalArgumentException for an option this binding does not know.
@@ -61,6 +71,13 @@ public final class KernelFuse {
             throw new IllegalStateException("a KernelFuse serves one mount");
         }
         int uid = LibC.C.getuid();
+        if (ring && uid == 0) {
+            // before mount(2): the kernel decides whether to offer the ring when it queues INIT
+            String why = FuseRing.enableInKernel();
+            if (why != null) {
+                LOG.warn("{}; requests come through /dev/fuse", why);
+            }
+        }
         List<DevFuse> fds = new ArrayList<>();
         DevFuse master;
         String how;
@@ -95,6 +112,11 @@ public final class KernelFuse {
                 throw e;
             }
             LOG.info("mounted {} ({}) with the kernel binding, {} workers", mountPoint, how, threads);
+            FuseRing rings = null;
+            if (ring) {
+                rings = new FuseRing(conn, master.fd, threads);
+                conn.ring = rings; // INIT (answered by a worker below) takes OVER_IO_URING and starts it
+            }
             if (uid == 0 && device != null) {
                 // before the workers start: INIT, queued by mount(2), is answered after this, and
                 // the kernel keeps min(the device's readahead, INIT's) — both 1 MiB by then
@@ -108,6 +130,9 @@ public final class KernelFuse {
             conn.notifier = notifier;
             try {
                 new Session(conn).run(fds, "daxfs-fuse");
+                if (rings != null) {
+                    rings.awaitEnd(10); // the kernel completes every entry with ENOTCONN at the end
+                }
             } finally {
                 conn.vfs.setKernelCaches(null);
                 conn.vfs.setCallerPolicy(null);

@@ -53,6 +53,24 @@ final class LibC {
          * six {@code long}s, jnr-ffi's call answered EINVAL where the same arguments work.
          */
         long process_vm_readv(int pid, Pointer localIov, long localCount, long remoteIov, long remoteCount, long flags);
+
+        /** io_uring_setup(2): {@code syscall(SYS_io_uring_setup, entries, params)}. */
+        long syscall(long number, long entries, Pointer params);
+
+        /**
+         * io_uring_enter(2): {@code syscall(SYS_io_uring_enter, fd, toSubmit, minComplete, flags,
+         * sig, sigsz)}. The Pointer (always null: no signal mask) selects jnr-ffi's general
+         * invoker, as for mmap in pmem-backend.
+         */
+        long syscall(long number, long fd, long toSubmit, long minComplete, long flags, Pointer sig, long sigsz);
+
+        /** As pmem-backend's: the Pointer selects the general invoker (six plain arguments fail). */
+        long mmap(Pointer addr, long length, int prot, int flags, int fd, long offset);
+
+        int munmap(long addr, long length);
+
+        /** Pins the calling thread ({@code pid} 0) to the CPUs of {@code mask}. */
+        int sched_setaffinity(int pid, long cpusetsize, Pointer mask);
     }
 
     static final Api C = LibraryLoader.create(Api.class).failImmediately().load("c");
@@ -69,6 +87,10 @@ final class LibC {
     static final int ESRCH = 3;
 
     static final int EAGAIN = 11;
+    static final int EINVAL = 22;
+    static final int EOPNOTSUPP = 95;
+    static final int ENOTCONN = 107;
+    static final int ECANCELED = 125;
     static final int ENODEV = 19;
     static final int ECONNABORTED = 103;
 

@@ -29,8 +29,19 @@ final class Reply {
     /** {@link #okWithData} as the sink fs-core hands a mapped READ's data to; made once. */
     final MappedReadSink mappedData = this::okWithData;
 
+    /**
+     * Where READ data goes for a ring entry (its payload buffer: {@link #okInPayload}); 0 for
+     * {@code /dev/fuse}, whose READ data the kernel copies out of the mapping itself.
+     */
+    final long payload;
+
     Reply(Transport transport, long buf, int capacity) {
+        this(transport, buf, capacity, 0);
+    }
+
+    Reply(Transport transport, long buf, int capacity, long payload) {
         this.transport = transport;
+        this.payload = payload;
         this.buf = buf;
         this.capacity = capacity;
         this.body = buf + Abi.OUT_HEADER;
@@ -78,6 +89,19 @@ final class Reply {
                     unique, len, LibC.describe(-r));
         }
         return true;
+    }
+
+    /**
+     * Answers with the {@code len} bytes already in the ring entry's payload buffer ({@link #payload}):
+     * fs-core copied them there, so they are not copied again.
+     */
+    void okInPayload(int len) {
+        DeviceFaults.deliverPending(); // as in send
+        MEM.putInt(buf, Abi.OUT_HEADER + len);
+        MEM.putInt(buf + 4, 0);
+        MEM.putLong(buf + 8, unique);
+        sent = true;
+        ((RingWorker) transport).commitInPlace(buf, len);
     }
 
     /** Answers with {@code -errno} (a positive errno is accepted too). */

@@ -19,13 +19,14 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * One worker reads {@code /dev/fuse} at a time (the kernel binding's reader baton), so a request
- * that blocks in the daemon must not hold up anyone else's. A truncate waits in the daemon for a
- * layout's return, which the holder (this test) gives only at the end; meanwhile four threads
- * create, write, read back, stat, list and unlink 50 files each on the same mount. All of it must
- * finish while the truncate still waits; then the layout goes back and the truncate completes.
- * Fails if the blocked worker's baton is never handed on: the four threads' requests wait in the
- * kernel for a reader until the 60 s limit.
+ * A request that blocks in the daemon must not hold up anyone else's: it holds one worker (on
+ * {@code /dev/fuse}) or one ring entry (with {@code -o uring}, where it runs in the uring-smoke
+ * execution too), and the others serve. A truncate waits in the daemon for a layout's return,
+ * which the holder (this test) gives only at the end; meanwhile four threads create, write, read
+ * back, stat, list and unlink 50 files each on the same mount. All of it must finish while the
+ * truncate still waits; then the layout goes back and the truncate completes. Fails if the
+ * blocked request took the only thread that could serve the others: their requests wait in the
+ * kernel until the 60 s limit.
  */
 class BlockedRequestMountTest {
     private static final long IMG = 256L << 20;
