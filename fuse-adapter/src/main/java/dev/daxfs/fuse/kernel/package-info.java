@@ -74,8 +74,11 @@
  * no inode lock: the worker writes it before its reply.
  *
  * <h2>Interrupts, errors, unknown opcodes</h2>
- * Requests are short, so INTERRUPT is answered ENOSYS (the kernel then stops sending it) and the
- * interrupted request is answered normally; a reply the kernel no longer waits for is refused
+ * INTERRUPT names a request whose caller got a signal ({@link dev.daxfs.fuse.kernel.Interrupts}):
+ * short requests are simply answered; one that waits long (a layout recall behind a truncate,
+ * a fallocate or a write) has its worker woken and ends in EINTR; an interrupt for a request no
+ * worker holds yet is answered EAGAIN, and the kernel sends it again while its request is
+ * pending. A reply the kernel no longer waits for is refused
  * with ENOENT, which is not an error. Opcodes daxfs does not serve get ENOSYS, which the kernel
  * remembers for most of them. IOCTL is served ({@link dev.daxfs.fuse.kernel.IoctlRequests}: the
  * attribute flags and FS_IOC_SHUTDOWN); an unknown command is ENOTTY. A malformed request is answered EIO (or dropped if it takes no
@@ -89,9 +92,24 @@
  * reader at a time, the others parked until it blocked, was tried: under load it halved the
  * context switches per request, but on an idle machine a request then had to wake that one
  * thread on the other, halted vCPU — O_DIRECT 4 KiB reads ran at 0.55× and stat at 0.5× of this
- * pool; see docs/performance.md.) READ data goes from the mapped device into the reply buffer in
- * one native copy; WRITE data from the request buffer into the device in one. Neither allocates
- * on the Java heap.
+ * pool; see docs/performance.md.) A READ of one written extent is answered with one
+ * {@code writev} whose data iovec points into the mapped device: the kernel copies once, into the
+ * reader's pages. WRITE data goes from the request buffer into the device in one copy. Neither
+ * allocates on the Java heap.
+ *
+ * <h2>FUSE over io_uring ({@code -o uring})</h2>
+ * Since 7.42 (Linux 6.14, behind the fuse module's {@code enable_uring}) the kernel can deliver
+ * requests through io_uring instead: one queue per possible CPU, each fed by entries the daemon
+ * registers (FUSE_IO_URING_CMD_REGISTER: a header buffer and a payload buffer), a request going to
+ * its caller's CPU's queue and being copied into an entry in the task of the thread that
+ * registered it; the reply is written into the same entry and submitted with
+ * FUSE_IO_URING_CMD_COMMIT_AND_FETCH, which also takes the next request — one system call per
+ * request. INIT must offer and take OVER_IO_URING; the kernel switches once every queue has an
+ * entry. FORGET, BATCH_FORGET and INTERRUPT keep coming through {@code /dev/fuse}, and
+ * notifications are still written there. daxfs pins each queue's threads to their CPU
+ * ({@link dev.daxfs.fuse.kernel.FuseRing}, {@link dev.daxfs.fuse.kernel.RingWorker}), so caller and
+ * server take turns on one CPU; the price is a second copy of READ data (into the entry's
+ * payload, which is fixed at registration) — docs/performance.md has both sides.
  *
  * <h2>The end</h2>
  * An unmount ({@code umount}, {@code fusermount -u}, {@code daxfs umount}) ends the connection:
