@@ -6,15 +6,12 @@ import dev.daxfs.it.MountedDaxfs;
 import org.junit.jupiter.api.Test;
 
 import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -48,7 +45,7 @@ class BlockedRequestMountTest {
                     List<CompletableFuture<Void>> others = new ArrayList<>();
                     for (int t = 0; t < 4; t++) {
                         int id = t;
-                        others.add(CompletableFuture.runAsync(() -> churn(m.path("work"), id)));
+                        others.add(CompletableFuture.runAsync(() -> Churn.files(m.path("work"), "t", id, 50)));
                     }
                     CompletableFuture.allOf(others.toArray(CompletableFuture[]::new)).get(60, TimeUnit.SECONDS);
 
@@ -63,26 +60,6 @@ class BlockedRequestMountTest {
                 assertEquals(0, truncate.exitValue(), new String(truncate.getInputStream().readAllBytes()));
             }
             assertEquals(0, Files.size(m.path("f")));
-        }
-    }
-
-    /** Fifty files' worth of ordinary requests: create, write, read back, stat, list, unlink. */
-    private static void churn(Path dir, int id) {
-        try {
-            for (int i = 0; i < 50; i++) {
-                Path p = dir.resolve("t" + id + "-" + i);
-                byte[] data = new byte[4096 + i];
-                Arrays.fill(data, (byte) (id * 50 + i));
-                Files.write(p, data);
-                assertArrayEquals(data, Files.readAllBytes(p));
-                assertEquals(data.length, Files.size(p));
-                try (var s = Files.list(dir)) {
-                    assertTrue(s.anyMatch(q -> q.equals(p)));
-                }
-                Files.delete(p);
-            }
-        } catch (java.io.IOException e) {
-            throw new java.io.UncheckedIOException(e);
         }
     }
 }

@@ -6,7 +6,6 @@ import org.junit.jupiter.api.Test;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CyclicBarrier;
@@ -14,7 +13,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -43,7 +41,7 @@ class UringMountTest {
                     } catch (Exception e) {
                         throw new IllegalStateException(e);
                     }
-                    churn(m.path("work"), id);
+                    Churn.files(m.path("work"), "u", id, 25);
                 }));
             }
             CompletableFuture.allOf(all.toArray(CompletableFuture[]::new)).get(120, TimeUnit.SECONDS);
@@ -85,24 +83,5 @@ class UringMountTest {
             max = Math.max(max, Integer.parseInt(r[r.length - 1]));
         }
         return max + 1;
-    }
-
-    private static void churn(Path dir, int id) {
-        try {
-            for (int i = 0; i < 25; i++) {
-                Path p = dir.resolve("u" + id + "-" + i);
-                byte[] data = new byte[(i + 1) * 4096 + id];
-                Arrays.fill(data, (byte) (id * 25 + i));
-                Files.write(p, data);
-                assertArrayEquals(data, Files.readAllBytes(p));
-                assertEquals(data.length, Files.size(p));
-                try (var s = Files.list(dir)) {
-                    assertTrue(s.anyMatch(q -> q.equals(p)));
-                }
-                Files.delete(p);
-            }
-        } catch (java.io.IOException e) {
-            throw new java.io.UncheckedIOException(e);
-        }
     }
 }
