@@ -242,6 +242,14 @@ final class RingWorker implements Transport, Runnable {
     @Override
     public int write(long buf, int len) {
         int body = len - Abi.OUT_HEADER;
+        if (body > FuseRing.PAYLOAD) {
+            // larger than anything the kernel asks for (it sized the payload from max_write and
+            // max_pages): answer EIO rather than write past the entry
+            Session.LOG.error("reply of {} bytes does not fit a ring entry of {}; answering EIO", body, FuseRing.PAYLOAD);
+            MEM.putInt(buf, Abi.OUT_HEADER);
+            MEM.putInt(buf + 4, -Errno.EIO.code);
+            return commit(buf, 0);
+        }
         if (body > 0) {
             MEM.copyMemory(buf + Abi.OUT_HEADER, payload, body);
         }
