@@ -99,6 +99,9 @@ final class FuseRing {
         synchronized (this) {
             all = new ArrayList<>(threads);
         }
+        if (all.isEmpty()) {
+            return; // never started: the kernel did not offer the ring (logged at INIT)
+        }
         for (Thread t : all) {
             long left = deadline - System.nanoTime();
             try {

@@ -54,6 +54,11 @@ final class RingWorker implements Transport, Runnable {
     private boolean staged;
     /** Requests this entry served (summed by {@link FuseRing} when the thread ends). */
     long served;
+    /**
+     * The kernel may still write a request into the entry's buffers: from its REGISTER until a
+     * completion says the kernel let go of it (a negative result: the queue was torn down).
+     */
+    private boolean entryLive;
 
     RingWorker(FuseRing ring, Connection conn, Dispatcher dispatcher, int qid, int devFd, String name) {
         this.ring = ring;
@@ -84,15 +89,15 @@ final class RingWorker implements Transport, Runnable {
             Session.CURRENT.set(rq);
             slot = conn.interrupts.register();
             int res = register(); // its completion is the first request
-            if (res == Integer.MIN_VALUE) {
-                return;
+            if (res >= 0) {
+                ring.registered(this, pinned);
             }
-            ring.registered(this, pinned);
             while (true) {
                 if (res == Integer.MIN_VALUE) {
                     return;
                 }
                 if (res < 0) {
+                    entryLive = false; // completed with an error: the kernel no longer holds the entry
                     if (res != -LibC.ENOTCONN && res != -LibC.ECANCELED && res != -LibC.ECONNABORTED) {
                         Session.LOG.error("FUSE ring queue {}: the kernel ended the entry: {}", qid, LibC.describe(-res));
                     }
@@ -120,6 +125,11 @@ final class RingWorker implements Transport, Runnable {
             if (uring != null) {
                 uring.close();
             }
+            if (entryLive) {
+                // Ended abnormally (logged above) while the kernel may still hold the entry and
+                // copy a request into it: its buffers are left allocated rather than freed under it.
+                headers = region = iov = 0;
+            }
             for (long a : new long[] {headers, region, reply, iov}) {
                 if (a != 0) {
                     MEM.freeMemory(a);
@@ -137,7 +147,11 @@ final class RingWorker implements Transport, Runnable {
     private int register() throws IOException {
         for (int attempt = 0; ; attempt++) {
             prepare(REGISTER, 0);
+            entryLive = true;
             int res = await();
+            if (res < 0 && res != Integer.MIN_VALUE) {
+                entryLive = false; // refused (or torn down): the kernel does not hold it
+            }
             if (res == -LibC.EAGAIN && attempt < 100) {
                 // the kernel has not finished processing our INIT reply: cannot size the ring yet
                 try {
