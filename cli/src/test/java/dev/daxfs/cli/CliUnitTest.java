@@ -103,6 +103,12 @@ class CliUnitTest {
         assertThrows(CliException.class,
                 () -> MountCommand.Options.parse(List.of("writeback_cache", "binding=libfuse2"), false));
         assertThrows(CliException.class, () -> MountCommand.Options.parse(List.of("threads=x"), false));
+        assertTrue(MountCommand.Options.parse(List.of("uring"), false).uring());
+        assertTrue(MountCommand.Options.parse(List.of("uring"), false).fuse().isEmpty(), "daxfs's own, not for mount(2)");
+        assertFalse(MountCommand.Options.parse(List.of(), false).uring(), "off by default");
+        assertFalse(MountCommand.Options.parse(List.of("uring", "nouring"), false).uring());
+        assertThrows(CliException.class,
+                () -> MountCommand.Options.parse(List.of("uring", "binding=libfuse2"), false));
     }
 
     @Test
