@@ -18,6 +18,7 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Pattern;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -27,7 +28,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * which mounts and passes the /dev/fuse descriptor back over a socket (SCM_RIGHTS). The user
  * (nobody) formats the image with its root directory theirs ({@code mkfs --root-owner self}), mounts,
  * writes, links, renames and removes in it, unmounts with {@code fusermount -u}; the daemon exits 0
- * and the image is clean.
+ * and the image is clean. The same runs with {@code -o uring}: with the fuse module's enable_uring
+ * off (a user's daemon cannot switch it on) over {@code /dev/fuse}, the log saying why; with it on,
+ * over the ring.
  *
  * <p>fusermount opens /dev/fuse with the user's rights, so the device must have its usual mode
  * (0666); this machine's is 0600, so the test sets 0666 for its duration and restores the mode
@@ -55,6 +58,34 @@ class UnprivilegedMountTest {
 
     @Test
     void aUserMountsThroughFusermount() throws Exception {
+        mountAsNobodyAndWork("binding=kernel", null, "fusermount -o");
+    }
+
+    /**
+     * {@code -o uring} from a daemon that is not root and so cannot switch the fuse module's
+     * {@code enable_uring} on: with it off the kernel does not offer the ring at INIT, and the
+     * mount must work over {@code /dev/fuse}, saying why in its log.
+     */
+    @Test
+    void aUserAskingForTheRingTheKernelDoesNotOfferGetsDevFuse() throws Exception {
+        mountAsNobodyAndWork("binding=kernel,uring", "0", "-o uring: the kernel did not offer FUSE over io_uring");
+    }
+
+    /** With {@code enable_uring} on (an administrator's choice), a user's daemon serves over the ring. */
+    @Test
+    void aUserAskingForTheRingTheKernelOffersGetsIt() throws Exception {
+        mountAsNobodyAndWork("binding=kernel,uring", "1", "OVER_IO_URING");
+    }
+
+    /**
+     * Formats and mounts as nobody with {@code options} (with the fuse module's enable_uring set to
+     * {@code enableUring} for the test's duration, unless null), waits for {@code expectInLog} in
+     * the daemon's log, works in the mount as the user, unmounts with fusermount, checks the exit
+     * code and the image.
+     */
+    private void mountAsNobodyAndWork(String options, String enableUring, String expectInLog) throws Exception {
+        Path knob = Path.of("/sys/module/fuse/parameters/enable_uring");
+        String oldKnob = enableUring == null ? null : Files.readString(knob).trim();
         Path devFuse = Path.of("/dev/fuse");
         int oldMode = (Integer) Files.getAttribute(devFuse, "unix:mode") & 07777;
         Path dir = Files.createTempDirectory(Path.of("/dev/shm"), "daxfs-it-unpriv");
@@ -70,7 +101,10 @@ class UnprivilegedMountTest {
             assertEquals(0, run(asNobody(java, "-jar", jar, "mkfs", "--size", "64M", "--root-owner", "self", image.toString()), out), out.toString());
             assertEquals(0, run(asNobody("mkdir", mnt.toString()), null));
             Files.setPosixFilePermissions(devFuse, PosixFilePermissions.fromString("rw-rw-rw-"));
-            daemon = new ProcessBuilder(asNobody(java, "-jar", jar, "mount", "--foreground", "-o", "binding=kernel",
+            if (enableUring != null) {
+                Files.writeString(knob, enableUring + "\n");
+            }
+            daemon = new ProcessBuilder(asNobody(java, "-jar", jar, "mount", "--foreground", "-o", options,
                     image.toString(), mnt.toString()))
                     .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
                     .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null"))).start();
@@ -83,10 +117,12 @@ class UnprivilegedMountTest {
             assertTrue(info.contains("user_id=" + NOBODY), "the mount belongs to the user");
             // the daemon logs how it mounted once its workers are set up, just after the mount appears
             long logDeadline = System.currentTimeMillis() + 20_000;
-            while (!Files.readString(log).contains("fusermount -o") && System.currentTimeMillis() < logDeadline) {
+            while (!(Files.readString(log).contains("fusermount -o") && Files.readString(log).contains(expectInLog))
+                    && System.currentTimeMillis() < logDeadline) {
                 Thread.sleep(20);
             }
             assertTrue(Files.readString(log).contains("fusermount -o"), "mounted through fusermount:\n" + Files.readString(log));
+            assertTrue(Files.readString(log).contains(expectInLog), "the log says \"" + expectInLog + "\":\n" + Files.readString(log));
             out.setLength(0);
             // mkfs --root-owner made the root directory the user's: they can work in their mount.
             assertEquals(0, run(asNobody("sh", "-c", "cd " + mnt + " && test \"$(stat -c %u .)\" = " + NOBODY
@@ -95,6 +131,10 @@ class UnprivilegedMountTest {
             assertEquals(0, run(asNobody("fusermount", "-u", mnt.toString()), out), out.toString());
             assertTrue(daemon.waitFor(60, TimeUnit.SECONDS), "the daemon ends after the unmount");
             assertEquals(0, daemon.exitValue(), Files.readString(log));
+            if (expectInLog.equals("OVER_IO_URING")) {
+                assertTrue(Pattern.compile("FUSE over io_uring: [1-9][0-9]* requests served")
+                        .matcher(Files.readString(log)).find(), "the user's work came through the ring:\n" + Files.readString(log));
+            }
             try (PmemDevice dev = MappedDevice.open(image, true)) {
                 FsckReport r = Fsck.run(dev, FsckOptions.check());
                 assertTrue(r.clean(), r.summary());
@@ -102,6 +142,9 @@ class UnprivilegedMountTest {
         } finally {
             Files.setPosixFilePermissions(devFuse, PosixFilePermissions.fromString(
                     modeString(oldMode)));
+            if (oldKnob != null) {
+                Files.writeString(knob, (oldKnob.equals("Y") ? "1" : oldKnob.equals("N") ? "0" : oldKnob) + "\n");
+            }
             if (daemon != null && daemon.isAlive()) {
                 daemon.destroyForcibly();
                 daemon.waitFor(10, TimeUnit.SECONDS);
