@@ -89,20 +89,16 @@ final class FileRequests {
         rq.need(24);
         long fh = rq.u64(0);
         long off = rq.u64(8);
-        int size = Math.min(rq.u32(16), rp.bodyCapacity());
+        int size = Math.min(rq.u32(16), rp.dataCapacity());
         if (size > c.largestRead) {
             c.largestRead = size; // racy max: for the log only
         }
-        if (rp.payload != 0) {
-            // A ring entry: fs-core copies into the entry's payload (fault-safe), the reply's body.
-            rp.okInPayload(c.ops.files.read(fh, off, rp.payload, Math.min(size, FuseRing.PAYLOAD)));
-            return;
-        }
-        // One written extent: the kernel copies straight from the mapping (rp.mappedData sends
-        // it); anything else (holes, unwritten, several extents) is copied into the reply's body.
-        int n = c.ops.files.readMapped(fh, off, rp.body, size, rp.mappedData);
+        // One written extent on /dev/fuse: the kernel copies straight from the mapping
+        // (rp.mappedData sends it); anything else (holes, unwritten, several extents, and every
+        // READ over the ring) is copied by fs-core, fault-safe, to where the reply's data goes.
+        int n = c.ops.files.readMapped(fh, off, rp.dataBody, size, rp.mappedData);
         if (!rp.sent) {
-            rp.ok(n);
+            rp.okData(n);
         }
     }
 

@@ -41,6 +41,9 @@ final class FuseRing {
     private final int devFd;
     final int queues;
     final int perQueue;
+    // The monitor of this object guards the thread list and the counters below: the ring threads
+    // report to them as they get their first request, fail or end, while the session's thread
+    // reads them in awaitEnd and the log.
     private final List<Thread> threads = new ArrayList<>();
     private int registered, pinned, failed;
     /** Requests served by the entries whose threads have ended. */
@@ -84,7 +87,6 @@ final class FuseRing {
 
     synchronized void ended(RingWorker w) {
         served += w.served;
-        notifyAll();
     }
 
     /** Requests served through the ring by threads that have ended (all of them after {@link #awaitEnd}). */

@@ -134,10 +134,6 @@ final class IoUring implements AutoCloseable {
         return head == tail ? 0 : cqes + 16L * (head & cqMask);
     }
 
-    static long cqeUserData(long cqe) {
-        return MEM.getLong(cqe);
-    }
-
     static int cqeResult(long cqe) {
         return MEM.getInt(cqe + 8);
     }

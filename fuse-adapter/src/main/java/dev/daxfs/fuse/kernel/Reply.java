@@ -26,14 +26,19 @@ final class Reply {
 
     /** Two struct iovec for {@link #okWithData}: the out header, then data in the mapped device. */
     private final long iov;
-    /** {@link #okWithData} as the sink fs-core hands a mapped READ's data to; made once. */
-    final MappedReadSink mappedData = this::okWithData;
-
     /**
-     * Where READ data goes for a ring entry (its payload buffer: {@link #okInPayload}); 0 for
-     * {@code /dev/fuse}, whose READ data the kernel copies out of the mapping itself.
+     * The sink fs-core hands a mapped READ's data to ({@link #okWithData}, made once); null for a
+     * ring entry, whose READ data must be copied into its payload (see {@link #dataBody}).
      */
-    final long payload;
+    final MappedReadSink mappedData;
+
+    /** A ring entry's payload buffer ({@link #okInPayload}); 0 for {@code /dev/fuse}. */
+    private final long payload;
+    /**
+     * Where READ data is copied when it does not go to {@link #mappedData}: the body, or a ring
+     * entry's payload, which the reply then carries without another copy ({@link #okData}).
+     */
+    final long dataBody;
 
     Reply(Transport transport, long buf, int capacity) {
         this(transport, buf, capacity, 0);
@@ -45,6 +50,8 @@ final class Reply {
         this.buf = buf;
         this.capacity = capacity;
         this.body = buf + Abi.OUT_HEADER;
+        this.dataBody = payload != 0 ? payload : body;
+        this.mappedData = payload != 0 ? null : this::okWithData;
         this.iov = MEM.allocateMemory(32, true); // lives as long as the worker, like buf
     }
 
@@ -57,6 +64,20 @@ final class Reply {
     /** Bytes available for the body. */
     int bodyCapacity() {
         return capacity - Abi.OUT_HEADER;
+    }
+
+    /** Bytes available at {@link #dataBody}. */
+    int dataCapacity() {
+        return payload != 0 ? FuseRing.PAYLOAD : bodyCapacity();
+    }
+
+    /** Answers with the {@code len} bytes of READ data at {@link #dataBody}. */
+    void okData(int len) {
+        if (payload != 0) {
+            okInPayload(len);
+        } else {
+            ok(len);
+        }
     }
 
     /** Sends the body's first {@code len} bytes as a successful answer. */
@@ -95,13 +116,13 @@ final class Reply {
      * Answers with the {@code len} bytes already in the ring entry's payload buffer ({@link #payload}):
      * fs-core copied them there, so they are not copied again.
      */
-    void okInPayload(int len) {
+    private void okInPayload(int len) {
         DeviceFaults.deliverPending(); // as in send
         MEM.putInt(buf, Abi.OUT_HEADER + len);
         MEM.putInt(buf + 4, 0);
         MEM.putLong(buf + 8, unique);
         sent = true;
-        ((RingWorker) transport).commitInPlace(buf, len);
+        ((RingWorker) transport).commit(buf, len);
     }
 
     /** Answers with {@code -errno} (a positive errno is accepted too). */

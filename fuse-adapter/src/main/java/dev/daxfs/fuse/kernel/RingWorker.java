@@ -27,7 +27,7 @@ import java.io.IOException;
  * without moving a byte of WRITE data. The reply is built in the worker's own reply buffer (as for
  * {@code /dev/fuse}: a handler may still read its request while it writes the answer) and its body
  * copied into the payload buffer at commit; READ data, the one large body, is read by fs-core
- * straight into the payload buffer ({@link Reply#okInPayload}).
+ * straight into the payload buffer ({@link Reply#dataBody}, {@link Reply#okData}).
  */
 final class RingWorker implements Transport, Runnable {
 
@@ -177,7 +177,7 @@ final class RingWorker implements Transport, Runnable {
         MEM.putInt(sqe + 8, cmdOp);             // cmd_op
         MEM.putLong(sqe + 16, iov);             // addr: the two iovecs (read at REGISTER)
         MEM.putInt(sqe + 24, 2);                // len: their count
-        MEM.putLong(sqe + 32, commitId);        // user_data, for the log only
+        MEM.putLong(sqe + 32, commitId);        // user_data: shown by the io_uring_complete tracepoint
         long cmd = sqe + IoUring.SQE_CMD;       // struct fuse_uring_cmd_req
         MEM.putLong(cmd, 0);                    // flags
         MEM.putLong(cmd + 8, commitId);         // commit_id: the unique of the request answered
@@ -291,12 +291,11 @@ final class RingWorker implements Transport, Runnable {
         return commit(header, done);
     }
 
-    /** The out header at {@code header} with a body of {@code bodyLen} bytes already in the payload. */
-    int commitInPlace(long header, int bodyLen) {
-        return commit(header, bodyLen);
-    }
-
-    private int commit(long header, int bodyLen) {
+    /**
+     * Stages the answer whose out header is at {@code header} and whose body, {@code bodyLen}
+     * bytes, is already in the payload: the commit goes to the kernel with the next wait.
+     */
+    int commit(long header, int bodyLen) {
         MEM.copyMemory(header, headers, Abi.OUT_HEADER);
         MEM.putInt(headers + ENT_IN_OUT + 16, bodyLen); // payload_sz
         long commitId = MEM.getLong(headers + ENT_IN_OUT + 8); // the kernel's, from the fetch
